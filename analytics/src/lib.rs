@@ -1,0 +1,11 @@
+//! The I/O-free core of SwipeSavvy Analytics.
+//!
+//! Everything here is a pure function of its inputs: no database, no clock, no network. Callers pass
+//! the current time in (`now`) so that every rule is testable with a fixed time. The server loads
+//! aggregates at the edge and hands them to these functions.
+
+pub mod domain;
+pub mod series;
+
+pub use domain::{CampaignStatus, CampaignType, DeliveryChannel, EventSource, Platform, SegmentType, UnknownName};
+pub use series::{HourBucket, hourly_series};

@@ -1,0 +1,5 @@
+//! Pieces shared by pages.
+
+pub mod chart;
+pub mod layout;
+pub mod panel;

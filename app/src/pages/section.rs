@@ -1,0 +1,102 @@
+//! The dashboard sections of the spec's layout that have no data views yet: each names the
+//! modules it will hold (spec PART 3) and says plainly that they are not available yet.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::panel::{EmptyState, Panel};
+
+/// The navigation sections after Overview, in the spec's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SectionId {
+    Campaigns,
+    Segments,
+    Funnel,
+    Insights,
+    ActionCenter,
+    Compliance,
+}
+
+impl SectionId {
+    pub const ALL: &'static [SectionId] = &[
+        SectionId::Campaigns,
+        SectionId::Segments,
+        SectionId::Funnel,
+        SectionId::Insights,
+        SectionId::ActionCenter,
+        SectionId::Compliance,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            SectionId::Campaigns => "Campaigns",
+            SectionId::Segments => "Segments",
+            SectionId::Funnel => "Funnel",
+            SectionId::Insights => "Insights",
+            SectionId::ActionCenter => "Action Center",
+            SectionId::Compliance => "Compliance",
+        }
+    }
+
+    pub fn href(self) -> &'static str {
+        match self {
+            SectionId::Campaigns => "/campaigns",
+            SectionId::Segments => "/segments",
+            SectionId::Funnel => "/funnel",
+            SectionId::Insights => "/insights",
+            SectionId::ActionCenter => "/actions",
+            SectionId::Compliance => "/compliance",
+        }
+    }
+
+    /// The spec's modules that live in this section (PART 3).
+    pub fn modules(self) -> &'static [&'static str] {
+        match self {
+            SectionId::Campaigns => &["Campaign leaderboard", "Campaign detail", "Creative breakdown"],
+            SectionId::Segments => &["Segment picker and summary"],
+            SectionId::Funnel => &["Conversion funnel", "Engagement heatmap"],
+            SectionId::Insights => &["ROI deep dive", "Incrementality against holdout groups"],
+            SectionId::ActionCenter => &["Recommendations: review, execute, schedule, dismiss"],
+            SectionId::Compliance => &["Compliance audit log", "Data-access log", "Consent status"],
+        }
+    }
+}
+
+#[component]
+pub fn Section(section: SectionId) -> impl IntoView {
+    view! {
+        <Title text=section.title()/>
+        <h1 class="page-title">{section.title()}</h1>
+        <div class="grid">
+            {section
+                .modules()
+                .iter()
+                .map(|module| {
+                    view! {
+                        <Panel title=*module span=6>
+                            <EmptyState
+                                title="Not available in this version yet"
+                                detail="This module has not been built yet; no figures are shown until it reads real data."
+                            />
+                        </Panel>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::NOT_FOUND);
+        }
+    }
+    view! {
+        <Title text="Page not found"/>
+        <h1 class="page-title">"Page not found"</h1>
+        <p>"There is no page at this address. Use the navigation to pick a section."</p>
+    }
+}

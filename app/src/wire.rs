@@ -1,0 +1,88 @@
+//! Types that cross the network between server and browser (and to API clients). The database
+//! rows never are the API: the server maps its entities into these.
+
+use analytics::HourBucket;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Overall verdict of a health check (the spec's runbook checks for `healthy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Healthy,
+    Degraded,
+    Unhealthy,
+}
+
+impl HealthStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Degraded => "degraded",
+            HealthStatus::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+/// What the health check found out about the database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseHealth {
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    pub reachable: bool,
+    /// Round trip of a trivial query, when it answered.
+    pub latency_ms: Option<f64>,
+    /// Why the database is not usable, when it is not.
+    pub error: Option<String>,
+}
+
+/// `GET /api/v1/health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthReport {
+    pub status: HealthStatus,
+    /// Why the status is not `healthy`; absent when it is.
+    pub reason: Option<String>,
+    pub database: DatabaseHealth,
+    pub uptime_seconds: i64,
+    pub version: String,
+    pub checked_at: DateTime<Utc>,
+}
+
+/// One periodic probe of the database, kept in memory for the health page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencySample {
+    pub at: DateTime<Utc>,
+    /// `None` when the database did not answer.
+    pub latency_ms: Option<f64>,
+}
+
+/// Ingested events per hour over a window ending now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventVolume {
+    /// Oldest first, one bucket per hour, zeros included.
+    pub hours: Vec<HourBucket>,
+    pub total: i64,
+    pub as_of: DateTime<Utc>,
+}
+
+/// A validation problem with one field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+/// The body of every error response of the HTTP API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// A stable, machine-readable code such as `not_found` or `validation_failed`.
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}

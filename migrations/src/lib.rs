@@ -1,0 +1,15 @@
+//! The schema, as an ordered list of migrations. Every `up` has a `down`; migrations never import
+//! entities or domain types, so each one stays a frozen record of the schema at its date.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_core_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_create_core_tables::Migration)]
+    }
+}

@@ -1,0 +1,232 @@
+//! The one configuration type. Sources, each later one winning: built-in defaults, an optional
+//! `swipesavvy.toml`, environment variables (`SWIPESAVVY_*` and `DATABASE_URL`), command-line
+//! flags. Environment and flags are merged by clap (`cli.rs`) into [`Overrides`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::error::AppError;
+
+/// Where the embedded database lives when `DATABASE_URL` is not set.
+pub const DEFAULT_SQLITE_PATH: &str = "./data/swipesavvy.db";
+/// The configuration file read from the working directory when `--config` is not given.
+pub const DEFAULT_CONFIG_FILE: &str = "swipesavvy.toml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Which database, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone)]
+pub enum DatabaseTarget {
+    /// The embedded default: a file (created on first use).
+    Sqlite { path: PathBuf },
+    /// The production store. The URL may hold a password, so it never prints itself.
+    Postgres { url: SecretString },
+}
+
+impl DatabaseTarget {
+    /// `None` → the SQLite default; `sqlite://path` or `sqlite:path`; `postgres://` or
+    /// `postgresql://`. Anything else is an error that names the URL (password redacted).
+    pub fn parse(url: Option<&str>) -> Result<DatabaseTarget, AppError> {
+        let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(DatabaseTarget::Sqlite { path: PathBuf::from(DEFAULT_SQLITE_PATH) });
+        };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            url::Url::parse(url).map_err(|err| {
+                AppError::Config(format!("invalid PostgreSQL URL '{}': {err}", redact(url)))
+            })?;
+            return Ok(DatabaseTarget::Postgres { url: SecretString::from(url.to_owned()) });
+        }
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() || path == ":memory:" {
+                return Err(AppError::Config(format!(
+                    "invalid SQLite URL '{url}': give a file path, e.g. sqlite://./data/swipesavvy.db"
+                )));
+            }
+            return Ok(DatabaseTarget::Sqlite { path: PathBuf::from(path) });
+        }
+        Err(AppError::Config(format!(
+            "unsupported database URL '{}': use postgres://user:password@host:port/database or \
+             sqlite://path/to/file.db (or leave DATABASE_URL unset for {DEFAULT_SQLITE_PATH})",
+            redact(url)
+        )))
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseTarget::Sqlite { .. } => "sqlite",
+            DatabaseTarget::Postgres { .. } => "postgres",
+        }
+    }
+
+    /// The target as it may be logged: the SQLite path, or the PostgreSQL URL without password.
+    pub fn describe(&self) -> String {
+        match self {
+            DatabaseTarget::Sqlite { path } => format!("sqlite://{}", path.display()),
+            DatabaseTarget::Postgres { url } => redact(url.expose_secret()),
+        }
+    }
+}
+
+/// The URL with any password replaced by `***`; unparsable input is returned as is only when it
+/// cannot hold a password (no `@`).
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) if url.contains('@') => "<unparsable URL with credentials>".to_owned(),
+        Err(_) => url.to_owned(),
+    }
+}
+
+/// The effective settings of a run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseTarget,
+    /// Where `serve` listens.
+    pub addr: SocketAddr,
+    /// The built site (wasm, JS, CSS, assets) that `serve` hands out.
+    pub site_root: PathBuf,
+    pub log_format: LogFormat,
+    /// A `tracing` filter such as `info` or `info,server=debug`.
+    pub log_filter: String,
+    /// How often the database probe runs for the health page.
+    pub probe_interval_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database: DatabaseTarget::Sqlite { path: PathBuf::from(DEFAULT_SQLITE_PATH) },
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: PathBuf::from("target/site"),
+            log_format: LogFormat::Text,
+            log_filter: "info".to_owned(),
+            probe_interval_seconds: 10,
+        }
+    }
+}
+
+/// Values from the environment and flags; `None` means "not given here".
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub addr: Option<SocketAddr>,
+    pub site_root: Option<PathBuf>,
+    pub log_format: Option<LogFormat>,
+    pub log_filter: Option<String>,
+}
+
+/// The shape of `swipesavvy.toml`; every key is optional, unknown keys are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    addr: Option<SocketAddr>,
+    site_root: Option<PathBuf>,
+    log_format: Option<LogFormat>,
+    log_filter: Option<String>,
+    probe_interval_seconds: Option<u64>,
+}
+
+impl Settings {
+    /// Defaults, then the file, then the overrides.
+    pub fn load(overrides: Overrides) -> Result<Settings, AppError> {
+        let file = match &overrides.config_file {
+            Some(path) => read_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => read_file(Path::new(DEFAULT_CONFIG_FILE))?,
+            None => FileSettings::default(),
+        };
+        let defaults = Settings::default();
+        let database_url = overrides.database_url.or(file.database_url);
+        let probe_interval_seconds = file.probe_interval_seconds.unwrap_or(defaults.probe_interval_seconds);
+        if probe_interval_seconds == 0 {
+            return Err(AppError::Config("probe_interval_seconds must be at least 1".to_owned()));
+        }
+        Ok(Settings {
+            database: DatabaseTarget::parse(database_url.as_deref())?,
+            addr: overrides.addr.or(file.addr).unwrap_or(defaults.addr),
+            site_root: overrides.site_root.or(file.site_root).unwrap_or(defaults.site_root),
+            log_format: overrides.log_format.or(file.log_format).unwrap_or(defaults.log_format),
+            log_filter: overrides.log_filter.or(file.log_filter).unwrap_or(defaults.log_filter),
+            probe_interval_seconds,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, AppError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| AppError::Config(format!("cannot read configuration file {}: {err}", path.display())))?;
+    toml::from_str(&text)
+        .map_err(|err| AppError::Config(format!("invalid configuration file {}: {}", path.display(), err.message())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_url_means_the_embedded_sqlite_file() {
+        let target = DatabaseTarget::parse(None).unwrap();
+        assert!(matches!(target, DatabaseTarget::Sqlite { ref path } if path == Path::new(DEFAULT_SQLITE_PATH)));
+    }
+
+    #[test]
+    fn sqlite_and_postgres_urls_are_recognised() {
+        let sqlite = DatabaseTarget::parse(Some("sqlite:///tmp/x.db?mode=rwc")).unwrap();
+        assert!(matches!(sqlite, DatabaseTarget::Sqlite { ref path } if path == Path::new("/tmp/x.db")));
+        let pg = DatabaseTarget::parse(Some("postgres://u:secret@localhost:5432/db")).unwrap();
+        assert_eq!(pg.backend_name(), "postgres");
+        assert_eq!(pg.describe(), "postgres://u:***@localhost:5432/db");
+    }
+
+    #[test]
+    fn an_unknown_scheme_is_one_clear_error_naming_the_url() {
+        let err = DatabaseTarget::parse(Some("nonsense://x")).unwrap_err().to_string();
+        assert!(err.contains("'nonsense://x'"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn errors_never_show_a_password() {
+        let err = DatabaseTarget::parse(Some("mysql://root:hunter2@db/x")).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn file_values_lose_to_overrides_and_unknown_keys_are_rejected() {
+        let dir = std::env::temp_dir().join(format!("swipesavvy-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("swipesavvy.toml");
+        std::fs::write(&path, "addr = \"0.0.0.0:8080\"\nlog_filter = \"debug\"\n").unwrap();
+        let settings = Settings::load(Overrides {
+            config_file: Some(path.clone()),
+            log_filter: Some("warn".to_owned()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(settings.addr, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(settings.log_filter, "warn");
+
+        std::fs::write(&path, "adress = \"0.0.0.0:8080\"\n").unwrap();
+        let err = Settings::load(Overrides { config_file: Some(path), ..Overrides::default() }).unwrap_err();
+        assert!(err.to_string().contains("adress"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,87 @@
+//! The one error type of the server, and the one place that maps errors to HTTP responses.
+
+use app::wire::{ErrorBody, ErrorDetail, FieldError};
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use sea_orm::{DbErr, SqlErr};
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad configuration: reported at start-up, never over HTTP.
+    #[error("{0}")]
+    Config(String),
+    /// The request is well-formed but some fields are wrong.
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("{0} was not found")]
+    NotFound(String),
+    #[error("sign in to use this")]
+    Unauthenticated,
+    #[error("your role may not {0}")]
+    Forbidden(String),
+    /// A dependency (the database) is down; the reason is safe to show.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Database(#[from] DbErr),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// The error and its causes on one line, for the terminal.
+    pub fn one_line(&self) -> String {
+        let mut line = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            if !line.contains(&cause_text) {
+                line.push_str(": ");
+                line.push_str(&cause_text);
+            }
+            source = cause.source();
+        }
+        line.replace('\n', " ")
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::Database(err) if is_unique_violation(err) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Config(_) | AppError::Database(_) | AppError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        }
+    }
+}
+
+fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            // The detail goes to the log; the client learns nothing internal.
+            tracing::error!(error = %self.one_line(), "request failed");
+            "something went wrong on our side; the error has been logged".to_owned()
+        } else if status == StatusCode::CONFLICT {
+            "this already exists".to_owned()
+        } else {
+            self.to_string()
+        };
+        let fields = match self {
+            AppError::Validation(fields) => fields,
+            _ => Vec::new(),
+        };
+        (status, Json(ErrorBody { error: ErrorDetail { code: code.to_owned(), message, fields } })).into_response()
+    }
+}

@@ -1,0 +1,3 @@
+//! Background work started by `serve`.
+
+pub mod database_probe;

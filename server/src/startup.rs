@@ -1,0 +1,90 @@
+//! Wiring: connect, migrate, build the state and router, start jobs, listen.
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::error::{AppError, Result};
+use crate::state::AppState;
+use crate::{db, http, jobs};
+
+/// A bound, ready-to-run server. Tests build one on port 0.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Connects to and migrates the database, binds the listener, starts background jobs.
+    pub async fn build(settings: Settings, clock: Clock) -> Result<Application> {
+        let db = db::connect(&settings.database).await?;
+        db::migrate_up(&db).await?;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|err| AppError::Config(format!("cannot listen on {}: {err}", settings.addr)))?;
+        let state = AppState::new(db, settings, clock);
+        let router = http::router(state.clone());
+        tokio::spawn(jobs::database_probe::run(state.clone()));
+        Ok(Application { listener, router, state })
+    }
+
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        self.listener.local_addr().map_err(|err| AppError::Internal(err.into()))
+    }
+
+    /// Serves until ctrl-c or SIGTERM.
+    pub async fn run_until_stopped(self) -> Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|err| AppError::Internal(err.into()))
+    }
+}
+
+/// `swipesavvy serve`.
+pub async fn serve(settings: Settings) -> Result<()> {
+    tracing::info!(
+        database = %settings.database.describe(),
+        addr = %settings.addr,
+        site_root = %settings.site_root.display(),
+        log_format = ?settings.log_format,
+        "starting SwipeSavvy Analytics {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    if !settings.site_root.join("pkg").exists() {
+        tracing::warn!(
+            site_root = %settings.site_root.display(),
+            "the built site is missing: pages render but will not hydrate; run `cargo xtask build` or pass --site-root"
+        );
+    }
+    let app = Application::build(settings, Clock::system()).await?;
+    let addr = app.local_addr()?;
+    tracing::info!("listening on http://{addr}");
+    println!("SwipeSavvy Analytics is running at http://{addr}");
+    app.run_until_stopped().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,48 @@
+//! The application state every handler and job shares: cheap to clone, `Arc`s inside.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use chrono::{DateTime, Utc};
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::jobs::database_probe::LatencyHistory;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub clock: Clock,
+    /// When this server started, by its clock.
+    pub started_at: DateTime<Utc>,
+    pub latency_history: LatencyHistory,
+    pub leptos_options: LeptosOptions,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, settings: Settings, clock: Clock) -> AppState {
+        let leptos_options = LeptosOptions::builder()
+            .output_name("swipesavvy")
+            .site_root(settings.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(settings.addr)
+            .build();
+        AppState {
+            db,
+            started_at: clock.now(),
+            clock,
+            latency_history: LatencyHistory::default(),
+            settings: Arc::new(settings),
+            leptos_options,
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,56 @@
+//! The built binary, run as a user would.
+
+use std::process::Command;
+
+use migrations::MigratorTrait;
+
+fn swipesavvy() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swipesavvy"));
+    cmd.env_remove("DATABASE_URL").env_remove("SWIPESAVVY_CONFIG").env_remove("SWIPESAVVY_ADDR");
+    cmd
+}
+
+#[test]
+fn a_bad_database_url_is_one_clear_line_and_a_failure_exit() {
+    let out = swipesavvy().args(["serve", "--database-url", "nonsense://x"]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "exactly one line: {stderr}");
+    assert!(stderr.contains("nonsense://x"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn migrate_up_then_status_lists_every_migration_as_applied() {
+    let dir = std::env::temp_dir().join(format!("swipesavvy-cli-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/cli.db", dir.display());
+    let up = swipesavvy().args(["migrate", "up", "--database-url", &url]).output().unwrap();
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+
+    let status = swipesavvy().args(["migrate", "status"]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(status.status.success());
+    let listing = String::from_utf8(status.stdout).unwrap();
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), migrations::Migrator::migrations().len());
+    assert!(lines.iter().all(|l| l.starts_with("applied")), "{listing}");
+
+    let down = swipesavvy().args(["migrate", "down", "--database-url", &url]).output().unwrap();
+    assert!(down.status.success());
+    let status = swipesavvy().args(["migrate", "status", "--database-url", &url]).output().unwrap();
+    let listing = String::from_utf8(status.stdout).unwrap();
+    assert!(listing.lines().last().unwrap().starts_with("pending"), "{listing}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn the_log_format_flag_switches_to_json_lines() {
+    let out = swipesavvy()
+        .args(["serve", "--log-format", "json", "--addr", "127.0.0.1:1", "--database-url", "sqlite:///proc/forbidden/x.db"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let first = stderr.lines().next().unwrap_or_default();
+    let parsed: serde_json::Value = serde_json::from_str(first).unwrap_or_else(|_| panic!("not JSON: {first}"));
+    assert!(parsed["message"].as_str().is_some_and(|m| m.contains("starting")), "{first}");
+}

@@ -1,0 +1,193 @@
+use std::time::Duration;
+
+use app::wire::{ErrorBody, HealthReport, HealthStatus};
+use chrono::TimeZone;
+use server::clock::Clock;
+
+use crate::support::{postgres_admin_url, spawn_app, spawn_app_on, spawn_app_with};
+
+#[tokio::test]
+async fn health_is_healthy_and_really_checks_the_database() {
+    let app = spawn_app().await;
+    let res = app.get("/api/v1/health").await;
+    assert_eq!(res.status(), 200);
+    let report: HealthReport = res.json().await.unwrap();
+    assert_eq!(report.status, HealthStatus::Healthy);
+    assert!(report.database.reachable);
+    assert!(report.database.latency_ms.is_some_and(|ms| ms >= 0.0));
+    let expected_backend = if postgres_admin_url().is_some() { "postgres" } else { "sqlite" };
+    assert_eq!(report.database.backend, expected_backend);
+    assert_eq!(report.version, env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn the_runbook_path_answers_status_healthy_in_json() {
+    let app = spawn_app().await;
+    let res = app.get("/health").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "healthy");
+    assert!(body["uptime_seconds"].is_i64());
+}
+
+#[tokio::test]
+async fn uptime_follows_the_application_clock() {
+    let start = chrono::Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap();
+    let clock = Clock::fixed(start);
+    let app = spawn_app_with(clock.clone()).await;
+
+    let before: HealthReport = app.get("/api/v1/health").await.json().await.unwrap();
+    assert_eq!(before.uptime_seconds, 0);
+    assert_eq!(before.checked_at, start);
+
+    clock.advance(chrono::Duration::minutes(90));
+    let after: HealthReport = app.get("/api/v1/health").await.json().await.unwrap();
+    assert_eq!(after.uptime_seconds, 90 * 60);
+    assert_eq!(after.checked_at, start + chrono::Duration::minutes(90));
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let res = app.get("/api/v1/health").await;
+    let id = res.headers().get("x-request-id").expect("x-request-id header");
+    assert_eq!(id.to_str().unwrap().len(), 36, "a UUID");
+}
+
+#[tokio::test]
+async fn an_unknown_api_path_is_a_json_404() {
+    let app = spawn_app().await;
+    let res = app.get("/api/v1/no-such-thing").await;
+    assert_eq!(res.status(), 404);
+    let body: ErrorBody = res.json().await.unwrap();
+    assert_eq!(body.error.code, "not_found");
+    assert!(body.error.message.contains("/api/v1/no-such-thing"), "{}", body.error.message);
+}
+
+#[tokio::test]
+async fn health_turns_503_with_the_reason_when_postgres_stops_and_the_server_keeps_running() {
+    // Needs a PostgreSQL of its own to stop; runs in the PostgreSQL pass of `cargo xtask test`.
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: runs only against PostgreSQL (TEST_DATABASE_URL)");
+        return;
+    }
+    let cluster = pg::Cluster::start().expect("a throwaway PostgreSQL cluster");
+    let target = server::config::DatabaseTarget::parse(Some(&cluster.url())).unwrap();
+    let app = spawn_app_on(target, None, Clock::system()).await;
+    assert_eq!(app.get("/api/v1/health").await.status(), 200);
+
+    cluster.stop().expect("pg_ctl stop");
+    let res = app.get("/api/v1/health").await;
+    assert_eq!(res.status(), 503);
+    let report: HealthReport = res.json().await.unwrap();
+    assert_eq!(report.status, HealthStatus::Unhealthy);
+    assert!(!report.database.reachable);
+    let reason = report.reason.expect("a reason");
+    assert!(reason.contains("unreachable"), "{reason}");
+
+    // The server itself is still up and answering.
+    assert_eq!(app.get("/api/v1/no-such-thing").await.status(), 404);
+    assert_eq!(app.get("/").await.status(), 200);
+
+    // And it recovers when the database comes back.
+    cluster.start_again().expect("pg_ctl start");
+    let mut healthy = false;
+    for _ in 0..20 {
+        if app.get("/api/v1/health").await.status() == 200 {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(healthy, "health did not recover after PostgreSQL restarted");
+}
+
+/// A PostgreSQL cluster of the test's own, in a temp folder, stopped and removed on drop.
+mod pg {
+    use std::path::PathBuf;
+    use std::process::{Command, Stdio};
+
+    pub struct Cluster {
+        bin: PathBuf,
+        dir: PathBuf,
+        port: u16,
+    }
+
+    fn bin_dir() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("SWIPESAVVY_PG_BIN") {
+            return Some(PathBuf::from(dir));
+        }
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("initdb").exists())
+            .collect();
+        dirs.sort();
+        dirs.pop()
+    }
+
+    fn is_root() -> bool {
+        Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"))
+    }
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    }
+
+    impl Cluster {
+        fn run(&self, program: &str, args: &[&str]) -> Result<(), String> {
+            let exe = self.bin.join(program);
+            let mut cmd = if is_root() {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(&exe);
+                c
+            } else {
+                Command::new(&exe)
+            };
+            let out = cmd.args(args).stdin(Stdio::null()).output().map_err(|e| format!("{program}: {e}"))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!("{program} failed: {}", String::from_utf8_lossy(&out.stderr)))
+            }
+        }
+
+        pub fn start() -> Result<Cluster, String> {
+            let bin = bin_dir().ok_or("no PostgreSQL binaries found")?;
+            let dir = std::env::temp_dir().join(format!("swipesavvy-pg-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            if is_root() {
+                Command::new("chown").arg("postgres").arg(&dir).status().map_err(|e| e.to_string())?;
+            }
+            let cluster = Cluster { bin, dir, port: free_port() };
+            let data = cluster.dir.join("data");
+            cluster.run("initdb", &["-D", data.to_str().unwrap(), "--auth=trust", "-U", "postgres", "--no-sync"])?;
+            cluster.start_again()?;
+            Ok(cluster)
+        }
+
+        pub fn start_again(&self) -> Result<(), String> {
+            let data = self.dir.join("data");
+            let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.display());
+            self.run(
+                "pg_ctl",
+                &["-D", data.to_str().unwrap(), "-l", self.dir.join("log").to_str().unwrap(), "-o", &options, "-w", "start"],
+            )
+        }
+
+        pub fn stop(&self) -> Result<(), String> {
+            self.run("pg_ctl", &["-D", self.dir.join("data").to_str().unwrap(), "-m", "immediate", "-w", "stop"])
+        }
+
+        pub fn url(&self) -> String {
+            format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        }
+    }
+
+    impl Drop for Cluster {
+        fn drop(&mut self) {
+            let _ = self.stop();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}

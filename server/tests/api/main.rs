@@ -1,0 +1,9 @@
+//! Integration tests of the server: one binary, shared fixtures in `support`.
+//! The backend is SQLite unless `TEST_DATABASE_URL` names a PostgreSQL server
+//! (`cargo xtask test` runs this binary once per backend).
+
+mod cli;
+mod health;
+mod migrations;
+mod pages;
+mod support;
