@@ -1,1 +1,280 @@
-fn main() {}
+//! The project's own commands, so that a machine with only Rust can run and test everything:
+//!
+//! - `cargo xtask run [--release] [-- <serve flags>]`: install what is missing, build, serve.
+//! - `cargo xtask build [--release]`: install what is missing, build the server and the wasm bundle.
+//! - `cargo xtask test`: every test: unit and integration on SQLite, integration on PostgreSQL,
+//!   then the Playwright journeys in Chromium against a freshly started server.
+//! - `cargo xtask bundle-size`: a release build, then the raw and gzip sizes of what browsers download.
+
+mod postgres;
+mod tools;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  run [--release] [-- <serve flags>]   build and serve the app (default http://127.0.0.1:3000)
+  build [--release]                    build the server binary and the wasm bundle
+  test                                 run every test: SQLite, PostgreSQL, Playwright
+  bundle-size                          release build, then print what browsers download (raw and gzip)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("\nxtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<()> {
+    let (command, rest) = args.split_first().map(|(c, r)| (c.as_str(), r)).unwrap_or(("", &[]));
+    let (own, passthrough) = match rest.iter().position(|a| a == "--") {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, &[][..]),
+    };
+    let release = own.iter().any(|a| a == "--release");
+    if let Some(unknown) = own.iter().find(|a| *a != "--release") {
+        bail!("unknown option '{unknown}'\n\n{USAGE}");
+    }
+    match command {
+        "run" => run(release, passthrough),
+        "build" => build(release).map(|_| ()),
+        "test" => test(),
+        "bundle-size" => bundle_size(),
+        "" | "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command '{other}'\n\n{USAGE}"),
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits inside the workspace").to_path_buf()
+}
+
+fn banner(title: &str) {
+    println!("\n==> {title}");
+}
+
+/// Runs a command to completion in the workspace root; fails with its name when it fails.
+fn run_command(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.current_dir_if_unset(&root()).status().with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+trait CurrentDirIfUnset {
+    fn current_dir_if_unset(&mut self, dir: &Path) -> &mut Self;
+}
+
+impl CurrentDirIfUnset for Command {
+    fn current_dir_if_unset(&mut self, dir: &Path) -> &mut Self {
+        if self.get_current_dir().is_none() {
+            self.current_dir(dir);
+        }
+        self
+    }
+}
+
+/// Builds the server and the wasm bundle; returns the server binary.
+fn build(release: bool) -> Result<PathBuf> {
+    let env = tools::ensure_build_tools(release)?;
+    banner(if release { "building (release)" } else { "building (debug)" });
+    let started = Instant::now();
+    let mut cmd = Command::new("cargo");
+    cmd.args(["leptos", "build"]).env("PATH", &env.path);
+    if release {
+        cmd.arg("--release");
+    }
+    run_command(&mut cmd)?;
+    let binary = root().join("target").join(if release { "release" } else { "debug" }).join("swipesavvy");
+    if !binary.exists() {
+        bail!("the build finished but {} is missing", binary.display());
+    }
+    println!("built {} and target/site in {:.0?}", binary.display(), started.elapsed());
+    Ok(binary)
+}
+
+fn run(release: bool, serve_args: &[String]) -> Result<()> {
+    let binary = build(release)?;
+    banner("serving (ctrl-c stops)");
+    let mut cmd = Command::new(binary);
+    cmd.arg("serve").args(serve_args);
+    run_command(&mut cmd)
+}
+
+fn test() -> Result<()> {
+    let started = Instant::now();
+    let mut timings: Vec<(String, Duration)> = Vec::new();
+    let mut stage = |name: &str, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
+        banner(name);
+        let t = Instant::now();
+        f()?;
+        timings.push((name.to_owned(), t.elapsed()));
+        Ok(())
+    };
+
+    // 1. Everything Rust, with the database-backed integration tests on SQLite.
+    stage("unit and integration tests, database backend: SQLite", &mut || {
+        run_command(
+            Command::new("cargo")
+                .args(["test", "--locked", "--workspace", "--exclude", "frontend"])
+                .env_remove("TEST_DATABASE_URL"),
+        )
+    })?;
+
+    // 2. The same integration tests against PostgreSQL.
+    stage("integration tests, database backend: PostgreSQL", &mut || {
+        let given = std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));
+        let cluster;
+        let url = match given {
+            Some(url) => {
+                println!("using TEST_DATABASE_URL");
+                url
+            }
+            None => {
+                cluster = postgres::Cluster::start()?;
+                println!("started a throwaway PostgreSQL cluster on port {}", cluster.port);
+                cluster.url()
+            }
+        };
+        run_command(
+            Command::new("cargo").args(["test", "--locked", "-p", "server", "--test", "api"]).env("TEST_DATABASE_URL", url),
+        )
+    })?;
+
+    // 3. Playwright against a server built the way users get it.
+    stage("end-to-end journeys (Playwright, Chromium)", &mut || end_to_end())?;
+
+    println!("\nall tests passed in {:.0?}", started.elapsed());
+    for (name, took) in timings {
+        println!("  {took:>8.0?}  {name}");
+    }
+    Ok(())
+}
+
+fn end_to_end() -> Result<()> {
+    let binary = build(false)?;
+    let env = tools::ensure_test_tools()?;
+    let port = free_port()?;
+    let dir = std::env::temp_dir().join(format!("swipesavvy-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let log_path = dir.join("server.log");
+    let log = std::fs::File::create(&log_path)?;
+    let server = Command::new(&binary)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", &format!("sqlite://{}/e2e.db", dir.display())])
+        .args(["--site-root", &root().join("target/site").display().to_string()])
+        .current_dir(root())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("cannot start the server for the end-to-end tests")?;
+    let server = ServerGuard(server);
+    let base_url = format!("http://127.0.0.1:{port}");
+    let result = wait_until_healthy(port, Duration::from_secs(60)).and_then(|()| {
+        run_command(
+            Command::new("npx")
+                .args(["playwright", "test"])
+                .current_dir(root().join("end2end"))
+                .env("PATH", &env.path)
+                .env("BASE_URL", &base_url)
+                .env("CHROMIUM_PATH", &env.chromium),
+        )
+    });
+    drop(server);
+    if result.is_err() {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        eprintln!("\n--- server log ({}) ---\n{log}", log_path.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+/// Stops the server (SIGTERM, so it shuts down cleanly) when the tests are done or fail.
+struct ServerGuard(Child);
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Polls `GET /health` until it answers 200.
+fn wait_until_healthy(port: u16, limit: Duration) -> Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let request = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+            let mut response = String::new();
+            if stream.write_all(request.as_bytes()).is_ok()
+                && stream.read_to_string(&mut response).is_ok()
+                && response.starts_with("HTTP/1.1 200")
+            {
+                return Ok(());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    bail!("the server did not become healthy within {limit:?}")
+}
+
+fn bundle_size() -> Result<()> {
+    build(true)?;
+    banner("what a browser downloads (release)");
+    let pkg = root().join("target/site/pkg");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&pkg)
+        .with_context(|| format!("cannot read {}", pkg.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.push(root().join("target/site/vendor/echarts.min.js"));
+    files.sort();
+    let (mut raw_total, mut gzip_total) = (0, 0);
+    println!("{:>10} {:>10}  file", "raw", "gzip");
+    for path in files {
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&bytes)?;
+        let gzip = encoder.finish()?.len();
+        raw_total += bytes.len();
+        gzip_total += gzip;
+        let name = path.strip_prefix(root()).unwrap_or(&path).display().to_string();
+        println!("{:>10} {:>10}  {name}", kib(bytes.len()), kib(gzip));
+    }
+    println!("{:>10} {:>10}  total", kib(raw_total), kib(gzip_total));
+    Ok(())
+}
+
+fn kib(bytes: usize) -> String {
+    format!("{:.1} KiB", bytes as f64 / 1024.0)
+}
