@@ -73,12 +73,13 @@ mod draw {
     use charming::{
         Chart, WasmRenderer,
         component::{Axis, Grid},
-        element::{AxisType, Color, TextStyle, Tooltip, Trigger},
+        element::{AxisType, Color, LineStyle, SplitLine, TextStyle, Tooltip, Trigger},
         series::{Bar, Line},
     };
 
     pub fn build(data: &ChartData, dark: bool) -> Chart {
         let text = if dark { "#a3a9b7" } else { "#4b5263" };
+        let rule = if dark { "#2a2f3b" } else { "#dde1e8" };
         let palette = if dark { PALETTE_DARK } else { PALETTE_LIGHT };
         let mut chart = Chart::new()
             .background_color("transparent")
@@ -96,8 +97,11 @@ mod draw {
                     .type_(AxisType::Value)
                     .name(data.y_unit.clone())
                     .name_text_style(TextStyle::new().color(text))
-                    .axis_label(charming::element::AxisLabel::new().color(text)),
+                    .axis_label(charming::element::AxisLabel::new().color(text))
+                    .split_line(SplitLine::new().line_style(LineStyle::new().color(rule))),
             );
+        // With few points a line is hard to see (one point draws nothing): show the markers.
+        let few_points = data.labels.len() < 30;
         for series in &data.series {
             let values: Vec<charming::datatype::DataPoint> = series
                 .values
@@ -108,7 +112,7 @@ mod draw {
                 })
                 .collect();
             chart = match data.kind {
-                ChartKind::Line => chart.series(Line::new().name(series.name.clone()).show_symbol(false).data(values)),
+                ChartKind::Line => chart.series(Line::new().name(series.name.clone()).show_symbol(few_points).data(values)),
                 ChartKind::Bar => chart.series(Bar::new().name(series.name.clone()).data(values)),
             };
         }

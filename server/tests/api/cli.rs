@@ -6,7 +6,9 @@ use migrations::MigratorTrait;
 
 fn swipesavvy() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_swipesavvy"));
-    cmd.env_remove("DATABASE_URL").env_remove("SWIPESAVVY_CONFIG").env_remove("SWIPESAVVY_ADDR");
+    for var in ["DATABASE_URL", "SWIPESAVVY_CONFIG", "SWIPESAVVY_ADDR", "SWIPESAVVY_LOG", "SWIPESAVVY_LOG_FORMAT", "SWIPESAVVY_SITE_ROOT"] {
+        cmd.env_remove(var);
+    }
     cmd
 }
 
@@ -40,6 +42,36 @@ fn migrate_up_then_status_lists_every_migration_as_applied() {
     let listing = String::from_utf8(status.stdout).unwrap();
     assert!(listing.lines().last().unwrap().starts_with("pending"), "{listing}");
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// The `addr` that `serve` reports in its first (JSON) log line, run in `dir`.
+fn reported_addr(dir: &std::path::Path, env_addr: Option<&str>, flag_addr: Option<&str>) -> String {
+    let mut cmd = swipesavvy();
+    cmd.current_dir(dir).args(["serve", "--log-format", "json"]);
+    if let Some(addr) = env_addr {
+        cmd.env("SWIPESAVVY_ADDR", addr);
+    }
+    if let Some(addr) = flag_addr {
+        cmd.args(["--addr", addr]);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let first: serde_json::Value = serde_json::from_str(stderr.lines().next().unwrap_or_default())
+        .unwrap_or_else(|_| panic!("not JSON: {stderr}"));
+    first["addr"].as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn settings_come_from_the_flag_then_the_environment_then_the_file_then_the_default() {
+    let dir = std::env::temp_dir().join(format!("swipesavvy-precedence-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The unusable database makes `serve` stop right after logging its settings.
+    std::fs::write(&dir.join("swipesavvy.toml"), "addr = \"127.0.0.1:4002\"\ndatabase_url = \"sqlite:///proc/forbidden/x.db\"\n")
+        .unwrap();
+    assert_eq!(reported_addr(&dir, None, None), "127.0.0.1:4002", "the file beats the default");
+    assert_eq!(reported_addr(&dir, Some("127.0.0.1:4001"), None), "127.0.0.1:4001", "the environment beats the file");
+    assert_eq!(reported_addr(&dir, Some("127.0.0.1:4001"), Some("127.0.0.1:4003")), "127.0.0.1:4003", "the flag wins");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
