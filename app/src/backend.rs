@@ -23,6 +23,14 @@ pub trait Backend: Send + Sync + 'static {
 
 pub type SharedBackend = Arc<dyn Backend>;
 
+/// Who is calling: the server's pipeline stores it in the request's extensions, which Leptos
+/// hands to pages and server functions as `http::request::Parts`.
+pub fn caller() -> crate::access::Caller {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::access::Caller>().cloned())
+        .unwrap_or(crate::access::Caller::Anonymous)
+}
+
 /// The server's [`Backend`], from context.
 pub fn backend() -> Result<SharedBackend, ServerFnError> {
     use_context::<SharedBackend>()

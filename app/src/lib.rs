@@ -4,6 +4,7 @@
 //! Folders follow what a person sees: `pages/` (one file per navigation section), `components/`
 //! (pieces shared by pages), `wire` (the types that cross the network), `api` (server functions).
 
+pub mod access;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;

@@ -70,7 +70,13 @@ pub struct ThemeState(pub RwSignal<Theme>);
 
 /// Provides [`ThemeState`]; call once, high in the tree.
 pub fn provide_theme() -> ThemeState {
-    let state = ThemeState(RwSignal::new(theme_from_request().unwrap_or(Theme::Light)));
+    // The server reads the cookie; the browser reads what the server put on <html>. Both start
+    // from the same explicit choice, so hydration sees the same markup.
+    #[cfg(feature = "hydrate")]
+    let explicit = browser::explicit_theme();
+    #[cfg(not(feature = "hydrate"))]
+    let explicit = theme_from_request();
+    let state = ThemeState(RwSignal::new(explicit.unwrap_or(Theme::Light)));
     provide_context(state);
     #[cfg(feature = "hydrate")]
     {
@@ -111,14 +117,18 @@ mod browser {
     use super::{THEME_COOKIE, Theme};
     use wasm_bindgen::JsCast;
 
+    /// The choice the server rendered onto `<html data-theme>`, if any.
+    pub fn explicit_theme() -> Option<Theme> {
+        web_sys::window()?
+            .document()?
+            .document_element()?
+            .get_attribute("data-theme")
+            .and_then(|value| Theme::parse(&value))
+    }
+
     pub fn effective_theme() -> Theme {
         let Some(window) = web_sys::window() else { return Theme::Light };
-        let explicit = window
-            .document()
-            .and_then(|d| d.document_element())
-            .and_then(|root| root.get_attribute("data-theme"))
-            .and_then(|value| Theme::parse(&value));
-        explicit.unwrap_or_else(|| {
+        explicit_theme().unwrap_or_else(|| {
             let prefers_dark = window
                 .match_media("(prefers-color-scheme: dark)")
                 .ok()

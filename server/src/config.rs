@@ -80,16 +80,29 @@ impl DatabaseTarget {
     }
 }
 
-/// The URL with any password replaced by `***`; unparsable input is returned as is only when it
-/// cannot hold a password (no `@`).
+/// The URL with any password (before the `@`, or a `password=` query parameter) replaced by
+/// `***`. Unparsable input that might hold credentials is not echoed at all.
 pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            if parsed.query_pairs().any(|(key, _)| key.eq_ignore_ascii_case("password")) {
+                let pairs: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if k.eq_ignore_ascii_case("password") { "***".to_owned() } else { v.into_owned() };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             parsed.to_string()
         }
-        Ok(_) => url.to_owned(),
-        Err(_) if url.contains('@') => "<unparsable URL with credentials>".to_owned(),
+        Err(_) if url.contains('@') || url.to_ascii_lowercase().contains("password") => {
+            "<unparsable URL that may hold credentials>".to_owned()
+        }
         Err(_) => url.to_owned(),
     }
 }
@@ -201,6 +214,13 @@ mod tests {
         let err = DatabaseTarget::parse(Some("nonsense://x")).unwrap_err().to_string();
         assert!(err.contains("'nonsense://x'"), "{err}");
         assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn a_password_in_the_query_string_is_redacted_too() {
+        let pg = DatabaseTarget::parse(Some("postgres://u@localhost/db?sslmode=disable&password=hunter2")).unwrap();
+        let shown = pg.describe();
+        assert!(!shown.contains("hunter2") && shown.contains("password=***") && shown.contains("sslmode=disable"), "{shown}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - `http`: the router and the request pipeline every route goes through; `jobs`: background work.
 //! - `startup`: wiring it together into a running application.
 
+pub mod auth;
 pub mod backend;
 pub mod cli;
 pub mod clock;

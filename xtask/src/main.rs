@@ -228,7 +228,7 @@ fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Polls `GET /health` until it answers 200.
+/// Polls `GET /health` until it answers 200 with `"status":"healthy"`.
 fn wait_until_healthy(port: u16, limit: Duration) -> Result<()> {
     let started = Instant::now();
     while started.elapsed() < limit {
@@ -239,6 +239,7 @@ fn wait_until_healthy(port: u16, limit: Duration) -> Result<()> {
             if stream.write_all(request.as_bytes()).is_ok()
                 && stream.read_to_string(&mut response).is_ok()
                 && response.starts_with("HTTP/1.1 200")
+                && response.contains(r#""status":"healthy""#)
             {
                 return Ok(());
             }
@@ -255,7 +256,8 @@ fn bundle_size() -> Result<()> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&pkg)
         .with_context(|| format!("cannot read {}", pkg.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
+        // Type declarations are for editors; browsers never fetch them.
+        .filter(|p| p.is_file() && !p.to_string_lossy().ends_with(".d.ts"))
         .collect();
     files.push(root().join("target/site/vendor/echarts.min.js"));
     files.sort();

@@ -18,7 +18,7 @@ pub fn SystemHealth() -> impl IntoView {
         <Title text="System health"/>
         <h1 class="page-title">"System health"</h1>
         <div class="grid">
-            <Panel title="Service status" subtitle="Checked when this page loaded" span=5>
+            <Panel title="Service status" subtitle="Re-checked every 5 seconds while this page is open" span=5>
                 <Suspense fallback=|| view! { <Skeleton/> }>
                     {move || Suspend::new(async move {
                         match health.await {
@@ -42,31 +42,57 @@ pub fn SystemHealth() -> impl IntoView {
     }
 }
 
+/// How often the page re-checks health in the browser.
+#[cfg(feature = "hydrate")]
+const REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The status card: first the report rendered by the server, then a fresh one every few seconds
+/// fetched from `GET /api/v1/health` (which answers a JSON report even with a 503).
 #[component]
 fn StatusList(report: HealthReport) -> impl IntoView {
-    let status_class = match report.status {
+    let live = RwSignal::new(report);
+    #[cfg(feature = "hydrate")]
+    {
+        let refresh = move || {
+            leptos::task::spawn_local(async move {
+                let Ok(response) = gloo_net::http::Request::get("/api/v1/health").send().await else { return };
+                if let Ok(report) = response.json::<HealthReport>().await {
+                    live.set(report);
+                }
+            });
+        };
+        if let Ok(handle) = set_interval_with_handle(refresh, REFRESH) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    let status_class = move || match live.read().status {
         HealthStatus::Healthy => "status status--good",
         HealthStatus::Degraded => "status status--warning",
         HealthStatus::Unhealthy => "status status--bad",
     };
-    let latency = report.database.latency_ms.map(format::millis).unwrap_or_else(|| format::MISSING.to_owned());
+    let latency = move || live.read().database.latency_ms.map(format::millis).unwrap_or_else(|| format::MISSING.to_owned());
+    let database = move || {
+        let report = live.read();
+        let reach = if report.database.reachable { "reachable" } else { "unreachable" };
+        format!("{}, {reach}", report.database.backend)
+    };
     view! {
         <p class=status_class data-testid="health-status">
             <span class="status__dot" aria-hidden="true"></span>
-            {report.status.as_str()}
+            {move || live.read().status.as_str()}
         </p>
-        {report.reason.map(|r| view! { <p class="status__reason">{r}</p> })}
+        {move || live.read().reason.clone().map(|r| view! { <p class="status__reason">{r}</p> })}
         <dl class="facts">
             <dt>"Database"</dt>
-            <dd>{report.database.backend} {if report.database.reachable { ", reachable" } else { ", unreachable" }}</dd>
+            <dd>{database}</dd>
             <dt>"Round trip"</dt>
             <dd class="num">{latency}</dd>
             <dt>"Uptime"</dt>
-            <dd class="num">{format::duration(report.uptime_seconds)}</dd>
+            <dd class="num">{move || format::duration(live.read().uptime_seconds)}</dd>
             <dt>"Version"</dt>
-            <dd>{report.version}</dd>
+            <dd>{move || live.read().version.clone()}</dd>
             <dt>"Checked"</dt>
-            <dd>{report.checked_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</dd>
+            <dd data-testid="health-checked">{move || live.read().checked_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</dd>
         </dl>
     }
 }

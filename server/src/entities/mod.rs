@@ -1,4 +1,7 @@
 //! sea-orm entities, one file per table, matching the migrations exactly. Entities are the
 //! database's shape; the API speaks the wire types of `app::wire`.
 
+pub mod accounts;
 pub mod event_volume_hourly;
+pub mod personal_tokens;
+pub mod sessions;

@@ -113,7 +113,7 @@ pub fn layers(router: Router<AppState>) -> Router<AppState> {
                     if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
                         tracing::error!(status = status.as_u16(), latency_ms, "response");
                     } else {
-                        tracing::debug!(status = status.as_u16(), latency_ms, "response");
+                        tracing::info!(status = status.as_u16(), latency_ms, "response");
                     }
                 }),
         )
