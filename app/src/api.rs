@@ -20,6 +20,15 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_health", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_database_latency", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_event_volume", Access::Requires(Capability::View(Module::KpiCards))),
+    ("/api/fn/load_admin", Access::Requires(Capability::ManageUsers)),
+    ("/api/fn/create_account", Access::Requires(Capability::ManageUsers)),
+    ("/api/fn/set_account_role", Access::Requires(Capability::ManageUsers)),
+    ("/api/fn/set_account_disabled", Access::Requires(Capability::ManageUsers)),
+    ("/api/fn/revoke_session", Access::Requires(Capability::ManageUsers)),
+    // Everyone manages their own tokens; the backend checks ownership (admins may revoke any).
+    ("/api/fn/load_my_tokens", Access::SignedIn),
+    ("/api/fn/create_token", Access::SignedIn),
+    ("/api/fn/revoke_token", Access::SignedIn),
 ];
 
 /// Who is signed in, if anyone (the sign-in page asks too, so it is public).
@@ -46,4 +55,59 @@ pub async fn load_event_volume(hours: u32) -> Result<EventVolume, ServerFnError>
         )));
     }
     crate::backend::backend()?.event_volume(hours).await
+}
+
+// ----- accounts, sessions and tokens -----
+
+#[server(prefix = "/api/fn", endpoint = "load_admin")]
+pub async fn load_admin() -> Result<crate::wire::AdminOverview, ServerFnError> {
+    crate::backend::backend()?.admin_overview().await
+}
+
+/// Creates an account; leave `password` empty to have one generated (shown once).
+#[server(prefix = "/api/fn", endpoint = "create_account")]
+pub async fn create_account(
+    email: String,
+    role: crate::access::Role,
+    password: Option<String>,
+) -> Result<Option<crate::wire::OneTimeSecret>, ServerFnError> {
+    let actor = crate::backend::principal()?;
+    let password = password.filter(|p| !p.is_empty());
+    crate::backend::backend()?.create_account(&actor, email, role, password).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "set_account_role")]
+pub async fn set_account_role(account_id: uuid::Uuid, role: crate::access::Role) -> Result<(), ServerFnError> {
+    let actor = crate::backend::principal()?;
+    crate::backend::backend()?.set_account_role(&actor, account_id, role).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "set_account_disabled")]
+pub async fn set_account_disabled(account_id: uuid::Uuid, disabled: bool) -> Result<(), ServerFnError> {
+    let actor = crate::backend::principal()?;
+    crate::backend::backend()?.set_account_disabled(&actor, account_id, disabled).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_session")]
+pub async fn revoke_session(session_id: uuid::Uuid) -> Result<(), ServerFnError> {
+    let actor = crate::backend::principal()?;
+    crate::backend::backend()?.revoke_session(&actor, session_id).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "load_my_tokens")]
+pub async fn load_my_tokens() -> Result<Vec<crate::wire::TokenRow>, ServerFnError> {
+    let actor = crate::backend::principal()?;
+    crate::backend::backend()?.my_tokens(&actor).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "create_token")]
+pub async fn create_token(name: String) -> Result<crate::wire::OneTimeSecret, ServerFnError> {
+    let actor = crate::backend::principal()?;
+    crate::backend::backend()?.create_token(&actor, name).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_token")]
+pub async fn revoke_token(token_id: uuid::Uuid) -> Result<(), ServerFnError> {
+    let actor = crate::backend::principal()?;
+    crate::backend::backend()?.revoke_token(&actor, token_id).await
 }

@@ -3,13 +3,16 @@
 //! Server functions live in this crate (the browser needs their client halves), but the queries
 //! live in the server crate; the server provides an implementation of [`Backend`] as Leptos
 //! context, and server functions reach it through [`backend`]. This keeps the database out of
-//! the browser build entirely.
+//! the browser build entirely. The request pipeline has already checked each server function's
+//! declared access before its body runs; methods that act for a person take their [`Principal`].
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use uuid::Uuid;
 
-use crate::wire::{EventVolume, HealthReport, LatencySample};
+use crate::access::{Caller, Principal, Role};
+use crate::wire::{AdminOverview, EventVolume, HealthReport, LatencySample, OneTimeSecret, TokenRow};
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
@@ -19,16 +22,42 @@ pub trait Backend: Send + Sync + 'static {
     async fn database_latency(&self) -> Vec<LatencySample>;
     /// Ingested events per hour for the `hours` hours ending now.
     async fn event_volume(&self, hours: u32) -> Result<EventVolume, ServerFnError>;
+
+    /// Accounts, live sessions and tokens, for administrators.
+    async fn admin_overview(&self) -> Result<AdminOverview, ServerFnError>;
+    /// Creates an account; with no password, generates one and returns it once.
+    async fn create_account(
+        &self,
+        actor: &Principal,
+        email: String,
+        role: Role,
+        password: Option<String>,
+    ) -> Result<Option<OneTimeSecret>, ServerFnError>;
+    async fn set_account_role(&self, actor: &Principal, account_id: Uuid, role: Role) -> Result<(), ServerFnError>;
+    async fn set_account_disabled(&self, actor: &Principal, account_id: Uuid, disabled: bool) -> Result<(), ServerFnError>;
+    async fn revoke_session(&self, actor: &Principal, session_id: Uuid) -> Result<(), ServerFnError>;
+
+    /// The caller's own personal tokens.
+    async fn my_tokens(&self, actor: &Principal) -> Result<Vec<TokenRow>, ServerFnError>;
+    /// Creates a personal read token for the caller; its secret is returned once.
+    async fn create_token(&self, actor: &Principal, name: String) -> Result<OneTimeSecret, ServerFnError>;
+    /// Revokes a token: the caller's own, or anyone's for an administrator.
+    async fn revoke_token(&self, actor: &Principal, token_id: Uuid) -> Result<(), ServerFnError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;
 
 /// Who is calling: the server's pipeline stores it in the request's extensions, which Leptos
 /// hands to pages and server functions as `http::request::Parts`.
-pub fn caller() -> crate::access::Caller {
+pub fn caller() -> Caller {
     use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<crate::access::Caller>().cloned())
-        .unwrap_or(crate::access::Caller::Anonymous)
+        .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+        .unwrap_or(Caller::Anonymous)
+}
+
+/// The signed-in caller, or the error a server function returns without one.
+pub fn principal() -> Result<Principal, ServerFnError> {
+    caller().principal().cloned().ok_or_else(|| ServerFnError::new("sign in to use this"))
 }
 
 /// The server's [`Backend`], from context.

@@ -21,8 +21,30 @@ use leptos_router::{
     path,
 };
 
+use access::{Access, Capability, Module};
 use components::layout::Layout;
-use pages::{NotFound, Overview, Section, SystemHealth};
+use pages::{Account, Admin, Login, NotFound, Overview, Section, SystemHealth};
+
+/// The access each page requires, by its route path. The server refuses to start when a route
+/// below is missing here, and checks this on every request (`server/src/http/pipeline.rs`).
+pub const PAGE_ACCESS: &[(&str, Access)] = &[
+    ("/login", Access::Public),
+    ("/", Access::Requires(Capability::View(Module::KpiCards))),
+    ("/campaigns", Access::Requires(Capability::View(Module::Leaderboard))),
+    ("/segments", Access::Requires(Capability::View(Module::Segments))),
+    ("/funnel", Access::Requires(Capability::View(Module::Funnel))),
+    ("/insights", Access::Requires(Capability::View(Module::RoiDeepDive))),
+    ("/actions", Access::Requires(Capability::View(Module::ActionCenter))),
+    ("/compliance", Access::Requires(Capability::View(Module::ComplianceAudit))),
+    ("/system-health", Access::Requires(Capability::View(Module::SystemHealth))),
+    ("/admin", Access::Requires(Capability::ManageUsers)),
+    ("/account", Access::SignedIn),
+];
+
+/// The declared access of a page route.
+pub fn page_access(path: &str) -> Option<Access> {
+    PAGE_ACCESS.iter().find(|(p, _)| *p == path).map(|(_, access)| *access)
+}
 
 /// The HTML document around the app: head, theme, scripts. Rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -67,6 +89,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
+                    <Route path=path!("/login") view=Login/>
                     <Route path=path!("/") view=Overview/>
                     <Route path=path!("/campaigns") view=|| view! { <Section section=pages::SectionId::Campaigns/> }/>
                     <Route path=path!("/segments") view=|| view! { <Section section=pages::SectionId::Segments/> }/>
@@ -75,6 +98,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/actions") view=|| view! { <Section section=pages::SectionId::ActionCenter/> }/>
                     <Route path=path!("/compliance") view=|| view! { <Section section=pages::SectionId::Compliance/> }/>
                     <Route path=path!("/system-health") view=SystemHealth/>
+                    <Route path=path!("/admin") view=Admin/>
+                    <Route path=path!("/account") view=Account/>
                 </Routes>
             </Layout>
         </Router>

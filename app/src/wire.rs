@@ -86,3 +86,53 @@ pub struct ErrorDetail {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
 }
+
+/// An account as the admin page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountRow {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub role: crate::access::Role,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A live browser session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionRow {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A personal read token (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub id: uuid::Uuid,
+    pub owner_email: String,
+    pub name: String,
+    /// The first characters of the secret, to tell tokens apart.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+}
+
+/// What the admin page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminOverview {
+    pub accounts: Vec<AccountRow>,
+    pub sessions: Vec<SessionRow>,
+    pub tokens: Vec<TokenRow>,
+}
+
+/// A secret shown once, right after it was created (a generated password or a token).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OneTimeSecret {
+    /// What the secret is for, e.g. `password for ana@example.com`.
+    pub label: String,
+    pub secret: String,
+}

@@ -1,13 +1,8 @@
-import { expect, test, type Page } from "@playwright/test";
-
-// The page is interactive only once the wasm bundle has hydrated it; until then a click on the
-// toggle does nothing. Wait for the hydration marker the app sets.
-async function hydrated(page: Page) {
-  await expect(page.locator("html[data-hydrated]")).toHaveCount(1);
-}
+import { expect, test } from "@playwright/test";
+import { hydrated, signIn } from "./auth";
 
 test("the dark-mode toggle switches the theme in place and the choice survives a reload", async ({ page }) => {
-  await page.goto("/");
+  await signIn(page, "cmo");
   await hydrated(page);
   const toggle = page.getByRole("button", { name: "Dark mode" });
   const before = await page.locator("html").getAttribute("data-theme");
@@ -31,6 +26,7 @@ test("the dark-mode toggle switches the theme in place and the choice survives a
 });
 
 test("navigation reaches every section with landmarks and keyboard focus", async ({ page }) => {
+  await signIn(page, "admin");
   await page.goto("/");
   await hydrated(page);
   // The first Tab lands on the skip link, which is visible when focused.
@@ -42,7 +38,7 @@ test("navigation reaches every section with landmarks and keyboard focus", async
   await expect(page.getByRole("banner")).toContainText("SwipeSavvy Analytics");
   await expect(page.getByRole("main")).toBeVisible();
   const nav = page.getByRole("navigation", { name: "Sections" });
-  for (const name of ["Overview", "Campaigns", "Segments", "Funnel", "Insights", "Action Center", "Compliance", "Health"]) {
+  for (const name of ["Overview", "Campaigns", "Segments", "Funnel", "Insights", "Action Center", "Compliance", "Health", "Admin"]) {
     await expect(nav.getByRole("link", { name, exact: true })).toBeVisible();
   }
   await nav.getByRole("link", { name: "Campaigns", exact: true }).click();
@@ -51,12 +47,12 @@ test("navigation reaches every section with landmarks and keyboard focus", async
 });
 
 test("the overview explains an empty database instead of drawing an empty chart", async ({ page }) => {
-  await page.goto("/");
+  await signIn(page, "cmo");
   await expect(page.getByText("No events in the last 48 hours")).toBeVisible();
 });
 
 test("the health page draws the database round-trip chart from the server's probes", async ({ page }) => {
-  await page.goto("/system-health");
+  await signIn(page, "data_science");
   await hydrated(page);
   await expect(page.getByTestId("health-status")).toHaveText(/^\s*healthy\s*$/);
   // ECharts draws into a canvas inside the chart element once the page has hydrated.
@@ -68,7 +64,8 @@ test("the health page draws the database round-trip chart from the server's prob
 });
 
 test("no page scrolls sideways", async ({ page }) => {
-  for (const path of ["/", "/campaigns", "/system-health"]) {
+  await signIn(page, "admin");
+  for (const path of ["/", "/campaigns", "/system-health", "/admin", "/account", "/login"]) {
     await page.goto(path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow, path).toBeLessThanOrEqual(0);

@@ -1,10 +1,14 @@
-//! The server's side of `app::backend::Backend`: what rendered pages and server functions read.
+//! The server's side of `app::backend::Backend`: what rendered pages and server functions read
+//! and change. The pipeline has already checked each server function's declared access.
 
+use app::access::{Capability, Principal, Role};
 use app::backend::Backend;
-use app::wire::{EventVolume, HealthReport, LatencySample};
+use app::wire::{AccountRow, AdminOverview, EventVolume, HealthReport, LatencySample, OneTimeSecret, SessionRow, TokenRow};
 use leptos::prelude::ServerFnError;
+use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::auth::{accounts, password, sessions, tokens};
+use crate::error::{AppError, Result};
 use crate::services;
 use crate::state::AppState;
 
@@ -25,7 +29,73 @@ fn to_server_fn_error(err: AppError) -> ServerFnError {
             tracing::error!(error = %err.one_line(), "server function failed");
             ServerFnError::new("something went wrong on our side; the error has been logged")
         }
+        AppError::Validation(fields) => ServerFnError::new(
+            fields.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect::<Vec<_>>().join("; "),
+        ),
         other => ServerFnError::new(other.to_string()),
+    }
+}
+
+fn lift<T>(result: Result<T>) -> Result<T, ServerFnError> {
+    result.map_err(to_server_fn_error)
+}
+
+impl ServerBackend {
+    async fn token_rows(&self, owner: Option<Uuid>) -> Result<Vec<TokenRow>> {
+        let emails: std::collections::HashMap<Uuid, String> =
+            accounts::list(&self.state.db).await?.into_iter().map(|a| (a.id, a.email)).collect();
+        Ok(tokens::list(&self.state.db, owner)
+            .await?
+            .into_iter()
+            .map(|t| TokenRow {
+                id: t.id,
+                owner_email: emails.get(&t.account_id).cloned().unwrap_or_default(),
+                name: t.name,
+                prefix: t.prefix,
+                created_at: t.created_at,
+                last_used_at: t.last_used_at,
+                revoked: t.revoked_at.is_some(),
+            })
+            .collect())
+    }
+
+    async fn overview(&self) -> Result<AdminOverview> {
+        let db = &self.state.db;
+        let accounts = accounts::list(db).await?;
+        let emails: std::collections::HashMap<Uuid, String> = accounts.iter().map(|a| (a.id, a.email.clone())).collect();
+        let sessions = sessions::list_live(db, self.state.clock.now())
+            .await?
+            .into_iter()
+            .map(|s| SessionRow {
+                id: s.id,
+                email: emails.get(&s.account_id).cloned().unwrap_or_default(),
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+                client_ip: s.client_ip,
+                user_agent: s.user_agent,
+            })
+            .collect();
+        let accounts = accounts
+            .into_iter()
+            .map(|a| AccountRow { id: a.id, email: a.email, role: a.role, disabled: a.disabled_at.is_some(), created_at: a.created_at })
+            .collect();
+        Ok(AdminOverview { accounts, sessions, tokens: self.token_rows(None).await? })
+    }
+
+    async fn add_account(&self, actor: &Principal, email: String, role: Role, password: Option<String>) -> Result<Option<OneTimeSecret>> {
+        let generated = password.is_none().then(password::generate);
+        let secret = password.or_else(|| generated.clone()).unwrap_or_default();
+        let account = accounts::create(&self.state.db, &email, role, &secret, self.state.clock.now()).await?;
+        tracing::info!(actor = %actor.account_id, account_id = %account.id, role = %role, "account created");
+        Ok(generated.map(|secret| OneTimeSecret { label: format!("password for {}", account.email), secret }))
+    }
+
+    /// An administrator may not lock themselves out by demoting or disabling their own account.
+    fn refuse_self_lockout(actor: &Principal, account_id: Uuid) -> Result<()> {
+        if actor.account_id == account_id {
+            return Err(AppError::Forbidden("change your own role or status (ask another administrator)".to_owned()));
+        }
+        Ok(())
     }
 }
 
@@ -40,6 +110,75 @@ impl Backend for ServerBackend {
     }
 
     async fn event_volume(&self, hours: u32) -> Result<EventVolume, ServerFnError> {
-        services::event_volume::hourly(&self.state.db, self.state.clock.now(), hours).await.map_err(to_server_fn_error)
+        lift(services::event_volume::hourly(&self.state.db, self.state.clock.now(), hours).await)
+    }
+
+    async fn admin_overview(&self) -> Result<AdminOverview, ServerFnError> {
+        lift(self.overview().await)
+    }
+
+    async fn create_account(
+        &self,
+        actor: &Principal,
+        email: String,
+        role: Role,
+        password: Option<String>,
+    ) -> Result<Option<OneTimeSecret>, ServerFnError> {
+        lift(self.add_account(actor, email, role, password).await)
+    }
+
+    async fn set_account_role(&self, actor: &Principal, account_id: Uuid, role: Role) -> Result<(), ServerFnError> {
+        lift(async {
+            Self::refuse_self_lockout(actor, account_id)?;
+            accounts::set_role(&self.state.db, account_id, role, self.state.clock.now()).await?;
+            tracing::info!(actor = %actor.account_id, %account_id, role = %role, "role changed");
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn set_account_disabled(&self, actor: &Principal, account_id: Uuid, disabled: bool) -> Result<(), ServerFnError> {
+        lift(async {
+            Self::refuse_self_lockout(actor, account_id)?;
+            accounts::set_disabled(&self.state.db, account_id, disabled, self.state.clock.now()).await?;
+            tracing::info!(actor = %actor.account_id, %account_id, disabled, "account status changed");
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn revoke_session(&self, actor: &Principal, session_id: Uuid) -> Result<(), ServerFnError> {
+        lift(async {
+            sessions::revoke(&self.state.db, session_id, self.state.clock.now()).await?;
+            tracing::info!(actor = %actor.account_id, %session_id, "session revoked");
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn my_tokens(&self, actor: &Principal) -> Result<Vec<TokenRow>, ServerFnError> {
+        lift(self.token_rows(Some(actor.account_id)).await)
+    }
+
+    async fn create_token(&self, actor: &Principal, name: String) -> Result<OneTimeSecret, ServerFnError> {
+        lift(async {
+            let (token, secret) = tokens::create(&self.state.db, actor.account_id, &name, self.state.clock.now()).await?;
+            tracing::info!(actor = %actor.account_id, token_id = %token.id, "personal token created");
+            Ok(OneTimeSecret { label: format!("token '{}'", token.name), secret })
+        }
+        .await)
+    }
+
+    async fn revoke_token(&self, actor: &Principal, token_id: Uuid) -> Result<(), ServerFnError> {
+        lift(async {
+            let owned = tokens::list(&self.state.db, Some(actor.account_id)).await?.iter().any(|t| t.id == token_id);
+            if !owned && !actor.role.allows(Capability::ManageUsers) {
+                return Err(AppError::NotFound(format!("your token {token_id}")));
+            }
+            tokens::revoke(&self.state.db, token_id, self.state.clock.now()).await?;
+            tracing::info!(actor = %actor.account_id, %token_id, "personal token revoked");
+            Ok(())
+        }
+        .await)
     }
 }

@@ -42,6 +42,58 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Manage dashboard accounts and their personal read tokens.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Regenerate the documents derived from code (docs/permissions.md, docs/routes.md).
+    Docs {
+        /// Folder to write into.
+        #[arg(long, default_value = "docs")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create an account. The password is read from standard input (one line); with
+    /// --generate-password (or empty input) a strong one is generated and printed once.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// cmo, perf_lead, lifecycle_lead, rewards_pm, data_science, compliance or admin.
+        #[arg(long)]
+        role: app::access::Role,
+        #[arg(long)]
+        generate_password: bool,
+    },
+    /// List accounts.
+    List,
+    /// Disable an account: its sessions and tokens stop working at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Re-enable a disabled account.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Change an account's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: app::access::Role,
+    },
+    /// Create a personal read token for an account; printed once.
+    Token {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -53,6 +105,11 @@ pub struct ServeArgs {
     /// Directory of the built site (wasm, JS, CSS) [default: target/site].
     #[arg(long, env = "SWIPESAVVY_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+
+    /// On a database without accounts, create one per role with generated passwords and print
+    /// them once (for trying the product out).
+    #[arg(long)]
+    pub demo_accounts: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,7 +132,12 @@ impl Cli {
     fn overrides(&self) -> Overrides {
         let (addr, site_root) = match &self.command {
             Command::Serve(args) => (args.addr, args.site_root.clone()),
-            Command::Migrate { .. } => (None, None),
+            _ => (None, None),
+        };
+        // One-shot commands print their own results; only warnings need to interrupt them.
+        let log_filter = match self.command {
+            Command::Serve(_) => self.log_filter.clone(),
+            _ => self.log_filter.clone().or_else(|| Some("warn".to_owned())),
         };
         Overrides {
             config_file: self.config.clone(),
@@ -83,7 +145,7 @@ impl Cli {
             addr,
             site_root,
             log_format: self.log_format,
-            log_filter: self.log_filter.clone(),
+            log_filter,
         }
     }
 }
@@ -106,8 +168,10 @@ fn run(cli: Cli) -> Result<(), AppError> {
     let runtime = tokio::runtime::Runtime::new().map_err(|err| AppError::Internal(err.into()))?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve(_) => crate::startup::serve(settings).await,
+            Command::Serve(args) => crate::startup::serve(settings, args.demo_accounts).await,
             Command::Migrate { action } => crate::db::migrate(&settings, action).await,
+            Command::User { action } => crate::commands::user(&settings, action).await,
+            Command::Docs { out } => crate::commands::docs(&out),
         }
     })
 }

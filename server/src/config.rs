@@ -120,6 +120,8 @@ pub struct Settings {
     pub log_filter: String,
     /// How often the database probe runs for the health page.
     pub probe_interval_seconds: u64,
+    /// How long a browser session lasts after signing in.
+    pub session_lifetime_minutes: i64,
 }
 
 impl Default for Settings {
@@ -131,6 +133,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             log_filter: "info".to_owned(),
             probe_interval_seconds: 10,
+            session_lifetime_minutes: 12 * 60,
         }
     }
 }
@@ -156,6 +159,7 @@ struct FileSettings {
     log_format: Option<LogFormat>,
     log_filter: Option<String>,
     probe_interval_seconds: Option<u64>,
+    session_lifetime_minutes: Option<i64>,
 }
 
 impl Settings {
@@ -172,6 +176,10 @@ impl Settings {
         if probe_interval_seconds == 0 {
             return Err(AppError::Config("probe_interval_seconds must be at least 1".to_owned()));
         }
+        let session_lifetime_minutes = file.session_lifetime_minutes.unwrap_or(defaults.session_lifetime_minutes);
+        if !(1..=60 * 24 * 30).contains(&session_lifetime_minutes) {
+            return Err(AppError::Config("session_lifetime_minutes must be between 1 and 43200 (30 days)".to_owned()));
+        }
         Ok(Settings {
             database: DatabaseTarget::parse(database_url.as_deref())?,
             addr: overrides.addr.or(file.addr).unwrap_or(defaults.addr),
@@ -179,6 +187,7 @@ impl Settings {
             log_format: overrides.log_format.or(file.log_format).unwrap_or(defaults.log_format),
             log_filter: overrides.log_filter.or(file.log_filter).unwrap_or(defaults.log_filter),
             probe_interval_seconds,
+            session_lifetime_minutes,
         })
     }
 }

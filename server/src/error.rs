@@ -20,6 +20,15 @@ pub enum AppError {
     NotFound(String),
     #[error("sign in to use this")]
     Unauthenticated,
+    /// A failed sign-in: the same answer whether the email or the password was wrong.
+    #[error("the email or password is wrong")]
+    BadCredentials,
+    /// Too many attempts; try again after this many seconds.
+    #[error("too many attempts: try again in {0} s")]
+    Throttled(i64),
+    /// The request body or query cannot be read at all.
+    #[error("{0}")]
+    BadRequest(String),
     #[error("your role may not {0}")]
     Forbidden(String),
     /// A dependency (the database) is down; the reason is safe to show.
@@ -52,6 +61,9 @@ impl AppError {
             AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            AppError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Database(err) if is_unique_violation(err) => (StatusCode::CONFLICT, "conflict"),
@@ -78,10 +90,19 @@ impl IntoResponse for AppError {
         } else {
             self.to_string()
         };
+        let retry_after = match &self {
+            AppError::Throttled(seconds) => Some(seconds.max(&1).to_string()),
+            _ => None,
+        };
         let fields = match self {
             AppError::Validation(fields) => fields,
             _ => Vec::new(),
         };
-        (status, Json(ErrorBody { error: ErrorDetail { code: code.to_owned(), message, fields } })).into_response()
+        let mut response =
+            (status, Json(ErrorBody { error: ErrorDetail { code: code.to_owned(), message, fields } })).into_response();
+        if let Some(seconds) = retry_after.and_then(|s| s.parse().ok()) {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds);
+        }
+        response
     }
 }

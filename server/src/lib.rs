@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod backend;
 pub mod cli;
+pub mod commands;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -15,6 +15,8 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     pub state: AppState,
+    /// Every route with its declared access (the route-by-role tests walk it).
+    pub inventory: std::sync::Arc<http::pipeline::Inventory>,
 }
 
 impl Application {
@@ -26,9 +28,11 @@ impl Application {
             .await
             .map_err(|err| AppError::Config(format!("cannot listen on {}: {err}", settings.addr)))?;
         let state = AppState::new(db, settings, clock);
-        let router = http::router(state.clone());
+        let (router, inventory) = http::router(state.clone())?;
         tokio::spawn(jobs::database_probe::run(state.clone()));
-        Ok(Application { listener, router, state })
+        // Pay for the decoy hash now, not in the first sign-in's timing.
+        tokio::task::spawn_blocking(crate::auth::password::warm_up);
+        Ok(Application { listener, router, state, inventory })
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr> {
@@ -37,7 +41,7 @@ impl Application {
 
     /// Serves until ctrl-c or SIGTERM.
     pub async fn run_until_stopped(self) -> Result<()> {
-        axum::serve(self.listener, self.router)
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(|err| AppError::Internal(err.into()))
@@ -45,7 +49,7 @@ impl Application {
 }
 
 /// `swipesavvy serve`.
-pub async fn serve(settings: Settings) -> Result<()> {
+pub async fn serve(settings: Settings, demo_accounts: bool) -> Result<()> {
     tracing::info!(
         database = %settings.database.describe(),
         addr = %settings.addr,
@@ -61,6 +65,9 @@ pub async fn serve(settings: Settings) -> Result<()> {
         );
     }
     let app = Application::build(settings, Clock::system()).await?;
+    if demo_accounts {
+        crate::commands::create_demo_accounts(&app.state.db, app.state.clock.now()).await?;
+    }
     let addr = app.local_addr()?;
     tracing::info!("listening on http://{addr}");
     println!("SwipeSavvy Analytics is running at http://{addr}");

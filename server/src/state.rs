@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::auth::throttle::LoginThrottle;
 use crate::jobs::database_probe::LatencyHistory;
 
 #[derive(Clone)]
@@ -19,6 +20,7 @@ pub struct AppState {
     /// When this server started, by its clock.
     pub started_at: DateTime<Utc>,
     pub latency_history: LatencyHistory,
+    pub login_throttle: LoginThrottle,
     pub leptos_options: LeptosOptions,
 }
 
@@ -35,6 +37,7 @@ impl AppState {
             started_at: clock.now(),
             clock,
             latency_history: LatencyHistory::default(),
+            login_throttle: LoginThrottle::default(),
             settings: Arc::new(settings),
             leptos_options,
         }

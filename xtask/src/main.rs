@@ -20,7 +20,9 @@ use anyhow::{Context, Result, bail};
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  run [--release] [-- <serve flags>]   build and serve the app (default http://127.0.0.1:3000)
+  run [--release] [--no-demo] [-- <serve flags>]
+                                       build and serve the app (default http://127.0.0.1:3000); on an
+                                       empty database, create one demo account per role (printed once)
   build [--release]                    build the server binary and the wasm bundle
   test                                 run every test: SQLite, PostgreSQL, Playwright
   bundle-size                          release build, then print what browsers download (raw and gzip)";
@@ -43,11 +45,13 @@ fn dispatch(args: &[String]) -> Result<()> {
         None => (rest, &[][..]),
     };
     let release = own.iter().any(|a| a == "--release");
-    if let Some(unknown) = own.iter().find(|a| *a != "--release") {
+    let demo = !own.iter().any(|a| a == "--no-demo");
+    let allowed: &[&str] = if command == "run" { &["--release", "--no-demo"] } else { &["--release"] };
+    if let Some(unknown) = own.iter().find(|a| !allowed.contains(&a.as_str())) {
         bail!("unknown option '{unknown}'\n\n{USAGE}");
     }
     match command {
-        "run" => run(release, passthrough),
+        "run" => run(release, demo, passthrough),
         "build" => build(release).map(|_| ()),
         "test" => test(),
         "bundle-size" => bundle_size(),
@@ -110,11 +114,14 @@ fn build(release: bool) -> Result<PathBuf> {
     Ok(binary)
 }
 
-fn run(release: bool, serve_args: &[String]) -> Result<()> {
+fn run(release: bool, demo: bool, serve_args: &[String]) -> Result<()> {
     let binary = build(release)?;
     banner("serving (ctrl-c stops)");
     let mut cmd = Command::new(binary);
     cmd.arg("serve").args(serve_args);
+    if demo {
+        cmd.arg("--demo-accounts");
+    }
     run_command(&mut cmd)
 }
 
@@ -174,11 +181,29 @@ fn end_to_end() -> Result<()> {
     let port = free_port()?;
     let dir = std::env::temp_dir().join(format!("swipesavvy-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    let database_url = format!("sqlite://{}/e2e.db", dir.display());
+    // One account per role, all with one password generated for this run.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    let password = format!("e2e-{}-{nanos}", std::process::id());
+    for role in ["cmo", "perf_lead", "lifecycle_lead", "rewards_pm", "data_science", "compliance", "admin"] {
+        let mut add = Command::new(&binary)
+            .args(["user", "add", "--email", &format!("{role}@e2e.test"), "--role", role, "--database-url", &database_url])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("cannot create the end-to-end accounts")?;
+        if let Some(mut stdin) = add.stdin.take() {
+            writeln!(stdin, "{password}")?;
+        }
+        if !add.wait()?.success() {
+            bail!("creating the {role} account for the end-to-end tests failed");
+        }
+    }
     let log_path = dir.join("server.log");
     let log = std::fs::File::create(&log_path)?;
     let server = Command::new(&binary)
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .args(["--database-url", &format!("sqlite://{}/e2e.db", dir.display())])
+        .args(["--database-url", &database_url])
         .args(["--site-root", &root().join("target/site").display().to_string()])
         .current_dir(root())
         .stdout(log.try_clone()?)
@@ -194,6 +219,7 @@ fn end_to_end() -> Result<()> {
                 .current_dir(root().join("end2end"))
                 .env("PATH", &env.path)
                 .env("BASE_URL", &base_url)
+                .env("E2E_PASSWORD", &password)
                 .env("CHROMIUM_PATH", &env.chromium),
         )
     });

@@ -1,29 +1,35 @@
-//! The frame around every page: skip link, top bar with the product name and theme toggle,
-//! section navigation, and the main landmark.
+//! The frame around every page: skip link, top bar with the product name, the signed-in person
+//! and the theme toggle, the section navigation (only what the role may open), and the main
+//! landmark.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::access::{Capability, Me, Module};
+use crate::api::load_me;
 use crate::pages::SectionId;
 use crate::theme::{ThemeToggle, provide_theme};
 
-/// One navigation entry.
+/// One navigation entry and what the role needs to open it.
 struct NavItem {
     href: &'static str,
     label: &'static str,
+    requires: Capability,
 }
 
 /// The sections of the spec's layout (PART 3), in its order; Health is for the technical roles.
 fn nav_items() -> Vec<NavItem> {
-    let mut items = vec![NavItem { href: "/", label: "Overview" }];
-    items.extend(SectionId::ALL.iter().map(|s| NavItem { href: s.href(), label: s.title() }));
-    items.push(NavItem { href: "/system-health", label: "Health" });
+    let mut items = vec![NavItem { href: "/", label: "Overview", requires: Capability::View(Module::KpiCards) }];
+    items.extend(SectionId::ALL.iter().map(|s| NavItem { href: s.href(), label: s.title(), requires: s.requires() }));
+    items.push(NavItem { href: "/system-health", label: "Health", requires: Capability::View(Module::SystemHealth) });
+    items.push(NavItem { href: "/admin", label: "Admin", requires: Capability::ManageUsers });
     items
 }
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     provide_theme();
+    let me = Resource::new(|| (), |_| load_me());
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <div class="app">
@@ -32,19 +38,53 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <span class="brand__mark" aria-hidden="true">"◆"</span>
                     <span class="brand__name">"SwipeSavvy Analytics"</span>
                 </a>
-                <ThemeToggle/>
+                <div class="topbar__end">
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            me.await.ok().flatten().map(|me| view! { <UserMenu me/> })
+                        })}
+                    </Suspense>
+                    <ThemeToggle/>
+                </div>
             </header>
             <nav class="sidenav" aria-label="Sections">
-                <ul>
-                    {nav_items()
-                        .into_iter()
-                        .map(|item| view! { <li><A href=item.href exact=true>{item.label}</A></li> })
-                        .collect_view()}
-                </ul>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let me = me.await.ok().flatten();
+                        me.map(|me| {
+                            view! {
+                                <ul>
+                                    {nav_items()
+                                        .into_iter()
+                                        .filter(|item| me.can(item.requires))
+                                        .map(|item| view! { <li><A href=item.href exact=true>{item.label}</A></li> })
+                                        .collect_view()}
+                                </ul>
+                            }
+                        })
+                    })}
+                </Suspense>
             </nav>
             <main id="content" class="content" tabindex="-1">
                 {children()}
             </main>
+        </div>
+    }
+}
+
+/// Who is signed in, a link to their account page, and signing out (a plain form post, so it
+/// works before the page has hydrated).
+#[component]
+fn UserMenu(me: Me) -> impl IntoView {
+    view! {
+        <div class="user-menu">
+            <a class="user-menu__who" href="/account" title=me.role_title.clone()>
+                <span class="user-menu__email">{me.email.clone()}</span>
+                <span class="user-menu__role">{me.role_title.clone()}</span>
+            </a>
+            <form method="post" action="/api/v1/auth/logout">
+                <button type="submit" class="button button--quiet">"Sign out"</button>
+            </form>
         </div>
     }
 }

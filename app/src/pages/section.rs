@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::access::{Capability, Module};
 use crate::components::panel::{EmptyState, Panel};
 
 /// The navigation sections after Overview, in the spec's order.
@@ -46,6 +47,18 @@ impl SectionId {
             SectionId::Insights => "/insights",
             SectionId::ActionCenter => "/actions",
             SectionId::Compliance => "/compliance",
+        }
+    }
+
+    /// What a role needs to open the section (the server checks the same in `PAGE_ACCESS`).
+    pub fn requires(self) -> Capability {
+        match self {
+            SectionId::Campaigns => Capability::View(Module::Leaderboard),
+            SectionId::Segments => Capability::View(Module::Segments),
+            SectionId::Funnel => Capability::View(Module::Funnel),
+            SectionId::Insights => Capability::View(Module::RoiDeepDive),
+            SectionId::ActionCenter => Capability::View(Module::ActionCenter),
+            SectionId::Compliance => Capability::View(Module::ComplianceAudit),
         }
     }
 

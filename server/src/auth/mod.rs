@@ -8,3 +8,39 @@ pub mod secret;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+
+use app::access::Caller;
+use axum::http::{HeaderMap, header};
+
+use crate::error::Result;
+use crate::state::AppState;
+
+/// The value of cookie `name` in a request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim().to_owned())
+}
+
+/// Who sent the request: a personal token (`Authorization: Bearer sspt_…`) or a session cookie.
+/// Anything unknown, expired, revoked or disabled is anonymous.
+pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> Result<Caller> {
+    let now = state.clock.now();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let Some(secret) = bearer.filter(|s| s.starts_with(tokens::PREFIX)) {
+        return Ok(tokens::resolve(&state.db, secret, now).await?.map_or(Caller::Anonymous, Caller::User));
+    }
+    if let Some(secret) = cookie(headers, sessions::COOKIE) {
+        return Ok(sessions::resolve(&state.db, &secret, now).await?.map_or(Caller::Anonymous, Caller::User));
+    }
+    Ok(Caller::Anonymous)
+}

@@ -1,44 +1,108 @@
-//! The HTTP surface: every route is registered here, with the access it requires, and every
+//! The HTTP surface: every route is registered here with the access it requires, and every
 //! request passes through the same pipeline (`pipeline.rs`).
 
+mod auth;
 mod health;
 pub mod pipeline;
 
+use std::sync::Arc;
+
+use app::access::Access;
 use app::{App, shell};
 use axum::Router;
-use axum::routing::{any, get};
+use axum::http::Method;
+use axum::routing::{any, get, post};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::backend::ServerBackend;
 use crate::error::AppError;
 use crate::state::AppState;
-use pipeline::{Access, RouteTable};
+use pipeline::{Inventory, RouteEntry, RouteKind, RouteTable};
 
-/// The whole application router.
-pub fn router(state: AppState) -> Router {
-    let api = RouteTable::new()
-        .add("/health", Access::Public, get(health::health))
-        .add("/api/v1/health", Access::Public, get(health::health))
-        .add("/api/{*path}", Access::Public, any(api_not_found))
-        .into_router();
+/// The REST API: every route with its method and declared access.
+fn api() -> RouteTable {
+    RouteTable::new()
+        .get("/health", Access::Public, get(health::health))
+        .get("/api/v1/health", Access::Public, get(health::health))
+        .post("/api/v1/auth/login", Access::Public, post(auth::login))
+        .post("/api/v1/auth/logout", Access::SignedIn, post(auth::logout))
+        .get("/api/v1/auth/me", Access::SignedIn, get(auth::me))
+        .route(None, "/api/{*path}", Access::Public, any(api_not_found))
+}
 
-    // Pages and server functions. Leptos registers its own paths; they get the same pipeline.
-    let backend: app::backend::SharedBackend = std::sync::Arc::new(ServerBackend::new(state.clone()));
+/// Adds the pages and server functions Leptos registers to `inventory`; each must have declared
+/// its access in `app`, or the application refuses to start.
+fn declare_pages(inventory: &mut Inventory) -> Result<Vec<leptos_axum::AxumRouteListing>, AppError> {
+    let pages = generate_route_list(App);
+    for listing in &pages {
+        let path = listing.path().to_owned();
+        let access = app::page_access(&path)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("page {path} declares no access in app::PAGE_ACCESS")))?;
+        inventory.push(RouteEntry { method: Some(Method::GET), path, kind: RouteKind::Page, access });
+    }
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        let access = app::api::SERVER_FN_ACCESS
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, access)| *access)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("server function {path} declares no access in SERVER_FN_ACCESS")))?;
+        inventory.push(RouteEntry { method: Some(method), path: path.to_owned(), kind: RouteKind::ServerFunction, access });
+    }
+    Ok(pages)
+}
+
+/// The whole application, and the inventory of its routes with their declared access.
+pub fn router(state: AppState) -> Result<(Router, Arc<Inventory>), AppError> {
+    let (api, mut inventory) = api().into_parts();
+    let pages = declare_pages(&mut inventory)?;
+
+    let backend: app::backend::SharedBackend = Arc::new(ServerBackend::new(state.clone()));
     let pages = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            generate_route_list(App),
-            move || provide_context(backend.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, pages, move || provide_context(backend.clone()), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
-    let pages = pipeline::guard(pages, Access::Public);
 
-    pipeline::layers(api.merge(pages)).with_state(state)
+    let inventory = Arc::new(inventory);
+    let routes = api
+        .merge(pages)
+        .route_layer(axum::middleware::from_fn_with_state(inventory.clone(), pipeline::enforce));
+    let router = pipeline::layers(routes, state.clone()).with_state(state);
+    Ok((router, inventory))
+}
+
+/// `docs/routes.md`: every route, what it shows or does, and which roles may use it.
+pub fn routes_markdown() -> String {
+    let (_, mut inventory) = api().into_parts();
+    if let Err(err) = declare_pages(&mut inventory) {
+        return format!("# Routes\n\nThe route table could not be built: {}\n", err.one_line());
+    }
+    let mut out = String::from(
+        "# Routes\n\nGenerated from the router by `swipesavvy docs`; do not edit by hand (a test fails when this file\n\
+         and the code disagree). Pages answer anonymous browsers with a redirect to `/login`, other callers with\n\
+         401; a role without the capability gets 403. Static assets and the 404 page are public.\n\n\
+         | method | path | kind | module | requires | roles |\n|---|---|---|---|---|---|\n",
+    );
+    let mut entries: Vec<&RouteEntry> = inventory.entries().iter().collect();
+    entries.sort_by_key(|e| (e.kind as u8, e.path.clone()));
+    for entry in entries {
+        let method = entry.method.as_ref().map_or("any".to_owned(), |m| m.to_string());
+        let kind = match entry.kind {
+            RouteKind::Page => "page",
+            RouteKind::Api => "API",
+            RouteKind::ServerFunction => "server function",
+        };
+        let roles: Vec<&str> = entry.access.roles().iter().map(|r| r.as_str()).collect();
+        let roles = if entry.access == Access::Public { "anyone".to_owned() } else { roles.join(", ") };
+        let module = match entry.access {
+            Access::Requires(app::access::Capability::View(module)) => module.title(),
+            _ => "—",
+        };
+        out.push_str(&format!("| {method} | `{}` | {kind} | {module} | {} | {roles} |\n", entry.path, entry.access.describe()));
+    }
+    out
 }
 
 /// Unknown API paths answer in JSON, not with the HTML 404 page.

@@ -90,7 +90,7 @@ async fn health_turns_503_with_the_reason_when_postgres_stops_and_the_server_kee
 
     // The server itself is still up and answering.
     assert_eq!(app.get("/api/v1/no-such-thing").await.status(), 404);
-    assert_eq!(app.get("/").await.status(), 200);
+    assert_eq!(app.get("/login").await.status(), 200);
 
     // And it recovers when the database comes back.
     cluster.start_again().expect("pg_ctl start");

@@ -2,6 +2,8 @@
 //! The backend is SQLite unless `TEST_DATABASE_URL` names a PostgreSQL server
 //! (`cargo xtask test` runs this binary once per backend).
 
+mod access;
+mod auth;
 mod cli;
 mod health;
 mod migrations;

@@ -1,3 +1,4 @@
+use app::access::Role;
 use chrono::TimeZone;
 use server::clock::Clock;
 use server::services::event_volume;
@@ -7,16 +8,18 @@ use crate::support::{spawn_app, spawn_app_with};
 #[tokio::test]
 async fn the_overview_renders_on_the_server_with_navigation_and_landmarks() {
     let app = spawn_app().await;
-    let res = app.get("/").await;
+    let admin = app.sign_in(Role::Admin).await;
+    let res = app.get_with_cookie("/", &admin.cookie).await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("SwipeSavvy Analytics"));
-    for section in ["Overview", "Campaigns", "Segments", "Funnel", "Insights", "Action Center", "Compliance", "Health"] {
+    for section in ["Overview", "Campaigns", "Segments", "Funnel", "Insights", "Action Center", "Compliance", "Health", "Admin"] {
         assert!(html.contains(&format!(">{section}</a>")), "navigation lacks {section}");
     }
     assert!(html.contains("<main"), "main landmark");
     assert!(html.contains(r#"aria-label="Sections""#), "navigation landmark");
     assert!(html.contains("No events in the last 48 hours"), "empty state on an empty database");
+    assert!(html.contains(&admin.email), "the signed-in person is shown");
 }
 
 #[tokio::test]
@@ -36,7 +39,8 @@ async fn the_overview_counts_ingested_events_from_the_hourly_rollup() {
     assert_eq!(volume.hours[46].count, 1_002);
     assert_eq!(volume.total, 1_005);
 
-    let html = app.get("/").await.text().await.unwrap();
+    let cmo = app.sign_in(Role::Cmo).await;
+    let html = app.get_with_cookie("/", &cmo.cookie).await.text().await.unwrap();
     assert!(html.contains("1,005"), "the total, formatted, is on the page");
     assert!(html.contains(r#"id="event-volume-chart""#), "the chart's element is rendered");
 }
@@ -44,8 +48,9 @@ async fn the_overview_counts_ingested_events_from_the_hourly_rollup() {
 #[tokio::test]
 async fn every_section_of_the_layout_has_a_page() {
     let app = spawn_app().await;
-    for path in ["/campaigns", "/segments", "/funnel", "/insights", "/actions", "/compliance", "/system-health"] {
-        let res = app.get(path).await;
+    let admin = app.sign_in(Role::Admin).await;
+    for path in ["/campaigns", "/segments", "/funnel", "/insights", "/actions", "/compliance", "/system-health", "/admin", "/account"] {
+        let res = app.get_with_cookie(path, &admin.cookie).await;
         assert_eq!(res.status(), 200, "{path}");
     }
 }
@@ -53,7 +58,8 @@ async fn every_section_of_the_layout_has_a_page() {
 #[tokio::test]
 async fn the_health_page_shows_the_live_status() {
     let app = spawn_app().await;
-    let html = app.get("/system-health").await.text().await.unwrap();
+    let data_science = app.sign_in(Role::DataScience).await;
+    let html = app.get_with_cookie("/system-health", &data_science.cookie).await.text().await.unwrap();
     let status = html.split(r#"data-testid="health-status""#).nth(1).expect("the status element");
     let text = status.split("</p>").next().unwrap_or_default();
     assert!(text.ends_with("healthy") && !text.contains("unhealthy"), "{text}");
@@ -70,8 +76,10 @@ async fn an_unknown_page_is_a_404_page() {
 #[tokio::test]
 async fn the_saved_dark_theme_is_rendered_on_the_first_paint() {
     let app = spawn_app().await;
-    let html = app.client.get(app.url("/")).header("cookie", "ss_theme=dark").send().await.unwrap().text().await.unwrap();
+    let cmo = app.sign_in(Role::Cmo).await;
+    let with_theme = format!("ss_theme=dark; {}", cmo.cookie);
+    let html = app.get_with_cookie("/", &with_theme).await.text().await.unwrap();
     assert!(html.contains(r#"data-theme="dark""#), "html element carries the theme");
-    let html = app.get("/").await.text().await.unwrap();
+    let html = app.get_with_cookie("/", &cmo.cookie).await.text().await.unwrap();
     assert!(!html.contains("data-theme="), "no cookie: the browser's preference decides");
 }

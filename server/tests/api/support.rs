@@ -1,9 +1,12 @@
 //! `spawn_app`: the real application on port 0 against a fresh database (a temp SQLite file, or
 //! a new PostgreSQL database on the server that `TEST_DATABASE_URL` names).
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Once;
+use std::sync::{Arc, Mutex, Once};
+
+use app::access::Role;
 
 use sea_orm::{ConnectionTrait, Database};
 use server::clock::Clock;
@@ -15,8 +18,17 @@ use tokio::sync::OnceCell;
 pub struct TestApp {
     pub address: SocketAddr,
     pub state: AppState,
+    pub inventory: Arc<server::http::pipeline::Inventory>,
     pub client: reqwest::Client,
     sqlite_file: Option<PathBuf>,
+}
+
+/// A signed-in account of a test: its email, password and session cookie.
+pub struct Session {
+    pub email: String,
+    pub password: String,
+    /// `ss_session=…`, ready for a `Cookie` header.
+    pub cookie: String,
 }
 
 impl TestApp {
@@ -26,6 +38,79 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("request failed")
+    }
+
+    /// The `Origin` our own pages send, which cookie-authenticated mutations need.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).header("cookie", cookie).send().await.expect("request failed")
+    }
+
+    /// Creates an account with a random email and password.
+    pub async fn create_account(&self, role: Role) -> (String, String) {
+        let email = format!("{}-{}@example.com", role.as_str(), uuid::Uuid::new_v4().simple());
+        let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
+        server::auth::accounts::create(&self.state.db, &email, role, &password, self.state.clock.now())
+            .await
+            .expect("create account");
+        (email, password)
+    }
+
+    /// `POST /api/v1/auth/login` with JSON, as an API client would.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .header("origin", self.origin())
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// A new account of `role`, signed in.
+    pub async fn sign_in(&self, role: Role) -> Session {
+        let (email, password) = self.create_account(role).await;
+        let res = self.login(&email, &password).await;
+        assert_eq!(res.status(), 200, "sign-in of a fresh {role} account");
+        let cookie = session_cookie(&res).expect("a session cookie");
+        Session { email, password, cookie }
+    }
+}
+
+/// `ss_session=…` from a response's `Set-Cookie`.
+pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("ss_session="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// Everything the server logged during this test process, for the secret-leak test.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOG_BUFFER.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+static LOG_BUFFER: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// Writes log lines into [`LOG_BUFFER`] (and to the terminal when `TEST_LOG` is set).
+struct CaptureWriter;
+
+impl Write for CaptureWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOG_BUFFER.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(bytes);
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(bytes)?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -44,12 +129,16 @@ pub fn postgres_admin_url() -> Option<String> {
     std::env::var("TEST_DATABASE_URL").ok().filter(|url| url.starts_with("postgres"))
 }
 
+/// Captures every log line at debug level (trace for our own crates), so a test can prove no
+/// secret is ever logged; printed too when `TEST_LOG` is set.
 fn init_tracing() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
-        if std::env::var_os("TEST_LOG").is_some() {
-            let _ = tracing_subscriber::fmt().with_env_filter("info,server=debug").with_test_writer().try_init();
-        }
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,server=trace,app=trace")
+            .with_writer(|| CaptureWriter)
+            .with_ansi(false)
+            .try_init();
     });
 }
 
@@ -113,10 +202,13 @@ pub async fn spawn_app_on(database: DatabaseTarget, sqlite_file: Option<PathBuf>
         log_format: LogFormat::Text,
         log_filter: "info".to_owned(),
         probe_interval_seconds: 1,
+        session_lifetime_minutes: 60,
     };
     let app = Application::build(settings, clock).await.expect("the application failed to start");
     let address = app.local_addr().expect("local address");
     let state = app.state.clone();
+    let inventory = app.inventory.clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, state, client: reqwest::Client::new(), sqlite_file }
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
+    TestApp { address, state, inventory, client, sqlite_file }
 }

@@ -1,0 +1,99 @@
+//! The command-line subcommands beyond `serve` and `migrate`: accounts, tokens, and the
+//! documents generated from code.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use app::access::Role;
+
+use crate::auth::{accounts, password, tokens};
+use crate::cli::UserAction;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db;
+use crate::error::{AppError, Result};
+
+/// `swipesavvy user …`.
+pub async fn user(settings: &Settings, action: UserAction) -> Result<()> {
+    let db = db::connect(&settings.database).await?;
+    db::migrate_up(&db).await?;
+    let now = Clock::system().now();
+    match action {
+        UserAction::Add { email, role, generate_password } => {
+            let given = if generate_password { None } else { read_password_line()? };
+            let secret = given.clone().unwrap_or_else(password::generate);
+            let account = accounts::create(&db, &email, role, &secret, now).await?;
+            println!("created {} ({})", account.email, account.role);
+            if given.is_none() {
+                println!("password (shown once): {secret}");
+            }
+        }
+        UserAction::List => {
+            println!("{:<36}  {:<14}  {:<8}  email", "id", "role", "status");
+            for account in accounts::list(&db).await? {
+                let status = if account.is_active() { "active" } else { "disabled" };
+                println!("{}  {:<14}  {status:<8}  {}", account.id, account.role.as_str(), account.email);
+            }
+        }
+        UserAction::Disable { email } => {
+            let account = accounts::get_by_email(&db, &email).await?;
+            accounts::set_disabled(&db, account.id, true, now).await?;
+            println!("disabled {}", account.email);
+        }
+        UserAction::Enable { email } => {
+            let account = accounts::get_by_email(&db, &email).await?;
+            accounts::set_disabled(&db, account.id, false, now).await?;
+            println!("enabled {}", account.email);
+        }
+        UserAction::SetRole { email, role } => {
+            let account = accounts::get_by_email(&db, &email).await?;
+            accounts::set_role(&db, account.id, role, now).await?;
+            println!("{} is now {role}", account.email);
+        }
+        UserAction::Token { email, name } => {
+            let account = accounts::get_by_email(&db, &email).await?;
+            let (_, secret) = tokens::create(&db, account.id, &name, now).await?;
+            println!("personal read token for {} (shown once): {secret}", account.email);
+        }
+    }
+    Ok(())
+}
+
+/// One line from standard input, without its line ending; `None` when it is empty.
+fn read_password_line() -> Result<Option<String>> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|err| AppError::Config(format!("cannot read the password from standard input: {err}")))?;
+    let line = line.trim_end_matches(['\r', '\n']).to_owned();
+    Ok((!line.is_empty()).then_some(line))
+}
+
+/// `swipesavvy docs`: writes the documents generated from code.
+pub fn docs(out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|err| AppError::Config(format!("cannot create {}: {err}", out.display())))?;
+    for (name, text) in [("permissions.md", app::access::permissions_markdown()), ("routes.md", crate::http::routes_markdown())] {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(|err| AppError::Config(format!("cannot write {}: {err}", path.display())))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// With `--demo-accounts` on a database without any account: one account per role, with
+/// generated passwords printed once (never a fixed default password).
+pub async fn create_demo_accounts(db: &sea_orm::DatabaseConnection, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    if accounts::count(db).await? > 0 {
+        return Ok(());
+    }
+    println!("\nDemo accounts (passwords are shown once; sign in at /login):");
+    for role in Role::ALL {
+        let email = format!("{}@demo.swipesavvy.local", role.as_str().replace('_', "-"));
+        let secret = password::generate();
+        accounts::create(db, &email, role, &secret, now).await?;
+        println!("  {:<28} {:<38} {secret}", role.title(), email);
+    }
+    println!();
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! Signing in and out: `POST /api/v1/auth/login`, `POST /api/v1/auth/logout`,
+//! `GET /api/v1/auth/me`. Login and logout take JSON (API clients) or a form post (the sign-in
+//! page works without JavaScript); forms are answered with redirects, JSON with JSON.
+
+use std::net::SocketAddr;
+
+use app::access::{Caller, Me};
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Json};
+use serde::{Deserialize, Serialize};
+
+use super::pipeline::header_value;
+use crate::auth::throttle::ThrottleKey;
+use crate::auth::{self, accounts, password, sessions};
+use crate::error::{AppError, Result};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    /// Where the sign-in page should go afterwards (a path on this site).
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub account: Me,
+    /// The page to open: `next` when given and safe, else the role's landing view.
+    pub redirect: String,
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// Only paths on this site: `/x`, never `//host` or `https://…`.
+fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).map(str::to_owned)
+}
+
+fn is_https(headers: &HeaderMap) -> bool {
+    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+fn session_cookie(secret: &str, max_age_seconds: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}", sessions::COOKIE)
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    req: Request,
+) -> Response {
+    let form = is_form(&headers);
+    let body = if form {
+        Form::<LoginRequest>::from_request(req, &state).await.map(|Form(b)| b).map_err(|e| e.body_text())
+    } else {
+        Json::<LoginRequest>::from_request(req, &state).await.map(|Json(b)| b).map_err(|e| e.body_text())
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(reason) => return AppError::BadRequest(format!("cannot read the sign-in request: {reason}")).into_response(),
+    };
+    let next = safe_next(body.next.as_deref());
+    match sign_in(&state, &body, peer, &headers).await {
+        Ok((me, new_session)) => {
+            let redirect = next.unwrap_or_else(|| me.landing_path.clone());
+            let max_age = (new_session.expires_at - state.clock.now()).num_seconds().max(0);
+            let cookie = session_cookie(&new_session.secret, max_age, is_https(&headers));
+            let mut response = if form {
+                Redirect::to(&redirect).into_response()
+            } else {
+                Json(LoginResponse { account: me, redirect }).into_response()
+            };
+            response.headers_mut().append(header::SET_COOKIE, header_value(&cookie));
+            response
+        }
+        Err(err) if form => {
+            let reason = match err {
+                AppError::Throttled(seconds) => format!("throttled&retry_after={seconds}"),
+                AppError::BadCredentials => "credentials".to_owned(),
+                other => return other.into_response(),
+            };
+            let next = next.map(|n| format!("&next={}", url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()));
+            Redirect::to(&format!("/login?error={reason}{}", next.unwrap_or_default())).into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+/// Throttle, verify, open a session. Every failure is the same `BadCredentials`, after the same
+/// argon2 work, whether the email is unknown, the password wrong or the account disabled.
+async fn sign_in(
+    state: &AppState,
+    body: &LoginRequest,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<(Me, sessions::NewSession)> {
+    let now = state.clock.now();
+    let email = body.email.trim().to_lowercase();
+    let account_key = ThrottleKey::Account(email.clone());
+    let keys = [account_key.clone(), ThrottleKey::Address(peer.ip())];
+    state.login_throttle.check(&keys, now).map_err(AppError::Throttled)?;
+
+    let model = accounts::find_by_email(&state.db, &email).await?;
+    let password = body.password.clone();
+    let stored = model.as_ref().map(|m| m.password_hash.clone());
+    // argon2 is CPU-bound: keep it off the async workers.
+    let verified = tokio::task::spawn_blocking(move || password::verify(&password, stored.as_deref()))
+        .await
+        .map_err(|err| AppError::Internal(err.into()))?;
+    let account = match model {
+        Some(model) if verified => Some(accounts::from_model(&model)?).filter(|a| a.is_active()),
+        _ => None,
+    };
+    let Some(account) = account else {
+        state.login_throttle.record_failure(&keys, now);
+        tracing::info!(reason = "bad credentials", "sign-in refused");
+        return Err(AppError::BadCredentials);
+    };
+    state.login_throttle.record_success(&account_key);
+    let lifetime = chrono::Duration::minutes(state.settings.session_lifetime_minutes);
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let session = sessions::create(&state.db, account.id, now, lifetime, Some(peer.ip().to_string()), user_agent).await?;
+    tracing::info!(account_id = %account.id, role = %account.role, "signed in");
+    let principal = app::access::Principal {
+        account_id: account.id,
+        email: account.email,
+        role: account.role,
+        via: app::access::AuthMethod::Session,
+    };
+    Ok((Me::of(&principal), session))
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    if let Some(secret) = auth::cookie(&headers, sessions::COOKIE) {
+        sessions::revoke_by_secret(&state.db, &secret, state.clock.now()).await?;
+    }
+    let cleared = session_cookie("", 0, is_https(&headers));
+    let mut response =
+        if is_form(&headers) { Redirect::to("/login?signed_out=1").into_response() } else { StatusCode::NO_CONTENT.into_response() };
+    response.headers_mut().append(header::SET_COOKIE, header_value(&cleared));
+    Ok(response)
+}
+
+pub async fn me(Extension(caller): Extension<Caller>) -> Result<Json<Me>> {
+    caller.principal().map(|p| Json(Me::of(p))).ok_or(AppError::Unauthenticated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_stay_on_this_site() {
+        assert_eq!(safe_next(Some("/campaigns?x=1")).as_deref(), Some("/campaigns?x=1"));
+        for bad in ["//evil.example", "https://evil.example", "campaigns", "/\\evil"] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_session_cookie_is_http_only_lax_and_secure_over_https() {
+        let cookie = session_cookie("sss_abc", 60, true);
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.ends_with("; Secure"));
+        assert!(!session_cookie("sss_abc", 60, false).contains("Secure"));
+    }
+}
