@@ -16,7 +16,7 @@ pub const PREFIX: &str = "/api/fn";
 
 /// The access each server function requires, by its path. Checked by the request pipeline.
 pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
-    ("/api/fn/load_me", Access::Public),
+    ("/api/fn/load_me", Access::SignedIn),
     ("/api/fn/load_health", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_database_latency", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_event_volume", Access::Requires(Capability::View(Module::KpiCards))),
@@ -31,24 +31,28 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/revoke_token", Access::SignedIn),
 ];
 
-/// Who is signed in, if anyone (the sign-in page asks too, so it is public).
+/// Who is signed in (pages ask for it to show the person and their navigation).
 #[server(prefix = "/api/fn", endpoint = "load_me")]
 pub async fn load_me() -> Result<Option<Me>, ServerFnError> {
+    crate::backend::authorize("load_me")?;
     Ok(crate::backend::caller().principal().map(Me::of))
 }
 
 #[server(prefix = "/api/fn", endpoint = "load_health")]
 pub async fn load_health() -> Result<HealthReport, ServerFnError> {
+    crate::backend::authorize("load_health")?;
     Ok(crate::backend::backend()?.health().await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "load_database_latency")]
 pub async fn load_database_latency() -> Result<Vec<LatencySample>, ServerFnError> {
+    crate::backend::authorize("load_database_latency")?;
     Ok(crate::backend::backend()?.database_latency().await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "load_event_volume")]
 pub async fn load_event_volume(hours: u32) -> Result<EventVolume, ServerFnError> {
+    crate::backend::authorize("load_event_volume")?;
     if hours == 0 || hours > MAX_VOLUME_HOURS {
         return Err(ServerFnError::new(format!(
             "hours must be between 1 and {MAX_VOLUME_HOURS}, got {hours}"
@@ -61,6 +65,7 @@ pub async fn load_event_volume(hours: u32) -> Result<EventVolume, ServerFnError>
 
 #[server(prefix = "/api/fn", endpoint = "load_admin")]
 pub async fn load_admin() -> Result<crate::wire::AdminOverview, ServerFnError> {
+    crate::backend::authorize("load_admin")?;
     crate::backend::backend()?.admin_overview().await
 }
 
@@ -71,6 +76,7 @@ pub async fn create_account(
     role: crate::access::Role,
     password: Option<String>,
 ) -> Result<Option<crate::wire::OneTimeSecret>, ServerFnError> {
+    crate::backend::authorize("create_account")?;
     let actor = crate::backend::principal()?;
     let password = password.filter(|p| !p.is_empty());
     crate::backend::backend()?.create_account(&actor, email, role, password).await
@@ -78,36 +84,42 @@ pub async fn create_account(
 
 #[server(prefix = "/api/fn", endpoint = "set_account_role")]
 pub async fn set_account_role(account_id: uuid::Uuid, role: crate::access::Role) -> Result<(), ServerFnError> {
+    crate::backend::authorize("set_account_role")?;
     let actor = crate::backend::principal()?;
     crate::backend::backend()?.set_account_role(&actor, account_id, role).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "set_account_disabled")]
 pub async fn set_account_disabled(account_id: uuid::Uuid, disabled: bool) -> Result<(), ServerFnError> {
+    crate::backend::authorize("set_account_disabled")?;
     let actor = crate::backend::principal()?;
     crate::backend::backend()?.set_account_disabled(&actor, account_id, disabled).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "revoke_session")]
 pub async fn revoke_session(session_id: uuid::Uuid) -> Result<(), ServerFnError> {
+    crate::backend::authorize("revoke_session")?;
     let actor = crate::backend::principal()?;
     crate::backend::backend()?.revoke_session(&actor, session_id).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "load_my_tokens")]
 pub async fn load_my_tokens() -> Result<Vec<crate::wire::TokenRow>, ServerFnError> {
+    crate::backend::authorize("load_my_tokens")?;
     let actor = crate::backend::principal()?;
     crate::backend::backend()?.my_tokens(&actor).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_token")]
 pub async fn create_token(name: String) -> Result<crate::wire::OneTimeSecret, ServerFnError> {
+    crate::backend::authorize("create_token")?;
     let actor = crate::backend::principal()?;
     crate::backend::backend()?.create_token(&actor, name).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "revoke_token")]
 pub async fn revoke_token(token_id: uuid::Uuid) -> Result<(), ServerFnError> {
+    crate::backend::authorize("revoke_token")?;
     let actor = crate::backend::principal()?;
     crate::backend::backend()?.revoke_token(&actor, token_id).await
 }

@@ -60,6 +60,24 @@ pub fn principal() -> Result<Principal, ServerFnError> {
     caller().principal().cloned().ok_or_else(|| ServerFnError::new("sign in to use this"))
 }
 
+/// Checks the caller against the access `SERVER_FN_ACCESS` declares for `endpoint`. The
+/// pipeline already did for HTTP calls; this covers server functions called directly while a
+/// page renders on the server, so a page can never read more than its caller may.
+pub fn authorize(endpoint: &str) -> Result<(), ServerFnError> {
+    let path = format!("{}/{endpoint}", crate::api::PREFIX);
+    let access = crate::api::SERVER_FN_ACCESS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, access)| *access)
+        .ok_or_else(|| ServerFnError::new(format!("server function {path} declares no access")))?;
+    access.check(&caller()).map_err(|denied| match denied {
+        crate::access::Denied::Unauthenticated => ServerFnError::new("sign in to use this"),
+        crate::access::Denied::Forbidden { role, capability } => {
+            ServerFnError::new(format!("your role ({role}) may not {}", capability.describe()))
+        }
+    })
+}
+
 /// The server's [`Backend`], from context.
 pub fn backend() -> Result<SharedBackend, ServerFnError> {
     use_context::<SharedBackend>()

@@ -96,8 +96,8 @@ pub fn TokenTable(tokens: Vec<TokenRow>, revoke: ServerAction<RevokeToken>, show
                 <thead>
                     <tr>
                         {show_owner.then(|| view! { <th scope="col">"Owner"</th> })}
-                        <th scope="col">"Name"</th><th scope="col">"Starts with"</th><th scope="col">"Created"</th>
-                        <th scope="col">"Last used"</th><th scope="col">"Status"</th>
+                        <th scope="col">"Name"</th><th scope="col">"Starts with"</th><th scope="col" class="num">"Created"</th>
+                        <th scope="col" class="num">"Last used"</th><th scope="col">"Status"</th>
                     </tr>
                 </thead>
                 <tbody>

@@ -121,7 +121,7 @@ fn AccountTable(
         <div class="table-scroll">
             <table class="table">
                 <thead>
-                    <tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Created"</th><th scope="col">"Actions"</th></tr>
+                    <tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col" class="num">"Created"</th><th scope="col">"Actions"</th></tr>
                 </thead>
                 <tbody>
                     {accounts
@@ -169,7 +169,7 @@ fn SessionTable(sessions: Vec<SessionRow>, revoke: ServerAction<RevokeSession>) 
         <div class="table-scroll">
             <table class="table">
                 <thead>
-                    <tr><th scope="col">"Account"</th><th scope="col">"Signed in"</th><th scope="col">"Expires"</th><th scope="col">"From"</th><th scope="col">"Actions"</th></tr>
+                    <tr><th scope="col">"Account"</th><th scope="col" class="num">"Signed in"</th><th scope="col" class="num">"Expires"</th><th scope="col">"From"</th><th scope="col">"Actions"</th></tr>
                 </thead>
                 <tbody>
                     {sessions

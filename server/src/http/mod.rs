@@ -28,7 +28,7 @@ fn api() -> RouteTable {
         .post("/api/v1/auth/login", Access::Public, post(auth::login))
         .post("/api/v1/auth/logout", Access::SignedIn, post(auth::logout))
         .get("/api/v1/auth/me", Access::SignedIn, get(auth::me))
-        .route(None, "/api/{*path}", Access::Public, any(api_not_found))
+        .route(None, "/api/{*path}", Access::SignedIn, any(api_not_found))
 }
 
 /// Adds the pages and server functions Leptos registers to `inventory`; each must have declared

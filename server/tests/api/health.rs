@@ -57,7 +57,9 @@ async fn every_response_carries_a_request_id() {
 #[tokio::test]
 async fn an_unknown_api_path_is_a_json_404() {
     let app = spawn_app().await;
-    let res = app.get("/api/v1/no-such-thing").await;
+    assert_eq!(app.get("/api/v1/no-such-thing").await.status(), 401, "anonymous callers learn nothing");
+    let session = app.sign_in(app::access::Role::Cmo).await;
+    let res = app.get_with_cookie("/api/v1/no-such-thing", &session.cookie).await;
     assert_eq!(res.status(), 404);
     let body: ErrorBody = res.json().await.unwrap();
     assert_eq!(body.error.code, "not_found");
@@ -88,8 +90,8 @@ async fn health_turns_503_with_the_reason_when_postgres_stops_and_the_server_kee
     let reason = report.reason.expect("a reason");
     assert!(reason.contains("unreachable"), "{reason}");
 
-    // The server itself is still up and answering.
-    assert_eq!(app.get("/api/v1/no-such-thing").await.status(), 404);
+    // The server itself is still up and answering (the health check and the sign-in page).
+    assert_eq!(app.get("/health").await.status(), 503);
     assert_eq!(app.get("/login").await.status(), 200);
 
     // And it recovers when the database comes back.
