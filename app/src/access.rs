@@ -441,19 +441,63 @@ pub struct Principal {
     pub via: AuthMethod,
 }
 
+/// What an API key may be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Send events.
+    Events,
+    /// Create and change campaigns, creatives and spend.
+    Catalogue,
+    /// Send events older than the 30-day limit (history imports).
+    Backfill,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [Scope::Events, Scope::Catalogue, Scope::Backfill];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Events => "events",
+            Scope::Catalogue => "catalogue",
+            Scope::Backfill => "backfill",
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = String;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Scope::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value.trim())
+            .ok_or_else(|| format!("unknown scope '{value}': expected events, catalogue or backfill"))
+    }
+}
+
+/// A producer authenticated by an API key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPrincipal {
+    pub key_id: Uuid,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+}
+
 /// Who is calling: resolved once per request by the server's pipeline and stored in the
 /// request's extensions, where pages and server functions find it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     Anonymous,
     User(Principal),
+    Key(KeyPrincipal),
 }
 
 impl Caller {
+    /// The signed-in person, if a person is calling.
     pub fn principal(&self) -> Option<&Principal> {
         match self {
-            Caller::Anonymous => None,
             Caller::User(p) => Some(p),
+            Caller::Anonymous | Caller::Key(_) => None,
         }
     }
 }
@@ -583,15 +627,17 @@ pub enum Access {
     SignedIn,
     /// A signed-in person whose role has the capability.
     Requires(Capability),
+    /// A producer's API key with the scope (`Authorization: Bearer sskey_…`).
+    Key(Scope),
 }
 
 /// Why a caller was turned away.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Denied {
-    /// Not signed in (or the session or token is no longer valid): 401.
+    /// No valid credentials (none, or a session, token or key no longer valid): 401.
     Unauthenticated,
-    /// Signed in, but the role lacks the capability: 403, with what was missing.
-    Forbidden { role: Role, capability: Capability },
+    /// Valid credentials that do not allow this: 403, saying what was missing.
+    Forbidden(String),
 }
 
 impl Access {
@@ -604,8 +650,21 @@ impl Access {
                 if principal.role.allows(capability) {
                     Ok(())
                 } else {
-                    Err(Denied::Forbidden { role: principal.role, capability })
+                    Err(Denied::Forbidden(format!("your role ({}) may not {}", principal.role, capability.describe())))
                 }
+            }
+            (Access::Key(scope), Caller::Key(key)) => {
+                if key.scopes.contains(&scope) {
+                    Ok(())
+                } else {
+                    Err(Denied::Forbidden(format!("this API key lacks the '{}' scope", scope.as_str())))
+                }
+            }
+            (Access::Key(_), Caller::User(_)) => {
+                Err(Denied::Forbidden("this endpoint takes an API key (Authorization: Bearer sskey_…)".to_owned()))
+            }
+            (Access::SignedIn | Access::Requires(_), Caller::Key(_)) => {
+                Err(Denied::Forbidden("API keys only send data; sign in to use this".to_owned()))
             }
         }
     }
@@ -616,6 +675,7 @@ impl Access {
             Access::Public => "public".to_owned(),
             Access::SignedIn => "any signed-in role".to_owned(),
             Access::Requires(capability) => format!("`{}`", capability.name()),
+            Access::Key(scope) => format!("API key with scope `{}`", scope.as_str()),
         }
     }
 
@@ -624,6 +684,38 @@ impl Access {
         match self {
             Access::Public | Access::SignedIn => Role::ALL.to_vec(),
             Access::Requires(capability) => Role::ALL.into_iter().filter(|r| r.allows(capability)).collect(),
+            Access::Key(_) => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod access_tests {
+    use super::*;
+
+    fn key(scopes: &[Scope]) -> Caller {
+        Caller::Key(KeyPrincipal { key_id: Uuid::nil(), name: "k".to_owned(), scopes: scopes.to_vec() })
+    }
+
+    fn user(role: Role) -> Caller {
+        Caller::User(Principal { account_id: Uuid::nil(), email: "a@b.co".to_owned(), role, via: AuthMethod::Session })
+    }
+
+    #[test]
+    fn keys_need_their_scope_and_only_send_data() {
+        let events = Access::Key(Scope::Events);
+        assert_eq!(events.check(&key(&[Scope::Events])), Ok(()));
+        assert!(matches!(events.check(&key(&[Scope::Catalogue])), Err(Denied::Forbidden(m)) if m.contains("'events'")));
+        assert_eq!(events.check(&Caller::Anonymous), Err(Denied::Unauthenticated));
+        assert!(matches!(events.check(&user(Role::Admin)), Err(Denied::Forbidden(_))), "a person does not ingest with a session");
+        assert!(matches!(Access::SignedIn.check(&key(&Scope::ALL)), Err(Denied::Forbidden(_))));
+        assert_eq!(Access::Public.check(&key(&[])), Ok(()));
+    }
+
+    #[test]
+    fn a_role_without_the_capability_is_told_what_it_lacks() {
+        let audit = Access::Requires(Capability::ReadAuditLog);
+        assert_eq!(audit.check(&user(Role::Compliance)), Ok(()));
+        assert!(matches!(audit.check(&user(Role::Cmo)), Err(Denied::Forbidden(m)) if m.contains("cmo") && m.contains("audit log")));
     }
 }

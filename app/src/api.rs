@@ -25,6 +25,8 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/set_account_role", Access::Requires(Capability::ManageUsers)),
     ("/api/fn/set_account_disabled", Access::Requires(Capability::ManageUsers)),
     ("/api/fn/revoke_session", Access::Requires(Capability::ManageUsers)),
+    ("/api/fn/create_api_key", Access::Requires(Capability::ManageKeys)),
+    ("/api/fn/revoke_api_key", Access::Requires(Capability::ManageKeys)),
     // Everyone manages their own tokens; the backend checks ownership (admins may revoke any).
     ("/api/fn/load_my_tokens", Access::SignedIn),
     ("/api/fn/create_token", Access::SignedIn),
@@ -122,4 +124,31 @@ pub async fn revoke_token(token_id: uuid::Uuid) -> Result<(), ServerFnError> {
     crate::backend::authorize("revoke_token")?;
     let actor = crate::backend::principal()?;
     crate::backend::backend()?.revoke_token(&actor, token_id).await
+}
+
+// ----- API keys -----
+
+/// Creates an API key; each scope is a checkbox (present when ticked).
+#[server(prefix = "/api/fn", endpoint = "create_api_key")]
+pub async fn create_api_key(
+    name: String,
+    scope_events: Option<String>,
+    scope_catalogue: Option<String>,
+    scope_backfill: Option<String>,
+) -> Result<crate::wire::OneTimeSecret, ServerFnError> {
+    crate::backend::authorize("create_api_key")?;
+    use crate::access::Scope;
+    let actor = crate::backend::principal()?;
+    let scopes: Vec<Scope> = [(scope_events, Scope::Events), (scope_catalogue, Scope::Catalogue), (scope_backfill, Scope::Backfill)]
+        .into_iter()
+        .filter_map(|(ticked, scope)| ticked.map(|_| scope))
+        .collect();
+    crate::backend::backend()?.create_api_key(&actor, name, scopes).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_api_key")]
+pub async fn revoke_api_key(key_id: uuid::Uuid) -> Result<(), ServerFnError> {
+    crate::backend::authorize("revoke_api_key")?;
+    let actor = crate::backend::principal()?;
+    crate::backend::backend()?.revoke_api_key(&actor, key_id).await
 }

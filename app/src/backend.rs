@@ -37,6 +37,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn set_account_disabled(&self, actor: &Principal, account_id: Uuid, disabled: bool) -> Result<(), ServerFnError>;
     async fn revoke_session(&self, actor: &Principal, session_id: Uuid) -> Result<(), ServerFnError>;
 
+    /// Creates an API key with the given scopes; its secret is returned once.
+    async fn create_api_key(&self, actor: &Principal, name: String, scopes: Vec<crate::access::Scope>) -> Result<OneTimeSecret, ServerFnError>;
+    async fn revoke_api_key(&self, actor: &Principal, key_id: Uuid) -> Result<(), ServerFnError>;
+
     /// The caller's own personal tokens.
     async fn my_tokens(&self, actor: &Principal) -> Result<Vec<TokenRow>, ServerFnError>;
     /// Creates a personal read token for the caller; its secret is returned once.
@@ -72,9 +76,7 @@ pub fn authorize(endpoint: &str) -> Result<(), ServerFnError> {
         .ok_or_else(|| ServerFnError::new(format!("server function {path} declares no access")))?;
     access.check(&caller()).map_err(|denied| match denied {
         crate::access::Denied::Unauthenticated => ServerFnError::new("sign in to use this"),
-        crate::access::Denied::Forbidden { role, capability } => {
-            ServerFnError::new(format!("your role ({role}) may not {}", capability.describe()))
-        }
+        crate::access::Denied::Forbidden(reason) => ServerFnError::new(reason),
     })
 }
 

@@ -121,12 +121,25 @@ pub struct TokenRow {
     pub revoked: bool,
 }
 
+/// A producer's API key (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyRow {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<crate::access::Scope>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+}
+
 /// What the admin page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminOverview {
     pub accounts: Vec<AccountRow>,
     pub sessions: Vec<SessionRow>,
     pub tokens: Vec<TokenRow>,
+    pub api_keys: Vec<ApiKeyRow>,
 }
 
 /// A secret shown once, right after it was created (a generated password or a token).

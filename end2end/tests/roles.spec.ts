@@ -1,15 +1,16 @@
 import { expect, test } from "@playwright/test";
 import { hydrated, landing, signIn, type Role } from "./auth";
 
-// For each role: where it lands, one control it must not see, and the server refusing the same
-// action when it is sent straight to the API (hiding a control is never the control).
-const forbidden: Record<Exclude<Role, "admin">, { link: string; api: string }> = {
-  cmo: { link: "Compliance", api: "/api/fn/load_admin" },
-  perf_lead: { link: "Health", api: "/api/fn/load_database_latency" },
-  lifecycle_lead: { link: "Admin", api: "/api/fn/create_account" },
-  rewards_pm: { link: "Compliance", api: "/api/fn/revoke_session" },
-  data_science: { link: "Compliance", api: "/api/fn/set_account_role" },
-  compliance: { link: "Funnel", api: "/api/fn/load_database_latency" },
+// For each role: where it lands, a section it must not see in the navigation, and the server
+// refusing that same section when asked directly (hiding a control is never the control), plus
+// an administrator's action sent straight to the API.
+const forbidden: Record<Exclude<Role, "admin">, { link: string; path: string; api: string }> = {
+  cmo: { link: "Compliance", path: "/compliance", api: "/api/fn/load_admin" },
+  perf_lead: { link: "Health", path: "/system-health", api: "/api/fn/load_database_latency" },
+  lifecycle_lead: { link: "Compliance", path: "/compliance", api: "/api/fn/create_account" },
+  rewards_pm: { link: "Health", path: "/system-health", api: "/api/fn/revoke_session" },
+  data_science: { link: "Compliance", path: "/compliance", api: "/api/fn/set_account_role" },
+  compliance: { link: "Funnel", path: "/funnel", api: "/api/fn/load_database_latency" },
 };
 
 for (const role of Object.keys(forbidden) as (keyof typeof forbidden)[]) {
@@ -23,11 +24,17 @@ for (const role of Object.keys(forbidden) as (keyof typeof forbidden)[]) {
     await expect(nav.getByRole("link", { name: forbidden[role].link, exact: true })).toHaveCount(0);
     await expect(nav.getByRole("link", { name: "Admin", exact: true })).toHaveCount(0);
 
-    const response = await page.request.post(forbidden[role].api, {
+    // The hidden section, asked for directly with this role's session.
+    const section = await page.request.get(forbidden[role].path, { headers: { accept: "application/json" } });
+    expect(section.status()).toBe(403);
+    expect((await section.json()).error.code).toBe("forbidden");
+
+    const action = await page.request.post(forbidden[role].api, {
       headers: { origin: baseURL!, "content-type": "application/x-www-form-urlencoded" },
       data: "",
     });
-    expect(response.status()).toBe(403);
+    expect(action.status()).toBe(403);
+    expect((await action.json()).error.code).toBe("forbidden");
   });
 }
 
@@ -73,6 +80,10 @@ test("a person creates a personal token, sees it once, and revokes it", async ({
   const row = page.getByRole("row").filter({ hasText: "e2e notebook" });
   await row.getByRole("button", { name: "Revoke" }).click();
   await expect(row.getByText("Revoked")).toBeVisible();
+  const after = await page.context().request.get(`${baseURL}/api/v1/auth/me`, {
+    headers: { authorization: `Bearer ${secret}` },
+  });
+  expect(after.status()).toBe(401);
 });
 
 test("signing out returns to the sign-in page and the dashboard is closed again", async ({ page }) => {

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_core_tables;
 mod m20261125_000002_create_accounts;
+mod m20261125_000003_create_api_keys;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_core_tables::Migration),
             Box::new(m20261125_000002_create_accounts::Migration),
+            Box::new(m20261125_000003_create_api_keys::Migration),
         ]
     }
 }

@@ -3,11 +3,11 @@
 
 use app::access::{Capability, Principal, Role};
 use app::backend::Backend;
-use app::wire::{AccountRow, AdminOverview, EventVolume, HealthReport, LatencySample, OneTimeSecret, SessionRow, TokenRow};
+use app::wire::{AccountRow, AdminOverview, ApiKeyRow, EventVolume, HealthReport, LatencySample, OneTimeSecret, SessionRow, TokenRow};
 use leptos::prelude::ServerFnError;
 use uuid::Uuid;
 
-use crate::auth::{accounts, password, sessions, tokens};
+use crate::auth::{accounts, api_keys, password, sessions, tokens};
 use crate::error::{AppError, Result};
 use crate::services;
 use crate::state::AppState;
@@ -79,7 +79,20 @@ impl ServerBackend {
             .into_iter()
             .map(|a| AccountRow { id: a.id, email: a.email, role: a.role, disabled: a.disabled_at.is_some(), created_at: a.created_at })
             .collect();
-        Ok(AdminOverview { accounts, sessions, tokens: self.token_rows(None).await? })
+        let api_keys = api_keys::list(db)
+            .await?
+            .into_iter()
+            .map(|k| ApiKeyRow {
+                id: k.id,
+                scopes: api_keys::scopes_of(&k),
+                name: k.name,
+                prefix: k.prefix,
+                created_at: k.created_at,
+                last_used_at: k.last_used_at,
+                revoked: k.revoked_at.is_some(),
+            })
+            .collect();
+        Ok(AdminOverview { accounts, sessions, tokens: self.token_rows(None).await?, api_keys })
     }
 
     async fn add_account(&self, actor: &Principal, email: String, role: Role, password: Option<String>) -> Result<Option<OneTimeSecret>> {
@@ -156,6 +169,24 @@ impl Backend for ServerBackend {
         .await)
     }
 
+    async fn create_api_key(&self, actor: &Principal, name: String, scopes: Vec<app::access::Scope>) -> Result<OneTimeSecret, ServerFnError> {
+        lift(async {
+            let (key, secret) = api_keys::create(&self.state.db, &name, &scopes, Some(actor.account_id), self.state.clock.now()).await?;
+            tracing::info!(actor = %actor.account_id, key_id = %key.id, scopes = %key.scopes, "API key created");
+            Ok(OneTimeSecret { label: format!("API key '{}'", key.name), secret })
+        }
+        .await)
+    }
+
+    async fn revoke_api_key(&self, actor: &Principal, key_id: Uuid) -> Result<(), ServerFnError> {
+        lift(async {
+            api_keys::revoke(&self.state.db, key_id, self.state.clock.now()).await?;
+            tracing::info!(actor = %actor.account_id, %key_id, "API key revoked");
+            Ok(())
+        }
+        .await)
+    }
+
     async fn my_tokens(&self, actor: &Principal) -> Result<Vec<TokenRow>, ServerFnError> {
         lift(self.token_rows(Some(actor.account_id)).await)
     }
@@ -173,7 +204,8 @@ impl Backend for ServerBackend {
         lift(async {
             let owned = tokens::list(&self.state.db, Some(actor.account_id)).await?.iter().any(|t| t.id == token_id);
             if !owned && !actor.role.allows(Capability::ManageUsers) {
-                return Err(AppError::NotFound(format!("your token {token_id}")));
+                // The same answer as for a token that does not exist: others' tokens stay unknown.
+                return Err(AppError::NotFound(format!("token {token_id}")));
             }
             tokens::revoke(&self.state.db, token_id, self.state.clock.now()).await?;
             tracing::info!(actor = %actor.account_id, %token_id, "personal token revoked");

@@ -47,11 +47,35 @@ pub enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Manage API keys for producers (ingestion, campaign catalogue, backfills).
+    Apikey {
+        #[command(subcommand)]
+        action: ApiKeyAction,
+    },
     /// Regenerate the documents derived from code (docs/permissions.md, docs/routes.md).
     Docs {
         /// Folder to write into.
         #[arg(long, default_value = "docs")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyAction {
+    /// Create a key; it is printed once and only its digest is stored.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: events, catalogue, backfill.
+        #[arg(long, default_value = "events")]
+        scope: String,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id: it stops working at once.
+    Revoke {
+        #[arg(long)]
+        id: uuid::Uuid,
     },
 }
 
@@ -171,6 +195,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             Command::Serve(args) => crate::startup::serve(settings, args.demo_accounts).await,
             Command::Migrate { action } => crate::db::migrate(&settings, action).await,
             Command::User { action } => crate::commands::user(&settings, action).await,
+            Command::Apikey { action } => crate::commands::api_key(&settings, action).await,
             Command::Docs { out } => crate::commands::docs(&out),
         }
     })

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use app::access::Role;
 
-use crate::auth::{accounts, password, tokens};
-use crate::cli::UserAction;
+use crate::auth::{accounts, api_keys, password, tokens};
+use crate::cli::{ApiKeyAction, UserAction};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
@@ -54,6 +54,33 @@ pub async fn user(settings: &Settings, action: UserAction) -> Result<()> {
             let account = accounts::get_by_email(&db, &email).await?;
             let (_, secret) = tokens::create(&db, account.id, &name, now).await?;
             println!("personal read token for {} (shown once): {secret}", account.email);
+        }
+    }
+    Ok(())
+}
+
+/// `swipesavvy apikey …`.
+pub async fn api_key(settings: &Settings, action: ApiKeyAction) -> Result<()> {
+    let db = db::connect(&settings.database).await?;
+    db::migrate_up(&db).await?;
+    let now = Clock::system().now();
+    match action {
+        ApiKeyAction::Create { name, scope } => {
+            let scopes = api_keys::parse_scopes(&scope)?;
+            let (key, secret) = api_keys::create(&db, &name, &scopes, None, now).await?;
+            println!("created API key {} '{}' with scopes {}", key.id, key.name, key.scopes);
+            println!("key (shown once): {secret}");
+        }
+        ApiKeyAction::List => {
+            println!("{:<36}  {:<12}  {:<24}  {:<8}  name", "id", "starts with", "scopes", "status");
+            for key in api_keys::list(&db).await? {
+                let status = if key.revoked_at.is_some() { "revoked" } else { "active" };
+                println!("{}  {:<12}  {:<24}  {status:<8}  {}", key.id, key.prefix, key.scopes, key.name);
+            }
+        }
+        ApiKeyAction::Revoke { id } => {
+            let key = api_keys::revoke(&db, id, now).await?;
+            println!("revoked API key {} '{}'", key.id, key.name);
         }
     }
     Ok(())

@@ -122,6 +122,8 @@ pub struct Settings {
     pub probe_interval_seconds: u64,
     /// How long a browser session lasts after signing in.
     pub session_lifetime_minutes: i64,
+    /// Requests each API key may make per minute (bursts up to this many).
+    pub key_requests_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -134,6 +136,7 @@ impl Default for Settings {
             log_filter: "info".to_owned(),
             probe_interval_seconds: 10,
             session_lifetime_minutes: 12 * 60,
+            key_requests_per_minute: 6_000,
         }
     }
 }
@@ -160,6 +163,7 @@ struct FileSettings {
     log_filter: Option<String>,
     probe_interval_seconds: Option<u64>,
     session_lifetime_minutes: Option<i64>,
+    key_requests_per_minute: Option<u32>,
 }
 
 impl Settings {
@@ -188,6 +192,10 @@ impl Settings {
             log_filter: overrides.log_filter.or(file.log_filter).unwrap_or(defaults.log_filter),
             probe_interval_seconds,
             session_lifetime_minutes,
+            key_requests_per_minute: match file.key_requests_per_minute.unwrap_or(defaults.key_requests_per_minute) {
+                0 => return Err(AppError::Config("key_requests_per_minute must be at least 1".to_owned())),
+                n => n,
+            },
         })
     }
 }

@@ -14,7 +14,7 @@ pub enum AppError {
     #[error("{0}")]
     Config(String),
     /// The request is well-formed but some fields are wrong.
-    #[error("the request has invalid fields")]
+    #[error("invalid {}", describe_fields(.0))]
     Validation(Vec<FieldError>),
     #[error("{0} was not found")]
     NotFound(String),
@@ -72,6 +72,11 @@ impl AppError {
             }
         }
     }
+}
+
+/// `email: must be an email address; role: unknown role 'x'`.
+fn describe_fields(fields: &[FieldError]) -> String {
+    fields.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect::<Vec<_>>().join("; ")
 }
 
 fn is_unique_violation(err: &DbErr) -> bool {

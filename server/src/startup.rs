@@ -41,7 +41,10 @@ impl Application {
 
     /// Serves until ctrl-c or SIGTERM.
     pub async fn run_until_stopped(self) -> Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+        // Trailing slashes are trimmed before routing, so `/admin/` is `/admin`, with its access check.
+        let app = tower::Layer::layer(&tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(), self.router);
+        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(app);
+        axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(|err| AppError::Internal(err.into()))

@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::auth::rate_limit::KeyRateLimit;
 use crate::auth::throttle::LoginThrottle;
 use crate::jobs::database_probe::LatencyHistory;
 
@@ -21,6 +22,7 @@ pub struct AppState {
     pub started_at: DateTime<Utc>,
     pub latency_history: LatencyHistory,
     pub login_throttle: LoginThrottle,
+    pub key_rate_limit: KeyRateLimit,
     pub leptos_options: LeptosOptions,
 }
 
@@ -32,12 +34,14 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(settings.addr)
             .build();
+        let key_rate_limit = KeyRateLimit::new(settings.key_requests_per_minute);
         AppState {
             db,
             started_at: clock.now(),
             clock,
             latency_history: LatencyHistory::default(),
             login_throttle: LoginThrottle::default(),
+            key_rate_limit,
             settings: Arc::new(settings),
             leptos_options,
         }

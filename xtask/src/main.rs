@@ -224,6 +224,14 @@ fn end_to_end() -> Result<()> {
         )
     });
     drop(server);
+    // No secret may reach the logs: the run's password must not appear in the server's.
+    let result = result.and_then(|()| {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if log.contains(&password) {
+            bail!("the end-to-end password appears in the server log {}", log_path.display());
+        }
+        Ok(())
+    });
     if result.is_err() {
         let log = std::fs::read_to_string(&log_path).unwrap_or_default();
         eprintln!("\n--- server log ({}) ---\n{log}", log_path.display());

@@ -7,10 +7,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::access::Role;
-use crate::api::{CreateAccount, RevokeSession, RevokeToken, SetAccountDisabled, SetAccountRole, load_admin};
+use crate::api::{
+    CreateAccount, CreateApiKey, RevokeApiKey, RevokeSession, RevokeToken, SetAccountDisabled, SetAccountRole, load_admin,
+};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::pages::account::{SecretNotice, TokenTable};
-use crate::wire::{AccountRow, SessionRow};
+use crate::wire::{AccountRow, ApiKeyRow, SessionRow};
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -23,6 +25,8 @@ pub fn Admin() -> impl IntoView {
     let set_disabled = ServerAction::<SetAccountDisabled>::new();
     let revoke_session = ServerAction::<RevokeSession>::new();
     let revoke_token = ServerAction::<RevokeToken>::new();
+    let create_key = ServerAction::<CreateApiKey>::new();
+    let revoke_key = ServerAction::<RevokeApiKey>::new();
     let overview = Resource::new(
         move || {
             (
@@ -31,6 +35,8 @@ pub fn Admin() -> impl IntoView {
                 set_disabled.version().get(),
                 revoke_session.version().get(),
                 revoke_token.version().get(),
+                create_key.version().get(),
+                revoke_key.version().get(),
             )
         },
         |_| load_admin(),
@@ -41,6 +47,7 @@ pub fn Admin() -> impl IntoView {
             set_disabled.value().get().and_then(|r| r.err()),
             revoke_session.value().get().and_then(|r| r.err()),
             revoke_token.value().get().and_then(|r| r.err()),
+            revoke_key.value().get().and_then(|r| r.err()),
         ]
         .into_iter()
         .flatten()
@@ -87,6 +94,26 @@ pub fn Admin() -> impl IntoView {
                             </Panel>
                             <Panel title="Personal tokens" subtitle="Read-only API tokens of every account" span=12>
                                 <TokenTable tokens=overview.tokens revoke=revoke_token show_owner=true/>
+                            </Panel>
+                            <Panel title="API keys" subtitle="Keys producers use to send events and manage campaigns" span=12>
+                                <ActionForm action=create_key attr:class="form form--inline">
+                                    <label class="field">
+                                        <span class="field__label">"Key name"</span>
+                                        <input type="text" name="name" maxlength="100" required placeholder="e.g. mobile app"/>
+                                    </label>
+                                    <fieldset class="checks">
+                                        <legend class="field__label">"Scopes"</legend>
+                                        <label><input type="checkbox" name="scope_events" checked/>" events"</label>
+                                        <label><input type="checkbox" name="scope_catalogue"/>" catalogue"</label>
+                                        <label><input type="checkbox" name="scope_backfill"/>" backfill"</label>
+                                    </fieldset>
+                                    <button type="submit" class="button">"Create key"</button>
+                                </ActionForm>
+                                {move || create_key.value().get().map(|result| match result {
+                                    Ok(secret) => view! { <SecretNotice secret/> }.into_any(),
+                                    Err(err) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
+                                })}
+                                <ApiKeyTable keys=overview.api_keys revoke=revoke_key/>
                             </Panel>
                         }
                         .into_any(),
@@ -185,6 +212,53 @@ fn SessionTable(sessions: Vec<SessionRow>, revoke: ServerAction<RevokeSession>) 
                                         <input type="hidden" name="session_id" value=session.id.to_string()/>
                                         <button type="submit" class="button button--quiet">"Revoke"</button>
                                     </ActionForm>
+                                </td>
+                            </tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn ApiKeyTable(keys: Vec<ApiKeyRow>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
+    if keys.is_empty() {
+        return view! { <EmptyState title="No API keys yet" detail="Create one above for each producer that sends events."/> }.into_any();
+    }
+    view! {
+        <div class="table-scroll">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th><th scope="col">"Starts with"</th><th scope="col">"Scopes"</th>
+                        <th scope="col" class="num">"Created"</th><th scope="col" class="num">"Last used"</th><th scope="col">"Status"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {keys
+                        .into_iter()
+                        .map(|key| view! {
+                            <tr>
+                                <td>{key.name.clone()}</td>
+                                <td><code>{key.prefix.clone()} "…"</code></td>
+                                <td>{key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")}</td>
+                                <td class="num">{when(key.created_at)}</td>
+                                <td class="num">{key.last_used_at.map(when).unwrap_or_else(|| "never".to_owned())}</td>
+                                <td>
+                                    {if key.revoked {
+                                        view! { <span>"Revoked"</span> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ActionForm action=revoke attr:class="form form--row">
+                                                <input type="hidden" name="key_id" value=key.id.to_string()/>
+                                                <button type="submit" class="button button--quiet">"Revoke"</button>
+                                            </ActionForm>
+                                        }
+                                        .into_any()
+                                    }}
                                 </td>
                             </tr>
                         })

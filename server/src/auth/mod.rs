@@ -3,7 +3,9 @@
 //! digests; nothing here logs a secret.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod password;
+pub mod rate_limit;
 pub mod secret;
 pub mod sessions;
 pub mod throttle;
@@ -27,8 +29,9 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.trim().to_owned())
 }
 
-/// Who sent the request: a personal token (`Authorization: Bearer sspt_…`) or a session cookie.
-/// Anything unknown, expired, revoked or disabled is anonymous.
+/// Who sent the request: an API key (`Authorization: Bearer sskey_…`), a personal token
+/// (`Bearer sspt_…`) or a session cookie. Anything unknown, expired, revoked or disabled is
+/// anonymous.
 pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> Result<Caller> {
     let now = state.clock.now();
     let bearer = headers
@@ -36,8 +39,16 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> Result<Cal
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    if let Some(secret) = bearer.filter(|s| s.starts_with(tokens::PREFIX)) {
-        return Ok(tokens::resolve(&state.db, secret, now).await?.map_or(Caller::Anonymous, Caller::User));
+    // A request with a bearer credential is judged by it alone, never by a cookie the browser
+    // may have added: that is what lets bearer requests skip the same-origin check.
+    if let Some(secret) = bearer {
+        if secret.starts_with(api_keys::PREFIX) {
+            return Ok(api_keys::resolve(&state.db, secret, now).await?.map_or(Caller::Anonymous, Caller::Key));
+        }
+        if secret.starts_with(tokens::PREFIX) {
+            return Ok(tokens::resolve(&state.db, secret, now).await?.map_or(Caller::Anonymous, Caller::User));
+        }
+        return Ok(Caller::Anonymous);
     }
     if let Some(secret) = cookie(headers, sessions::COOKIE) {
         return Ok(sessions::resolve(&state.db, &secret, now).await?.map_or(Caller::Anonymous, Caller::User));

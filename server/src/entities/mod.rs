@@ -2,6 +2,7 @@
 //! database's shape; the API speaks the wire types of `app::wire`.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod event_volume_hourly;
 pub mod personal_tokens;
 pub mod sessions;

@@ -40,9 +40,13 @@ fn is_form(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
-/// Only paths on this site: `/x`, never `//host` or `https://…`.
+/// Only paths on this site: `/x`, never `//host`, `https://…`, backslashes or control
+/// characters (browsers drop tabs and newlines, turning `/\t/host` into `//host`).
 fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).map(str::to_owned)
+    next.filter(|n| {
+        n.starts_with('/') && !n.starts_with("//") && n.chars().all(|c| c.is_ascii_graphic() && c != '\\')
+    })
+    .map(str::to_owned)
 }
 
 fn is_https(headers: &HeaderMap) -> bool {
@@ -108,8 +112,8 @@ async fn sign_in(
     let now = state.clock.now();
     let email = body.email.trim().to_lowercase();
     let account_key = ThrottleKey::Account(email.clone());
-    let keys = [account_key.clone(), ThrottleKey::Address(peer.ip())];
-    state.login_throttle.check(&keys, now).map_err(AppError::Throttled)?;
+    let keys = [account_key, ThrottleKey::address(peer.ip())];
+    state.login_throttle.begin(&keys, now).map_err(AppError::Throttled)?;
 
     let model = accounts::find_by_email(&state.db, &email).await?;
     let password = body.password.clone();
@@ -123,11 +127,10 @@ async fn sign_in(
         _ => None,
     };
     let Some(account) = account else {
-        state.login_throttle.record_failure(&keys, now);
         tracing::info!(reason = "bad credentials", "sign-in refused");
         return Err(AppError::BadCredentials);
     };
-    state.login_throttle.record_success(&account_key);
+    state.login_throttle.succeeded(&keys, now);
     let lifetime = chrono::Duration::minutes(state.settings.session_lifetime_minutes);
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let session = sessions::create(&state.db, account.id, now, lifetime, Some(peer.ip().to_string()), user_agent).await?;
@@ -163,7 +166,7 @@ mod tests {
     #[test]
     fn next_must_stay_on_this_site() {
         assert_eq!(safe_next(Some("/campaigns?x=1")).as_deref(), Some("/campaigns?x=1"));
-        for bad in ["//evil.example", "https://evil.example", "campaigns", "/\\evil"] {
+        for bad in ["//evil.example", "https://evil.example", "campaigns", "/\\evil", "/\t/evil.example", "/\n/evil"] {
             assert_eq!(safe_next(Some(bad)), None, "{bad}");
         }
     }

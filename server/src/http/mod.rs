@@ -63,7 +63,12 @@ pub fn router(state: AppState) -> Result<(Router, Arc<Inventory>), AppError> {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+        // Anything else is a static file from the built site, or a plain 404: the fallback never
+        // renders the application, so no page can be reached around the access check.
+        .fallback_service(
+            tower_http::services::ServeDir::new(&state.settings.site_root)
+                .not_found_service(axum::routing::any(not_found_page).with_state(())),
+        );
 
     let inventory = Arc::new(inventory);
     let routes = api
@@ -103,6 +108,16 @@ pub fn routes_markdown() -> String {
         out.push_str(&format!("| {method} | `{}` | {kind} | {module} | {} | {roles} |\n", entry.path, entry.access.describe()));
     }
     out
+}
+
+/// The 404 page for paths that are neither a route nor a file of the built site.
+async fn not_found_page() -> axum::response::Html<&'static str> {
+    axum::response::Html(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Page not found · SwipeSavvy Analytics</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"stylesheet\" href=\"/pkg/swipesavvy.css\"></head>\
+         <body><main class=\"content\"><h1 class=\"page-title\">Page not found</h1>\
+         <p>There is no page at this address.</p><p><a href=\"/\">Back to your dashboard</a></p></main></body></html>",
+    )
 }
 
 /// Unknown API paths answer in JSON, not with the HTML 404 page.

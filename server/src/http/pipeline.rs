@@ -117,6 +117,11 @@ pub async fn identify(State(state): State<AppState>, mut req: Request, next: Nex
             Caller::Anonymous
         }
     };
+    if let Caller::Key(key) = &caller {
+        if let Err(wait) = state.key_rate_limit.take(key.key_id, state.clock.now()) {
+            return AppError::Throttled(wait).into_response();
+        }
+    }
     req.extensions_mut().insert(caller);
     next.run(req).await
 }
@@ -155,10 +160,15 @@ pub async fn enforce(
     }
 }
 
-/// Mutations authenticated by a cookie must come from our own pages: the browser's `Origin` (or
-/// `Sec-Fetch-Site`) proves it. Requests carrying `Authorization` are not cookie-driven and pass.
+/// Mutations must come from our own pages: the browser's `Origin` (or `Sec-Fetch-Site`) proves
+/// it. Only `Authorization: Bearer` requests pass without: browsers never add a bearer on their
+/// own, and such requests are never authenticated by a cookie (`auth::resolve_caller`).
 fn check_same_origin(method: &Method, headers: &HeaderMap) -> Result<(), String> {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || headers.contains_key(header::AUTHORIZATION) {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer "));
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || bearer {
         return Ok(());
     }
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
@@ -198,13 +208,12 @@ fn refuse(denied: Denied, req: &Request) -> Response {
                 .into_response()
         }
         Denied::Unauthenticated => AppError::Unauthenticated.into_response(),
-        Denied::Forbidden { role, capability } => {
-            let message = format!("{} ({role})", capability.describe());
+        Denied::Forbidden(message) => {
             if html {
                 let body = format!(
                     "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not allowed · SwipeSavvy Analytics</title>\
                      <link rel=\"stylesheet\" href=\"/pkg/swipesavvy.css\"></head><body><main class=\"content\">\
-                     <h1 class=\"page-title\">Not allowed</h1><p>Your role may not {message}.</p>\
+                     <h1 class=\"page-title\">Not allowed</h1><p>Not allowed: {message}.</p>\
                      <p><a href=\"/\">Back to your dashboard</a></p></main></body></html>"
                 );
                 (StatusCode::FORBIDDEN, Html(body)).into_response()
@@ -271,6 +280,12 @@ mod tests {
     fn reads_and_bearer_requests_need_no_origin() {
         assert!(check_same_origin(&Method::GET, &HeaderMap::new()).is_ok());
         assert!(check_same_origin(&Method::POST, &headers(&[("authorization", "Bearer x")])).is_ok());
+    }
+
+    #[test]
+    fn other_authorization_schemes_do_not_skip_the_origin_check() {
+        // A browser behind basic auth sends this by itself, together with the session cookie.
+        assert!(check_same_origin(&Method::POST, &headers(&[("authorization", "Basic dTpw")])).is_err());
     }
 
     #[test]

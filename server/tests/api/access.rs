@@ -17,6 +17,9 @@ enum Who {
     RevokedToken,
     /// A live personal token of a CMO.
     Token,
+    /// A live API key with every scope.
+    Key,
+    RevokedKey,
 }
 
 /// What the pipeline answered: let through, or refused as unauthenticated or forbidden.
@@ -59,8 +62,16 @@ fn expected(access: Access, kind: RouteKind, method: &Method, who: &Who) -> Outc
     if access == Access::Public {
         return Outcome::Allowed;
     }
+    if let Access::Key(_) = access {
+        return match who {
+            Who::Key => Outcome::Allowed,
+            Who::Anonymous | Who::RevokedSession | Who::RevokedToken | Who::RevokedKey => Outcome::Unauthenticated,
+            Who::Role(_) | Who::Token => Outcome::Forbidden,
+        };
+    }
     let role = match who {
-        Who::Anonymous | Who::RevokedSession | Who::RevokedToken => return Outcome::Unauthenticated,
+        Who::Anonymous | Who::RevokedSession | Who::RevokedToken | Who::RevokedKey => return Outcome::Unauthenticated,
+        Who::Key => return Outcome::Forbidden,
         Who::Token if !(kind == RouteKind::Api && *method == Method::GET) => return Outcome::Forbidden,
         Who::Token => Role::Cmo,
         Who::Role(role) => *role,
@@ -89,7 +100,14 @@ async fn every_route_answers_every_caller_as_the_permission_matrix_says() {
     let (dead, dead_token) = server::auth::tokens::create(&app.state.db, cmo.id, "walk-revoked", app.state.clock.now()).await.unwrap();
     server::auth::tokens::revoke(&app.state.db, dead.id, app.state.clock.now()).await.unwrap();
 
-    let mut callers: Vec<Who> = vec![Who::Anonymous, Who::RevokedSession, Who::RevokedToken, Who::Token];
+    let all_scopes = app::access::Scope::ALL;
+    let (_, live_key) = server::auth::api_keys::create(&app.state.db, "walk", &all_scopes, None, app.state.clock.now()).await.unwrap();
+    let (dead_key_row, dead_key) =
+        server::auth::api_keys::create(&app.state.db, "walk-revoked", &all_scopes, None, app.state.clock.now()).await.unwrap();
+    server::auth::api_keys::revoke(&app.state.db, dead_key_row.id, app.state.clock.now()).await.unwrap();
+
+    let mut callers: Vec<Who> =
+        vec![Who::Anonymous, Who::RevokedSession, Who::RevokedToken, Who::Token, Who::Key, Who::RevokedKey];
     callers.extend(Role::ALL.into_iter().map(Who::Role));
 
     let entries = app.inventory.entries().to_vec();
@@ -112,6 +130,8 @@ async fn every_route_answers_every_caller_as_the_permission_matrix_says() {
                 Who::RevokedSession => Some(("cookie", revoked.cookie.clone())),
                 Who::RevokedToken => Some(("authorization", format!("Bearer {dead_token}"))),
                 Who::Token => Some(("authorization", format!("Bearer {live_token}"))),
+                Who::Key => Some(("authorization", format!("Bearer {live_key}"))),
+                Who::RevokedKey => Some(("authorization", format!("Bearer {dead_key}"))),
             };
             let (got, status) = outcome(&app, &method, &path, entry.kind, credential.as_ref().map(|(n, v)| (*n, v.as_str()))).await;
             let want = expected(entry.access, entry.kind, &method, who);
@@ -131,4 +151,51 @@ async fn the_generated_documents_match_the_code() {
     assert_eq!(permissions, app::access::permissions_markdown(), "docs/permissions.md is stale: run `swipesavvy docs`");
     let routes = std::fs::read_to_string(root.join("docs/routes.md")).unwrap_or_default();
     assert_eq!(routes, server::http::routes_markdown(), "docs/routes.md is stale: run `swipesavvy docs`");
+}
+
+#[tokio::test]
+async fn only_health_sign_in_and_static_assets_are_public() {
+    // An independent list: the walk above trusts each route's declaration; this pins which
+    // declarations may be public at all.
+    let app = spawn_app().await;
+    let mut public: Vec<String> = app
+        .inventory
+        .entries()
+        .iter()
+        .filter(|e| e.access == Access::Public)
+        .map(|e| format!("{} {}", e.method.as_ref().map_or("any".to_owned(), |m| m.to_string()), e.path))
+        .collect();
+    public.sort();
+    assert_eq!(public, vec!["GET /api/v1/health", "GET /health", "GET /login", "POST /api/v1/auth/login"]);
+    // And the pages every persona must not reach without the capability.
+    let admin = app.inventory.entries().iter().find(|e| e.path == "/admin").unwrap();
+    assert_eq!(admin.access, Access::Requires(app::access::Capability::ManageUsers));
+}
+
+#[tokio::test]
+async fn a_trailing_slash_or_an_odd_path_does_not_get_around_the_access_check() {
+    let app = spawn_app().await;
+    let cmo = app.sign_in(Role::Cmo).await;
+    for path in ["/admin/", "/admin//", "/compliance/"] {
+        let res = app.client.get(app.url(path)).header("accept", "application/json").send().await.unwrap();
+        assert_eq!(res.status(), 401, "anonymous {path}");
+        let res =
+            app.client.get(app.url(path)).header("accept", "application/json").header("cookie", &cmo.cookie).send().await.unwrap();
+        assert_eq!(res.status(), 403, "cmo {path}");
+    }
+    // Unknown paths get the plain 404 page, never a rendered application page.
+    let res = app.get("/admin/extra").await;
+    assert_eq!(res.status(), 404);
+    assert!(!res.text().await.unwrap().contains("Administration"));
+}
+
+#[tokio::test]
+async fn a_page_rendered_for_a_role_never_carries_data_it_may_not_read() {
+    // Server functions are also called directly while a page renders on the server; they check
+    // the caller themselves, so rendering cannot be used to read around the pipeline.
+    let app = spawn_app().await;
+    let cmo = app.sign_in(Role::Cmo).await;
+    let html = app.get_with_cookie("/account", &cmo.cookie).await.text().await.unwrap();
+    assert!(html.contains(&cmo.email));
+    assert!(!html.contains("Live sessions"), "no admin data on a CMO's page");
 }

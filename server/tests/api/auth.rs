@@ -254,3 +254,54 @@ async fn no_password_session_or_token_ever_reaches_the_logs() {
         assert!(!logs.contains(secret), "the {what} appears in the logs");
     }
 }
+
+#[tokio::test]
+async fn demo_accounts_are_created_once_on_an_empty_database_only() {
+    let app = spawn_app().await;
+    server::commands::create_demo_accounts(&app.state.db, app.state.clock.now()).await.unwrap();
+    let accounts = server::auth::accounts::list(&app.state.db).await.unwrap();
+    assert_eq!(accounts.len(), Role::ALL.len());
+    let roles: Vec<Role> = accounts.iter().map(|a| a.role).collect();
+    for role in Role::ALL {
+        assert!(roles.contains(&role), "{role}");
+    }
+    server::commands::create_demo_accounts(&app.state.db, app.state.clock.now()).await.unwrap();
+    assert_eq!(server::auth::accounts::list(&app.state.db).await.unwrap().len(), Role::ALL.len(), "never twice");
+}
+
+#[tokio::test]
+async fn a_bearer_request_is_never_authenticated_by_the_cookie_it_carries() {
+    let app = spawn_app().await;
+    let session = app.sign_in(Role::Admin).await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("cookie", &session.cookie)
+        .header("authorization", "Bearer not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    // And a non-bearer Authorization (a browser behind basic auth) still needs the same origin.
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .header("cookie", &session.cookie)
+        .header("authorization", "Basic dTpw")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn api_keys_only_send_data_and_stop_working_when_revoked() {
+    let app = spawn_app().await;
+    let (key, secret) =
+        server::auth::api_keys::create(&app.state.db, "producer", &[app::access::Scope::Events], None, app.state.clock.now()).await.unwrap();
+    let me = app.client.get(app.url("/api/v1/auth/me")).header("authorization", format!("Bearer {secret}")).send().await.unwrap();
+    assert_eq!(me.status(), 403, "a key is not a person");
+    server::auth::api_keys::revoke(&app.state.db, key.id, app.state.clock.now()).await.unwrap();
+    let me = app.client.get(app.url("/api/v1/auth/me")).header("authorization", format!("Bearer {secret}")).send().await.unwrap();
+    assert_eq!(me.status(), 401, "a revoked key is nobody");
+}

@@ -86,3 +86,56 @@ fn the_log_format_flag_switches_to_json_lines() {
     let parsed: serde_json::Value = serde_json::from_str(first).unwrap_or_else(|_| panic!("not JSON: {first}"));
     assert!(parsed["message"].as_str().is_some_and(|m| m.contains("starting")), "{first}");
 }
+
+/// Runs `swipesavvy` with `args` against `url`, feeding `stdin`; returns (success, stdout).
+fn run_with_stdin(url: &str, args: &[&str], stdin: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = swipesavvy()
+        .args(args)
+        .args(["--database-url", url])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_user_commands_manage_accounts_and_print_secrets_only_when_generated() {
+    let dir = std::env::temp_dir().join(format!("swipesavvy-users-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/users.db", dir.display());
+
+    let (ok, out) = run_with_stdin(&url, &["user", "add", "--email", "Ana@Example.com", "--role", "cmo"], "a-long-password-1\n");
+    assert!(ok, "{out}");
+    assert!(out.contains("created ana@example.com (cmo)") && !out.contains("a-long-password-1"), "{out}");
+
+    let (ok, out) = run_with_stdin(&url, &["user", "add", "--email", "bo@example.com", "--role", "admin", "--generate-password"], "");
+    assert!(ok, "{out}");
+    let generated = out.lines().find_map(|l| l.strip_prefix("password (shown once): ")).expect("a generated password");
+    assert_eq!(generated.len(), 20);
+
+    let (ok, out) = run_with_stdin(&url, &["user", "add", "--email", "cy@example.com", "--role", "ceo"], "x\n");
+    assert!(!ok && out.contains("'ceo'"), "an unknown role is named: {out}");
+    let (ok, out) = run_with_stdin(&url, &["user", "add", "--email", "cy@example.com", "--role", "cmo"], "short\n");
+    assert!(!ok && out.contains("12 characters"), "a weak password is refused: {out}");
+
+    assert!(run_with_stdin(&url, &["user", "set-role", "--email", "ana@example.com", "--role", "compliance"], "").0);
+    assert!(run_with_stdin(&url, &["user", "disable", "--email", "bo@example.com"], "").0);
+    let (_, listing) = run_with_stdin(&url, &["user", "list"], "");
+    assert!(listing.lines().any(|l| l.contains("compliance") && l.contains("active") && l.ends_with("ana@example.com")), "{listing}");
+    assert!(listing.lines().any(|l| l.contains("disabled") && l.ends_with("bo@example.com")), "{listing}");
+
+    let (ok, out) = run_with_stdin(&url, &["user", "token", "--email", "ana@example.com", "--name", "notebook"], "");
+    assert!(ok, "{out}");
+    assert!(out.lines().any(|l| l.contains("(shown once): sspt_")), "{out}");
+
+    let (ok, out) = run_with_stdin(&url, &["apikey", "create", "--name", "mobile", "--scope", "events,backfill"], "");
+    assert!(ok && out.contains("key (shown once): sskey_") && out.contains("scopes events,backfill"), "{out}");
+    let (ok, out) = run_with_stdin(&url, &["apikey", "create", "--name", "bad", "--scope", "events,root"], "");
+    assert!(!ok && out.contains("'root'"), "{out}");
+    std::fs::remove_dir_all(dir).ok();
+}

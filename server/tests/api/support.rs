@@ -203,6 +203,7 @@ pub async fn spawn_app_on(database: DatabaseTarget, sqlite_file: Option<PathBuf>
         log_filter: "info".to_owned(),
         probe_interval_seconds: 1,
         session_lifetime_minutes: 60,
+        ..Settings::default()
     };
     let app = Application::build(settings, clock).await.expect("the application failed to start");
     let address = app.local_addr().expect("local address");
