@@ -134,6 +134,10 @@ pub struct ServeArgs {
     /// them once (for trying the product out).
     #[arg(long)]
     pub demo_accounts: bool,
+
+    /// Always mark the session cookie Secure (behind a TLS-terminating proxy).
+    #[arg(long, env = "SWIPESAVVY_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,9 +158,9 @@ pub enum MigrateAction {
 
 impl Cli {
     fn overrides(&self) -> Overrides {
-        let (addr, site_root) = match &self.command {
-            Command::Serve(args) => (args.addr, args.site_root.clone()),
-            _ => (None, None),
+        let (addr, site_root, secure_cookies) = match &self.command {
+            Command::Serve(args) => (args.addr, args.site_root.clone(), args.secure_cookies),
+            _ => (None, None, None),
         };
         // One-shot commands print their own results; only warnings need to interrupt them.
         let log_filter = match self.command {
@@ -170,6 +174,7 @@ impl Cli {
             site_root,
             log_format: self.log_format,
             log_filter,
+            secure_cookies,
         }
     }
 }

@@ -124,6 +124,9 @@ pub struct Settings {
     pub session_lifetime_minutes: i64,
     /// Requests each API key may make per minute (bursts up to this many).
     pub key_requests_per_minute: u32,
+    /// Mark the session cookie `Secure` on every response (set this behind a TLS-terminating
+    /// proxy); otherwise only when the request says `X-Forwarded-Proto: https`.
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
@@ -137,6 +140,7 @@ impl Default for Settings {
             probe_interval_seconds: 10,
             session_lifetime_minutes: 12 * 60,
             key_requests_per_minute: 6_000,
+            secure_cookies: false,
         }
     }
 }
@@ -150,6 +154,7 @@ pub struct Overrides {
     pub site_root: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
     pub log_filter: Option<String>,
+    pub secure_cookies: Option<bool>,
 }
 
 /// The shape of `swipesavvy.toml`; every key is optional, unknown keys are errors.
@@ -164,6 +169,7 @@ struct FileSettings {
     probe_interval_seconds: Option<u64>,
     session_lifetime_minutes: Option<i64>,
     key_requests_per_minute: Option<u32>,
+    secure_cookies: Option<bool>,
 }
 
 impl Settings {
@@ -192,6 +198,7 @@ impl Settings {
             log_filter: overrides.log_filter.or(file.log_filter).unwrap_or(defaults.log_filter),
             probe_interval_seconds,
             session_lifetime_minutes,
+            secure_cookies: overrides.secure_cookies.or(file.secure_cookies).unwrap_or(defaults.secure_cookies),
             key_requests_per_minute: match file.key_requests_per_minute.unwrap_or(defaults.key_requests_per_minute) {
                 0 => return Err(AppError::Config("key_requests_per_minute must be at least 1".to_owned())),
                 n => n,

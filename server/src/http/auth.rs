@@ -49,8 +49,11 @@ fn safe_next(next: Option<&str>) -> Option<String> {
     .map(str::to_owned)
 }
 
-fn is_https(headers: &HeaderMap) -> bool {
-    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
+/// Whether the session cookie gets `Secure`: always when configured, else when the proxy in
+/// front says the browser used HTTPS.
+fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
+    state.settings.secure_cookies
+        || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
 fn session_cookie(secret: &str, max_age_seconds: i64, secure: bool) -> String {
@@ -79,7 +82,7 @@ pub async fn login(
         Ok((me, new_session)) => {
             let redirect = next.unwrap_or_else(|| me.landing_path.clone());
             let max_age = (new_session.expires_at - state.clock.now()).num_seconds().max(0);
-            let cookie = session_cookie(&new_session.secret, max_age, is_https(&headers));
+            let cookie = session_cookie(&new_session.secret, max_age, is_https(&state, &headers));
             let mut response = if form {
                 Redirect::to(&redirect).into_response()
             } else {
@@ -148,7 +151,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
     if let Some(secret) = auth::cookie(&headers, sessions::COOKIE) {
         sessions::revoke_by_secret(&state.db, &secret, state.clock.now()).await?;
     }
-    let cleared = session_cookie("", 0, is_https(&headers));
+    let cleared = session_cookie("", 0, is_https(&state, &headers));
     let mut response =
         if is_form(&headers) { Redirect::to("/login?signed_out=1").into_response() } else { StatusCode::NO_CONTENT.into_response() };
     response.headers_mut().append(header::SET_COOKIE, header_value(&cleared));

@@ -305,3 +305,22 @@ async fn api_keys_only_send_data_and_stop_working_when_revoked() {
     let me = app.client.get(app.url("/api/v1/auth/me")).header("authorization", format!("Bearer {secret}")).send().await.unwrap();
     assert_eq!(me.status(), 401, "a revoked key is nobody");
 }
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_behind_an_https_proxy() {
+    let app = spawn_app().await;
+    let (email, password) = app.create_account(Role::Cmo).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("origin", app.origin())
+        .header("x-forwarded-proto", "https")
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    let res = app.login(&email, &password).await;
+    assert!(!res.headers().get("set-cookie").unwrap().to_str().unwrap().contains("Secure"), "plain HTTP stays usable");
+}
