@@ -5,6 +5,7 @@
 //! aggregates at the edge and hands them to these functions.
 
 pub mod domain;
+pub mod events;
 pub mod series;
 
 pub use domain::{CampaignStatus, CampaignType, DeliveryChannel, EventSource, Platform, SegmentType, UnknownName};
