@@ -149,3 +149,25 @@ pub struct OneTimeSecret {
     pub label: String,
     pub secret: String,
 }
+
+/// One refused event of a batch: its position, its id if it had one, and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub index: usize,
+    pub event_id: Option<String>,
+    pub field: String,
+    pub reason: String,
+}
+
+/// `POST /api/v1/events`: what happened to each event of the batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestResult {
+    /// Stored: new events and corrections.
+    pub accepted: usize,
+    /// Already stored with the same content (a retry): acknowledged, not stored again.
+    pub duplicates: usize,
+    /// Of `accepted`, how many were corrections of an event sent within the last 5 minutes.
+    pub corrections: usize,
+    /// One entry per problem (an event with two problems appears twice).
+    pub rejected: Vec<Rejection>,
+}

@@ -134,13 +134,17 @@ impl MigrationTrait for Migration {
             .await?;
 
         // Raw events: append-only, the source of truth every rollup can be rebuilt from.
-        // `seq` gives a dense, ordered id; `event_id` is the producer's globally unique id.
+        // `seq` gives a dense, ordered id; `event_id` is the producer's id. A correction of an
+        // event is a new row with the next `version` (the latest wins); no row is ever updated.
         manager
             .create_table(
                 Table::create()
                     .table(Events::Table)
                     .col(pk_auto(Events::Seq).big_integer())
-                    .col(uuid_uniq(Events::EventId))
+                    .col(uuid(Events::EventId))
+                    .col(integer(Events::Version).default(1))
+                    // SHA-256 of the event's canonical content: tells a retry from a correction.
+                    .col(string_len(Events::ContentHash, 64))
                     .col(string_len(Events::EventType, 64))
                     .col(timestamp_with_time_zone(Events::OccurredAt))
                     .col(timestamp_with_time_zone(Events::ReceivedAt))
@@ -152,7 +156,21 @@ impl MigrationTrait for Migration {
                     .col(json_binary(Events::Properties))
                     .col(json_binary(Events::Context))
                     .col(boolean(Events::LateArrival).default(false))
+                    .col(boolean(Events::Backfilled).default(false))
                     .col(big_integer(Events::IngestionLagSeconds))
+                    // The API key that sent it (none for imports and the simulator's bulk load).
+                    .col(uuid_null(Events::KeyId))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_events_event_id_version")
+                    .table(Events::Table)
+                    .col(Events::EventId)
+                    .col(Events::Version)
+                    .unique()
                     .to_owned(),
             )
             .await?;
@@ -330,6 +348,8 @@ enum Events {
     Table,
     Seq,
     EventId,
+    Version,
+    ContentHash,
     EventType,
     OccurredAt,
     ReceivedAt,
@@ -341,7 +361,9 @@ enum Events {
     Properties,
     Context,
     LateArrival,
+    Backfilled,
     IngestionLagSeconds,
+    KeyId,
 }
 
 #[derive(DeriveIden)]

@@ -29,6 +29,9 @@ pub enum AppError {
     /// The request body or query cannot be read at all.
     #[error("{0}")]
     BadRequest(String),
+    /// The request is larger than the endpoint takes.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("your role may not {0}")]
     Forbidden(String),
     /// A dependency (the database) is down; the reason is safe to show.
@@ -64,6 +67,7 @@ impl AppError {
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             AppError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Database(err) if is_unique_violation(err) => (StatusCode::CONFLICT, "conflict"),

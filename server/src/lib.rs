@@ -17,6 +17,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod http;
+pub mod ingest;
 pub mod jobs;
 pub mod services;
 pub mod startup;

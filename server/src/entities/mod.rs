@@ -3,6 +3,9 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod campaigns;
+pub mod creatives;
 pub mod event_volume_hourly;
+pub mod events;
 pub mod personal_tokens;
 pub mod sessions;

@@ -2,12 +2,13 @@
 //! request passes through the same pipeline (`pipeline.rs`).
 
 mod auth;
+mod events;
 mod health;
 pub mod pipeline;
 
 use std::sync::Arc;
 
-use app::access::Access;
+use app::access::{Access, Scope};
 use app::{App, shell};
 use axum::Router;
 use axum::http::Method;
@@ -28,6 +29,16 @@ fn api() -> RouteTable {
         .post("/api/v1/auth/login", Access::Public, post(auth::login))
         .post("/api/v1/auth/logout", Access::SignedIn, post(auth::logout))
         .get("/api/v1/auth/me", Access::SignedIn, get(auth::me))
+        .post(
+            "/api/v1/events",
+            Access::Key(Scope::Events),
+            post(events::batch).layer(axum::extract::DefaultBodyLimit::max(events::MAX_BODY_BYTES)),
+        )
+        .post(
+            "/api/analytics/events",
+            Access::Key(Scope::Events),
+            post(events::single).layer(axum::extract::DefaultBodyLimit::max(events::MAX_BODY_BYTES)),
+        )
         .route(None, "/api/{*path}", Access::SignedIn, any(api_not_found))
 }
 
@@ -100,7 +111,11 @@ pub fn routes_markdown() -> String {
             RouteKind::ServerFunction => "server function",
         };
         let roles: Vec<&str> = entry.access.roles().iter().map(|r| r.as_str()).collect();
-        let roles = if entry.access == Access::Public { "anyone".to_owned() } else { roles.join(", ") };
+        let roles = match entry.access {
+            Access::Public => "anyone".to_owned(),
+            Access::Key(_) => "producers (API key)".to_owned(),
+            _ => roles.join(", "),
+        };
         let module = match entry.access {
             Access::Requires(app::access::Capability::View(module)) => module.title(),
             _ => "—",

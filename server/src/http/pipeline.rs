@@ -141,9 +141,6 @@ pub async fn enforce(
         tracing::error!(path = matched.as_str(), method = %req.method(), "route has no declared access; refusing");
         return AppError::Internal(anyhow::anyhow!("route {} has no declared access", matched.as_str())).into_response();
     };
-    if let Err(reason) = check_same_origin(req.method(), req.headers()) {
-        return AppError::Forbidden(reason).into_response();
-    }
     let caller = req.extensions().get::<Caller>().cloned().unwrap_or(Caller::Anonymous);
     if let Caller::User(principal) = &caller {
         let read_only_api = matches!(*req.method(), Method::GET | Method::HEAD) && entry.kind == RouteKind::Api;
@@ -154,10 +151,14 @@ pub async fn enforce(
             .into_response();
         }
     }
-    match entry.access.check(&caller) {
-        Ok(()) => next.run(req).await,
-        Err(denied) => refuse(denied, &req),
+    if let Err(denied) = entry.access.check(&caller) {
+        return refuse(denied, &req);
     }
+    // Who may call it is settled; now make sure a browser did not send it from another site.
+    if let Err(reason) = check_same_origin(req.method(), req.headers()) {
+        return AppError::Forbidden(reason).into_response();
+    }
+    next.run(req).await
 }
 
 /// Mutations must come from our own pages: the browser's `Origin` (or `Sec-Fetch-Site`) proves

@@ -1,5 +1,6 @@
 //! Queries and domain operations, each taking the state or a connection. Handlers, server
 //! functions and jobs call these; they never build queries themselves.
 
+pub mod catalogue;
 pub mod event_volume;
 pub mod health;

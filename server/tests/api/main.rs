@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod cli;
 mod health;
+mod ingest;
 mod migrations;
 mod pages;
 mod support;

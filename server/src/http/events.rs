@@ -1,0 +1,61 @@
+//! `POST /api/v1/events` (batches) and `POST /api/analytics/events` (one event, the spec's
+//! runbook shape too), both for API keys with the `events` scope.
+
+use app::access::{Caller, Scope};
+use app::wire::IngestResult;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::{Extension, Json};
+
+use crate::error::{AppError, Result};
+use crate::ingest::{self, Producer, body};
+use crate::state::AppState;
+
+/// The largest request body taken (a full batch of large events fits well within it).
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+fn producer(caller: &Caller) -> Result<Producer> {
+    match caller {
+        Caller::Key(key) => Ok(Producer {
+            key_id: Some(key.key_id),
+            rules: analytics::events::Rules { allow_backfill: key.scopes.contains(&Scope::Backfill) },
+        }),
+        // The pipeline only lets keys in; anything else here is a wiring mistake.
+        _ => Err(AppError::Unauthenticated),
+    }
+}
+
+fn is_ndjson(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-ndjson") || v.starts_with("application/ndjson"))
+}
+
+pub async fn batch(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Json<IngestResult>> {
+    let producer = producer(&caller)?;
+    let items = body::parse(&bytes, is_ndjson(&headers))?;
+    Ok(Json(ingest::ingest(&state, items, producer).await?))
+}
+
+/// One event, answered 200 with its result whether accepted or rejected (as track endpoints do).
+pub async fn single(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    bytes: Bytes,
+) -> Result<Json<IngestResult>> {
+    let producer = producer(&caller)?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|err| {
+        AppError::BadRequest(format!("the body is not valid JSON: {err} (line {}, column {})", err.line(), err.column()))
+    })?;
+    if !value.is_object() {
+        return Err(AppError::BadRequest("expected one event as a JSON object".to_owned()));
+    }
+    Ok(Json(ingest::ingest(&state, vec![body::envelope_from_flat(value)], producer).await?))
+}

@@ -1,0 +1,273 @@
+//! Ingestion: validate a batch, check it against the catalogue, deduplicate, and store it with
+//! its rollups in one transaction. Nothing is acknowledged before that transaction commits.
+//!
+//! Deduplication (spec PART 5): the same `event_id` with the same content is a retry, counted as
+//! a duplicate; different content within 5 minutes of the first arrival is a correction, stored as
+//! the next version (the latest version wins, earlier ones are kept); later it is a conflict.
+
+pub mod body;
+
+use std::collections::{HashMap, HashSet};
+
+use analytics::events::{Event, RawEvent, Rules, validate};
+use analytics::series::hour_floor;
+use app::wire::{IngestResult, Rejection};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::entities::{campaigns, creatives, events};
+use crate::error::{AppError, Result};
+use crate::services::event_volume;
+use crate::state::AppState;
+
+/// The most events one request may carry.
+pub const MAX_BATCH: usize = 1_000;
+/// How long after its first arrival an event may still be corrected.
+pub const CORRECTION_WINDOW: Duration = Duration::minutes(5);
+/// SQLite allows at most 32,766 bound parameters; stay well below in `IN (…)` lookups.
+const LOOKUP_CHUNK: usize = 500;
+
+/// Who sent the batch and under which rules.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Producer {
+    pub key_id: Option<Uuid>,
+    pub rules: Rules,
+}
+
+/// What is known of an event already stored.
+#[derive(Debug, Clone)]
+struct Stored {
+    version: i32,
+    content_hash: String,
+    first_received_at: DateTime<Utc>,
+    event_type: String,
+    occurred_at: DateTime<Utc>,
+}
+
+/// Validates and stores a batch; good events are stored even when others are rejected.
+pub async fn ingest(state: &AppState, items: Vec<Value>, producer: Producer) -> Result<IngestResult> {
+    let now = state.clock.now();
+    let mut result = IngestResult::default();
+    let mut valid: Vec<(usize, Event, String)> = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let id_hint = item.get("event_id").and_then(Value::as_str).map(str::to_owned);
+        let raw: RawEvent = match serde_path_to_error::deserialize(item) {
+            Ok(raw) => raw,
+            Err(err) => {
+                let field = err.path().to_string();
+                let field = if field == "." { "event".to_owned() } else { field };
+                result.rejected.push(Rejection { index, event_id: id_hint, field, reason: err.into_inner().to_string() });
+                continue;
+            }
+        };
+        match validate(raw, now, producer.rules) {
+            Ok(event) => {
+                let hash = content_hash(&event);
+                valid.push((index, event, hash));
+            }
+            Err(issues) => result.rejected.extend(
+                issues.into_iter().map(|i| Rejection { index, event_id: id_hint.clone(), field: i.field, reason: i.reason }),
+            ),
+        }
+    }
+    if valid.is_empty() {
+        return Ok(result);
+    }
+
+    // A concurrent batch may store the same new event between our read and our write; the
+    // unique (event_id, version) index catches it, and the batch is simply decided again.
+    for attempt in 1..=3 {
+        match store(state, &valid, producer, now).await {
+            Ok(outcome) => {
+                result.accepted += outcome.accepted;
+                result.duplicates += outcome.duplicates;
+                result.corrections += outcome.corrections;
+                result.rejected.extend(outcome.rejected);
+                result.rejected.sort_by_key(|r| r.index);
+                return Ok(result);
+            }
+            Err(AppError::Database(err)) if attempt < 3 && matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                tracing::debug!("concurrent insert of the same event; deciding the batch again");
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+/// SHA-256 of the event's content (everything but the arrival), as canonical JSON.
+fn content_hash(event: &Event) -> String {
+    let canonical = serde_json::json!({
+        "event_type": event.event_type(),
+        "timestamp": event.occurred_at,
+        "user_id": event.user_id,
+        "session_id": event.session_id,
+        "source": event.source,
+        "context": event.context,
+        "properties": event.payload,
+    });
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+struct Outcome {
+    accepted: usize,
+    duplicates: usize,
+    corrections: usize,
+    rejected: Vec<Rejection>,
+}
+
+async fn store(state: &AppState, valid: &[(usize, Event, String)], producer: Producer, now: DateTime<Utc>) -> Result<Outcome> {
+    let txn = state.db.begin().await?;
+    let mut outcome = Outcome { accepted: 0, duplicates: 0, corrections: 0, rejected: Vec::new() };
+
+    // Events must name campaigns and creatives the catalogue knows.
+    let campaign_ids: Vec<Uuid> = valid.iter().filter_map(|(_, e, _)| e.campaign_id()).collect::<HashSet<_>>().into_iter().collect();
+    let creative_ids: Vec<Uuid> = valid.iter().filter_map(|(_, e, _)| e.creative_id()).collect::<HashSet<_>>().into_iter().collect();
+    let mut known_campaigns = HashSet::new();
+    for chunk in campaign_ids.chunks(LOOKUP_CHUNK) {
+        let ids: Vec<Uuid> =
+            campaigns::Entity::find().select_only().column(campaigns::Column::Id).filter(campaigns::Column::Id.is_in(chunk.to_vec())).into_tuple().all(&txn).await?;
+        known_campaigns.extend(ids);
+    }
+    let mut creative_owner: HashMap<Uuid, Uuid> = HashMap::new();
+    for chunk in creative_ids.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<(Uuid, Uuid)> = creatives::Entity::find()
+            .select_only()
+            .column(creatives::Column::Id)
+            .column(creatives::Column::CampaignId)
+            .filter(creatives::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        creative_owner.extend(rows);
+    }
+
+    // What is already stored under these event ids (latest version, first arrival).
+    let event_ids: Vec<Uuid> = valid.iter().map(|(_, e, _)| e.event_id).collect::<HashSet<_>>().into_iter().collect();
+    let mut stored: HashMap<Uuid, Stored> = HashMap::new();
+    for chunk in event_ids.chunks(LOOKUP_CHUNK) {
+        let rows = events::Entity::find().filter(events::Column::EventId.is_in(chunk.to_vec())).all(&txn).await?;
+        for row in rows {
+            let entry = stored.entry(row.event_id).or_insert_with(|| Stored {
+                version: row.version,
+                content_hash: row.content_hash.clone(),
+                first_received_at: row.received_at,
+                event_type: row.event_type.clone(),
+                occurred_at: row.occurred_at,
+            });
+            entry.first_received_at = entry.first_received_at.min(row.received_at);
+            if row.version >= entry.version {
+                entry.version = row.version;
+                entry.content_hash = row.content_hash;
+                entry.event_type = row.event_type;
+                entry.occurred_at = row.occurred_at;
+            }
+        }
+    }
+
+    let mut rows: Vec<events::ActiveModel> = Vec::new();
+    let mut volume: HashMap<(DateTime<Utc>, String), i64> = HashMap::new();
+    for (index, event, hash) in valid {
+        let reject = |field: &str, reason: String| Rejection {
+            index: *index,
+            event_id: Some(event.event_id.to_string()),
+            field: field.to_owned(),
+            reason,
+        };
+        if let Some(campaign) = event.campaign_id() {
+            if !known_campaigns.contains(&campaign) {
+                outcome.rejected.push(reject("properties.campaign_id", format!("unknown campaign {campaign}: add it to the catalogue first")));
+                continue;
+            }
+            if let Some(creative) = event.creative_id() {
+                match creative_owner.get(&creative) {
+                    None => {
+                        outcome.rejected.push(reject("properties.creative_id", format!("unknown creative {creative}")));
+                        continue;
+                    }
+                    Some(owner) if *owner != campaign => {
+                        outcome.rejected.push(reject("properties.creative_id", format!("creative {creative} belongs to another campaign")));
+                        continue;
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        let version = match stored.get(&event.event_id) {
+            None => 1,
+            Some(previous) if previous.content_hash == *hash => {
+                outcome.duplicates += 1;
+                continue;
+            }
+            Some(previous) if now - previous.first_received_at <= CORRECTION_WINDOW => {
+                // The latest version wins: move the old version's count to the new one.
+                *volume.entry((hour_floor(previous.occurred_at), previous.event_type.clone())).or_default() -= 1;
+                outcome.corrections += 1;
+                previous.version + 1
+            }
+            Some(_) => {
+                outcome.rejected.push(reject(
+                    "event_id",
+                    "conflicts with an event stored more than 5 minutes ago with different content".to_owned(),
+                ));
+                continue;
+            }
+        };
+        *volume.entry((hour_floor(event.occurred_at), event.event_type().to_owned())).or_default() += 1;
+        let first_received_at = stored.get(&event.event_id).map_or(now, |s| s.first_received_at);
+        stored.insert(
+            event.event_id,
+            Stored {
+                version,
+                content_hash: hash.clone(),
+                first_received_at,
+                event_type: event.event_type().to_owned(),
+                occurred_at: event.occurred_at,
+            },
+        );
+        rows.push(events::ActiveModel {
+            seq: sea_orm::ActiveValue::NotSet,
+            event_id: Set(event.event_id),
+            version: Set(version),
+            content_hash: Set(hash.clone()),
+            event_type: Set(event.event_type().to_owned()),
+            occurred_at: Set(event.occurred_at),
+            received_at: Set(now),
+            user_id: Set(event.user_id.clone()),
+            session_id: Set(event.session_id.clone()),
+            source: Set(event.source.as_str().to_owned()),
+            campaign_id: Set(event.campaign_id()),
+            creative_id: Set(event.creative_id()),
+            properties: Set(serde_json::to_value(&event.payload).map_err(|e| AppError::Internal(e.into()))?),
+            context: Set(serde_json::to_value(&event.context).map_err(|e| AppError::Internal(e.into()))?),
+            late_arrival: Set(event.late_arrival),
+            backfilled: Set(event.backfilled),
+            ingestion_lag_seconds: Set((now - event.occurred_at).num_seconds().max(0)),
+            key_id: Set(producer.key_id),
+        });
+        outcome.accepted += 1;
+    }
+
+    // Insert in slices that keep every statement under SQLite's parameter limit.
+    let mut pending = rows.into_iter().peekable();
+    while pending.peek().is_some() {
+        let slice: Vec<events::ActiveModel> = pending.by_ref().take(LOOKUP_CHUNK / 2).collect();
+        events::Entity::insert_many(slice).exec(&txn).await?;
+    }
+    for ((hour, event_type), delta) in volume {
+        if delta != 0 {
+            event_volume::record(&txn, hour, &event_type, delta).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// Runs a statement count check the tests use: how many versions are stored for an event.
+pub async fn versions_of(db: &impl ConnectionTrait, event_id: Uuid) -> Result<Vec<events::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(events::Entity::find().filter(events::Column::EventId.eq(event_id)).order_by_asc(events::Column::Version).all(db).await?)
+}

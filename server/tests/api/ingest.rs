@@ -1,0 +1,260 @@
+//! `POST /api/v1/events` and the seed alias, on both backends.
+
+use app::access::Scope;
+use app::wire::{ErrorBody, IngestResult};
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+use server::clock::Clock;
+use server::services::catalogue::{NewCampaign, NewCreative, create_campaign};
+use uuid::Uuid;
+
+use crate::support::{TestApp, spawn_app, spawn_app_with};
+
+struct Producer {
+    key: String,
+    campaign: Uuid,
+    creative: Uuid,
+}
+
+async fn producer(app: &TestApp, scopes: &[Scope]) -> Producer {
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "test producer", scopes, None, app.state.clock.now()).await.unwrap();
+    let (campaign, creatives) = create_campaign(
+        &app.state.db,
+        NewCampaign {
+            name: "Summer Spending Spree".to_owned(),
+            campaign_type: analytics::CampaignType::Discount,
+            budget_cents: 2_000_000,
+            holdout_share_bp: 1000,
+            creatives: vec![NewCreative {
+                name: "A".to_owned(),
+                headline: "Save 20%".to_owned(),
+                body: "This weekend only".to_owned(),
+                call_to_action: "Shop now".to_owned(),
+            }],
+        },
+        app.state.clock.now(),
+    )
+    .await
+    .unwrap();
+    Producer { key, campaign, creative: creatives[0] }
+}
+
+fn viewed(p: &Producer, at: chrono::DateTime<Utc>) -> Value {
+    json!({
+        "event_id": Uuid::new_v4().to_string(),
+        "event_type": "campaign_viewed",
+        "timestamp": at.to_rfc3339(),
+        "user_id": "u-1",
+        "source": "mobile",
+        "properties": { "campaign_id": p.campaign.to_string(), "creative_id": p.creative.to_string(), "view_duration_seconds": 4 },
+        "context": { "platform": "iOS", "user_segment": "HIGH_SPENDER", "region": "US-CA" }
+    })
+}
+
+async fn send(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
+    app.client.post(app.url("/api/v1/events")).bearer_auth(key).json(&body).send().await.unwrap()
+}
+
+async fn stored_count(app: &TestApp) -> usize {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    server::entities::events::Entity::find().count(&app.state.db).await.unwrap() as usize
+}
+
+#[tokio::test]
+async fn ingestion_needs_a_live_key_with_the_events_scope() {
+    let app = spawn_app().await;
+    let p = producer(&app, &[Scope::Events]).await;
+    let body = json!([viewed(&p, Utc::now())]);
+    let none = app.client.post(app.url("/api/v1/events")).json(&body).send().await.unwrap();
+    assert_eq!(none.status(), 401);
+    assert_eq!(none.json::<ErrorBody>().await.unwrap().error.code, "unauthenticated");
+    assert_eq!(send(&app, "sskey_wrong", body.clone()).await.status(), 401);
+    let catalogue_only = producer(&app, &[Scope::Catalogue]).await;
+    let res = send(&app, &catalogue_only.key, body.clone()).await;
+    assert_eq!(res.status(), 403);
+    assert!(res.json::<ErrorBody>().await.unwrap().error.message.contains("'events'"));
+    assert_eq!(send(&app, &p.key, body).await.status(), 200);
+}
+
+#[tokio::test]
+async fn good_events_are_stored_beside_rejected_ones_with_named_fields() {
+    let app = spawn_app().await;
+    let p = producer(&app, &[Scope::Events]).await;
+    let now = Utc::now();
+    let mut bad_uuid = viewed(&p, now);
+    bad_uuid["properties"]["creative_id"] = json!("not-a-uuid");
+    let mut future = viewed(&p, now + Duration::minutes(10));
+    future["user_id"] = json!("");
+    let mut unknown_campaign = viewed(&p, now);
+    unknown_campaign["properties"]["campaign_id"] = json!(Uuid::new_v4().to_string());
+    let mut bad_source = viewed(&p, now);
+    bad_source["source"] = json!("web");
+    let negative = json!({
+        "event_id": Uuid::new_v4().to_string(), "event_type": "user_purchased", "timestamp": now.to_rfc3339(),
+        "user_id": "u-2", "source": "backend",
+        "properties": { "order_id": Uuid::new_v4().to_string(), "order_value": -5.0 }
+    });
+    let bad_score = json!({
+        "event_id": Uuid::new_v4().to_string(), "event_type": "user_segmented", "timestamp": now.to_rfc3339(),
+        "user_id": "u-3", "source": "backend",
+        "properties": { "segment_type": "HIGH_SPENDER", "segment_score": 1.2 }
+    });
+    let old = viewed(&p, now - Duration::days(31));
+    let no_id = { let mut e = viewed(&p, now); e["event_id"] = Value::Null; e };
+    let good = vec![viewed(&p, now), viewed(&p, now - Duration::hours(2))];
+
+    let batch = json!([good[0], bad_uuid, future, unknown_campaign, bad_source, negative, bad_score, old, no_id, good[1]]);
+    let res = send(&app, &p.key, batch).await;
+    assert_eq!(res.status(), 200);
+    let result: IngestResult = res.json().await.unwrap();
+    assert_eq!(result.accepted, 2);
+    let by_index = |i: usize| result.rejected.iter().filter(|r| r.index == i).map(|r| r.field.as_str()).collect::<Vec<_>>();
+    assert_eq!(by_index(1), vec!["properties.creative_id"]);
+    assert_eq!(by_index(2), vec!["user_id", "timestamp"]);
+    assert_eq!(by_index(3), vec!["properties.campaign_id"]);
+    assert_eq!(by_index(4), vec!["source"]);
+    assert_eq!(by_index(5), vec!["properties.order_value"]);
+    assert_eq!(by_index(6), vec!["properties.segment_score"]);
+    assert_eq!(by_index(7), vec!["timestamp"]);
+    assert_eq!(by_index(8), vec!["event_id"]);
+    assert!(result.rejected.iter().all(|r| !r.reason.is_empty()));
+    assert_eq!(result.rejected.iter().find(|r| r.index == 3).unwrap().event_id, unknown_campaign["event_id"].as_str().map(str::to_owned));
+    assert_eq!(stored_count(&app).await, 2, "the two good events are stored");
+}
+
+#[tokio::test]
+async fn a_retried_batch_is_stored_once() {
+    let app = spawn_app().await;
+    let p = producer(&app, &[Scope::Events]).await;
+    let batch = json!((0..5).map(|_| viewed(&p, Utc::now())).collect::<Vec<_>>());
+    let first: IngestResult = send(&app, &p.key, batch.clone()).await.json().await.unwrap();
+    assert_eq!((first.accepted, first.duplicates), (5, 0));
+    for _ in 0..3 {
+        let again: IngestResult = send(&app, &p.key, batch.clone()).await.json().await.unwrap();
+        assert_eq!((again.accepted, again.duplicates), (0, 5));
+    }
+    // The same event twice within one batch is also one event.
+    let twice = json!([batch[0], batch[0]]);
+    let result: IngestResult = send(&app, &p.key, twice).await.json().await.unwrap();
+    assert_eq!(result.duplicates, 2);
+    assert_eq!(stored_count(&app).await, 5);
+    let volume = server::services::event_volume::hourly(&app.state.db, Utc::now(), 2).await.unwrap();
+    assert_eq!(volume.total, 5, "the hourly rollup counts each event once");
+}
+
+#[tokio::test]
+async fn a_change_within_five_minutes_is_a_correction_and_later_a_conflict() {
+    let clock = Clock::fixed(Utc::now());
+    let app = spawn_app_with(clock.clone()).await;
+    let p = producer(&app, &[Scope::Events]).await;
+    let original = viewed(&p, clock.now() - Duration::minutes(1));
+    let event_id: Uuid = original["event_id"].as_str().unwrap().parse().unwrap();
+    send(&app, &p.key, json!([original])).await;
+
+    clock.advance(Duration::minutes(3));
+    let mut corrected = original.clone();
+    corrected["properties"]["view_duration_seconds"] = json!(9);
+    let result: IngestResult = send(&app, &p.key, json!([corrected])).await.json().await.unwrap();
+    assert_eq!((result.accepted, result.corrections), (1, 1));
+    let versions = server::ingest::versions_of(&app.state.db, event_id).await.unwrap();
+    assert_eq!(versions.len(), 2, "the first version is kept, never updated");
+    assert_eq!(versions[1].version, 2);
+    assert_eq!(versions[1].properties["view_duration_seconds"], 9);
+    let volume = server::services::event_volume::hourly(&app.state.db, clock.now(), 2).await.unwrap();
+    assert_eq!(volume.total, 1, "a correction replaces, it does not add");
+
+    clock.advance(Duration::minutes(3));
+    let mut late_change = original.clone();
+    late_change["properties"]["view_duration_seconds"] = json!(30);
+    let result: IngestResult = send(&app, &p.key, json!([late_change])).await.json().await.unwrap();
+    assert_eq!(result.accepted, 0);
+    assert_eq!(result.rejected[0].field, "event_id");
+    assert!(result.rejected[0].reason.contains("5 minutes"));
+}
+
+#[tokio::test]
+async fn late_events_are_tagged_and_history_needs_the_backfill_scope() {
+    let app = spawn_app().await;
+    let p = producer(&app, &[Scope::Events]).await;
+    let late = viewed(&p, Utc::now() - Duration::hours(30));
+    let late_id: Uuid = late["event_id"].as_str().unwrap().parse().unwrap();
+    send(&app, &p.key, json!([late])).await;
+    assert!(server::ingest::versions_of(&app.state.db, late_id).await.unwrap()[0].late_arrival);
+
+    let history = viewed(&p, Utc::now() - Duration::days(40));
+    let refused: IngestResult = send(&app, &p.key, json!([history])).await.json().await.unwrap();
+    assert_eq!(refused.rejected[0].field, "timestamp");
+    let backfill = producer(&app, &[Scope::Events, Scope::Backfill]).await;
+    let mut history = viewed(&backfill, Utc::now() - Duration::days(40));
+    history["event_id"] = json!(Uuid::new_v4().to_string());
+    let id: Uuid = history["event_id"].as_str().unwrap().parse().unwrap();
+    let accepted: IngestResult = send(&app, &backfill.key, json!([history])).await.json().await.unwrap();
+    assert_eq!(accepted.accepted, 1);
+    assert!(server::ingest::versions_of(&app.state.db, id).await.unwrap()[0].backfilled);
+}
+
+#[tokio::test]
+async fn ndjson_and_the_events_object_are_accepted() {
+    let app = spawn_app().await;
+    let p = producer(&app, &[Scope::Events]).await;
+    let lines = format!("{}\n{}\n", viewed(&p, Utc::now()), viewed(&p, Utc::now()));
+    let res = app
+        .client
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(&p.key)
+        .header("content-type", "application/x-ndjson")
+        .body(lines)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<IngestResult>().await.unwrap().accepted, 2);
+    let wrapped: IngestResult = send(&app, &p.key, json!({ "events": [viewed(&p, Utc::now())] })).await.json().await.unwrap();
+    assert_eq!(wrapped.accepted, 1);
+}
+
+#[tokio::test]
+async fn bad_bodies_are_4xx_never_5xx() {
+    let app = spawn_app().await;
+    let p = producer(&app, &[Scope::Events]).await;
+    let post = |body: Vec<u8>| app.client.post(app.url("/api/v1/events")).bearer_auth(&p.key).header("content-type", "application/json").body(body);
+
+    let res = post(b"[{\"event_id\": }]".to_vec()).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.json::<ErrorBody>().await.unwrap().error.message.contains("column"));
+    let mut noise = vec![0u8; 4096];
+    for (i, b) in noise.iter_mut().enumerate() {
+        *b = (i * 7919 % 251) as u8;
+    }
+    assert_eq!(post(noise).send().await.unwrap().status(), 400);
+    assert_eq!(post("[".repeat(100_000).into_bytes()).send().await.unwrap().status(), 400);
+    assert_eq!(post(b"[1, \"x\", null]".to_vec()).send().await.unwrap().status(), 200, "non-objects are rejected one by one");
+    let too_many = format!("[{}]", vec!["{}"; 1001].join(","));
+    assert_eq!(post(too_many.into_bytes()).send().await.unwrap().status(), 413);
+    let huge = vec![b' '; 9 * 1024 * 1024];
+    assert_eq!(post(huge).send().await.unwrap().status(), 413);
+}
+
+#[tokio::test]
+async fn the_runbook_endpoint_takes_one_flat_event_and_answers_with_its_result() {
+    let app = spawn_app().await;
+    let p = producer(&app, &[Scope::Events]).await;
+    // Exactly the spec's smoke test: no event id, no source, a campaign id that is not a UUID.
+    let runbook = json!({ "event_type": "campaign_delivered", "campaign_id": "test-campaign-123", "user_id": "test-user-456", "timestamp": "2026-01-01T00:00:00Z" });
+    let res = app.client.post(app.url("/api/analytics/events")).bearer_auth(&p.key).json(&runbook).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let result: IngestResult = res.json().await.unwrap();
+    assert_eq!(result.accepted, 0);
+    let fields: Vec<&str> = result.rejected.iter().map(|r| r.field.as_str()).collect();
+    assert!(fields.contains(&"event_id") && fields.contains(&"source"), "{fields:?}");
+
+    let flat = json!({
+        "event_id": Uuid::new_v4().to_string(), "event_type": "campaign_clicked", "timestamp": Utc::now().to_rfc3339(),
+        "user_id": "u-9", "source": "mobile", "campaign_id": p.campaign.to_string(), "creative_id": p.creative.to_string(),
+        "click_type": "cta"
+    });
+    let result: IngestResult =
+        app.client.post(app.url("/api/analytics/events")).bearer_auth(&p.key).json(&flat).send().await.unwrap().json().await.unwrap();
+    assert_eq!(result.accepted, 1, "{result:?}");
+    let anonymous = app.client.post(app.url("/api/analytics/events")).json(&flat).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401, "a valid key is still required");
+}
