@@ -8,7 +8,7 @@ use server::clock::Clock;
 use server::services::catalogue::{NewCampaign, NewCreative, create_campaign};
 use uuid::Uuid;
 
-use crate::support::{TestApp, spawn_app, spawn_app_with};
+use crate::support::{TestApp, spawn_app, spawn_app_configured, spawn_app_with};
 
 struct Producer {
     key: String,
@@ -257,4 +257,19 @@ async fn the_runbook_endpoint_takes_one_flat_event_and_answers_with_its_result()
     assert_eq!(result.accepted, 1, "{result:?}");
     let anonymous = app.client.post(app.url("/api/analytics/events")).json(&flat).send().await.unwrap();
     assert_eq!(anonymous.status(), 401, "a valid key is still required");
+}
+
+#[tokio::test]
+async fn each_key_has_its_own_request_budget() {
+    let app = spawn_app_configured(|s| s.key_requests_per_minute = 3).await;
+    let p = producer(&app, &[Scope::Events]).await;
+    let other = producer(&app, &[Scope::Events]).await;
+    for _ in 0..3 {
+        assert_eq!(send(&app, &p.key, json!([viewed(&p, Utc::now())])).await.status(), 200);
+    }
+    let res = send(&app, &p.key, json!([viewed(&p, Utc::now())])).await;
+    assert_eq!(res.status(), 429);
+    let wait: i64 = res.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert!((1..=20).contains(&wait), "{wait}");
+    assert_eq!(send(&app, &other.key, json!([viewed(&other, Utc::now())])).await.status(), 200, "another key is unaffected");
 }

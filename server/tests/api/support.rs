@@ -194,8 +194,23 @@ pub async fn spawn_app_with(clock: Clock) -> TestApp {
 }
 
 pub async fn spawn_app_on(database: DatabaseTarget, sqlite_file: Option<PathBuf>, clock: Clock) -> TestApp {
+    spawn_configured(database, sqlite_file, clock, |_| {}).await
+}
+
+/// The application with settings changed by `configure` (e.g. a small rate limit).
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let (database, sqlite_file) = fresh_database().await;
+    spawn_configured(database, sqlite_file, Clock::system(), configure).await
+}
+
+async fn spawn_configured(
+    database: DatabaseTarget,
+    sqlite_file: Option<PathBuf>,
+    clock: Clock,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     init_tracing();
-    let settings = Settings {
+    let mut settings = Settings {
         database,
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         site_root: std::env::temp_dir().join("swipesavvy-test-site"),
@@ -205,6 +220,7 @@ pub async fn spawn_app_on(database: DatabaseTarget, sqlite_file: Option<PathBuf>
         session_lifetime_minutes: 60,
         ..Settings::default()
     };
+    configure(&mut settings);
     let app = Application::build(settings, clock).await.expect("the application failed to start");
     let address = app.local_addr().expect("local address");
     let state = app.state.clone();
