@@ -103,15 +103,44 @@ impl SegmentType {
 }
 
 spelled_enum!(
-    /// A campaign's lifecycle state (spec module 2 status filter, plus draft before approval).
+    /// A campaign's lifecycle: draft → pending_approval → scheduled → active ⇄ paused →
+    /// completed → archived (the leaderboard's status filter shows the middle four).
     CampaignStatus, "campaign status", {
         Draft => "draft",
+        PendingApproval => "pending_approval",
         Scheduled => "scheduled",
         Active => "active",
         Paused => "paused",
         Completed => "completed",
+        Archived => "archived",
     }
 );
+
+impl CampaignStatus {
+    /// The states a campaign may move to from this one; anything else is an illegal transition.
+    pub fn next(self) -> &'static [CampaignStatus] {
+        use CampaignStatus::*;
+        match self {
+            Draft => &[PendingApproval, Archived],
+            // Approval schedules it; rejection sends it back to draft.
+            PendingApproval => &[Scheduled, Draft],
+            Scheduled => &[Active, Draft],
+            Active => &[Paused, Completed],
+            Paused => &[Active, Completed],
+            Completed => &[Archived],
+            Archived => &[],
+        }
+    }
+
+    pub fn can_move_to(self, to: CampaignStatus) -> bool {
+        self.next().contains(&to)
+    }
+
+    /// Whether the campaign may deliver messages in this state.
+    pub fn is_delivering(self) -> bool {
+        self == CampaignStatus::Active
+    }
+}
 
 spelled_enum!(
     /// Where an event was produced (spec PART 5 envelope, `source`).
@@ -164,6 +193,28 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("'HIGH_SPENDERS'"), "{message}");
         assert!(message.contains("HIGH_SPENDER, FREQUENT_SHOPPER"), "{message}");
+    }
+
+    #[test]
+    fn the_lifecycle_allows_only_its_transitions() {
+        use CampaignStatus::*;
+        assert!(Draft.can_move_to(PendingApproval));
+        assert!(Active.can_move_to(Paused) && Paused.can_move_to(Active));
+        assert!(!Draft.can_move_to(Active), "no launch without approval");
+        assert!(!Completed.can_move_to(Active));
+        assert!(Archived.next().is_empty());
+        // Every state is reachable from draft.
+        let mut seen = vec![Draft];
+        let mut frontier = vec![Draft];
+        while let Some(state) = frontier.pop() {
+            for next in state.next() {
+                if !seen.contains(next) {
+                    seen.push(*next);
+                    frontier.push(*next);
+                }
+            }
+        }
+        assert_eq!(seen.len(), CampaignStatus::ALL.len());
     }
 
     #[test]

@@ -629,6 +629,9 @@ pub enum Access {
     Requires(Capability),
     /// A producer's API key with the scope (`Authorization: Bearer sskey_…`).
     Key(Scope),
+    /// Either a signed-in person with the capability or an API key with the scope (the campaign
+    /// catalogue is kept by people and by the systems that plan campaigns).
+    UserOrKey(Capability, Scope),
 }
 
 /// Why a caller was turned away.
@@ -660,6 +663,8 @@ impl Access {
                     Err(Denied::Forbidden(format!("this API key lacks the '{}' scope", scope.as_str())))
                 }
             }
+            (Access::UserOrKey(capability, _), Caller::User(_)) => Access::Requires(capability).check(caller),
+            (Access::UserOrKey(_, scope), Caller::Key(_)) => Access::Key(scope).check(caller),
             (Access::Key(_), Caller::User(_)) => {
                 Err(Denied::Forbidden("this endpoint takes an API key (Authorization: Bearer sskey_…)".to_owned()))
             }
@@ -676,6 +681,9 @@ impl Access {
             Access::SignedIn => "any signed-in role".to_owned(),
             Access::Requires(capability) => format!("`{}`", capability.name()),
             Access::Key(scope) => format!("API key with scope `{}`", scope.as_str()),
+            Access::UserOrKey(capability, scope) => {
+                format!("`{}`, or an API key with scope `{}`", capability.name(), scope.as_str())
+            }
         }
     }
 
@@ -683,7 +691,9 @@ impl Access {
     pub fn roles(self) -> Vec<Role> {
         match self {
             Access::Public | Access::SignedIn => Role::ALL.to_vec(),
-            Access::Requires(capability) => Role::ALL.into_iter().filter(|r| r.allows(capability)).collect(),
+            Access::Requires(capability) | Access::UserOrKey(capability, _) => {
+                Role::ALL.into_iter().filter(|r| r.allows(capability)).collect()
+            }
             Access::Key(_) => Vec::new(),
         }
     }

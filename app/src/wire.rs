@@ -171,3 +171,111 @@ pub struct IngestResult {
     /// One entry per problem (an event with two problems appears twice).
     pub rejected: Vec<Rejection>,
 }
+
+/// A creative as the catalogue takes and shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreativeInput {
+    pub name: String,
+    pub headline: String,
+    pub body: String,
+    pub call_to_action: String,
+}
+
+/// `POST /api/v1/campaigns`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewCampaignRequest {
+    pub name: String,
+    pub campaign_type: analytics::CampaignType,
+    pub channels: Vec<analytics::DeliveryChannel>,
+    /// Segment codes; empty targets every segment.
+    #[serde(default)]
+    pub target_segments: Vec<analytics::SegmentType>,
+    /// Region codes such as `US-CA`; empty targets every region.
+    #[serde(default)]
+    pub target_regions: Vec<String>,
+    pub budget_cents: i64,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Share of the audience held out to measure incrementality, in percent (default 10).
+    pub holdout_percent: Option<f64>,
+    pub creatives: Vec<CreativeInput>,
+    pub consent_method: Option<analytics::events::ConsentMethod>,
+    #[serde(default)]
+    pub has_opt_out_link: bool,
+}
+
+/// `PATCH /api/v1/campaigns/{id}`: only the fields given change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignPatch {
+    pub name: Option<String>,
+    pub status: Option<analytics::CampaignStatus>,
+    pub budget_cents: Option<i64>,
+    pub channels: Option<Vec<analytics::DeliveryChannel>>,
+    pub target_segments: Option<Vec<analytics::SegmentType>>,
+    pub target_regions: Option<Vec<String>>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub holdout_percent: Option<f64>,
+    pub consent_method: Option<analytics::events::ConsentMethod>,
+    pub has_opt_out_link: Option<bool>,
+    /// Why (kept with the change; e.g. the pause reason).
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreativeView {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub headline: String,
+    pub body: String,
+    pub call_to_action: String,
+}
+
+/// A campaign of the catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignView {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub campaign_type: analytics::CampaignType,
+    pub status: analytics::CampaignStatus,
+    /// Where the status may go next.
+    pub next_statuses: Vec<analytics::CampaignStatus>,
+    pub channels: Vec<analytics::DeliveryChannel>,
+    pub target_segments: Vec<analytics::SegmentType>,
+    pub target_regions: Vec<String>,
+    pub budget_cents: i64,
+    pub holdout_percent: f64,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub consent_method: Option<analytics::events::ConsentMethod>,
+    pub has_opt_out_link: bool,
+    pub creatives: Vec<CreativeView>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One line of `POST /api/v1/spend`: what a campaign cost on one channel in one day or hour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpendEntry {
+    pub campaign_id: uuid::Uuid,
+    pub channel: analytics::DeliveryChannel,
+    /// The start of the day (00:00 UTC) or hour the amount covers.
+    pub period_start: DateTime<Utc>,
+    /// `day` or `hour`.
+    pub granularity: String,
+    pub amount_cents: i64,
+}
+
+/// `POST /api/v1/spend` takes `{"entries": [...]}`; all or nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpendRequest {
+    pub entries: Vec<SpendEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpendResult {
+    pub recorded: usize,
+    pub total_cents: i64,
+}

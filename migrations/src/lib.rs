@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_core_tables;
 mod m20261125_000002_create_accounts;
 mod m20261125_000003_create_api_keys;
+mod m20261125_000004_create_spend;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_core_tables::Migration),
             Box::new(m20261125_000002_create_accounts::Migration),
             Box::new(m20261125_000003_create_api_keys::Migration),
+            Box::new(m20261125_000004_create_spend::Migration),
         ]
     }
 }

@@ -55,19 +55,23 @@ impl MigrationTrait for Migration {
                     .col(big_integer(Campaigns::BudgetCents).default(0))
                     // Share of the audience held out for incrementality, in basis points (1000 = 10%).
                     .col(integer(Campaigns::HoldoutShareBp).default(1000))
-                    .col(string_len_null(Campaigns::TargetSegment, 32))
+                    // Comma-separated lists: delivery channels, targeted segment codes (empty: all),
+                    // targeted regions (empty: all).
+                    .col(string_len(Campaigns::Channels, 64).default(""))
+                    .col(string_len(Campaigns::TargetSegments, 255).default(""))
+                    .col(string_len(Campaigns::TargetRegions, 255).default(""))
+                    // How recipients consented (e.g. double_opt_in), and whether messages carry an
+                    // opt-out link: the compliance checks read both.
+                    .col(string_len_null(Campaigns::ConsentMethod, 32))
+                    .col(boolean(Campaigns::HasOptOutLink).default(false))
                     .col(timestamp_with_time_zone_null(Campaigns::StartsAt))
                     .col(timestamp_with_time_zone_null(Campaigns::EndsAt))
+                    // Who created it: an account id or an API key's name.
+                    .col(string_len(Campaigns::CreatedBy, 100).default(""))
                     .col(timestamp_with_time_zone(Campaigns::CreatedAt))
                     .col(timestamp_with_time_zone(Campaigns::UpdatedAt))
                     .check(Expr::col(Campaigns::BudgetCents).gte(0))
                     .check(Expr::col(Campaigns::HoldoutShareBp).between(0, 10_000))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_campaigns_target_segment")
-                            .from(Campaigns::Table, Campaigns::TargetSegment)
-                            .to(Segments::Table, Segments::Code),
-                    )
                     .to_owned(),
             )
             .await?;
@@ -313,9 +317,14 @@ enum Campaigns {
     Status,
     BudgetCents,
     HoldoutShareBp,
-    TargetSegment,
+    Channels,
+    TargetSegments,
+    TargetRegions,
+    ConsentMethod,
+    HasOptOutLink,
     StartsAt,
     EndsAt,
+    CreatedBy,
     CreatedAt,
     UpdatedAt,
 }

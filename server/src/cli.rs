@@ -136,7 +136,7 @@ pub struct ServeArgs {
     pub demo_accounts: bool,
 
     /// Always mark the session cookie Secure (behind a TLS-terminating proxy).
-    #[arg(long, env = "SWIPESAVVY_SECURE_COOKIES")]
+    #[arg(long, env = "SWIPESAVVY_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true")]
     pub secure_cookies: Option<bool>,
 }
 

@@ -29,6 +29,9 @@ pub enum AppError {
     /// The request body or query cannot be read at all.
     #[error("{0}")]
     BadRequest(String),
+    /// The request contradicts the current state (an illegal status transition).
+    #[error("{0}")]
+    Conflict(String),
     /// The request is larger than the endpoint takes.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -68,6 +71,7 @@ impl AppError {
             AppError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Database(err) if is_unique_violation(err) => (StatusCode::CONFLICT, "conflict"),
@@ -94,7 +98,7 @@ impl IntoResponse for AppError {
             // The detail goes to the log; the client learns nothing internal.
             tracing::error!(error = %self.one_line(), "request failed");
             "something went wrong on our side; the error has been logged".to_owned()
-        } else if status == StatusCode::CONFLICT {
+        } else if matches!(self, AppError::Database(_)) && status == StatusCode::CONFLICT {
             "this already exists".to_owned()
         } else {
             self.to_string()

@@ -230,6 +230,10 @@ fn end_to_end() -> Result<()> {
         if log.contains(&password) {
             bail!("the end-to-end password appears in the server log {}", log_path.display());
         }
+        // Session cookies, personal tokens and API keys all start with these prefixes.
+        if let Some(prefix) = ["sss_", "sspt_", "sskey_"].into_iter().find(|p| log.contains(p)) {
+            bail!("a secret starting with {prefix} appears in the server log {}", log_path.display());
+        }
         Ok(())
     });
     if result.is_err() {

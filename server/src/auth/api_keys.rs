@@ -89,7 +89,10 @@ pub async fn resolve(db: &impl ConnectionTrait, secret: &str, now: DateTime<Utc>
     if key.last_used_at.is_none_or(|t| now - t > LAST_USED_GRANULARITY) {
         let mut active: api_keys::ActiveModel = key.into();
         active.last_used_at = Set(Some(now));
-        active.update(db).await?;
+        // Bookkeeping only: a failed write must not turn a valid credential away.
+        if let Err(err) = active.update(db).await {
+            tracing::warn!(error = %err, "could not record when a credential was last used");
+        }
     }
     Ok(Some(principal))
 }

@@ -29,6 +29,10 @@ impl ThrottleKey {
     pub fn address(ip: IpAddr) -> ThrottleKey {
         match ip {
             IpAddr::V4(_) => ThrottleKey::Address(ip),
+            // An IPv4 client seen through a dual-stack socket is still an IPv4 client.
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => {
+                ThrottleKey::Address(IpAddr::V4(v6.to_ipv4_mapped().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)))
+            }
             IpAddr::V6(v6) => {
                 let mut segments = v6.segments();
                 segments[4..].fill(0);
@@ -165,5 +169,10 @@ mod tests {
         let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
         assert_eq!(ThrottleKey::address(a), ThrottleKey::address(b));
         assert_ne!(ThrottleKey::address(a), ThrottleKey::address(c));
+        // IPv4 clients on a dual-stack listener keep their own buckets.
+        let v4a: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        let v4b: IpAddr = "::ffff:10.0.0.2".parse().unwrap();
+        assert_ne!(ThrottleKey::address(v4a), ThrottleKey::address(v4b));
+        assert_eq!(ThrottleKey::address(v4a), ThrottleKey::address("10.0.0.1".parse().unwrap()));
     }
 }

@@ -9,3 +9,4 @@ pub mod event_volume_hourly;
 pub mod events;
 pub mod personal_tokens;
 pub mod sessions;
+pub mod spend;

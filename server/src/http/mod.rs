@@ -2,13 +2,14 @@
 //! request passes through the same pipeline (`pipeline.rs`).
 
 mod auth;
+mod campaigns;
 mod events;
 mod health;
 pub mod pipeline;
 
 use std::sync::Arc;
 
-use app::access::{Access, Scope};
+use app::access::{Access, Capability, Module, Scope};
 use app::{App, shell};
 use axum::Router;
 use axum::http::Method;
@@ -39,6 +40,17 @@ fn api() -> RouteTable {
             Access::Key(Scope::Events),
             post(events::single).layer(axum::extract::DefaultBodyLimit::max(events::MAX_BODY_BYTES)),
         )
+        .post("/api/v1/campaigns", Access::UserOrKey(Capability::CreateCampaigns, Scope::Catalogue), post(campaigns::create))
+        .get("/api/v1/campaigns/{id}", Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Catalogue), get(campaigns::get))
+        // Everyone who may see a campaign may ask for a change; each change is then checked
+        // against its own capability (budget, status transition, fields).
+        .route(
+            Some(Method::PATCH),
+            "/api/v1/campaigns/{id}",
+            Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Catalogue),
+            axum::routing::patch(campaigns::patch),
+        )
+        .post("/api/v1/spend", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::spend))
         .route(None, "/api/{*path}", Access::SignedIn, any(api_not_found))
 }
 

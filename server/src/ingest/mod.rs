@@ -228,26 +228,7 @@ async fn store(state: &AppState, valid: &[(usize, Event, String)], producer: Pro
                 occurred_at: event.occurred_at,
             },
         );
-        rows.push(events::ActiveModel {
-            seq: sea_orm::ActiveValue::NotSet,
-            event_id: Set(event.event_id),
-            version: Set(version),
-            content_hash: Set(hash.clone()),
-            event_type: Set(event.event_type().to_owned()),
-            occurred_at: Set(event.occurred_at),
-            received_at: Set(now),
-            user_id: Set(event.user_id.clone()),
-            session_id: Set(event.session_id.clone()),
-            source: Set(event.source.as_str().to_owned()),
-            campaign_id: Set(event.campaign_id()),
-            creative_id: Set(event.creative_id()),
-            properties: Set(serde_json::to_value(&event.payload).map_err(|e| AppError::Internal(e.into()))?),
-            context: Set(serde_json::to_value(&event.context).map_err(|e| AppError::Internal(e.into()))?),
-            late_arrival: Set(event.late_arrival),
-            backfilled: Set(event.backfilled),
-            ingestion_lag_seconds: Set((now - event.occurred_at).num_seconds().max(0)),
-            key_id: Set(producer.key_id),
-        });
+        rows.push(event_row(event, hash, version, now, producer.key_id)?);
         outcome.accepted += 1;
     }
 
@@ -264,6 +245,37 @@ async fn store(state: &AppState, valid: &[(usize, Event, String)], producer: Pro
     }
     txn.commit().await?;
     Ok(outcome)
+}
+
+/// The stored row of one version of an event.
+fn event_row(event: &Event, hash: &str, version: i32, now: DateTime<Utc>, key_id: Option<Uuid>) -> Result<events::ActiveModel> {
+    Ok(events::ActiveModel {
+        seq: sea_orm::ActiveValue::NotSet,
+        event_id: Set(event.event_id),
+        version: Set(version),
+        content_hash: Set(hash.to_owned()),
+        event_type: Set(event.event_type().to_owned()),
+        occurred_at: Set(event.occurred_at),
+        received_at: Set(now),
+        user_id: Set(event.user_id.clone()),
+        session_id: Set(event.session_id.clone()),
+        source: Set(event.source.as_str().to_owned()),
+        campaign_id: Set(event.campaign_id()),
+        creative_id: Set(event.creative_id()),
+        properties: Set(serde_json::to_value(&event.payload).map_err(|e| AppError::Internal(e.into()))?),
+        context: Set(serde_json::to_value(&event.context).map_err(|e| AppError::Internal(e.into()))?),
+        late_arrival: Set(event.late_arrival),
+        backfilled: Set(event.backfilled),
+        ingestion_lag_seconds: Set((now - event.occurred_at).num_seconds().max(0)),
+        key_id: Set(key_id),
+    })
+}
+
+/// Appends an event the product itself produced (a marketer action in the catalogue), inside
+/// the caller's transaction, with its rollup.
+pub async fn append(db: &impl ConnectionTrait, event: &Event, now: DateTime<Utc>) -> Result<()> {
+    events::Entity::insert(event_row(event, &content_hash(event), 1, now, None)?).exec(db).await?;
+    event_volume::record(db, event.occurred_at, event.event_type(), 1).await
 }
 
 /// Runs a statement count check the tests use: how many versions are stored for an event.

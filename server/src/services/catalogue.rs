@@ -1,66 +1,446 @@
-//! The campaign catalogue: campaigns and their creatives. (The catalogue API with its status
-//! transitions builds on these.)
+//! The campaign catalogue and the spend ledger. Campaigns move through one lifecycle
+//! (`analytics::CampaignStatus`); each change needs its own capability, and the marketer
+//! actions the spec tracks (created, launched, paused) are written to the event log in the
+//! same transaction as the change.
 
-use analytics::CampaignType;
-use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use analytics::events::{CampaignCreated, CampaignLaunched, CampaignPaused, Context, Event, PauseReason, Payload};
+use analytics::{CampaignStatus, CampaignType, DeliveryChannel, EventSource, SegmentType};
+use app::access::{Capability, Caller};
+use app::wire::{CampaignPatch, CampaignView, CreativeInput, CreativeView, FieldError, NewCampaignRequest, SpendRequest, SpendResult};
+use chrono::{DateTime, Duration, Timelike, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use uuid::Uuid;
 
-use crate::entities::{campaigns, creatives};
-use crate::error::Result;
+use crate::entities::{campaigns, creatives, spend};
+use crate::error::{AppError, Result};
+use crate::ingest;
 
-/// A creative: one headline / body / call-to-action variant.
-#[derive(Debug, Clone)]
-pub struct NewCreative {
-    pub name: String,
-    pub headline: String,
-    pub body: String,
-    pub call_to_action: String,
+/// Who is changing the catalogue: a person (checked against the role's capabilities) or a
+/// producer's API key with the `catalogue` scope (may do everything except approve).
+pub struct Actor {
+    caller: Caller,
 }
 
-#[derive(Debug, Clone)]
-pub struct NewCampaign {
-    pub name: String,
-    pub campaign_type: CampaignType,
-    pub budget_cents: i64,
-    /// Basis points of the audience held out (1000 = 10%).
-    pub holdout_share_bp: i32,
-    pub creatives: Vec<NewCreative>,
+impl Actor {
+    pub fn new(caller: Caller) -> Actor {
+        Actor { caller }
+    }
+
+    /// How the actor appears in the log: an account id, or `key:<name>`.
+    pub fn label(&self) -> String {
+        match &self.caller {
+            Caller::User(p) => p.account_id.to_string(),
+            Caller::Key(k) => format!("key:{}", k.name),
+            Caller::Anonymous => "anonymous".to_owned(),
+        }
+    }
+
+    fn require(&self, capability: Capability) -> Result<()> {
+        match &self.caller {
+            Caller::User(p) if p.role.allows(capability) => Ok(()),
+            Caller::User(p) => Err(AppError::Forbidden(format!("your role ({}) may not {}", p.role, capability.describe()))),
+            // Approval is a person's decision, never a system's.
+            Caller::Key(_) if capability == Capability::ApproveCampaigns => {
+                Err(AppError::Forbidden("approve campaigns with an API key: approval needs a person".to_owned()))
+            }
+            Caller::Key(_) => Ok(()),
+            Caller::Anonymous => Err(AppError::Unauthenticated),
+        }
+    }
 }
 
-/// Stores a campaign (as a draft) with its creatives; returns their ids.
-pub async fn create_campaign(db: &impl ConnectionTrait, campaign: NewCampaign, now: DateTime<Utc>) -> Result<(Uuid, Vec<Uuid>)> {
+fn field(field: &str, reason: impl Into<String>) -> FieldError {
+    FieldError { field: field.to_owned(), reason: reason.into() }
+}
+
+fn join<T: Copy>(items: &[T], name: impl Fn(T) -> &'static str) -> String {
+    items.iter().map(|i| name(*i)).collect::<Vec<_>>().join(",")
+}
+
+fn split<T: std::str::FromStr>(text: &str) -> Vec<T> {
+    text.split(',').filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect()
+}
+
+fn holdout_bp(percent: f64) -> i32 {
+    (percent * 100.0).round() as i32
+}
+
+fn check_creative(index: usize, creative: &CreativeInput, errors: &mut Vec<FieldError>) {
+    for (name, value, max) in [
+        ("name", &creative.name, 200),
+        ("headline", &creative.headline, 200),
+        ("body", &creative.body, 5_000),
+        ("call_to_action", &creative.call_to_action, 100),
+    ] {
+        let len = value.trim().chars().count();
+        if len == 0 || len > max {
+            errors.push(field(&format!("creatives[{index}].{name}"), format!("must be 1 to {max} characters")));
+        }
+    }
+}
+
+/// The rules shared by create and patch.
+fn check_common(
+    name: Option<&str>,
+    budget_cents: Option<i64>,
+    channels: Option<&[DeliveryChannel]>,
+    regions: Option<&[String]>,
+    holdout_percent: Option<f64>,
+    window: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    errors: &mut Vec<FieldError>,
+) {
+    if let Some(name) = name {
+        let len = name.trim().chars().count();
+        if len == 0 || len > 200 {
+            errors.push(field("name", "must be 1 to 200 characters"));
+        }
+    }
+    if budget_cents.is_some_and(|b| b < 0) {
+        errors.push(field("budget_cents", "must be ≥ 0"));
+    }
+    if channels.is_some_and(|c| c.is_empty()) {
+        errors.push(field("channels", "give at least one of push, email, sms, in_app"));
+    }
+    if let Some(regions) = regions {
+        if regions.iter().any(|r| r.trim().is_empty() || r.len() > 32 || r.contains(',')) {
+            errors.push(field("target_regions", "each region is a code of 1 to 32 characters without commas, e.g. US-CA"));
+        }
+    }
+    if holdout_percent.is_some_and(|h| !(0.0..=50.0).contains(&h) || !h.is_finite()) {
+        errors.push(field("holdout_percent", "must be between 0 and 50"));
+    }
+    if let (Some(starts), Some(ends)) = window {
+        if ends <= starts {
+            errors.push(field("ends_at", "must be after starts_at"));
+        }
+    }
+}
+
+/// A marketer action as an event of the log.
+fn marketer_event(actor: &Actor, now: DateTime<Utc>, payload: Payload) -> Event {
+    Event {
+        event_id: Uuid::new_v4(),
+        occurred_at: now,
+        user_id: actor.label(),
+        session_id: None,
+        source: EventSource::AdminPortal,
+        context: Context::default(),
+        payload,
+        late_arrival: false,
+        backfilled: false,
+    }
+}
+
+pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor: &Actor, now: DateTime<Utc>) -> Result<CampaignView> {
+    actor.require(Capability::CreateCampaigns)?;
+    let mut errors = Vec::new();
+    check_common(
+        Some(&request.name),
+        Some(request.budget_cents),
+        Some(&request.channels),
+        Some(&request.target_regions),
+        request.holdout_percent,
+        (request.starts_at, request.ends_at),
+        &mut errors,
+    );
+    if request.creatives.is_empty() {
+        errors.push(field("creatives", "give at least one creative (headline, body, call to action)"));
+    }
+    for (i, creative) in request.creatives.iter().enumerate() {
+        check_creative(i, creative, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let mut channels = request.channels.clone();
+    channels.sort();
+    channels.dedup();
     let id = Uuid::new_v4();
+    let txn = db.begin().await?;
     campaigns::ActiveModel {
         id: Set(id),
-        name: Set(campaign.name),
-        campaign_type: Set(campaign.campaign_type.as_str().to_owned()),
-        status: Set("draft".to_owned()),
-        budget_cents: Set(campaign.budget_cents),
-        holdout_share_bp: Set(campaign.holdout_share_bp),
-        target_segment: Set(None),
-        starts_at: Set(None),
-        ends_at: Set(None),
+        name: Set(request.name.trim().to_owned()),
+        campaign_type: Set(request.campaign_type.as_str().to_owned()),
+        status: Set(CampaignStatus::Draft.as_str().to_owned()),
+        budget_cents: Set(request.budget_cents),
+        holdout_share_bp: Set(holdout_bp(request.holdout_percent.unwrap_or(10.0))),
+        channels: Set(join(&channels, DeliveryChannel::as_str)),
+        target_segments: Set(join(&request.target_segments, SegmentType::as_str)),
+        target_regions: Set(request.target_regions.iter().map(|r| r.trim()).collect::<Vec<_>>().join(",")),
+        consent_method: Set(request.consent_method.map(consent_name)),
+        has_opt_out_link: Set(request.has_opt_out_link),
+        starts_at: Set(request.starts_at),
+        ends_at: Set(request.ends_at),
+        created_by: Set(actor.label()),
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
-    let mut creative_ids = Vec::new();
-    for creative in campaign.creatives {
-        let creative_id = Uuid::new_v4();
+    for creative in &request.creatives {
         creatives::ActiveModel {
-            id: Set(creative_id),
+            id: Set(Uuid::new_v4()),
             campaign_id: Set(id),
-            name: Set(creative.name),
-            headline: Set(creative.headline),
-            body: Set(creative.body),
-            call_to_action: Set(creative.call_to_action),
+            name: Set(creative.name.trim().to_owned()),
+            headline: Set(creative.headline.trim().to_owned()),
+            body: Set(creative.body.trim().to_owned()),
+            call_to_action: Set(creative.call_to_action.trim().to_owned()),
             created_at: Set(now),
         }
-        .insert(db)
+        .insert(&txn)
         .await?;
-        creative_ids.push(creative_id);
     }
-    Ok((id, creative_ids))
+    let created = Payload::CampaignCreated(CampaignCreated {
+        campaign_id: id,
+        marketer_id: actor.label(),
+        campaign_type: request.campaign_type,
+        target_segment_id: request.target_segments.first().copied(),
+        initial_budget: request.budget_cents as f64 / 100.0,
+        template_used: None,
+        time_to_completion_minutes: None,
+    });
+    ingest::append(&txn, &marketer_event(actor, now, created), now).await?;
+    txn.commit().await?;
+    get(db, id).await
+}
+
+fn consent_name(method: analytics::events::ConsentMethod) -> String {
+    serde_json::to_value(method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn consent_from(name: &str) -> Option<analytics::events::ConsentMethod> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
+
+/// What moving from `from` to `to` requires of the actor.
+fn transition_capability(from: CampaignStatus, to: CampaignStatus) -> Capability {
+    use CampaignStatus::*;
+    match (from, to) {
+        (PendingApproval, Scheduled | Draft) => Capability::ApproveCampaigns,
+        (_, Active | Paused | Completed) => Capability::PauseResumeCampaigns,
+        _ => Capability::CreateCampaigns,
+    }
+}
+
+pub async fn patch(
+    db: &DatabaseConnection,
+    id: Uuid,
+    patch: CampaignPatch,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<CampaignView> {
+    let txn = db.begin().await?;
+    let model = campaigns::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
+    let current: CampaignStatus = model
+        .status
+        .parse()
+        .map_err(|e: analytics::UnknownName| AppError::Internal(anyhow::anyhow!("campaign {id}: {e}")))?;
+
+    // Every kind of change needs its own capability.
+    let edits_fields = patch.name.is_some()
+        || patch.channels.is_some()
+        || patch.target_segments.is_some()
+        || patch.target_regions.is_some()
+        || patch.starts_at.is_some()
+        || patch.ends_at.is_some()
+        || patch.holdout_percent.is_some()
+        || patch.consent_method.is_some()
+        || patch.has_opt_out_link.is_some();
+    if edits_fields {
+        actor.require(Capability::CreateCampaigns)?;
+    }
+    if patch.budget_cents.is_some() {
+        actor.require(Capability::ChangeBudgets)?;
+    }
+    if let Some(to) = patch.status {
+        if to != current {
+            if !current.can_move_to(to) {
+                let allowed: Vec<&str> = current.next().iter().map(|s| s.as_str()).collect();
+                let allowed = if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") };
+                return Err(AppError::Conflict(format!(
+                    "a campaign cannot move from {current} to {to}; from {current} it may move to: {allowed}"
+                )));
+            }
+            actor.require(transition_capability(current, to))?;
+        }
+    }
+
+    let mut errors = Vec::new();
+    check_common(
+        patch.name.as_deref(),
+        patch.budget_cents,
+        patch.channels.as_deref(),
+        patch.target_regions.as_deref(),
+        patch.holdout_percent,
+        (patch.starts_at.or(model.starts_at), patch.ends_at.or(model.ends_at)),
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+
+    let started_at = model.starts_at;
+    let created_at = model.created_at;
+    let mut active: campaigns::ActiveModel = model.into();
+    if let Some(name) = &patch.name {
+        active.name = Set(name.trim().to_owned());
+    }
+    if let Some(budget) = patch.budget_cents {
+        active.budget_cents = Set(budget);
+    }
+    if let Some(channels) = &patch.channels {
+        let mut channels = channels.clone();
+        channels.sort();
+        channels.dedup();
+        active.channels = Set(join(&channels, DeliveryChannel::as_str));
+    }
+    if let Some(segments) = &patch.target_segments {
+        active.target_segments = Set(join(segments, SegmentType::as_str));
+    }
+    if let Some(regions) = &patch.target_regions {
+        active.target_regions = Set(regions.iter().map(|r| r.trim()).collect::<Vec<_>>().join(","));
+    }
+    if let Some(starts) = patch.starts_at {
+        active.starts_at = Set(Some(starts));
+    }
+    if let Some(ends) = patch.ends_at {
+        active.ends_at = Set(Some(ends));
+    }
+    if let Some(holdout) = patch.holdout_percent {
+        active.holdout_share_bp = Set(holdout_bp(holdout));
+    }
+    if let Some(method) = patch.consent_method {
+        active.consent_method = Set(Some(consent_name(method)));
+    }
+    if let Some(flag) = patch.has_opt_out_link {
+        active.has_opt_out_link = Set(flag);
+    }
+    if let Some(to) = patch.status.filter(|to| *to != current) {
+        active.status = Set(to.as_str().to_owned());
+        let budget = patch.budget_cents.map(|b| b as f64 / 100.0);
+        let action = match to {
+            CampaignStatus::Active if current == CampaignStatus::Scheduled => Some(Payload::CampaignLaunched(CampaignLaunched {
+                campaign_id: id,
+                marketer_id: actor.label(),
+                actual_audience_size: None,
+                scheduled_delivery_time: started_at,
+                budget_approved: budget,
+                ai_recommendation_applied: Some(false),
+                ai_recommendation_score: None,
+            })),
+            CampaignStatus::Paused => Some(Payload::CampaignPaused(CampaignPaused {
+                campaign_id: id,
+                marketer_id: actor.label(),
+                pause_reason: PauseReason::Manual,
+                time_to_pause_hours: Some((now - started_at.unwrap_or(created_at)).num_hours().max(0)),
+                pause_metrics_snapshot: patch.reason.as_ref().map(|r| serde_json::json!({ "reason": r })),
+            })),
+            _ => None,
+        };
+        if let Some(action) = action {
+            ingest::append(&txn, &marketer_event(actor, now, action), now).await?;
+        }
+    }
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    txn.commit().await?;
+    get(db, id).await
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<CampaignView> {
+    let model = campaigns::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
+    let creatives = creatives::Entity::find()
+        .filter(creatives::Column::CampaignId.eq(id))
+        .order_by_asc(creatives::Column::CreatedAt)
+        .order_by_asc(creatives::Column::Name)
+        .all(db)
+        .await?;
+    let status: CampaignStatus = model.status.parse().map_err(|e: analytics::UnknownName| AppError::Internal(e.into()))?;
+    let campaign_type: CampaignType = model.campaign_type.parse().map_err(|e: analytics::UnknownName| AppError::Internal(e.into()))?;
+    Ok(CampaignView {
+        id,
+        name: model.name,
+        campaign_type,
+        status,
+        next_statuses: status.next().to_vec(),
+        channels: split(&model.channels),
+        target_segments: split(&model.target_segments),
+        target_regions: model.target_regions.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        budget_cents: model.budget_cents,
+        holdout_percent: f64::from(model.holdout_share_bp) / 100.0,
+        starts_at: model.starts_at,
+        ends_at: model.ends_at,
+        consent_method: model.consent_method.as_deref().and_then(consent_from),
+        has_opt_out_link: model.has_opt_out_link,
+        creatives: creatives
+            .into_iter()
+            .map(|c| CreativeView { id: c.id, name: c.name, headline: c.headline, body: c.body, call_to_action: c.call_to_action })
+            .collect(),
+        created_by: model.created_by,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    })
+}
+
+/// Records spend lines, all or nothing: every line must name a known campaign, a whole day or
+/// hour, and an amount ≥ 0.
+pub async fn record_spend(db: &DatabaseConnection, request: SpendRequest, actor: &Actor, now: DateTime<Utc>) -> Result<SpendResult> {
+    actor.require(Capability::ChangeBudgets)?;
+    if request.entries.is_empty() || request.entries.len() > 10_000 {
+        return Err(AppError::Validation(vec![field("entries", "give 1 to 10,000 spend lines")]));
+    }
+    let mut errors = Vec::new();
+    let ids: Vec<Uuid> = request.entries.iter().map(|e| e.campaign_id).collect();
+    let known: std::collections::HashSet<Uuid> = campaigns::Entity::find()
+        .filter(campaigns::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    for (i, entry) in request.entries.iter().enumerate() {
+        if !known.contains(&entry.campaign_id) {
+            errors.push(field(&format!("entries[{i}].campaign_id"), format!("unknown campaign {}", entry.campaign_id)));
+        }
+        if entry.amount_cents < 0 {
+            errors.push(field(&format!("entries[{i}].amount_cents"), "must be ≥ 0"));
+        }
+        let t = entry.period_start;
+        let whole = match entry.granularity.as_str() {
+            "hour" => t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0,
+            "day" => t.hour() == 0 && t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0,
+            _ => {
+                errors.push(field(&format!("entries[{i}].granularity"), "must be day or hour"));
+                true
+            }
+        };
+        if !whole {
+            errors.push(field(&format!("entries[{i}].period_start"), format!("must be the start of a whole {} (UTC)", entry.granularity)));
+        }
+        if t > now + Duration::days(1) {
+            errors.push(field(&format!("entries[{i}].period_start"), "is in the future"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let txn = db.begin().await?;
+    let mut total = 0;
+    for entry in &request.entries {
+        spend::ActiveModel {
+            id: sea_orm::ActiveValue::NotSet,
+            campaign_id: Set(entry.campaign_id),
+            channel: Set(entry.channel.as_str().to_owned()),
+            period_start: Set(entry.period_start),
+            granularity: Set(entry.granularity.clone()),
+            amount_cents: Set(entry.amount_cents),
+            recorded_by: Set(actor.label()),
+            recorded_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        total += entry.amount_cents;
+    }
+    txn.commit().await?;
+    Ok(SpendResult { recorded: request.entries.len(), total_cents: total })
 }

@@ -244,12 +244,24 @@ async fn no_password_session_or_token_ever_reaches_the_logs() {
     assert_eq!(res.status(), 200);
     let generated: Option<app::wire::OneTimeSecret> = res.json().await.unwrap();
     let generated = generated.expect("a generated password").secret;
+    // An API key created in the admin UI, then used to send a (rejected) event.
+    let res = app
+        .client
+        .post(app.url("/api/fn/create_api_key"))
+        .header("cookie", &cookie)
+        .header("origin", app.origin())
+        .form(&[("name", "leak check"), ("scope_events", "on")])
+        .send()
+        .await
+        .unwrap();
+    let key: app::wire::OneTimeSecret = res.json().await.unwrap();
+    app.client.post(app.url("/api/v1/events")).bearer_auth(&key.secret).json(&serde_json::json!([{}])).send().await.unwrap();
 
     let logs = captured_logs();
     assert!(logs.contains("signed in"), "the capture works and saw this test's sign-in");
     let session_secret = cookie.trim_start_matches("ss_session=");
     for (what, secret) in
-        [("password", password.as_str()), ("wrong password", wrong.as_str()), ("session", session_secret), ("token", created.secret.as_str()), ("generated password", generated.as_str())]
+        [("password", password.as_str()), ("wrong password", wrong.as_str()), ("session", session_secret), ("token", created.secret.as_str()), ("generated password", generated.as_str()), ("API key", key.secret.as_str())]
     {
         assert!(!logs.contains(secret), "the {what} appears in the logs");
     }

@@ -4,6 +4,7 @@
 
 mod access;
 mod auth;
+mod catalogue;
 mod cli;
 mod health;
 mod ingest;

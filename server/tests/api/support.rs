@@ -229,3 +229,36 @@ async fn spawn_configured(
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
     TestApp { address, state, inventory, client, sqlite_file }
 }
+
+/// A campaign request as a planner would send it: one creative, push and email, 10% holdout.
+pub fn campaign_request(name: &str) -> app::wire::NewCampaignRequest {
+    app::wire::NewCampaignRequest {
+        name: name.to_owned(),
+        campaign_type: analytics::CampaignType::Discount,
+        channels: vec![analytics::DeliveryChannel::Push, analytics::DeliveryChannel::Email],
+        target_segments: vec![analytics::SegmentType::HighSpender],
+        target_regions: vec!["US-CA".to_owned()],
+        budget_cents: 2_000_000,
+        starts_at: None,
+        ends_at: None,
+        holdout_percent: None,
+        creatives: vec![app::wire::CreativeInput {
+            name: "A".to_owned(),
+            headline: "Save 20%".to_owned(),
+            body: "This weekend only".to_owned(),
+            call_to_action: "Shop now".to_owned(),
+        }],
+        consent_method: Some(analytics::events::ConsentMethod::DoubleOptIn),
+        has_opt_out_link: true,
+    }
+}
+
+/// A campaign in the catalogue, created as a planning system with a catalogue key would.
+pub async fn create_campaign(app: &TestApp, name: &str) -> app::wire::CampaignView {
+    let actor = server::services::catalogue::Actor::new(app::access::Caller::Key(app::access::KeyPrincipal {
+        key_id: uuid::Uuid::new_v4(),
+        name: "planner".to_owned(),
+        scopes: vec![app::access::Scope::Catalogue],
+    }));
+    server::services::catalogue::create(&app.state.db, campaign_request(name), &actor, app.state.clock.now()).await.expect("create campaign")
+}

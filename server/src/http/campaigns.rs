@@ -1,0 +1,53 @@
+//! The campaign catalogue and the spend ledger over HTTP: `POST /api/v1/campaigns`,
+//! `GET|PATCH /api/v1/campaigns/{id}`, `POST /api/v1/spend`. People with the capability and
+//! API keys with the `catalogue` scope may use them; each change is checked again in the service.
+
+use app::access::Caller;
+use app::wire::{CampaignPatch, CampaignView, NewCampaignRequest, SpendRequest, SpendResult};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use uuid::Uuid;
+
+use crate::error::{AppError, Result};
+use crate::services::catalogue::{self, Actor};
+use crate::state::AppState;
+
+/// A JSON body, or a 400 that says what is wrong with it (the field and the expected type).
+fn body<T>(payload: std::result::Result<Json<T>, JsonRejection>) -> Result<T> {
+    payload.map(|Json(value)| value).map_err(|rejection| AppError::BadRequest(rejection.body_text()))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    payload: std::result::Result<Json<NewCampaignRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<CampaignView>)> {
+    let request = body(payload)?;
+    let view = catalogue::create(&state.db, request, &Actor::new(caller), state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<CampaignView>> {
+    Ok(Json(catalogue::get(&state.db, id).await?))
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<Uuid>,
+    payload: std::result::Result<Json<CampaignPatch>, JsonRejection>,
+) -> Result<Json<CampaignView>> {
+    let patch = body(payload)?;
+    Ok(Json(catalogue::patch(&state.db, id, patch, &Actor::new(caller), state.clock.now()).await?))
+}
+
+pub async fn spend(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    payload: std::result::Result<Json<SpendRequest>, JsonRejection>,
+) -> Result<Json<SpendResult>> {
+    let request = body(payload)?;
+    Ok(Json(catalogue::record_spend(&state.db, request, &Actor::new(caller), state.clock.now()).await?))
+}

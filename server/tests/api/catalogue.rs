@@ -1,0 +1,164 @@
+//! The campaign catalogue and the spend ledger.
+
+use app::access::{Role, Scope};
+use app::wire::{CampaignView, ErrorBody};
+use serde_json::json;
+
+use crate::support::{TestApp, campaign_request, spawn_app};
+
+async fn patch(app: &TestApp, cookie: &str, id: uuid::Uuid, body: serde_json::Value) -> reqwest::Response {
+    app.client
+        .patch(app.url(&format!("/api/v1/campaigns/{id}")))
+        .header("cookie", cookie)
+        .header("origin", app.origin())
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_campaign_goes_through_approval_launch_and_pause_each_by_its_role() {
+    let app = spawn_app().await;
+    let perf = app.sign_in(Role::PerfLead).await;
+    let compliance = app.sign_in(Role::Compliance).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/campaigns"))
+        .header("cookie", &perf.cookie)
+        .header("origin", app.origin())
+        .json(&campaign_request("Weekend Shopper Cashback"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let campaign: CampaignView = res.json().await.unwrap();
+    assert_eq!(campaign.status, analytics::CampaignStatus::Draft);
+    assert_eq!(campaign.holdout_percent, 10.0);
+    assert_eq!(campaign.creatives.len(), 1);
+
+    // Draft cannot jump to active: 409 naming where it may go.
+    let res = patch(&app, &perf.cookie, campaign.id, json!({ "status": "active" })).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.json::<ErrorBody>().await.unwrap().error.message.contains("pending_approval"));
+
+    assert_eq!(patch(&app, &perf.cookie, campaign.id, json!({ "status": "pending_approval" })).await.status(), 200);
+    // The performance lead may not approve; compliance may.
+    let res = patch(&app, &perf.cookie, campaign.id, json!({ "status": "scheduled" })).await;
+    assert_eq!(res.status(), 403);
+    assert!(res.json::<ErrorBody>().await.unwrap().error.message.contains("approve"));
+    assert_eq!(patch(&app, &compliance.cookie, campaign.id, json!({ "status": "scheduled" })).await.status(), 200);
+    // Compliance may not launch or change the budget; the performance lead may.
+    assert_eq!(patch(&app, &compliance.cookie, campaign.id, json!({ "status": "active" })).await.status(), 403);
+    assert_eq!(patch(&app, &compliance.cookie, campaign.id, json!({ "budget_cents": 1 })).await.status(), 403);
+    let launched: CampaignView = patch(&app, &perf.cookie, campaign.id, json!({ "status": "active" })).await.json().await.unwrap();
+    assert_eq!(launched.status, analytics::CampaignStatus::Active);
+    let paused: CampaignView =
+        patch(&app, &perf.cookie, campaign.id, json!({ "status": "paused", "reason": "ROAS below 2x", "budget_cents": 1_500_000 }))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!((paused.status, paused.budget_cents), (analytics::CampaignStatus::Paused, 1_500_000));
+
+    // The marketer actions are in the event log.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let actions: Vec<String> = server::entities::events::Entity::find()
+        .filter(server::entities::events::Column::CampaignId.eq(campaign.id))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    for action in ["campaign_created", "campaign_launched", "campaign_paused"] {
+        assert!(actions.contains(&action.to_owned()), "{action} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_api_key_may_keep_the_catalogue_but_never_approve() {
+    let app = spawn_app().await;
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "planner", &[Scope::Catalogue], None, app.state.clock.now()).await.unwrap();
+    let res = app.client.post(app.url("/api/v1/campaigns")).bearer_auth(&key).json(&campaign_request("From the planner")).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let campaign: CampaignView = res.json().await.unwrap();
+    let submit = app
+        .client
+        .patch(app.url(&format!("/api/v1/campaigns/{}", campaign.id)))
+        .bearer_auth(&key)
+        .json(&json!({ "status": "pending_approval" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submit.status(), 200);
+    let approve = app
+        .client
+        .patch(app.url(&format!("/api/v1/campaigns/{}", campaign.id)))
+        .bearer_auth(&key)
+        .json(&json!({ "status": "scheduled" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approve.status(), 403);
+    let events_only = server::auth::api_keys::create(&app.state.db, "events", &[Scope::Events], None, app.state.clock.now()).await.unwrap().1;
+    let res = app.client.post(app.url("/api/v1/campaigns")).bearer_auth(&events_only).json(&campaign_request("x")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn bad_campaigns_name_every_wrong_field() {
+    let app = spawn_app().await;
+    let perf = app.sign_in(Role::PerfLead).await;
+    let mut request = serde_json::to_value(campaign_request("")).unwrap();
+    request["budget_cents"] = json!(-1);
+    request["channels"] = json!([]);
+    request["holdout_percent"] = json!(80);
+    request["creatives"] = json!([{ "name": "A", "headline": "", "body": "b", "call_to_action": "c" }]);
+    request["starts_at"] = json!("2026-12-01T00:00:00Z");
+    request["ends_at"] = json!("2026-11-01T00:00:00Z");
+    let res = app.client.post(app.url("/api/v1/campaigns")).header("cookie", &perf.cookie).header("origin", app.origin()).json(&request).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    let fields: Vec<String> = res.json::<ErrorBody>().await.unwrap().error.fields.into_iter().map(|f| f.field).collect();
+    for field in ["name", "budget_cents", "channels", "holdout_percent", "ends_at", "creatives[0].headline"] {
+        assert!(fields.contains(&field.to_owned()), "{field} in {fields:?}");
+    }
+    request["campaign_type"] = json!("TELEPORT");
+    let res = app.client.post(app.url("/api/v1/campaigns")).header("cookie", &perf.cookie).header("origin", app.origin()).json(&request).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.json::<ErrorBody>().await.unwrap().error.message.contains("campaign_type"));
+    let unknown = app.get_with_cookie(&format!("/api/v1/campaigns/{}", uuid::Uuid::new_v4()), &perf.cookie).await;
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn spend_is_recorded_per_campaign_channel_and_period_all_or_nothing() {
+    let app = spawn_app().await;
+    let cmo = app.sign_in(Role::Cmo).await;
+    let campaign = crate::support::create_campaign(&app, "Spend test").await;
+    let post = |body: serde_json::Value| {
+        app.client.post(app.url("/api/v1/spend")).header("cookie", &cmo.cookie).header("origin", app.origin()).json(&body).send()
+    };
+    let good = json!({ "entries": [
+        { "campaign_id": campaign.id, "channel": "push", "period_start": "2026-11-24T00:00:00Z", "granularity": "day", "amount_cents": 125_000 },
+        { "campaign_id": campaign.id, "channel": "email", "period_start": "2026-11-24T13:00:00Z", "granularity": "hour", "amount_cents": 4_500 }
+    ]});
+    let res = post(good).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<app::wire::SpendResult>().await.unwrap().total_cents, 129_500);
+
+    let bad = json!({ "entries": [
+        { "campaign_id": campaign.id, "channel": "push", "period_start": "2026-11-24T00:00:00Z", "granularity": "day", "amount_cents": 100 },
+        { "campaign_id": uuid::Uuid::new_v4(), "channel": "push", "period_start": "2026-11-24T10:30:00Z", "granularity": "hour", "amount_cents": -5 }
+    ]});
+    let res = post(bad).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let fields: Vec<String> = res.json::<ErrorBody>().await.unwrap().error.fields.into_iter().map(|f| f.field).collect();
+    assert_eq!(fields, vec!["entries[1].campaign_id", "entries[1].amount_cents", "entries[1].period_start"]);
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(server::entities::spend::Entity::find().count(&app.state.db).await.unwrap(), 2, "nothing of the bad request was kept");
+
+    let rewards = app.sign_in(Role::RewardsPm).await;
+    let res = app.client.post(app.url("/api/v1/spend")).header("cookie", &rewards.cookie).header("origin", app.origin()).json(&json!({"entries": []})).send().await.unwrap();
+    assert_eq!(res.status(), 403, "the rewards PM may not change budgets");
+}
