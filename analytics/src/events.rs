@@ -25,11 +25,19 @@ pub const LATE_AFTER: Duration = Duration::hours(24);
 pub struct Issue {
     pub field: String,
     pub reason: String,
+    /// The event does not match its type's schema at all (unknown type, a property of the wrong
+    /// type or missing), as opposed to breaking a rule (an age, a range): for schema compliance.
+    #[serde(skip)]
+    pub schema: bool,
 }
 
 impl Issue {
     fn new(field: impl Into<String>, reason: impl Into<String>) -> Issue {
-        Issue { field: field.into(), reason: reason.into() }
+        Issue { field: field.into(), reason: reason.into(), schema: false }
+    }
+
+    fn schema(field: impl Into<String>, reason: impl Into<String>) -> Issue {
+        Issue { field: field.into(), reason: reason.into(), schema: true }
     }
 }
 
@@ -511,7 +519,7 @@ macro_rules! payloads {
             pub fn parse(event_type: &str, properties: Value) -> Result<Payload, Issue> {
                 match event_type {
                     $($name => typed::<$props>(properties).map(Payload::$variant),)+
-                    other => Err(Issue::new(
+                    other => Err(Issue::schema(
                         "event_type",
                         format!("unknown event type '{other}': expected one of {}", EVENT_TYPES.join(", ")),
                     )),
@@ -556,9 +564,9 @@ fn typed<T: DeserializeOwned>(properties: Value) -> Result<T, Issue> {
         match reason.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
             Some(missing) => {
                 let field = if field == "properties" { format!("properties.{missing}") } else { format!("{field}.{missing}") };
-                Issue::new(field, "is required for this event type")
+                Issue::schema(field, "is required for this event type")
             }
-            None => Issue::new(field, reason),
+            None => Issue::schema(field, reason),
         }
     })
 }
@@ -737,7 +745,7 @@ pub fn validate(raw: RawEvent, now: DateTime<Utc>, rules: Rules) -> Result<Event
 
     let payload = match raw.event_type.as_deref() {
         None | Some("") => {
-            issues.push(Issue::new("event_type", "is required"));
+            issues.push(Issue::schema("event_type", "is required"));
             None
         }
         Some(event_type) => match Payload::parse(event_type, raw.properties) {
@@ -756,7 +764,7 @@ pub fn validate(raw: RawEvent, now: DateTime<Utc>, rules: Rules) -> Result<Event
         Ok(Context::default())
     } else {
         serde_path_to_error::deserialize::<_, Context>(raw.context)
-            .map_err(|err| Issue::new(format!("context.{}", err.path()), err.into_inner().to_string()))
+            .map_err(|err| Issue::schema(format!("context.{}", err.path()), err.into_inner().to_string()))
     };
     let context = match context {
         Ok(context) => Some(context),
@@ -823,8 +831,8 @@ mod tests {
     #[test]
     fn ids_must_be_present_and_event_ids_uuids() {
         let found = issues(purchase(json!({ "event_id": "", "user_id": null })));
-        assert!(found.contains(&Issue::new("event_id", "is required and must not be empty")));
-        assert!(found.contains(&Issue::new("user_id", "is required and must not be empty")));
+        assert!(found.iter().any(|i| i.field == "event_id" && i.reason == "is required and must not be empty" && !i.schema));
+        assert!(found.iter().any(|i| i.field == "user_id" && i.reason == "is required and must not be empty"));
         let found = issues(purchase(json!({ "event_id": "not-a-uuid" })));
         assert_eq!(found[0].field, "event_id");
     }
@@ -878,6 +886,7 @@ mod tests {
     fn required_properties_and_enum_values_are_named() {
         let missing = purchase(json!({ "event_type": "campaign_delivered", "properties": { "campaign_id": "11111111-1111-4111-8111-111111111111" } }));
         let found = issues(missing);
+        assert!(found[0].schema, "a missing property is a schema failure");
         assert_eq!(found[0].field, "properties.campaign_type");
         assert_eq!(found[0].reason, "is required for this event type");
         let bad_enum = purchase(json!({ "event_type": "user_engaged", "properties": { "engagement_type": "teleport" } }));

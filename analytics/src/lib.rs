@@ -6,6 +6,7 @@
 
 pub mod domain;
 pub mod events;
+pub mod quality;
 pub mod series;
 
 pub use domain::{CampaignStatus, CampaignType, DeliveryChannel, EventSource, Platform, SegmentType, UnknownName};

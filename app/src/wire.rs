@@ -279,3 +279,26 @@ pub struct SpendResult {
     pub recorded: usize,
     pub total_cents: i64,
 }
+
+/// Quality of one event category over the report's window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryQuality {
+    pub category: analytics::quality::Category,
+    pub counts: analytics::quality::QualityCounts,
+    /// The spec's freshness target for the category (its "target latency").
+    pub freshness_target_minutes: f64,
+    pub metrics: analytics::quality::QualityMetrics,
+}
+
+/// `GET /api/v1/quality`: the spec's seven quality metrics, overall and per category, with
+/// alerts, over the arrivals of the last `window_hours` hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityReport {
+    pub window_hours: u32,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub as_of: DateTime<Utc>,
+    pub counts: analytics::quality::QualityCounts,
+    pub overall: analytics::quality::QualityMetrics,
+    pub by_category: Vec<CategoryQuality>,
+}

@@ -7,6 +7,7 @@ mod m20261125_000001_create_core_tables;
 mod m20261125_000002_create_accounts;
 mod m20261125_000003_create_api_keys;
 mod m20261125_000004_create_spend;
+mod m20261125_000005_create_quality_counters;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_accounts::Migration),
             Box::new(m20261125_000003_create_api_keys::Migration),
             Box::new(m20261125_000004_create_spend::Migration),
+            Box::new(m20261125_000005_create_quality_counters::Migration),
         ]
     }
 }

@@ -8,5 +8,6 @@ pub mod creatives;
 pub mod event_volume_hourly;
 pub mod events;
 pub mod personal_tokens;
+pub mod quality_hourly;
 pub mod sessions;
 pub mod spend;

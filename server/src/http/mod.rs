@@ -6,6 +6,7 @@ mod campaigns;
 mod events;
 mod health;
 pub mod pipeline;
+mod quality;
 
 use std::sync::Arc;
 
@@ -50,6 +51,7 @@ fn api() -> RouteTable {
             Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Catalogue),
             axum::routing::patch(campaigns::patch),
         )
+        .get("/api/v1/quality", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::quality))
         .post("/api/v1/spend", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::spend))
         .route(None, "/api/{*path}", Access::SignedIn, any(api_not_found))
 }

@@ -10,6 +10,7 @@ pub mod body;
 use std::collections::{HashMap, HashSet};
 
 use analytics::events::{Event, RawEvent, Rules, validate};
+use analytics::quality::{Category, QualityCounts};
 use analytics::series::hour_floor;
 use app::wire::{IngestResult, Rejection};
 use chrono::{DateTime, Duration, Utc};
@@ -20,7 +21,7 @@ use uuid::Uuid;
 
 use crate::entities::{campaigns, creatives, events};
 use crate::error::{AppError, Result};
-use crate::services::event_volume;
+use crate::services::{event_volume, quality};
 use crate::state::AppState;
 
 /// The most events one request may carry.
@@ -52,8 +53,13 @@ pub async fn ingest(state: &AppState, items: Vec<Value>, producer: Producer) -> 
     let now = state.clock.now();
     let mut result = IngestResult::default();
     let mut valid: Vec<(usize, Event, String)> = Vec::with_capacity(items.len());
+    // Quality counters of what arrived, by category; storing adds what became of it.
+    let mut arrived: HashMap<Category, QualityCounts> = HashMap::new();
     for (index, item) in items.into_iter().enumerate() {
         let id_hint = item.get("event_id").and_then(Value::as_str).map(str::to_owned);
+        let category = Category::of(item.get("event_type").and_then(Value::as_str).unwrap_or_default());
+        let counts = arrived.entry(category).or_default();
+        counts.received += 1;
         let raw: RawEvent = match serde_path_to_error::deserialize(item) {
             Ok(raw) => raw,
             Err(err) => {
@@ -65,22 +71,31 @@ pub async fn ingest(state: &AppState, items: Vec<Value>, producer: Producer) -> 
         };
         match validate(raw, now, producer.rules) {
             Ok(event) => {
+                counts.schema_ok += 1;
                 let hash = content_hash(&event);
                 valid.push((index, event, hash));
             }
-            Err(issues) => result.rejected.extend(
-                issues.into_iter().map(|i| Rejection { index, event_id: id_hint.clone(), field: i.field, reason: i.reason }),
-            ),
+            Err(issues) => {
+                if issues.iter().all(|i| !i.schema) {
+                    counts.schema_ok += 1;
+                }
+                result.rejected.extend(
+                    issues.into_iter().map(|i| Rejection { index, event_id: id_hint.clone(), field: i.field, reason: i.reason }),
+                );
+            }
         }
     }
     if valid.is_empty() {
+        for (category, counts) in &arrived {
+            quality::record(&state.db, now, *category, counts).await?;
+        }
         return Ok(result);
     }
 
     // A concurrent batch may store the same new event between our read and our write; the
     // unique (event_id, version) index catches it, and the batch is simply decided again.
     for attempt in 1..=3 {
-        match store(state, &valid, producer, now).await {
+        match store(state, &valid, &arrived, producer, now).await {
             Ok(outcome) => {
                 result.accepted += outcome.accepted;
                 result.duplicates += outcome.duplicates;
@@ -119,9 +134,16 @@ struct Outcome {
     rejected: Vec<Rejection>,
 }
 
-async fn store(state: &AppState, valid: &[(usize, Event, String)], producer: Producer, now: DateTime<Utc>) -> Result<Outcome> {
+async fn store(
+    state: &AppState,
+    valid: &[(usize, Event, String)],
+    arrived: &HashMap<Category, QualityCounts>,
+    producer: Producer,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
     let txn = state.db.begin().await?;
     let mut outcome = Outcome { accepted: 0, duplicates: 0, corrections: 0, rejected: Vec::new() };
+    let mut counts = arrived.clone();
 
     // Events must name campaigns and creatives the catalogue knows.
     let campaign_ids: Vec<Uuid> = valid.iter().filter_map(|(_, e, _)| e.campaign_id()).collect::<HashSet<_>>().into_iter().collect();
@@ -200,6 +222,9 @@ async fn store(state: &AppState, valid: &[(usize, Event, String)], producer: Pro
             None => 1,
             Some(previous) if previous.content_hash == *hash => {
                 outcome.duplicates += 1;
+                let c = counts.entry(Category::of(event.event_type())).or_default();
+                c.valid += 1;
+                c.duplicates += 1;
                 continue;
             }
             Some(previous) if now - previous.first_received_at <= CORRECTION_WINDOW => {
@@ -230,6 +255,12 @@ async fn store(state: &AppState, valid: &[(usize, Event, String)], producer: Pro
         );
         rows.push(event_row(event, hash, version, now, producer.key_id)?);
         outcome.accepted += 1;
+        let c = counts.entry(Category::of(event.event_type())).or_default();
+        c.valid += 1;
+        c.stored += 1;
+        c.late += i64::from(event.late_arrival);
+        let context = &event.context;
+        c.complete += i64::from(context.platform.is_some() && context.region.is_some() && context.user_segment.is_some());
     }
 
     // Insert in slices that keep every statement under SQLite's parameter limit.
@@ -242,6 +273,9 @@ async fn store(state: &AppState, valid: &[(usize, Event, String)], producer: Pro
         if delta != 0 {
             event_volume::record(&txn, hour, &event_type, delta).await?;
         }
+    }
+    for (category, counts) in &counts {
+        quality::record(&txn, now, *category, counts).await?;
     }
     txn.commit().await?;
     Ok(outcome)

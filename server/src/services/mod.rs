@@ -4,3 +4,4 @@
 pub mod catalogue;
 pub mod event_volume;
 pub mod health;
+pub mod quality;

@@ -261,3 +261,50 @@ async fn each_key_has_its_own_request_budget() {
     assert!((1..=20).contains(&wait), "{wait}");
     assert_eq!(send(&app, &other.key, json!([viewed(&other, Utc::now())])).await.status(), 200, "another key is unaffected");
 }
+
+#[tokio::test]
+async fn every_batch_feeds_the_quality_metrics_and_their_alerts() {
+    let app = spawn_app().await;
+    let p = producer(&app, &[Scope::Events]).await;
+    let now = Utc::now();
+    let mut late = viewed(&p, now - Duration::hours(30));
+    late["context"] = json!({});
+    let first = viewed(&p, now);
+    let mut out_of_range = viewed(&p, now);
+    out_of_range["timestamp"] = json!((now + Duration::hours(1)).to_rfc3339());
+    let unknown_type = json!({ "event_id": Uuid::new_v4().to_string(), "event_type": "campaign_teleported", "timestamp": now.to_rfc3339(), "user_id": "u", "source": "mobile" });
+    // 6 received: 3 stored (1 late, without context), 1 duplicate, 1 rule violation, 1 schema failure (an unknown type).
+    let batch = json!([first, viewed(&p, now), late, first, out_of_range, unknown_type]);
+    let result: IngestResult = send(&app, &p.key, batch).await.json().await.unwrap();
+    assert_eq!((result.accepted, result.duplicates), (3, 1));
+
+    let ds = app.sign_in(app::access::Role::DataScience).await;
+    let report: app::wire::QualityReport = app.get_with_cookie("/api/v1/quality?hours=1", &ds.cookie).await.json().await.unwrap();
+    let campaign = report.by_category.iter().find(|c| c.category == analytics::quality::Category::Campaign).unwrap();
+    assert_eq!(campaign.counts.received, 5);
+    assert_eq!(campaign.counts.stored, 3);
+    assert_eq!(campaign.counts.duplicates, 1);
+    assert_eq!(campaign.counts.valid, 4);
+    assert_eq!(campaign.counts.schema_ok, 5, "a timestamp out of range still matches the schema");
+    assert_eq!(campaign.counts.late, 1);
+    assert_eq!(campaign.counts.complete, 2);
+    let m = &campaign.metrics;
+    assert_eq!(m.validation_pass_rate_percent, Some(80.0));
+    assert_eq!(m.duplicate_rate_percent, Some(20.0));
+    assert!(m.data_freshness_minutes.is_some_and(|f| f < 2.0));
+    let unknown = report.by_category.iter().find(|c| c.category == analytics::quality::Category::Unknown).unwrap();
+    assert_eq!((unknown.counts.received, unknown.counts.schema_ok), (1, 0));
+    assert_eq!(report.overall.schema_compliance_percent.map(|v| (v * 10.0).round() / 10.0), Some(83.3));
+    let critical: Vec<&str> = report
+        .overall
+        .alerts
+        .iter()
+        .filter(|a| a.level == analytics::quality::AlertLevel::Critical)
+        .map(|a| a.metric.as_str())
+        .collect();
+    assert_eq!(critical, vec!["validation_pass_rate_percent"], "4 valid of 6 is below 95%");
+
+    let cmo = app.sign_in(app::access::Role::Cmo).await;
+    assert_eq!(app.get_with_cookie("/api/v1/quality", &cmo.cookie).await.status(), 403);
+    assert_eq!(app.get_with_cookie("/api/v1/quality?hours=0", &ds.cookie).await.status(), 422);
+}
