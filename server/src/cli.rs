@@ -52,6 +52,8 @@ pub enum Command {
         #[command(subcommand)]
         action: ApiKeyAction,
     },
+    /// Recompute every derived table from the raw event log.
+    Rebuild,
     /// Regenerate the documents derived from code (docs/permissions.md, docs/routes.md).
     Docs {
         /// Folder to write into.
@@ -202,6 +204,11 @@ fn run(cli: Cli) -> Result<(), AppError> {
             Command::User { action } => crate::commands::user(&settings, action).await,
             Command::Apikey { action } => crate::commands::api_key(&settings, action).await,
             Command::Docs { out } => crate::commands::docs(&out),
+            Command::Rebuild => {
+                let db = crate::db::connect(&settings.database).await?;
+                crate::db::migrate_up(&db).await?;
+                crate::services::rebuild::run(&db).await
+            }
         }
     })
 }

@@ -5,3 +5,4 @@ pub mod catalogue;
 pub mod event_volume;
 pub mod health;
 pub mod quality;
+pub mod rebuild;

@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod catalogue;
 mod cli;
+mod durability;
 mod health;
 mod ingest;
 mod migrations;

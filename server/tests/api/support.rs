@@ -142,6 +142,14 @@ fn init_tracing() {
     });
 }
 
+/// A fresh, empty database for one test, as a URL (for running the binary against it).
+pub async fn fresh_database_url() -> (String, Option<PathBuf>) {
+    match fresh_database().await {
+        (DatabaseTarget::Sqlite { path }, file) => (format!("sqlite://{}", path.display()), file),
+        (DatabaseTarget::Postgres { url }, file) => (secrecy::ExposeSecret::expose_secret(&url).to_owned(), file),
+    }
+}
+
 /// A fresh, empty database for one test.
 pub async fn fresh_database() -> (DatabaseTarget, Option<PathBuf>) {
     match postgres_admin_url() {

@@ -1,0 +1,161 @@
+//! What was acknowledged is never lost, and the derived tables can always be rebuilt from the
+//! raw log. The crash test runs the real binary and kills it with SIGKILL mid-load.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use app::access::Scope;
+use app::wire::IngestResult;
+use chrono::Utc;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::support::{fresh_database_url, spawn_app};
+
+fn purchases(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            json!({
+                "event_id": Uuid::new_v4().to_string(), "event_type": "user_purchased", "timestamp": Utc::now().to_rfc3339(),
+                "user_id": format!("u-{i}"), "source": "backend",
+                "properties": { "order_id": Uuid::new_v4().to_string(), "order_value": 10.0 + i as f64 }
+            })
+        })
+        .collect()
+}
+
+fn start_server(url: &str, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", url, "--log", "warn"])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the server")
+}
+
+async fn wait_healthy(client: &reqwest::Client, port: u16) {
+    for _ in 0..100 {
+        if let Ok(res) = client.get(format!("http://127.0.0.1:{port}/health")).send().await {
+            if res.status() == 200 {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not become healthy");
+}
+
+/// Rows stored per event id (version 1 only: the first arrival).
+async fn stored_once(url: &str, ids: &[String]) -> Vec<(String, i64)> {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(url).await.unwrap();
+    let mut counts = Vec::new();
+    for id in ids {
+        let backend = db.get_database_backend();
+        let uuid: Uuid = id.parse().unwrap();
+        let sql = match backend {
+            sea_orm::DatabaseBackend::Postgres => "SELECT COUNT(*) AS n FROM events WHERE event_id = $1",
+            _ => "SELECT COUNT(*) AS n FROM events WHERE event_id = ?",
+        };
+        let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, [uuid.into()])).await.unwrap().unwrap();
+        counts.push((id.clone(), row.try_get::<i64>("", "n").unwrap()));
+    }
+    db.close().await.ok();
+    counts
+}
+
+#[tokio::test]
+async fn acknowledged_events_survive_a_sigkill_and_retries_store_them_once() {
+    let (url, _file) = fresh_database_url().await;
+    // A key, through the command line as an operator would.
+    let out = Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+        .args(["apikey", "create", "--name", "crash test", "--scope", "events", "--database-url", &url])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let key = stdout.lines().find_map(|l| l.strip_prefix("key (shown once): ")).expect("a key").to_owned();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let mut server = start_server(&url, port);
+    wait_healthy(&client, port).await;
+
+    let batches: Vec<Vec<Value>> = (0..30).map(|_| purchases(200)).collect();
+    let endpoint = format!("http://127.0.0.1:{port}/api/v1/events");
+    // Send batches two at a time; kill the server after the fifth acknowledgement, with more in flight.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<usize>(64);
+    let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(2));
+    for (i, batch) in batches.iter().cloned().enumerate() {
+        let (client, endpoint, key, tx, semaphore) = (client.clone(), endpoint.clone(), key.clone(), tx.clone(), semaphore.clone());
+        tokio::spawn(async move {
+            let _permit = semaphore.acquire().await;
+            if let Ok(res) = client.post(&endpoint).bearer_auth(&key).json(&batch).send().await {
+                if res.status() == 200 && res.json::<IngestResult>().await.is_ok_and(|r| r.accepted == 200) {
+                    let _ = tx.send(i).await;
+                }
+            }
+        });
+    }
+    drop(tx);
+    let mut acknowledged = Vec::new();
+    while let Some(i) = rx.recv().await {
+        acknowledged.push(i);
+        if acknowledged.len() == 5 {
+            server.kill().expect("SIGKILL");
+            server.wait().ok();
+            break;
+        }
+    }
+    while let Ok(Some(i)) = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await {
+        acknowledged.push(i); // answered just before the kill landed
+    }
+    assert!(acknowledged.len() >= 5 && acknowledged.len() < batches.len(), "the kill came mid-load: {acknowledged:?}");
+
+    // Every acknowledged event is there exactly once, after the crash.
+    let acked_ids: Vec<String> =
+        acknowledged.iter().flat_map(|i| batches[*i].iter().map(|e| e["event_id"].as_str().unwrap().to_owned())).collect();
+    let counts = stored_once(&url, &acked_ids).await;
+    assert!(counts.iter().all(|(_, n)| *n == 1), "acknowledged but not stored exactly once: {:?}", counts.iter().find(|(_, n)| *n != 1));
+
+    // The producer retries everything; nothing is stored twice.
+    let mut server = start_server(&url, port);
+    wait_healthy(&client, port).await;
+    let mut duplicates = 0;
+    for batch in &batches {
+        let result: IngestResult = client.post(&endpoint).bearer_auth(&key).json(batch).send().await.unwrap().json().await.unwrap();
+        assert_eq!(result.accepted + result.duplicates, 200, "{result:?}");
+        duplicates += result.duplicates;
+    }
+    server.kill().ok();
+    server.wait().ok();
+    assert!(duplicates >= acknowledged.len() * 200, "acknowledged events are recognised as retries");
+    let all_ids: Vec<String> = batches.iter().flatten().map(|e| e["event_id"].as_str().unwrap().to_owned()).collect();
+    let counts = stored_once(&url, &all_ids).await;
+    assert!(counts.iter().all(|(_, n)| *n == 1), "after retries every event is stored exactly once");
+}
+
+#[tokio::test]
+async fn rebuild_recomputes_the_rollups_from_the_log_with_only_latest_versions() {
+    let app = spawn_app().await;
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "k", &[Scope::Events], None, app.state.clock.now()).await.unwrap();
+    let mut batch = purchases(20);
+    let send = |body: Value| app.client.post(app.url("/api/v1/events")).bearer_auth(&key).json(&body).send();
+    send(json!(batch)).await.unwrap();
+    // A correction that moves one event to an earlier hour.
+    batch[0]["timestamp"] = json!((Utc::now() - chrono::Duration::hours(3)).to_rfc3339());
+    let corrected: IngestResult = send(json!([batch[0]])).await.unwrap().json().await.unwrap();
+    assert_eq!(corrected.corrections, 1);
+
+    let before = server::services::event_volume::hourly(&app.state.db, Utc::now(), 6).await.unwrap();
+    assert_eq!(before.total, 20);
+    use sea_orm::EntityTrait;
+    server::entities::event_volume_hourly::Entity::delete_many().exec(&app.state.db).await.unwrap();
+    assert_eq!(server::services::event_volume::hourly(&app.state.db, Utc::now(), 6).await.unwrap().total, 0);
+
+    let summary = server::services::rebuild::rebuild(&app.state.db, |_| {}).await.unwrap();
+    assert_eq!(summary.events, 20, "21 rows, 20 events: the corrected one counts once");
+    let after = server::services::event_volume::hourly(&app.state.db, Utc::now(), 6).await.unwrap();
+    assert_eq!(after.hours, before.hours, "the rebuilt rollup equals the one kept at ingestion");
+}
