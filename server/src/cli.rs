@@ -54,6 +54,19 @@ pub enum Command {
     },
     /// Recompute every derived table from the raw event log.
     Rebuild,
+    /// Import events from a CSV or NDJSON file through the same validation as the API.
+    Import {
+        file: PathBuf,
+        /// csv or ndjson (default: from the file's extension).
+        #[arg(long, value_enum)]
+        format: Option<crate::ingest::import::Format>,
+        /// Write every rejected row (line, event id, field, reason) to this CSV file.
+        #[arg(long)]
+        errors: Option<PathBuf>,
+        /// Accept events older than 30 days (stored tagged as backfilled).
+        #[arg(long)]
+        backfill: bool,
+    },
     /// Regenerate the documents derived from code (docs/permissions.md, docs/routes.md).
     Docs {
         /// Folder to write into.
@@ -204,6 +217,32 @@ fn run(cli: Cli) -> Result<(), AppError> {
             Command::User { action } => crate::commands::user(&settings, action).await,
             Command::Apikey { action } => crate::commands::api_key(&settings, action).await,
             Command::Docs { out } => crate::commands::docs(&out),
+            Command::Import { file, format, errors, backfill } => {
+                let format = match format {
+                    Some(format) => format,
+                    None => crate::ingest::import::Format::from_path(&file)?,
+                };
+                let db = crate::db::connect(&settings.database).await?;
+                crate::db::migrate_up(&db).await?;
+                let state = crate::state::AppState::new(db, settings, crate::clock::Clock::system());
+                let started = std::time::Instant::now();
+                let summary = crate::ingest::import::import(&state, &file, format, backfill, errors.clone()).await?;
+                let elapsed = started.elapsed();
+                println!(
+                    "imported {}: {} rows, {} accepted, {} duplicates, {} rejected rows in {:.1?} ({:.0} rows/s)",
+                    file.display(),
+                    summary.rows,
+                    summary.accepted,
+                    summary.duplicates,
+                    summary.rejected_rows,
+                    elapsed,
+                    summary.rows as f64 / elapsed.as_secs_f64().max(0.001)
+                );
+                if let (Some(errors), true) = (errors, summary.rejected_rows > 0) {
+                    println!("rejected rows are listed in {}", errors.display());
+                }
+                Ok(())
+            }
             Command::Rebuild => {
                 let db = crate::db::connect(&settings.database).await?;
                 crate::db::migrate_up(&db).await?;

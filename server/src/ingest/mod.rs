@@ -6,6 +6,7 @@
 //! the next version (the latest version wins, earlier ones are kept); later it is a conflict.
 
 pub mod body;
+pub mod import;
 
 use std::collections::{HashMap, HashSet};
 

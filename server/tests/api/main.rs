@@ -8,6 +8,7 @@ mod catalogue;
 mod cli;
 mod durability;
 mod health;
+mod import;
 mod ingest;
 mod migrations;
 mod pages;
