@@ -6,8 +6,10 @@
 
 pub mod domain;
 pub mod events;
+pub mod holdout;
 pub mod quality;
 pub mod series;
+pub mod simulator;
 
 pub use domain::{CampaignStatus, CampaignType, DeliveryChannel, EventSource, Platform, SegmentType, UnknownName};
 pub use series::{HourBucket, hourly_series};

@@ -1,0 +1,617 @@
+//! The simulator's behavioural model: demo data, and the ground truth the tests check the
+//! product's measurements against. Pure and deterministic: the same configuration and seed give
+//! the same users, campaigns, events and truth, byte for byte.
+//!
+//! The model (spec PART 2 / module 3 segments, module 7 engagement patterns):
+//! - users belong to the 8 behavioural segments in the spec's proportions; each has a region,
+//!   and consents to marketing with a region's rate (checked before any holdout assignment);
+//! - every user buys organically with a segment's daily probability, in both groups;
+//! - each campaign targets some segments on one day; consenting users are split by the pinned
+//!   holdout hash (`crate::holdout`); held-out users only get a `campaign_delivered` record with
+//!   `is_holdout=true`; treated users are delivered, then view, click and convert with the
+//!   segment's rates times the campaign's quality, a conversion being an extra purchase;
+//! - unsubscribes rise with the number of messages a user has had.
+//!
+//! The truth: for each campaign, over the 7 calendar days after its delivery day, the exact
+//! probability of at least one purchase in each group (p₀ = 1 − (1 − d)⁷ for a user with daily
+//! probability d; p₁ = 1 − (1 − p₀)(1 − q) with q the user's conversion probability), averaged
+//! over each group's users; the true lift on the treated p̄₁/p̄₀(treated) − 1; and the true
+//! incremental revenue Σ q·AOV over treated users. Per segment, the expected view, click and conversion rates over
+//! the deliveries that actually happened.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::domain::{CampaignType, DeliveryChannel, SegmentType};
+
+/// Days after the delivery day over which a campaign's effect is measured.
+pub const WINDOW_DAYS: i64 = 7;
+
+/// A small, fast, well-mixed generator (SplitMix64), written out so the sequence never changes
+/// with a dependency's version: determinism is part of the simulator's contract.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.unit() * n as f64) as usize % n.max(1)
+    }
+
+    pub fn uuid(&mut self) -> Uuid {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+
+    /// An index drawn with the given weights.
+    pub fn weighted(&mut self, weights: &[f64]) -> usize {
+        let total: f64 = weights.iter().sum();
+        let mut x = self.unit() * total;
+        for (i, w) in weights.iter().enumerate() {
+            if x < *w {
+                return i;
+            }
+            x -= w;
+        }
+        weights.len() - 1
+    }
+}
+
+/// The behaviour of one segment.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SegmentProfile {
+    pub segment: SegmentType,
+    /// Users in the spec's module 3 (for proportions).
+    pub spec_users: u32,
+    /// Chance of an organic purchase on a given day.
+    pub daily_purchase_probability: f64,
+    /// Chance a delivered message is viewed.
+    pub view_rate: f64,
+    /// Chance a delivered message is clicked (the spec's CTR, per delivery).
+    pub click_rate: f64,
+    /// Chance a click converts into a purchase (the spec's conversion).
+    pub conversion_rate: f64,
+    /// Average order value, dollars.
+    pub average_order_value: f64,
+}
+
+/// The spec's module 3 figures: sizes, CTR and conversion; purchase frequency and order value
+/// follow from its descriptions (2+/week for frequent shoppers, inactive for 30+ days…).
+pub fn segment_profiles() -> [SegmentProfile; 8] {
+    use SegmentType::*;
+    let p = |segment, spec_users, daily, view, click, conversion, aov| SegmentProfile {
+        segment,
+        spec_users,
+        daily_purchase_probability: daily,
+        view_rate: view,
+        click_rate: click,
+        conversion_rate: conversion,
+        average_order_value: aov,
+    };
+    [
+        p(HighSpender, 45_230, 0.08, 0.32, 0.042, 0.18, 85.0),
+        p(FrequentShopper, 78_450, 0.30, 0.28, 0.031, 0.14, 38.0),
+        p(WeekendShopper, 56_230, 0.10, 0.26, 0.028, 0.12, 31.0),
+        p(CategoryFocused, 92_100, 0.06, 0.24, 0.023, 0.09, 24.0),
+        p(LocationClustered, 34_560, 0.07, 0.29, 0.035, 0.15, 42.0),
+        p(NewShopper, 12_890, 0.05, 0.22, 0.021, 0.08, 18.0),
+        p(Inactive, 145_670, 0.003, 0.12, 0.012, 0.03, 15.0),
+        p(SeasonalSpender, 23_450, 0.04, 0.25, 0.026, 0.11, 29.0),
+    ]
+}
+
+/// Regions with their marketing-consent rates (GDPR regions lower).
+pub const REGIONS: [(&str, f64); 6] = [("US-CA", 0.86), ("US-NY", 0.84), ("US-TX", 0.88), ("CA-ON", 0.80), ("EU-DE", 0.62), ("EU-FR", 0.65)];
+
+/// Relative engagement by hour of day (module 7: lunch and evening peaks).
+const HOUR_WEIGHTS: [f64; 24] = [
+    0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.7, 0.9, 0.8, 0.8, 0.9, 1.4, 1.3, 0.9, 0.8, 0.8, 0.9, 1.1, 1.5, 1.7, 1.5, 1.0, 0.5,
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimConfig {
+    pub seed: u64,
+    pub users: u32,
+    pub days: u32,
+    pub campaigns: u32,
+    /// Midnight UTC of the first simulated day.
+    pub start: DateTime<Utc>,
+    /// Share of each campaign's audience held out (0.10 = 10%).
+    pub holdout_share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimUser {
+    pub id: String,
+    pub segment: SegmentType,
+    pub region: String,
+    pub platform: String,
+    pub consented: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimCreative {
+    pub id: Uuid,
+    pub name: String,
+    pub headline: String,
+    pub body: String,
+    pub call_to_action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimCampaign {
+    pub id: Uuid,
+    pub name: String,
+    pub campaign_type: CampaignType,
+    pub channel: DeliveryChannel,
+    pub target_segments: Vec<SegmentType>,
+    pub creatives: Vec<SimCreative>,
+    pub budget_cents: i64,
+    /// The day (from 0) it is delivered.
+    pub day: u32,
+    /// Multiplies the segments' click and conversion rates (how good the offer is).
+    pub quality: f64,
+}
+
+/// What the simulation truly did, for tests to compare measurements against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignTruth {
+    pub campaign_id: Uuid,
+    pub name: String,
+    pub treated_users: u64,
+    pub holdout_users: u64,
+    /// Start and end (exclusive) of the measurement window.
+    pub window_from: DateTime<Utc>,
+    pub window_to: DateTime<Utc>,
+    /// Probability of at least one purchase in the window, per group (baseline included).
+    pub purchase_probability_holdout: f64,
+    pub purchase_probability_treated: f64,
+    /// What the treated users' probability would have been without the campaign.
+    pub baseline_probability_treated: f64,
+    /// The effect on the treated: p̄₁ / p̄₀(treated) − 1.
+    pub true_lift: f64,
+    /// Expected revenue the campaign caused, dollars.
+    pub true_incremental_revenue: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SegmentTruth {
+    pub users: u64,
+    pub deliveries: u64,
+    /// Expected views, clicks and conversions per delivery over the deliveries that happened.
+    pub view_rate: f64,
+    pub click_rate: f64,
+    /// Per click.
+    pub conversion_rate: f64,
+    pub daily_purchase_probability: f64,
+    pub average_order_value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Truth {
+    pub config: SimConfig,
+    pub campaigns: Vec<CampaignTruth>,
+    pub segments: BTreeMap<String, SegmentTruth>,
+    pub events: u64,
+}
+
+/// One day's spend line of a campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimSpend {
+    pub campaign_id: Uuid,
+    pub channel: DeliveryChannel,
+    pub day_start: DateTime<Utc>,
+    pub amount_cents: i64,
+}
+
+/// The simulated world before any event: users and campaigns.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub config: SimConfig,
+    pub users: Vec<SimUser>,
+    pub campaigns: Vec<SimCampaign>,
+    pub spend: Vec<SimSpend>,
+}
+
+impl SimConfig {
+    pub fn check(&self) -> Result<(), String> {
+        if self.users == 0 || self.campaigns == 0 {
+            return Err("give at least one user and one campaign".to_owned());
+        }
+        if self.days < WINDOW_DAYS as u32 + 2 {
+            return Err(format!("simulate at least {} days, so each campaign has a full {WINDOW_DAYS}-day window", WINDOW_DAYS + 2));
+        }
+        if !(0.0..=0.5).contains(&self.holdout_share) {
+            return Err("the holdout share must be between 0 and 0.5".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// Users and campaigns for a configuration.
+pub fn world(config: &SimConfig) -> World {
+    let mut rng = Rng::new(config.seed);
+    let profiles = segment_profiles();
+    let weights: Vec<f64> = profiles.iter().map(|p| f64::from(p.spec_users)).collect();
+    let users: Vec<SimUser> = (0..config.users)
+        .map(|i| {
+            let segment = profiles[rng.weighted(&weights)].segment;
+            let (region, consent_rate) = REGIONS[rng.below(REGIONS.len())];
+            let platform = ["iOS", "Android", "Web"][rng.weighted(&[0.45, 0.45, 0.10])];
+            SimUser { id: format!("user-{:06}", i + 1), segment, region: region.to_owned(), platform: platform.to_owned(), consented: rng.chance(consent_rate) }
+        })
+        .collect();
+    // Campaigns are delivered on days that leave a full window after them.
+    let last_day = config.days - WINDOW_DAYS as u32 - 1;
+    let campaigns = (0..config.campaigns)
+        .map(|i| {
+            let campaign_type = CampaignType::ALL[i as usize % CampaignType::ALL.len()];
+            let segments: Vec<SegmentType> = {
+                let first = SegmentType::ALL[rng.below(8)];
+                let second = SegmentType::ALL[rng.below(8)];
+                let mut s = vec![first, second];
+                s.sort();
+                s.dedup();
+                s
+            };
+            let creatives = (0..2 + rng.below(3))
+                .map(|c| SimCreative {
+                    id: rng.uuid(),
+                    name: format!("Variant {}", (b'A' + c as u8) as char),
+                    headline: ["Save 20% this weekend", "Double cashback today", "Your points are waiting", "New deals near you"][c % 4].to_owned(),
+                    body: "Limited time, for members only.".to_owned(),
+                    call_to_action: ["Shop now", "Activate", "Claim", "See deals"][c % 4].to_owned(),
+                })
+                .collect();
+            SimCampaign {
+                id: rng.uuid(),
+                name: format!("{} #{}", title_case(campaign_type.as_str()), i + 1),
+                campaign_type,
+                channel: [DeliveryChannel::Push, DeliveryChannel::Email, DeliveryChannel::InApp][rng.below(3)],
+                target_segments: segments,
+                creatives,
+                budget_cents: 500_000 + 100_000 * rng.below(20) as i64,
+                day: if last_day == 0 { 0 } else { (i * last_day / config.campaigns.max(1)).min(last_day) },
+                quality: 0.7 + 0.7 * rng.unit(),
+            }
+        })
+        .collect::<Vec<_>>();
+    let spend = campaigns
+        .iter()
+        .map(|c| SimSpend {
+            campaign_id: c.id,
+            channel: c.channel,
+            day_start: config.start + Duration::days(i64::from(c.day)),
+            amount_cents: c.budget_cents * 6 / 10,
+        })
+        .collect();
+    World { config: config.clone(), users, campaigns, spend }
+}
+
+fn title_case(code: &str) -> String {
+    code.split('_').map(|w| format!("{}{}", &w[..1], w[1..].to_lowercase())).collect::<Vec<_>>().join(" ")
+}
+
+fn profile(segment: SegmentType) -> SegmentProfile {
+    segment_profiles().into_iter().find(|p| p.segment == segment).unwrap_or(segment_profiles()[0])
+}
+
+/// A time on `day` at an hour drawn from the engagement pattern (weekend shoppers favour weekends
+/// by being more likely to act then; the hour pattern is shared).
+fn moment(rng: &mut Rng, start: DateTime<Utc>, day: i64) -> DateTime<Utc> {
+    let hour = rng.weighted(&HOUR_WEIGHTS) as i64;
+    let minute = rng.below(60) as i64;
+    let second = rng.below(60) as i64;
+    start + Duration::days(day) + Duration::hours(hour) + Duration::minutes(minute) + Duration::seconds(second)
+}
+
+fn is_weekend(t: DateTime<Utc>) -> bool {
+    matches!(t.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun)
+}
+
+/// Generates the simulation day by day, handing each day's events (the API's envelope, JSON) to
+/// `sink`, and returns the truth.
+pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
+    let config = &world.config;
+    let mut rng = Rng::new(config.seed ^ 0xD1B5_4A32_D192_ED03);
+    let mut segment_acc: BTreeMap<String, (SegmentTruth, f64, f64, f64)> = BTreeMap::new();
+    for user in &world.users {
+        let p = profile(user.segment);
+        let entry = segment_acc.entry(user.segment.as_str().to_owned()).or_default();
+        entry.0.users += 1;
+        entry.0.daily_purchase_probability = p.daily_purchase_probability;
+        entry.0.average_order_value = p.average_order_value;
+    }
+    let mut unsubscribed = vec![false; world.users.len()];
+    let mut messages = vec![0u32; world.users.len()];
+    let mut truths: Vec<CampaignTruth> = Vec::new();
+    let mut total_events = 0u64;
+
+    for day in 0..config.days {
+        let mut events = Vec::new();
+        let day_start = config.start + Duration::days(i64::from(day));
+        let mut push = |event_type: &str, at: DateTime<Utc>, user: &SimUser, properties: Value, rng: &mut Rng, source: &str| {
+            events.push(json!({
+                "event_id": rng.uuid().to_string(),
+                "event_type": event_type,
+                "timestamp": at.to_rfc3339(),
+                "user_id": user.id,
+                "source": source,
+                "properties": properties,
+                "context": { "platform": user.platform, "region": user.region, "user_segment": user.segment.as_str() }
+            }));
+        };
+
+        if day == 0 {
+            for user in &world.users {
+                let status = if user.consented { "opted_in" } else { "opted_out" };
+                let method = if user.region.starts_with("EU") { "double_opt_in" } else { "single_opt_in" };
+                let at = day_start + Duration::minutes(1);
+                push("consent_updated", at, user, json!({ "channel": "push", "status": status, "method": method, "source": "signup", "region": user.region }), &mut rng, "backend");
+                push("user_segmented", at, user, json!({ "segment_type": user.segment.as_str(), "segment_score": 0.9 }), &mut rng, "backend");
+            }
+        }
+
+        // Organic purchases, the same for everyone whatever the campaigns do.
+        for user in &world.users {
+            let p = profile(user.segment);
+            let weekend_boost = if user.segment == SegmentType::WeekendShopper && is_weekend(day_start) { 2.0 } else { 1.0 };
+            let weekday_damp = if user.segment == SegmentType::WeekendShopper && !is_weekend(day_start) { 0.6 } else { 1.0 };
+            // The daily probability stays the segment's on average over a week (2 weekend days × 2.0 + 5 × 0.6 = 7).
+            if rng.chance((p.daily_purchase_probability * weekend_boost * weekday_damp).min(1.0)) {
+                let at = moment(&mut rng, config.start, i64::from(day));
+                let value = (p.average_order_value * (0.5 + rng.unit())).max(1.0);
+                let order = rng.uuid();
+                push("user_purchased", at, user, json!({ "order_id": order.to_string(), "order_value": round2(value), "payment_method": "card" }), &mut rng, "backend");
+            }
+        }
+
+        for campaign in world.campaigns.iter().filter(|c| c.day == day) {
+            let mut treated = 0u64;
+            let mut held = 0u64;
+            let (mut p0_held, mut p0_treated, mut p1_sum, mut incremental) = (0.0, 0.0, 0.0, 0.0);
+            for (index, user) in world.users.iter().enumerate() {
+                if !campaign.target_segments.contains(&user.segment) || !user.consented || unsubscribed[index] {
+                    continue;
+                }
+                let p = profile(user.segment);
+                let d = p.daily_purchase_probability;
+                let p0 = 1.0 - (1.0 - d).powi(WINDOW_DAYS as i32);
+                let creative = &campaign.creatives[rng.below(campaign.creatives.len())];
+                let at = moment(&mut rng, config.start, i64::from(day));
+                let holdout = crate::holdout::is_holdout(campaign.id, &user.id, config.holdout_share);
+                let delivered = json!({
+                    "campaign_id": campaign.id.to_string(), "campaign_type": campaign.campaign_type.as_str(),
+                    "creative_id": creative.id.to_string(), "segment_id": user.segment.as_str(),
+                    "delivery_channel": campaign.channel.as_str(), "is_holdout": holdout, "allocation_method": "random"
+                });
+                push("campaign_delivered", at, user, delivered, &mut rng, "backend");
+                if holdout {
+                    held += 1;
+                    p0_held += p0;
+                    continue;
+                }
+                treated += 1;
+                p0_treated += p0;
+                messages[index] += 1;
+                let view = p.view_rate;
+                let click = (p.click_rate * campaign.quality).min(view);
+                let convert = (p.conversion_rate * campaign.quality).min(1.0);
+                let q = click * convert;
+                p1_sum += 1.0 - (1.0 - p0) * (1.0 - q);
+                incremental += q * p.average_order_value;
+                let acc = segment_acc.entry(user.segment.as_str().to_owned()).or_default();
+                acc.0.deliveries += 1;
+                acc.1 += view;
+                acc.2 += click;
+                acc.3 += q;
+
+                // View → click → convert, each conditional on the step before.
+                if rng.chance(view) {
+                    let seen = at + Duration::minutes(1 + rng.below(90) as i64);
+                    push("campaign_viewed", seen, user, json!({ "campaign_id": campaign.id.to_string(), "creative_id": creative.id.to_string(), "view_duration_seconds": 2 + rng.below(20), "view_type": "opened" }), &mut rng, "mobile");
+                    if rng.chance(click / view) {
+                        let clicked = seen + Duration::seconds(5 + rng.below(120) as i64);
+                        push("campaign_clicked", clicked, user, json!({ "campaign_id": campaign.id.to_string(), "creative_id": creative.id.to_string(), "click_type": "cta", "time_to_click_seconds": (clicked - seen).num_seconds() }), &mut rng, "mobile");
+                        if rng.chance(convert) {
+                            // The purchase falls in the window: the next day, at an active hour.
+                            let bought = moment(&mut rng, config.start, i64::from(day) + 1);
+                            let value = round2((p.average_order_value * (0.5 + rng.unit())).max(1.0));
+                            let order = rng.uuid();
+                            push("campaign_converted", bought, user, json!({ "campaign_id": campaign.id.to_string(), "creative_id": creative.id.to_string(), "order_id": order.to_string(), "order_value": value, "attribution_model": "last_touch", "conversion_delay_seconds": (bought - clicked).num_seconds() }), &mut rng, "backend");
+                            push("user_purchased", bought, user, json!({ "order_id": order.to_string(), "order_value": value, "payment_method": "card", "promo_code_used": true }), &mut rng, "backend");
+                        }
+                    }
+                }
+                // Unsubscribes rise with the number of messages received.
+                if rng.chance(0.002 * f64::from(messages[index])) {
+                    unsubscribed[index] = true;
+                    let at = at + Duration::hours(2);
+                    push("user_unsubscribed", at, user, json!({ "unsubscribe_type": "all_campaigns", "unsubscribe_reason": "too_many_campaigns", "campaign_id": campaign.id.to_string(), "previous_email_frequency": messages[index] }), &mut rng, "mobile");
+                }
+            }
+            let mean = |sum: f64, n: u64| if n > 0 { sum / n as f64 } else { 0.0 };
+            let (p0_mean, baseline_treated, p1_mean) = (mean(p0_held, held), mean(p0_treated, treated), mean(p1_sum, treated));
+            let window_from = Utc.from_utc_datetime(&(config.start + Duration::days(i64::from(day) + 1)).naive_utc());
+            truths.push(CampaignTruth {
+                campaign_id: campaign.id,
+                name: campaign.name.clone(),
+                treated_users: treated,
+                holdout_users: held,
+                window_from,
+                window_to: window_from + Duration::days(WINDOW_DAYS),
+                purchase_probability_holdout: p0_mean,
+                purchase_probability_treated: p1_mean,
+                baseline_probability_treated: baseline_treated,
+                true_lift: if baseline_treated > 0.0 { p1_mean / baseline_treated - 1.0 } else { 0.0 },
+                true_incremental_revenue: round2(incremental),
+            });
+        }
+
+        events.sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
+        total_events += events.len() as u64;
+        sink(day, events);
+    }
+
+    let segments = segment_acc
+        .into_iter()
+        .map(|(code, (mut truth, views, clicks, conversions))| {
+            if truth.deliveries > 0 {
+                let n = truth.deliveries as f64;
+                truth.view_rate = views / n;
+                truth.click_rate = clicks / n;
+                truth.conversion_rate = if clicks > 0.0 { conversions / clicks } else { 0.0 };
+            }
+            (code, truth)
+        })
+        .collect();
+    Truth { config: config.clone(), campaigns: truths, segments, events: total_events }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// A start at midnight UTC `days` days before `now`.
+pub fn start_for(now: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    let today = now.with_hour(0).and_then(|t| t.with_minute(0)).and_then(|t| t.with_second(0)).and_then(|t| t.with_nanosecond(0)).unwrap_or(now);
+    today - Duration::days(i64::from(days))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(seed: u64) -> SimConfig {
+        SimConfig {
+            seed,
+            users: 3_000,
+            days: 14,
+            campaigns: 4,
+            start: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+            holdout_share: 0.10,
+        }
+    }
+
+    fn collect(config: &SimConfig) -> (Truth, Vec<Value>) {
+        let world = world(config);
+        let mut all = Vec::new();
+        let truth = run(&world, |_, events| all.extend(events));
+        (truth, all)
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_truth_and_events() {
+        let (a, events_a) = collect(&config(7));
+        let (b, events_b) = collect(&config(7));
+        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        assert_eq!(events_a, events_b);
+        let (c, _) = collect(&config(8));
+        assert_ne!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&c).unwrap());
+    }
+
+    #[test]
+    fn every_generated_event_passes_the_ingestion_rules() {
+        let cfg = config(3);
+        let (_, events) = collect(&cfg);
+        let now = cfg.start + Duration::days(i64::from(cfg.days));
+        for event in events {
+            let raw: crate::events::RawEvent = serde_json::from_value(event.clone()).unwrap();
+            crate::events::validate(raw, now, crate::events::Rules::default()).unwrap_or_else(|issues| panic!("{event}: {issues:?}"));
+        }
+    }
+
+    #[test]
+    fn measured_segment_rates_match_the_truth_within_sampling_error() {
+        let (truth, events) = collect(&config(11));
+        let segment_of: BTreeMap<String, String> = events
+            .iter()
+            .map(|e| (e["user_id"].as_str().unwrap().to_owned(), e["context"]["user_segment"].as_str().unwrap().to_owned()))
+            .collect();
+        let mut delivered: BTreeMap<String, f64> = BTreeMap::new();
+        let mut clicked: BTreeMap<String, f64> = BTreeMap::new();
+        for e in &events {
+            let segment = segment_of[e["user_id"].as_str().unwrap()].clone();
+            match e["event_type"].as_str().unwrap() {
+                "campaign_delivered" if e["properties"]["is_holdout"] == false => *delivered.entry(segment).or_default() += 1.0,
+                "campaign_clicked" => *clicked.entry(segment).or_default() += 1.0,
+                _ => {}
+            }
+        }
+        let mut checked = 0;
+        for (segment, t) in &truth.segments {
+            let n = delivered.get(segment).copied().unwrap_or(0.0);
+            if n < 200.0 {
+                continue;
+            }
+            let observed = clicked.get(segment).copied().unwrap_or(0.0) / n;
+            let se = (t.click_rate * (1.0 - t.click_rate) / n).sqrt();
+            assert!((observed - t.click_rate).abs() < 4.0 * se + 1e-9, "{segment}: observed CTR {observed:.4} vs true {:.4} (n = {n})", t.click_rate);
+            checked += 1;
+        }
+        assert!(checked >= 2, "enough segments had deliveries to check");
+    }
+
+    #[test]
+    fn holdout_users_receive_nothing_but_the_assignment_record() {
+        let (_, events) = collect(&config(5));
+        let held: std::collections::BTreeSet<(String, String)> = events
+            .iter()
+            .filter(|e| e["event_type"] == "campaign_delivered" && e["properties"]["is_holdout"] == true)
+            .map(|e| (e["user_id"].as_str().unwrap().to_owned(), e["properties"]["campaign_id"].as_str().unwrap().to_owned()))
+            .collect();
+        assert!(!held.is_empty());
+        for e in &events {
+            if matches!(e["event_type"].as_str(), Some("campaign_viewed" | "campaign_clicked" | "campaign_converted")) {
+                let key = (e["user_id"].as_str().unwrap().to_owned(), e["properties"]["campaign_id"].as_str().unwrap().to_owned());
+                assert!(!held.contains(&key), "a held-out user engaged with the campaign: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_true_lift_follows_from_the_two_probabilities() {
+        let (truth, _) = collect(&config(9));
+        for c in &truth.campaigns {
+            assert!(c.purchase_probability_treated >= c.baseline_probability_treated);
+            let lift = c.purchase_probability_treated / c.baseline_probability_treated - 1.0;
+            assert!((lift - c.true_lift).abs() < 1e-12);
+            // Randomised groups: their baselines differ only by sampling.
+            assert!((c.baseline_probability_treated - c.purchase_probability_holdout).abs() < 0.1, "{c:?}");
+            assert_eq!(c.window_to - c.window_from, Duration::days(WINDOW_DAYS));
+        }
+    }
+
+    #[test]
+    fn too_short_a_simulation_is_refused_with_the_reason() {
+        let mut cfg = config(1);
+        cfg.days = 5;
+        assert!(cfg.check().unwrap_err().contains("9 days"));
+    }
+}
