@@ -54,6 +54,26 @@ pub enum Command {
     },
     /// Recompute every derived table from the raw event log.
     Rebuild,
+    /// Generate realistic campaigns and events (and their ground truth) into the database.
+    Simulate {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 2_000)]
+        users: u32,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long, default_value_t = 12)]
+        campaigns: u32,
+        /// Percent of each campaign's audience held out.
+        #[arg(long, default_value_t = 10.0)]
+        holdout_percent: f64,
+        /// Load into the database (the one mode so far).
+        #[arg(long, required = true)]
+        to_db: bool,
+        /// Write the ground truth (JSON) here.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+    },
     /// Import events from a CSV or NDJSON file through the same validation as the API.
     Import {
         file: PathBuf,
@@ -150,6 +170,11 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo_accounts: bool,
 
+    /// On a database without events, load a simulated demo data set first (30 days, 2,000
+    /// users, 12 campaigns, seed 42).
+    #[arg(long)]
+    pub demo_data: bool,
+
     /// Always mark the session cookie Secure (behind a TLS-terminating proxy).
     #[arg(long, env = "SWIPESAVVY_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true")]
     pub secure_cookies: Option<bool>,
@@ -212,7 +237,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
     let runtime = tokio::runtime::Runtime::new().map_err(|err| AppError::Internal(err.into()))?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => crate::startup::serve(settings, args.demo_accounts).await,
+            Command::Serve(args) => crate::startup::serve(settings, args.demo_accounts, args.demo_data).await,
             Command::Migrate { action } => crate::db::migrate(&settings, action).await,
             Command::User { action } => crate::commands::user(&settings, action).await,
             Command::Apikey { action } => crate::commands::api_key(&settings, action).await,
@@ -242,6 +267,20 @@ fn run(cli: Cli) -> Result<(), AppError> {
                     println!("rejected rows are listed in {}", errors.display());
                 }
                 Ok(())
+            }
+            Command::Simulate { seed, users, days, campaigns, holdout_percent, to_db: _, truth } => {
+                let db = crate::db::connect(&settings.database).await?;
+                crate::db::migrate_up(&db).await?;
+                let state = crate::state::AppState::new(db, settings, crate::clock::Clock::system());
+                let config = analytics::simulator::SimConfig {
+                    seed,
+                    users,
+                    days,
+                    campaigns,
+                    start: analytics::simulator::start_for(state.clock.now(), days),
+                    holdout_share: holdout_percent / 100.0,
+                };
+                crate::services::simulate::run(&state, config, truth.as_deref()).await
             }
             Command::Rebuild => {
                 let db = crate::db::connect(&settings.database).await?;

@@ -52,7 +52,7 @@ impl Application {
 }
 
 /// `swipesavvy serve`.
-pub async fn serve(settings: Settings, demo_accounts: bool) -> Result<()> {
+pub async fn serve(settings: Settings, demo_accounts: bool, demo_data: bool) -> Result<()> {
     tracing::info!(
         database = %settings.database.describe(),
         addr = %settings.addr,
@@ -70,6 +70,22 @@ pub async fn serve(settings: Settings, demo_accounts: bool) -> Result<()> {
     let app = Application::build(settings, Clock::system()).await?;
     if demo_accounts {
         crate::commands::create_demo_accounts(&app.state.db, app.state.clock.now()).await?;
+    }
+    if demo_data {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        if crate::entities::events::Entity::find().count(&app.state.db).await? == 0 {
+            println!("Loading a simulated demo data set (30 days, 2,000 users, 12 campaigns)…");
+            let days = 30;
+            let config = analytics::simulator::SimConfig {
+                seed: 42,
+                users: 2_000,
+                days,
+                campaigns: 12,
+                start: analytics::simulator::start_for(app.state.clock.now(), days),
+                holdout_share: 0.10,
+            };
+            crate::services::simulate::run(&app.state, config, None).await?;
+        }
     }
     let addr = app.local_addr()?;
     tracing::info!("listening on http://{addr}");

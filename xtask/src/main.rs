@@ -23,6 +23,7 @@ commands:
   run [--release] [--no-demo] [-- <serve flags>]
                                        build and serve the app (default http://127.0.0.1:3000); on an
                                        empty database, create one demo account per role (printed once)
+                                       and load a simulated demo data set
   build [--release]                    build the server binary and the wasm bundle
   test                                 run every test: SQLite, PostgreSQL, Playwright
   bundle-size                          release build, then print what browsers download (raw and gzip)";
@@ -120,7 +121,7 @@ fn run(release: bool, demo: bool, serve_args: &[String]) -> Result<()> {
     let mut cmd = Command::new(binary);
     cmd.arg("serve").args(serve_args);
     if demo {
-        cmd.arg("--demo-accounts");
+        cmd.args(["--demo-accounts", "--demo-data"]);
     }
     run_command(&mut cmd)
 }

@@ -6,3 +6,4 @@ pub mod event_volume;
 pub mod health;
 pub mod quality;
 pub mod rebuild;
+pub mod simulate;

@@ -159,3 +159,43 @@ async fn rebuild_recomputes_the_rollups_from_the_log_with_only_latest_versions()
     let after = server::services::event_volume::hourly(&app.state.db, Utc::now(), 6).await.unwrap();
     assert_eq!(after.hours, before.hours, "the rebuilt rollup equals the one kept at ingestion");
 }
+
+#[tokio::test]
+async fn the_simulator_loads_every_event_through_ingestion_and_reruns_add_nothing() {
+    let (url, _file) = fresh_database_url().await;
+    let dir = std::env::temp_dir().join(format!("swipesavvy-sim-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let simulate = |truth: &std::path::Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+            .args(["simulate", "--to-db", "--seed", "5", "--users", "300", "--days", "10", "--campaigns", "3", "--truth"])
+            .arg(truth)
+            .args(["--database-url", &url])
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        text
+    };
+    let first = simulate(&dir.join("truth-1.json"));
+    let summary = |text: &str| -> (u64, u64, u64, u64) {
+        let nums: Vec<u64> = text
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        // "simulated U users over D days with C campaigns: E events (S stored, A already there, R rejected)"
+        (nums[3], nums[4], nums[5], nums[6])
+    };
+    let (events, stored, already, rejected) = summary(&first);
+    assert!(events > 1_000, "{first}");
+    assert_eq!((stored, already, rejected), (events, 0, 0), "every simulated event is valid and stored: {first}");
+    let second = simulate(&dir.join("truth-2.json"));
+    assert_eq!(summary(&second), (events, 0, events, 0), "a rerun stores nothing twice: {second}");
+    let truth_1 = std::fs::read(dir.join("truth-1.json")).unwrap();
+    assert_eq!(truth_1, std::fs::read(dir.join("truth-2.json")).unwrap(), "the same seed gives the same truth, byte for byte");
+    let truth: analytics::simulator::Truth = serde_json::from_slice(&truth_1).unwrap();
+    assert_eq!(truth.campaigns.len(), 3);
+    assert_eq!(truth.events, events);
+    std::fs::remove_dir_all(dir).ok();
+}
