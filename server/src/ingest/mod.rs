@@ -143,6 +143,26 @@ async fn store(
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
     let txn = state.db.begin().await?;
+    // A failed batch gives up its transaction (and SQLite's write lock) at once.
+    match store_in(&txn, valid, arrived, producer, now).await {
+        Ok(outcome) => {
+            txn.commit().await?;
+            Ok(outcome)
+        }
+        Err(err) => {
+            let _ = txn.rollback().await;
+            Err(err)
+        }
+    }
+}
+
+async fn store_in(
+    txn: &sea_orm::DatabaseTransaction,
+    valid: &[(usize, Event, String)],
+    arrived: &HashMap<Category, QualityCounts>,
+    producer: Producer,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
     let mut outcome = Outcome { accepted: 0, duplicates: 0, corrections: 0, rejected: Vec::new() };
     let mut counts = arrived.clone();
 
@@ -152,7 +172,7 @@ async fn store(
     let mut known_campaigns = HashSet::new();
     for chunk in campaign_ids.chunks(LOOKUP_CHUNK) {
         let ids: Vec<Uuid> =
-            campaigns::Entity::find().select_only().column(campaigns::Column::Id).filter(campaigns::Column::Id.is_in(chunk.to_vec())).into_tuple().all(&txn).await?;
+            campaigns::Entity::find().select_only().column(campaigns::Column::Id).filter(campaigns::Column::Id.is_in(chunk.to_vec())).into_tuple().all(txn).await?;
         known_campaigns.extend(ids);
     }
     let mut creative_owner: HashMap<Uuid, Uuid> = HashMap::new();
@@ -163,7 +183,7 @@ async fn store(
             .column(creatives::Column::CampaignId)
             .filter(creatives::Column::Id.is_in(chunk.to_vec()))
             .into_tuple()
-            .all(&txn)
+            .all(txn)
             .await?;
         creative_owner.extend(rows);
     }
@@ -172,7 +192,7 @@ async fn store(
     let event_ids: Vec<Uuid> = valid.iter().map(|(_, e, _)| e.event_id).collect::<HashSet<_>>().into_iter().collect();
     let mut stored: HashMap<Uuid, Stored> = HashMap::new();
     for chunk in event_ids.chunks(LOOKUP_CHUNK) {
-        let rows = events::Entity::find().filter(events::Column::EventId.is_in(chunk.to_vec())).all(&txn).await?;
+        let rows = events::Entity::find().filter(events::Column::EventId.is_in(chunk.to_vec())).all(txn).await?;
         for row in rows {
             let entry = stored.entry(row.event_id).or_insert_with(|| Stored {
                 version: row.version,
@@ -268,17 +288,16 @@ async fn store(
     let mut pending = rows.into_iter().peekable();
     while pending.peek().is_some() {
         let slice: Vec<events::ActiveModel> = pending.by_ref().take(LOOKUP_CHUNK / 2).collect();
-        events::Entity::insert_many(slice).exec(&txn).await?;
+        events::Entity::insert_many(slice).exec(txn).await?;
     }
     for ((hour, event_type), delta) in volume {
         if delta != 0 {
-            event_volume::record(&txn, hour, &event_type, delta).await?;
+            event_volume::record(txn, hour, &event_type, delta).await?;
         }
     }
     for (category, counts) in &counts {
-        quality::record(&txn, now, *category, counts).await?;
+        quality::record(txn, now, *category, counts).await?;
     }
-    txn.commit().await?;
     Ok(outcome)
 }
 

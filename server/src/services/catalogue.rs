@@ -230,7 +230,26 @@ pub async fn patch(
     now: DateTime<Utc>,
 ) -> Result<CampaignView> {
     let txn = db.begin().await?;
-    let model = campaigns::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
+    // Refusals end the transaction at once rather than leaving a lazy rollback to the pool.
+    match apply_patch(&txn, id, patch, actor, now).await {
+        Ok(()) => txn.commit().await?,
+        Err(err) => {
+            let _ = txn.rollback().await;
+            return Err(err);
+        }
+    }
+    get(db, id).await
+}
+
+async fn apply_patch(
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+    patch: CampaignPatch,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let txn = txn;
+    let model = campaigns::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
     let current: CampaignStatus = model
         .status
         .parse()
@@ -338,13 +357,12 @@ pub async fn patch(
             _ => None,
         };
         if let Some(action) = action {
-            ingest::append(&txn, &marketer_event(actor, now, action), now).await?;
+            ingest::append(txn, &marketer_event(actor, now, action), now).await?;
         }
     }
     active.updated_at = Set(now);
-    active.update(&txn).await?;
-    txn.commit().await?;
-    get(db, id).await
+    active.update(txn).await?;
+    Ok(())
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<CampaignView> {
