@@ -86,7 +86,8 @@ fn npm_ci(dir: &Path, path: &OsString) -> Result<()> {
     if fresh {
         return Ok(());
     }
-    banner(&format!("installing npm packages in {}", dir.strip_prefix(root()).unwrap_or(dir).display()));
+    let shown = dir.strip_prefix(root()).ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("the repository root"));
+    banner(&format!("installing npm packages in {}", shown.display()));
     run_command(
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
