@@ -144,6 +144,28 @@ pub struct SimConfig {
     pub start: DateTime<Utc>,
     /// Share of each campaign's audience held out (0.10 = 10%).
     pub holdout_share: f64,
+    /// Bad, duplicated and late events on demand, to exercise the quality pipeline.
+    #[serde(default)]
+    pub faults: Faults,
+}
+
+/// Shares of the generated events to spoil (each in [0, 1)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Faults {
+    /// Events made invalid (an unknown `source`): they must be rejected.
+    pub invalid_rate: f64,
+    /// Events sent a second time, unchanged: they must be counted as duplicates.
+    pub duplicate_rate: f64,
+    /// Events whose occurrence is moved 25–48 hours earlier than their sending: late arrivals.
+    pub late_rate: f64,
+}
+
+/// How many events each fault touched (part of the truth).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCounts {
+    pub invalid: u64,
+    pub duplicates: u64,
+    pub late: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,7 +240,9 @@ pub struct Truth {
     pub config: SimConfig,
     pub campaigns: Vec<CampaignTruth>,
     pub segments: BTreeMap<String, SegmentTruth>,
+    /// Events generated, faulty ones included (duplicates count once per sending).
     pub events: u64,
+    pub faults: FaultCounts,
 }
 
 /// One day's spend line of a campaign.
@@ -249,6 +273,11 @@ impl SimConfig {
         }
         if !(0.0..=0.5).contains(&self.holdout_share) {
             return Err("the holdout share must be between 0 and 0.5".to_owned());
+        }
+        for (name, rate) in [("invalid", self.faults.invalid_rate), ("duplicate", self.faults.duplicate_rate), ("late", self.faults.late_rate)] {
+            if !(0.0..1.0).contains(&rate) {
+                return Err(format!("the {name} rate must be between 0 and 1"));
+            }
         }
         Ok(())
     }
@@ -352,6 +381,9 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
     let mut messages = vec![0u32; world.users.len()];
     let mut truths: Vec<CampaignTruth> = Vec::new();
     let mut total_events = 0u64;
+    // Faults draw from their own sequence, so asking for them never changes the clean events.
+    let mut fault_rng = Rng::new(config.seed ^ 0xA076_1D64_78BD_642F);
+    let mut fault_counts = FaultCounts::default();
 
     for day in 0..config.days {
         let mut events = Vec::new();
@@ -475,6 +507,7 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
         }
 
         events.sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
+        apply_faults(&mut events, &config.faults, &mut fault_rng, &mut fault_counts);
         total_events += events.len() as u64;
         sink(day, events);
     }
@@ -491,7 +524,34 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
             (code, truth)
         })
         .collect();
-    Truth { config: config.clone(), campaigns: truths, segments, events: total_events }
+    Truth { config: config.clone(), campaigns: truths, segments, events: total_events, faults: fault_counts }
+}
+
+/// Spoils a share of one day's events as asked: a late event is moved 25–48 hours earlier (it
+/// then arrives late); an invalid one gets a `source` no producer may send; a duplicate is sent
+/// twice. Each event gets at most one fault.
+fn apply_faults(events: &mut Vec<Value>, faults: &Faults, rng: &mut Rng, counts: &mut FaultCounts) {
+    if faults.invalid_rate == 0.0 && faults.duplicate_rate == 0.0 && faults.late_rate == 0.0 {
+        return;
+    }
+    let mut copies = Vec::new();
+    for event in events.iter_mut() {
+        let roll = rng.unit();
+        if roll < faults.invalid_rate {
+            event["source"] = Value::from("web");
+            counts.invalid += 1;
+        } else if roll < faults.invalid_rate + faults.duplicate_rate {
+            copies.push(event.clone());
+            counts.duplicates += 1;
+        } else if roll < faults.invalid_rate + faults.duplicate_rate + faults.late_rate {
+            if let Some(at) = event["timestamp"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()) {
+                let earlier = at.with_timezone(&Utc) - Duration::hours(25 + rng.below(24) as i64);
+                event["timestamp"] = Value::from(earlier.to_rfc3339());
+                counts.late += 1;
+            }
+        }
+    }
+    events.extend(copies);
 }
 
 fn round2(x: f64) -> f64 {
@@ -516,7 +576,24 @@ mod tests {
             campaigns: 4,
             start: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
             holdout_share: 0.10,
+            faults: Faults::default(),
         }
+    }
+
+    #[test]
+    fn faults_spoil_the_asked_share_without_changing_the_clean_events() {
+        let clean = config(4);
+        let mut faulty = clean.clone();
+        faulty.faults = Faults { invalid_rate: 0.02, duplicate_rate: 0.03, late_rate: 0.05 };
+        let (clean_truth, clean_events) = collect(&clean);
+        let (truth, events) = collect(&faulty);
+        let n = clean_events.len() as f64;
+        let near = |count: u64, rate: f64| (count as f64 - rate * n).abs() < 4.0 * (rate * (1.0 - rate) * n).sqrt() + 1.0;
+        assert!(near(truth.faults.invalid, 0.02) && near(truth.faults.duplicates, 0.03) && near(truth.faults.late, 0.05), "{:?}", truth.faults);
+        assert_eq!(events.len() as u64, clean_events.len() as u64 + truth.faults.duplicates);
+        assert_eq!(truth.campaigns, clean_truth.campaigns, "the ground truth of the clean world is unchanged");
+        let invalid = events.iter().filter(|e| e["source"] == "web").count() as u64;
+        assert_eq!(invalid, truth.faults.invalid);
     }
 
     fn collect(config: &SimConfig) -> (Truth, Vec<Value>) {

@@ -67,6 +67,15 @@ pub enum Command {
         /// Percent of each campaign's audience held out.
         #[arg(long, default_value_t = 10.0)]
         holdout_percent: f64,
+        /// Share of events made invalid (they must be rejected), 0 to 1.
+        #[arg(long, default_value_t = 0.0)]
+        invalid_rate: f64,
+        /// Share of events sent twice (they must be counted as duplicates), 0 to 1.
+        #[arg(long, default_value_t = 0.0)]
+        duplicate_rate: f64,
+        /// Share of events that arrive 25–48 hours after they happened, 0 to 1.
+        #[arg(long, default_value_t = 0.0)]
+        late_rate: f64,
         /// Load into the database (the one mode so far).
         #[arg(long, required = true)]
         to_db: bool,
@@ -268,7 +277,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 }
                 Ok(())
             }
-            Command::Simulate { seed, users, days, campaigns, holdout_percent, to_db: _, truth } => {
+            Command::Simulate { seed, users, days, campaigns, holdout_percent, invalid_rate, duplicate_rate, late_rate, to_db: _, truth } => {
                 let db = crate::db::connect(&settings.database).await?;
                 crate::db::migrate_up(&db).await?;
                 let state = crate::state::AppState::new(db, settings, crate::clock::Clock::system());
@@ -279,6 +288,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
                     campaigns,
                     start: analytics::simulator::start_for(state.clock.now(), days),
                     holdout_share: holdout_percent / 100.0,
+                    faults: analytics::simulator::Faults { invalid_rate, duplicate_rate, late_rate },
                 };
                 crate::services::simulate::run(&state, config, truth.as_deref()).await
             }

@@ -83,6 +83,7 @@ pub async fn serve(settings: Settings, demo_accounts: bool, demo_data: bool) -> 
                 campaigns: 12,
                 start: analytics::simulator::start_for(app.state.clock.now(), days),
                 holdout_share: 0.10,
+                faults: analytics::simulator::Faults::default(),
             };
             crate::services::simulate::run(&app.state, config, None).await?;
         }

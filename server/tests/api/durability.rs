@@ -199,3 +199,27 @@ async fn the_simulator_loads_every_event_through_ingestion_and_reruns_add_nothin
     assert_eq!(truth.events, events);
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test]
+async fn simulated_faults_show_up_in_the_quality_counters() {
+    let (url, _file) = fresh_database_url().await;
+    let dir = std::env::temp_dir().join(format!("swipesavvy-faults-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let truth_path = dir.join("truth.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+        .args(["simulate", "--to-db", "--seed", "9", "--users", "200", "--days", "10", "--campaigns", "2"])
+        .args(["--invalid-rate", "0.05", "--duplicate-rate", "0.05", "--truth"])
+        .arg(&truth_path)
+        .args(["--database-url", &url])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    let truth: analytics::simulator::Truth = serde_json::from_slice(&std::fs::read(&truth_path).unwrap()).unwrap();
+    assert!(truth.faults.invalid > 0 && truth.faults.duplicates > 0);
+    // "… E events (S stored, A already there, R rejected)"
+    let expected = format!("{} already there, {} rejected", truth.faults.duplicates, truth.faults.invalid);
+    assert!(text.contains(&expected), "{expected} in {text}");
+    std::fs::remove_dir_all(dir).ok();
+}
