@@ -175,6 +175,9 @@ pub struct IngestResult {
 /// A creative as the catalogue takes and shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreativeInput {
+    /// The producer's own id, when it has one (else the catalogue assigns one).
+    #[serde(default)]
+    pub id: Option<uuid::Uuid>,
     pub name: String,
     pub headline: String,
     pub body: String,
@@ -184,6 +187,10 @@ pub struct CreativeInput {
 /// `POST /api/v1/campaigns`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewCampaignRequest {
+    /// The planner's own id for the campaign, so its events can name it before the answer
+    /// arrives; an id already in the catalogue is a 409.
+    #[serde(default)]
+    pub id: Option<uuid::Uuid>,
     pub name: String,
     pub campaign_type: analytics::CampaignType,
     pub channels: Vec<analytics::DeliveryChannel>,

@@ -76,9 +76,15 @@ pub enum Command {
         /// Share of events that arrive 25–48 hours after they happened, 0 to 1.
         #[arg(long, default_value_t = 0.0)]
         late_rate: f64,
-        /// Load into the database (the one mode so far).
-        #[arg(long, required = true)]
+        /// Load straight into the database (fast bulk load for demos and benchmarks).
+        #[arg(long, conflicts_with = "to_url", required_unless_present = "to_url")]
         to_db: bool,
+        /// Send through the public API of a running SwipeSavvy at this address, like a producer.
+        #[arg(long, requires = "api_key")]
+        to_url: Option<String>,
+        /// The API key for --to-url (scopes catalogue, events, and backfill for old history).
+        #[arg(long, env = "SWIPESAVVY_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
         /// Write the ground truth (JSON) here.
         #[arg(long)]
         truth: Option<PathBuf>,
@@ -277,20 +283,29 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 }
                 Ok(())
             }
-            Command::Simulate { seed, users, days, campaigns, holdout_percent, invalid_rate, duplicate_rate, late_rate, to_db: _, truth } => {
-                let db = crate::db::connect(&settings.database).await?;
-                crate::db::migrate_up(&db).await?;
-                let state = crate::state::AppState::new(db, settings, crate::clock::Clock::system());
+            Command::Simulate { seed, users, days, campaigns, holdout_percent, invalid_rate, duplicate_rate, late_rate, to_db: _, to_url, api_key, truth } => {
+                let now = crate::clock::Clock::system().now();
                 let config = analytics::simulator::SimConfig {
                     seed,
                     users,
                     days,
                     campaigns,
-                    start: analytics::simulator::start_for(state.clock.now(), days),
+                    start: analytics::simulator::start_for(now, days),
                     holdout_share: holdout_percent / 100.0,
                     faults: analytics::simulator::Faults { invalid_rate, duplicate_rate, late_rate },
                 };
-                crate::services::simulate::run(&state, config, truth.as_deref()).await
+                match to_url {
+                    Some(base) => {
+                        let target = crate::services::simulate::Target::Url { base, api_key: api_key.unwrap_or_default() };
+                        crate::services::simulate::run(target, config, truth.as_deref()).await
+                    }
+                    None => {
+                        let db = crate::db::connect(&settings.database).await?;
+                        crate::db::migrate_up(&db).await?;
+                        let state = crate::state::AppState::new(db, settings, crate::clock::Clock::system());
+                        crate::services::simulate::run(crate::services::simulate::Target::Database(&state), config, truth.as_deref()).await
+                    }
+                }
             }
             Command::Rebuild => {
                 let db = crate::db::connect(&settings.database).await?;

@@ -85,7 +85,7 @@ pub async fn serve(settings: Settings, demo_accounts: bool, demo_data: bool) -> 
                 holdout_share: 0.10,
                 faults: analytics::simulator::Faults::default(),
             };
-            crate::services::simulate::run(&app.state, config, None).await?;
+            crate::services::simulate::run(crate::services::simulate::Target::Database(&app.state), config, None).await?;
         }
     }
     let addr = app.local_addr()?;

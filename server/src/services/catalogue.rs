@@ -155,7 +155,10 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
     let mut channels = request.channels.clone();
     channels.sort();
     channels.dedup();
-    let id = Uuid::new_v4();
+    let id = request.id.unwrap_or_else(Uuid::new_v4);
+    if campaigns::Entity::find_by_id(id).one(db).await?.is_some() {
+        return Err(AppError::Conflict(format!("campaign {id} already exists")));
+    }
     let txn = db.begin().await?;
     campaigns::ActiveModel {
         id: Set(id),
@@ -179,7 +182,7 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
     .await?;
     for creative in &request.creatives {
         creatives::ActiveModel {
-            id: Set(Uuid::new_v4()),
+            id: Set(creative.id.unwrap_or_else(Uuid::new_v4)),
             campaign_id: Set(id),
             name: Set(creative.name.trim().to_owned()),
             headline: Set(creative.headline.trim().to_owned()),

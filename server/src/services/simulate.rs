@@ -118,19 +118,28 @@ pub async fn to_db(state: &AppState, config: SimConfig, mut progress: impl FnMut
     Ok((truth, summary))
 }
 
-/// `swipesavvy simulate --to-db`, printing progress and a summary, writing the truth file.
-pub async fn run(state: &AppState, config: SimConfig, truth_path: Option<&Path>) -> Result<()> {
+/// Where `swipesavvy simulate` sends its world.
+pub enum Target<'a> {
+    Database(&'a AppState),
+    Url { base: String, api_key: String },
+}
+
+/// `swipesavvy simulate`, printing progress and a summary, writing the truth file.
+pub async fn run(target: Target<'_>, config: SimConfig, truth_path: Option<&Path>) -> Result<()> {
     let started = Instant::now();
     let days = config.days;
     let mut last = Instant::now();
-    let (truth, summary) = to_db(state, config, |day, s| {
+    let progress = |day: u32, s: &LoadSummary| {
         if last.elapsed().as_secs() >= 3 || day + 1 == days {
             let rate = s.events as f64 / started.elapsed().as_secs_f64().max(0.001);
             eprintln!("simulate: day {}/{days}, {} events ({rate:.0}/s)", day + 1, s.events);
             last = Instant::now();
         }
-    })
-    .await?;
+    };
+    let (truth, summary) = match target {
+        Target::Database(state) => to_db(state, config, progress).await?,
+        Target::Url { base, api_key } => to_url(&base, &api_key, config, progress).await?,
+    };
     if let Some(path) = truth_path {
         let text = serde_json::to_string_pretty(&truth).map_err(|e| AppError::Internal(e.into()))?;
         std::fs::write(path, text).map_err(|err| AppError::Config(format!("cannot write the truth file {}: {err}", path.display())))?;
@@ -147,4 +156,133 @@ pub async fn run(state: &AppState, config: SimConfig, truth_path: Option<&Path>)
         started.elapsed()
     );
     Ok(())
+}
+
+/// Simulates `config` into a running SwipeSavvy over its public API, as a real producer would:
+/// campaigns through the catalogue, spend through the ledger, events in batches. The key needs
+/// the `catalogue`, `events` and (for history older than 30 days) `backfill` scopes. Busy
+/// answers (429) and failures are retried: ingestion is idempotent, so a retry never doubles.
+pub async fn to_url(base: &str, api_key: &str, config: SimConfig, mut progress: impl FnMut(u32, &LoadSummary)) -> Result<(Truth, LoadSummary)> {
+    config.check().map_err(AppError::Config)?;
+    let base = base.trim_end_matches('/').to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let world = simulator::world(&config);
+
+    let mut created = std::collections::HashSet::new();
+    for campaign in &world.campaigns {
+        let request = app::wire::NewCampaignRequest {
+            id: Some(campaign.id),
+            name: campaign.name.clone(),
+            campaign_type: campaign.campaign_type,
+            channels: vec![campaign.channel],
+            target_segments: campaign.target_segments.clone(),
+            target_regions: Vec::new(),
+            budget_cents: campaign.budget_cents,
+            starts_at: None,
+            ends_at: None,
+            holdout_percent: Some(config.holdout_share * 100.0),
+            creatives: campaign
+                .creatives
+                .iter()
+                .map(|c| app::wire::CreativeInput {
+                    id: Some(c.id),
+                    name: c.name.clone(),
+                    headline: c.headline.clone(),
+                    body: c.body.clone(),
+                    call_to_action: c.call_to_action.clone(),
+                })
+                .collect(),
+            consent_method: Some(analytics::events::ConsentMethod::DoubleOptIn),
+            has_opt_out_link: true,
+        };
+        let response = send(&client, &format!("{base}/api/v1/campaigns"), api_key, &request).await?;
+        // A campaign already there (a rerun) is fine; its spend was recorded with it.
+        match response.status() {
+            s if s.is_success() => {
+                created.insert(campaign.id);
+            }
+            reqwest::StatusCode::CONFLICT => {}
+            _ => return Err(refused("creating a campaign", response).await),
+        }
+    }
+    let spend = app::wire::SpendRequest {
+        entries: world
+            .spend
+            .iter()
+            .filter(|s| created.contains(&s.campaign_id))
+            .map(|s| app::wire::SpendEntry {
+                campaign_id: s.campaign_id,
+                channel: s.channel,
+                period_start: s.day_start,
+                granularity: "day".to_owned(),
+                amount_cents: s.amount_cents,
+            })
+            .collect(),
+    };
+    if !spend.entries.is_empty() {
+        let response = send(&client, &format!("{base}/api/v1/spend"), api_key, &spend).await?;
+        if !response.status().is_success() {
+            return Err(refused("recording spend", response).await);
+        }
+    }
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(u32, Vec<serde_json::Value>)>(2);
+    let generator = tokio::task::spawn_blocking(move || {
+        simulator::run(&world, |day, events| {
+            let _ = tx.blocking_send((day, events));
+        })
+    });
+    let mut summary = LoadSummary::default();
+    while let Some((day, events)) = rx.recv().await {
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            let batch: Vec<serde_json::Value> = events.by_ref().take(MAX_BATCH).collect();
+            summary.events += batch.len() as u64;
+            let response = send(&client, &format!("{base}/api/v1/events"), api_key, &batch).await?;
+            if !response.status().is_success() {
+                return Err(refused("sending events", response).await);
+            }
+            let result: app::wire::IngestResult = response.json().await.map_err(|e| AppError::Internal(e.into()))?;
+            summary.accepted += result.accepted as u64;
+            summary.duplicates += result.duplicates as u64;
+            summary.rejected += result.rejected.iter().map(|r| r.index).collect::<std::collections::BTreeSet<_>>().len() as u64;
+        }
+        progress(day, &summary);
+    }
+    let truth = generator.await.map_err(|err| AppError::Internal(err.into()))?;
+    Ok((truth, summary))
+}
+
+/// POSTs JSON, waiting out 429s (their `Retry-After`) and retrying failures a few times.
+async fn send<T: serde::Serialize>(client: &reqwest::Client, url: &str, key: &str, body: &T) -> Result<reqwest::Response> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match client.post(url).bearer_auth(key).json(body).send().await {
+            Ok(response) if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS && attempt < 20 => {
+                let wait = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(1);
+                tokio::time::sleep(std::time::Duration::from_secs(wait.min(60))).await;
+            }
+            Ok(response) if response.status().is_server_error() && attempt < 5 => {
+                tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+            }
+            Ok(response) => return Ok(response),
+            Err(_) if attempt < 5 => tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await,
+            Err(err) => return Err(AppError::Config(format!("cannot reach {url}: {err}"))),
+        }
+    }
+}
+
+async fn refused(what: &str, response: reqwest::Response) -> AppError {
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    AppError::Config(format!("{what} was refused with {status}: {}", body.chars().take(500).collect::<String>()))
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::support::{fresh_database_url, spawn_app};
 
+
 fn purchases(n: usize) -> Vec<Value> {
     (0..n)
         .map(|i| {
@@ -222,4 +223,30 @@ async fn simulated_faults_show_up_in_the_quality_counters() {
     let expected = format!("{} already there, {} rejected", truth.faults.duplicates, truth.faults.invalid);
     assert!(text.contains(&expected), "{expected} in {text}");
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn the_simulator_can_produce_through_the_public_api_like_any_producer() {
+    let app = spawn_app().await;
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "simulator", &Scope::ALL, None, app.state.clock.now()).await.unwrap();
+    let base = app.url("");
+    let run = move || {
+        Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+            .args(["simulate", "--to-url", &base, "--api-key", &key, "--seed", "3", "--users", "150", "--days", "10", "--campaigns", "2"])
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let out = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("already there, 0 rejected"), "{text}");
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(server::entities::campaigns::Entity::find().count(&app.state.db).await.unwrap(), 2);
+    assert_eq!(server::entities::spend::Entity::find().count(&app.state.db).await.unwrap(), 2);
+    // A rerun creates nothing new: the campaigns are there (409, accepted) and every event is a duplicate.
+    let again = tokio::task::spawn_blocking(run).await.unwrap();
+    let text = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert!(again.status.success() && text.contains("(0 stored"), "{text}");
+    assert_eq!(server::entities::spend::Entity::find().count(&app.state.db).await.unwrap(), 2, "spend is not recorded twice");
 }

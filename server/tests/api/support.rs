@@ -241,6 +241,7 @@ async fn spawn_configured(
 /// A campaign request as a planner would send it: one creative, push and email, 10% holdout.
 pub fn campaign_request(name: &str) -> app::wire::NewCampaignRequest {
     app::wire::NewCampaignRequest {
+        id: None,
         name: name.to_owned(),
         campaign_type: analytics::CampaignType::Discount,
         channels: vec![analytics::DeliveryChannel::Push, analytics::DeliveryChannel::Email],
@@ -251,6 +252,7 @@ pub fn campaign_request(name: &str) -> app::wire::NewCampaignRequest {
         ends_at: None,
         holdout_percent: None,
         creatives: vec![app::wire::CreativeInput {
+            id: None,
             name: "A".to_owned(),
             headline: "Save 20%".to_owned(),
             body: "This weekend only".to_owned(),
