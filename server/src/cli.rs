@@ -54,6 +54,19 @@ pub enum Command {
     },
     /// Recompute every derived table from the raw event log.
     Rebuild,
+    /// Load-test the ingestion API of a running server; prints a JSON report (for benchmarks).
+    Load {
+        #[arg(long)]
+        url: String,
+        #[arg(long, env = "SWIPESAVVY_API_KEY", hide_env_values = true)]
+        api_key: String,
+        #[arg(long, default_value_t = 100_000)]
+        events: u64,
+        #[arg(long, default_value_t = 1_000)]
+        batch_size: usize,
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+    },
     /// Generate realistic campaigns and events (and their ground truth) into the database.
     Simulate {
         #[arg(long, default_value_t = 42)]
@@ -306,6 +319,11 @@ fn run(cli: Cli) -> Result<(), AppError> {
                         crate::services::simulate::run(crate::services::simulate::Target::Database(&state), config, truth.as_deref()).await
                     }
                 }
+            }
+            Command::Load { url, api_key, events, batch_size, concurrency } => {
+                let report = crate::services::load::run(&url, &api_key, events, batch_size, concurrency).await?;
+                println!("{}", serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?);
+                Ok(())
             }
             Command::Rebuild => {
                 let db = crate::db::connect(&settings.database).await?;

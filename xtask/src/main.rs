@@ -6,6 +6,7 @@
 //!   then the Playwright journeys in Chromium against a freshly started server.
 //! - `cargo xtask bundle-size`: a release build, then the raw and gzip sizes of what browsers download.
 
+mod bench;
 mod postgres;
 mod tools;
 
@@ -26,7 +27,9 @@ commands:
                                        and load a simulated demo data set
   build [--release]                    build the server binary and the wasm bundle
   test                                 run every test: SQLite, PostgreSQL, Playwright
-  bundle-size                          release build, then print what browsers download (raw and gzip)";
+  bundle-size                          release build, then print what browsers download (raw and gzip)
+  bench ingest                         release build, then HTTP ingestion on SQLite and PostgreSQL beside a
+                                       PostgreSQL COPY of the same rows, and a 1,000,000-row import";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +48,12 @@ fn dispatch(args: &[String]) -> Result<()> {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => (rest, &[][..]),
     };
+    if command == "bench" {
+        return match rest {
+            [what] if what == "ingest" => bench::ingest(),
+            _ => bail!("usage: cargo xtask bench ingest"),
+        };
+    }
     let release = own.iter().any(|a| a == "--release");
     let demo = !own.iter().any(|a| a == "--no-demo");
     let allowed: &[&str] = if command == "run" { &["--release", "--no-demo"] } else { &["--release"] };
@@ -247,7 +256,7 @@ fn end_to_end() -> Result<()> {
 }
 
 /// Stops the server (SIGTERM, so it shuts down cleanly) when the tests are done or fail.
-struct ServerGuard(Child);
+pub(crate) struct ServerGuard(pub(crate) Child);
 
 impl Drop for ServerGuard {
     fn drop(&mut self) {
@@ -263,12 +272,12 @@ impl Drop for ServerGuard {
     }
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// Polls `GET /health` until it answers 200 with `"status":"healthy"`.
-fn wait_until_healthy(port: u16, limit: Duration) -> Result<()> {
+pub(crate) fn wait_until_healthy(port: u16, limit: Duration) -> Result<()> {
     let started = Instant::now();
     while started.elapsed() < limit {
         if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {

@@ -66,6 +66,14 @@ impl Cluster {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// Runs `psql` against database `db` of the cluster with the given arguments.
+    pub fn psql(&self, db: &str, args: &[&str]) -> Result<()> {
+        let port = self.port.to_string();
+        let mut all = vec!["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-q"];
+        all.extend_from_slice(args);
+        self.pg("psql", &all)
+    }
+
     fn pg(&self, program: &str, args: &[&str]) -> Result<()> {
         let exe = self.bin.join(program);
         let mut cmd = if is_root() {

@@ -5,5 +5,6 @@ pub mod catalogue;
 pub mod event_volume;
 pub mod health;
 pub mod quality;
+pub mod load;
 pub mod rebuild;
 pub mod simulate;
