@@ -47,7 +47,7 @@ async fn outcome(app: &TestApp, method: &Method, path: &str, kind: RouteKind, cr
         (RouteKind::ServerFunction, _) => req.header("content-type", "application/x-www-form-urlencoded").body(""),
         _ => req,
     };
-    let res = req.send().await.expect("request failed");
+    let res = req.send().await.unwrap_or_else(|err| panic!("{method} {path}: {err}"));
     let status = res.status().as_u16();
     let code = res.json::<ErrorBody>().await.map(|b| b.error.code).unwrap_or_default();
     let outcome = match (status, code.as_str()) {
@@ -135,7 +135,11 @@ async fn every_route_answers_every_caller_as_the_permission_matrix_says() {
                 Who::Key => Some(("authorization", format!("Bearer {live_key}"))),
                 Who::RevokedKey => Some(("authorization", format!("Bearer {dead_key}"))),
             };
+            let sent = std::time::Instant::now();
             let (got, status) = outcome(&app, &method, &path, entry.kind, credential.as_ref().map(|(n, v)| (*n, v.as_str()))).await;
+            if sent.elapsed() > std::time::Duration::from_secs(2) {
+                eprintln!("slow: {method} {path} as {who:?} took {:.1?} ({status})", sent.elapsed());
+            }
             let want = expected(entry.access, entry.kind, &method, who);
             checked += 1;
             // Let through must mean answered: no server error, except server functions walked

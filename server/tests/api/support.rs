@@ -234,7 +234,12 @@ async fn spawn_configured(
     let state = app.state.clone();
     let inventory = app.inventory.clone();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
+    // A request that never answers fails its test (naming the URL) instead of hanging the suite.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("http client");
     TestApp { address, state, inventory, client, sqlite_file }
 }
 
