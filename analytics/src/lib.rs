@@ -7,9 +7,11 @@
 pub mod domain;
 pub mod events;
 pub mod holdout;
+pub mod metrics;
 pub mod quality;
 pub mod series;
 pub mod simulator;
+pub mod stats;
 
 pub use domain::{CampaignStatus, CampaignType, DeliveryChannel, EventSource, Platform, SegmentType, UnknownName};
 pub use series::{HourBucket, hourly_series};

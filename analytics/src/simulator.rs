@@ -9,13 +9,16 @@
 //! - each campaign targets some segments on one day; consenting users are split by the pinned
 //!   holdout hash (`crate::holdout`); held-out users only get a `campaign_delivered` record with
 //!   `is_holdout=true`; treated users are delivered, then view, click and convert with the
-//!   segment's rates times the campaign's quality, a conversion being an extra purchase;
+//!   segment's rates times the campaign's quality, a conversion being an extra purchase; every
+//!   fifth campaign converts nobody (its true effect is zero), so false positives can be counted;
 //! - unsubscribes rise with the number of messages a user has had.
 //!
-//! The truth: for each campaign, over the 7 calendar days after its delivery day, the exact
-//! probability of at least one purchase in each group (p₀ = 1 − (1 − d)⁷ for a user with daily
-//! probability d; p₁ = 1 − (1 − p₀)(1 − q) with q the user's conversion probability), averaged
-//! over each group's users; the true lift on the treated p̄₁/p̄₀(treated) − 1; and the true
+//! The truth: for each campaign, over each user's measurement window (the 7 days from their
+//! assignment, as the product measures it), the exact probability of at least one purchase in
+//! each group (p₀ from the daily purchase probabilities of the days the window covers, the
+//! partial first and last day weighted by the hour pattern; p₁ = 1 − (1 − p₀)(1 − q) with q the
+//! user's conversion probability, a conversion falling within 24 h of the click), averaged over
+//! each group's users; the true lift on the treated p̄₁/p̄₀(treated) − 1; and the true
 //! incremental revenue Σ q·AOV over treated users. Per segment, the expected view, click and conversion rates over
 //! the deliveries that actually happened.
 
@@ -197,8 +200,10 @@ pub struct SimCampaign {
     pub budget_cents: i64,
     /// The day (from 0) it is delivered.
     pub day: u32,
-    /// Multiplies the segments' click and conversion rates (how good the offer is).
+    /// Multiplies the segments' click rates (how good the offer is).
     pub quality: f64,
+    /// Multiplies the segments' conversion rates: the quality, or 0 for a campaign with no effect.
+    pub effect: f64,
 }
 
 /// What the simulation truly did, for tests to compare measurements against.
@@ -208,7 +213,7 @@ pub struct CampaignTruth {
     pub name: String,
     pub treated_users: u64,
     pub holdout_users: u64,
-    /// Start and end (exclusive) of the measurement window.
+    /// The first assignment and the end (exclusive) of the last user's 7-day window.
     pub window_from: DateTime<Utc>,
     pub window_to: DateTime<Utc>,
     /// Probability of at least one purchase in the window, per group (baseline included).
@@ -318,6 +323,7 @@ pub fn world(config: &SimConfig) -> World {
                     call_to_action: ["Shop now", "Activate", "Claim", "See deals"][c % 4].to_owned(),
                 })
                 .collect();
+            let quality = 0.7 + 0.7 * rng.unit();
             SimCampaign {
                 id: rng.uuid(),
                 name: format!("{} #{}", title_case(campaign_type.as_str()), i + 1),
@@ -327,7 +333,8 @@ pub fn world(config: &SimConfig) -> World {
                 creatives,
                 budget_cents: 500_000 + 100_000 * rng.below(20) as i64,
                 day: if last_day == 0 { 0 } else { (i * last_day / config.campaigns.max(1)).min(last_day) },
-                quality: 0.7 + 0.7 * rng.unit(),
+                quality,
+                effect: if i % 5 == 4 { 0.0 } else { quality },
             }
         })
         .collect::<Vec<_>>();
@@ -362,6 +369,42 @@ fn moment(rng: &mut Rng, start: DateTime<Utc>, day: i64) -> DateTime<Utc> {
 
 fn is_weekend(t: DateTime<Utc>) -> bool {
     matches!(t.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun)
+}
+
+/// A user's chance of an organic purchase on the day starting at `day_start`. Weekend shoppers
+/// buy twice as often on weekends and less on weekdays; over a week it stays the segment's
+/// (2 weekend days × 2.0 + 5 × 0.6 = 7).
+fn daily_probability(segment: SegmentType, day_start: DateTime<Utc>) -> f64 {
+    let d = profile(segment).daily_purchase_probability;
+    let factor = match (segment, is_weekend(day_start)) {
+        (SegmentType::WeekendShopper, true) => 2.0,
+        (SegmentType::WeekendShopper, false) => 0.6,
+        _ => 1.0,
+    };
+    (d * factor).min(1.0)
+}
+
+/// The chance that a `moment` on `t`'s day falls at or after `t` (hours by the pattern, the
+/// second within the hour uniform over 3,600).
+fn share_at_or_after(t: DateTime<Utc>) -> f64 {
+    let total: f64 = HOUR_WEIGHTS.iter().sum();
+    let hour = t.hour() as usize;
+    let later: f64 = HOUR_WEIGHTS[hour + 1..].iter().sum();
+    let seconds_left = 3_600 - (t.minute() * 60 + t.second()) as usize;
+    (later + HOUR_WEIGHTS[hour] * seconds_left as f64 / 3_600.0) / total
+}
+
+/// The exact chance of at least one organic purchase in `[t, t + 7 days)`: the rest of `t`'s day,
+/// six whole days, and the part of the seventh day before `t`'s time.
+fn baseline_probability(segment: SegmentType, t: DateTime<Utc>) -> f64 {
+    let day_start = Utc.from_utc_datetime(&t.date_naive().and_hms_opt(0, 0, 0).expect("midnight exists"));
+    let after = share_at_or_after(t);
+    let mut none = 1.0 - daily_probability(segment, day_start) * after;
+    for k in 1..WINDOW_DAYS {
+        none *= 1.0 - daily_probability(segment, day_start + Duration::days(k));
+    }
+    none *= 1.0 - daily_probability(segment, day_start + Duration::days(WINDOW_DAYS)) * (1.0 - after);
+    1.0 - none
 }
 
 /// Generates the simulation day by day, handing each day's events (the API's envelope, JSON) to
@@ -413,10 +456,7 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
         // Organic purchases, the same for everyone whatever the campaigns do.
         for user in &world.users {
             let p = profile(user.segment);
-            let weekend_boost = if user.segment == SegmentType::WeekendShopper && is_weekend(day_start) { 2.0 } else { 1.0 };
-            let weekday_damp = if user.segment == SegmentType::WeekendShopper && !is_weekend(day_start) { 0.6 } else { 1.0 };
-            // The daily probability stays the segment's on average over a week (2 weekend days × 2.0 + 5 × 0.6 = 7).
-            if rng.chance((p.daily_purchase_probability * weekend_boost * weekday_damp).min(1.0)) {
+            if rng.chance(daily_probability(user.segment, day_start)) {
                 let at = moment(&mut rng, config.start, i64::from(day));
                 let value = (p.average_order_value * (0.5 + rng.unit())).max(1.0);
                 let order = rng.uuid();
@@ -427,16 +467,18 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
         for campaign in world.campaigns.iter().filter(|c| c.day == day) {
             let mut treated = 0u64;
             let mut held = 0u64;
+            let (mut first_assignment, mut last_assignment) = (None::<DateTime<Utc>>, None::<DateTime<Utc>>);
             let (mut p0_held, mut p0_treated, mut p1_sum, mut incremental) = (0.0, 0.0, 0.0, 0.0);
             for (index, user) in world.users.iter().enumerate() {
                 if !campaign.target_segments.contains(&user.segment) || !user.consented || unsubscribed[index] {
                     continue;
                 }
                 let p = profile(user.segment);
-                let d = p.daily_purchase_probability;
-                let p0 = 1.0 - (1.0 - d).powi(WINDOW_DAYS as i32);
                 let creative = &campaign.creatives[rng.below(campaign.creatives.len())];
                 let at = moment(&mut rng, config.start, i64::from(day));
+                let p0 = baseline_probability(user.segment, at);
+                first_assignment = Some(first_assignment.map_or(at, |f| f.min(at)));
+                last_assignment = Some(last_assignment.map_or(at, |l| l.max(at)));
                 let holdout = crate::holdout::is_holdout(campaign.id, &user.id, config.holdout_share);
                 let delivered = json!({
                     "campaign_id": campaign.id.to_string(), "campaign_type": campaign.campaign_type.as_str(),
@@ -454,7 +496,7 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
                 messages[index] += 1;
                 let view = p.view_rate;
                 let click = (p.click_rate * campaign.quality).min(view);
-                let convert = (p.conversion_rate * campaign.quality).min(1.0);
+                let convert = (p.conversion_rate * campaign.effect).min(1.0);
                 let q = click * convert;
                 p1_sum += 1.0 - (1.0 - p0) * (1.0 - q);
                 incremental += q * p.average_order_value;
@@ -472,8 +514,8 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
                         let clicked = seen + Duration::seconds(5 + rng.below(120) as i64);
                         push("campaign_clicked", clicked, user, json!({ "campaign_id": campaign.id.to_string(), "creative_id": creative.id.to_string(), "click_type": "cta", "time_to_click_seconds": (clicked - seen).num_seconds() }), &mut rng, "mobile");
                         if rng.chance(convert) {
-                            // The purchase falls in the window: the next day, at an active hour.
-                            let bought = moment(&mut rng, config.start, i64::from(day) + 1);
+                            // Within 24 h of the click, so inside the user's measurement window.
+                            let bought = clicked + Duration::minutes(10 + rng.below(20 * 60) as i64);
                             let value = round2((p.average_order_value * (0.5 + rng.unit())).max(1.0));
                             let order = rng.uuid();
                             push("campaign_converted", bought, user, json!({ "campaign_id": campaign.id.to_string(), "creative_id": creative.id.to_string(), "order_id": order.to_string(), "order_value": value, "attribution_model": "last_touch", "conversion_delay_seconds": (bought - clicked).num_seconds() }), &mut rng, "backend");
@@ -490,14 +532,15 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
             }
             let mean = |sum: f64, n: u64| if n > 0 { sum / n as f64 } else { 0.0 };
             let (p0_mean, baseline_treated, p1_mean) = (mean(p0_held, held), mean(p0_treated, treated), mean(p1_sum, treated));
-            let window_from = Utc.from_utc_datetime(&(config.start + Duration::days(i64::from(day) + 1)).naive_utc());
+            let window_from = first_assignment.unwrap_or(day_start);
+            let window_to = last_assignment.unwrap_or(day_start) + Duration::days(WINDOW_DAYS);
             truths.push(CampaignTruth {
                 campaign_id: campaign.id,
                 name: campaign.name.clone(),
                 treated_users: treated,
                 holdout_users: held,
                 window_from,
-                window_to: window_from + Duration::days(WINDOW_DAYS),
+                window_to,
                 purchase_probability_holdout: p0_mean,
                 purchase_probability_treated: p1_mean,
                 baseline_probability_treated: baseline_treated,
@@ -681,7 +724,7 @@ mod tests {
             assert!((lift - c.true_lift).abs() < 1e-12);
             // Randomised groups: their baselines differ only by sampling.
             assert!((c.baseline_probability_treated - c.purchase_probability_holdout).abs() < 0.1, "{c:?}");
-            assert_eq!(c.window_to - c.window_from, Duration::days(WINDOW_DAYS));
+            assert!(c.window_to - c.window_from >= Duration::days(WINDOW_DAYS) && c.window_to - c.window_from <= Duration::days(WINDOW_DAYS + 1));
         }
     }
 

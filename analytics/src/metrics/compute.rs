@@ -1,0 +1,703 @@
+//! The 25 metrics from the store, for a filter and a period (docs/metrics.md).
+//!
+//! One pass over the customers gathers a `Tally` for a window; each metric is a formula over the
+//! tally of its window. Every distinct-user count is exact: a user is decided whole, then counted
+//! once.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::definitions::{DefaultWindow, Definition, Direction, MetricId, Status, Target, Unit};
+use super::store::{Fact, Kind, NONE, Store, UserFacts};
+use crate::domain::{CampaignStatus, CampaignType, Platform, SegmentType};
+use crate::stats;
+
+const HOUR: i64 = 3_600;
+const DAY: i64 = 86_400;
+
+/// What a query narrows to. Empty lists mean "all".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Filter {
+    pub campaigns: Vec<Uuid>,
+    pub types: Vec<CampaignType>,
+    pub statuses: Vec<CampaignStatus>,
+    pub segments: Vec<SegmentType>,
+    pub regions: Vec<String>,
+    pub platforms: Vec<Platform>,
+    pub creatives: Vec<Uuid>,
+}
+
+impl Filter {
+    /// Filters that split a campaign's spend pro rata by sends.
+    pub fn splits_spend(&self) -> bool {
+        !self.segments.is_empty() || !self.regions.is_empty() || !self.platforms.is_empty() || !self.creatives.is_empty()
+    }
+
+    fn narrows_campaigns(&self) -> bool {
+        !self.campaigns.is_empty() || !self.types.is_empty() || !self.statuses.is_empty() || !self.creatives.is_empty()
+    }
+}
+
+/// The rules that are configuration, not code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Attribution lookback (default 7 days).
+    pub lookback_hours: i64,
+    /// Time-decay half-life (default 24 h).
+    pub half_life_hours: f64,
+    /// Gross margin rate per `order_category`, and for orders without one.
+    pub margin_rates: BTreeMap<String, f64>,
+    pub default_margin_rate: f64,
+    /// Dollars per CPU-second of query time (metric 25).
+    pub cost_per_cpu_second: f64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config { lookback_hours: 7 * 24, half_life_hours: 24.0, margin_rates: BTreeMap::new(), default_margin_rate: 0.35, cost_per_cpu_second: 0.000_05 }
+    }
+}
+
+/// Hourly system figures the server measures itself (metrics 24 and 25), keyed by hour start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SystemStats {
+    /// (probes that succeeded within 1 s, probes).
+    pub probes: BTreeMap<i64, (u64, u64)>,
+    /// (queries, CPU seconds).
+    pub queries: BTreeMap<i64, (u64, f64)>,
+}
+
+/// A metric's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricValue {
+    pub id: MetricId,
+    pub number: u8,
+    pub name: String,
+    pub value: Option<f64>,
+    /// Why `value` is null.
+    pub reason: Option<String>,
+    pub unit: Unit,
+    pub formula: String,
+    pub target: Target,
+    pub direction: Direction,
+    pub status: Option<Status>,
+    /// The value over the window of the same length just before.
+    pub previous: Option<f64>,
+    /// (value − previous) ÷ |previous|.
+    pub trend: Option<f64>,
+    /// The window; `from` is null for "to date".
+    pub from: Option<DateTime<Utc>>,
+    pub to: DateTime<Utc>,
+    pub as_of: DateTime<Utc>,
+    pub freshness_seconds: Option<i64>,
+    pub complete: bool,
+    pub confidence: f64,
+    /// Extra figures (per attribution model, cohort horizons…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<serde_json::Value>,
+}
+
+/// Per-campaign figures of a window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CampaignTally {
+    pub sends_all: u64,
+    pub sends_matching: u64,
+    pub spend_cents: i64,
+    pub impressions: u64,
+    pub clicks: u64,
+    pub viewers: u64,
+    pub clickers: u64,
+    pub converters: u64,
+    pub attributed_cents: i64,
+    pub attributed_orders: u64,
+    pub new_customers: u64,
+    /// Incrementality: users first assigned in the window per group, those with a purchase in
+    /// their measurement window, and its revenue (sum and sum of squares of per-user cents).
+    pub treated: u64,
+    pub held: u64,
+    pub treated_converted: u64,
+    pub held_converted: u64,
+    pub treated_cents: i64,
+    pub held_cents: i64,
+    pub treated_cents_sq: f64,
+    pub held_cents_sq: f64,
+}
+
+impl CampaignTally {
+    /// The campaign's spend under the filter: split by sends when a filter splits spend.
+    pub fn spend(&self, split: bool) -> f64 {
+        if !split {
+            return self.spend_cents as f64;
+        }
+        if self.sends_all == 0 { 0.0 } else { self.spend_cents as f64 * self.sends_matching as f64 / self.sends_all as f64 }
+    }
+
+    /// Ct − Nt·Cc/Nc, when both groups exist.
+    pub fn incremental_conversions(&self) -> Option<f64> {
+        (self.treated > 0 && self.held > 0).then(|| self.treated_converted as f64 - self.treated as f64 * self.held_converted as f64 / self.held as f64)
+    }
+
+    /// Rt − Nt·Rc/Nc in cents.
+    pub fn incremental_cents(&self) -> Option<f64> {
+        (self.treated > 0 && self.held > 0).then(|| self.treated_cents as f64 - self.treated as f64 * self.held_cents as f64 / self.held as f64)
+    }
+}
+
+/// Everything the metrics of one window need.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    pub from: i64,
+    pub to: i64,
+    pub campaigns: BTreeMap<u32, CampaignTally>,
+    pub spend_cents: f64,
+    pub impressions: u64,
+    pub clicks: u64,
+    pub viewers: u64,
+    pub clickers: u64,
+    pub converters: u64,
+    pub attributed_cents: i64,
+    pub attributed_orders: u64,
+    pub new_customers: u64,
+    pub message_sent: u64,
+    pub message_sent_viewed: u64,
+    pub message_viewed: u64,
+    pub message_viewed_clicked: u64,
+    pub hours_to_conversion: Vec<f64>,
+    /// Revenue credited to the scope's campaigns by first touch, last touch, linear, time decay.
+    pub model_cents: [f64; 4],
+    pub purchasers: u64,
+    pub repeat_purchasers: u64,
+    pub revenue_cents: i64,
+    pub margin_cents: f64,
+    pub ltv_customers: u64,
+    pub ltv_cents: i64,
+    /// Cohort retention at 30, 60 and 90 days: (users old enough, users who purchased).
+    pub cohort: [(u64, u64); 3],
+}
+
+/// The filter resolved against the store's indexes.
+struct Scope<'a> {
+    store: &'a Store,
+    filter: &'a Filter,
+    campaign_ok: Vec<bool>,
+    creative_ok: Option<Vec<bool>>,
+    region_ok: Option<Vec<bool>>,
+}
+
+impl<'a> Scope<'a> {
+    fn new(store: &'a Store, filter: &'a Filter) -> Scope<'a> {
+        let campaign_ok = store
+            .campaigns
+            .iter()
+            .map(|c| {
+                (filter.campaigns.is_empty() || filter.campaigns.contains(&c.id))
+                    && (filter.types.is_empty() || filter.types.contains(&c.campaign_type))
+                    && (filter.statuses.is_empty() || filter.statuses.contains(&c.status))
+            })
+            .collect();
+        let creative_ok = (!filter.creatives.is_empty()).then(|| store.creatives.iter().map(|(id, _)| filter.creatives.contains(id)).collect());
+        let region_ok = (!filter.regions.is_empty()).then(|| store.regions.iter().map(|r| filter.regions.contains(r)).collect());
+        Scope { store, filter, campaign_ok, creative_ok, region_ok }
+    }
+
+    /// The fact's campaign and creative are in scope.
+    fn campaign(&self, f: &Fact) -> bool {
+        f.campaign != NONE
+            && self.campaign_ok[f.campaign as usize]
+            && self.creative_ok.as_ref().is_none_or(|ok| f.creative != NONE && ok[f.creative as usize])
+    }
+
+    /// The fact's segment (at its time), region and platform are in scope.
+    fn dimensions(&self, user: &UserFacts, f: &Fact) -> bool {
+        (self.filter.segments.is_empty() || user.segment_at(f.at, f.context_segment).is_some_and(|s| self.filter.segments.contains(&s)))
+            && self.region_ok.as_ref().is_none_or(|ok| f.region != NONE && ok[f.region as usize])
+            && (self.filter.platforms.is_empty() || f.platform.is_some_and(|p| self.filter.platforms.contains(&p)))
+    }
+
+    fn is_message(&self, f: &Fact) -> bool {
+        f.campaign != NONE && self.store.campaigns[f.campaign as usize].is_message()
+    }
+}
+
+/// Gathers the tally of `[from, to)`, times in seconds since the epoch.
+pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64) -> Tally {
+    let scope = Scope::new(store, filter);
+    let mut t = Tally { from, to, ..Tally::default() };
+    let lookback = config.lookback_hours * HOUR;
+    let half_life = config.half_life_hours * HOUR as f64;
+
+    for line in &store.spend {
+        if line.at >= from && line.at < to && scope.campaign_ok[line.campaign as usize] {
+            t.campaigns.entry(line.campaign).or_default().spend_cents += line.cents;
+        }
+    }
+
+    for user in &store.users {
+        let facts = &user.facts;
+        let start = facts.partition_point(|f| f.at < from);
+        if start == facts.len() || facts[start].at >= to {
+            continue;
+        }
+        let end = facts.partition_point(|f| f.at < to);
+        let reached = !filter.narrows_campaigns() || facts[..end].iter().any(|f| f.kind == Kind::Sent && scope.campaign(f));
+        let first_purchase = facts.iter().position(|f| f.kind == Kind::Purchased);
+
+        // Per-user flags, overall and per campaign, so each user counts once.
+        let (mut viewed, mut clicked, mut converted) = (false, false, false);
+        let (mut msg_sent, mut msg_viewed, mut msg_clicked) = (false, false, false);
+        let mut per_campaign: BTreeMap<u32, (bool, bool, bool)> = BTreeMap::new();
+        let mut first_view: Vec<u32> = Vec::new();
+        let mut purchases_in_window = 0u64;
+
+        for i in start..end {
+            let f = &facts[i];
+            match f.kind {
+                Kind::Sent => {
+                    if f.campaign != NONE && scope.campaign_ok[f.campaign as usize] {
+                        let c = t.campaigns.entry(f.campaign).or_default();
+                        c.sends_all += 1;
+                        if scope.campaign(f) && scope.dimensions(user, f) {
+                            c.sends_matching += 1;
+                            msg_sent |= scope.is_message(f);
+                        }
+                    }
+                }
+                Kind::Viewed if scope.campaign(f) && scope.dimensions(user, f) => {
+                    t.impressions += 1;
+                    t.campaigns.entry(f.campaign).or_default().impressions += 1;
+                    viewed = true;
+                    msg_viewed |= scope.is_message(f);
+                    per_campaign.entry(f.campaign).or_default().0 = true;
+                    if !first_view.contains(&f.campaign) {
+                        first_view.push(f.campaign);
+                        // Metric 17: first impression → first purchase within the lookback.
+                        if let Some(p) = facts[i..].iter().take_while(|p| p.at - f.at <= lookback).find(|p| p.kind == Kind::Purchased) {
+                            t.hours_to_conversion.push((p.at - f.at) as f64 / HOUR as f64);
+                        }
+                    }
+                }
+                Kind::Clicked if scope.campaign(f) && scope.dimensions(user, f) => {
+                    t.clicks += 1;
+                    t.campaigns.entry(f.campaign).or_default().clicks += 1;
+                    clicked = true;
+                    msg_clicked |= scope.is_message(f);
+                    let entry = per_campaign.entry(f.campaign).or_default();
+                    entry.1 = true;
+                    let bought = facts[i + 1..].iter().any(|p| {
+                        p.kind == Kind::Purchased && (p.at - f.at <= DAY || (f.session != NONE && p.session == f.session))
+                    });
+                    if bought {
+                        converted = true;
+                        entry.2 = true;
+                    }
+                }
+                Kind::Purchased => {
+                    if reached && scope.dimensions(user, f) {
+                        purchases_in_window += 1;
+                        t.revenue_cents += f.cents;
+                        let rate = if f.category == NONE {
+                            config.default_margin_rate
+                        } else {
+                            config.margin_rates.get(&store.categories[f.category as usize]).copied().unwrap_or(config.default_margin_rate)
+                        };
+                        t.margin_cents += f.cents as f64 * rate;
+                    }
+                    if !scope.dimensions(user, f) {
+                        continue;
+                    }
+                    // Touches in the lookback, oldest first (this purchase's own time included).
+                    let touches: Vec<&Fact> = facts[..i]
+                        .iter()
+                        .rev()
+                        .take_while(|p| f.at - p.at <= lookback)
+                        .filter(|p| matches!(p.kind, Kind::Viewed | Kind::Clicked) && p.campaign != NONE)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect();
+                    let Some(last) = touches.last() else { continue };
+                    let cents = f.cents as f64;
+                    if scope.campaign(last) {
+                        t.attributed_cents += f.cents;
+                        t.attributed_orders += 1;
+                        let c = t.campaigns.entry(last.campaign).or_default();
+                        c.attributed_cents += f.cents;
+                        c.attributed_orders += 1;
+                        if first_purchase == Some(i) {
+                            t.new_customers += 1;
+                            c.new_customers += 1;
+                        }
+                        t.model_cents[1] += cents;
+                    }
+                    if scope.campaign(touches[0]) {
+                        t.model_cents[0] += cents;
+                    }
+                    let n = touches.len() as f64;
+                    let weights: Vec<f64> = touches.iter().map(|p| (-((f.at - p.at) as f64) / half_life).exp2()).collect();
+                    let total_weight: f64 = weights.iter().sum();
+                    for (p, w) in touches.iter().zip(&weights) {
+                        if scope.campaign(p) {
+                            t.model_cents[2] += cents / n;
+                            t.model_cents[3] += cents * w / total_weight;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        t.viewers += u64::from(viewed);
+        t.clickers += u64::from(clicked);
+        t.converters += u64::from(converted);
+        t.message_sent += u64::from(msg_sent);
+        t.message_sent_viewed += u64::from(msg_sent && msg_viewed);
+        t.message_viewed += u64::from(msg_viewed);
+        t.message_viewed_clicked += u64::from(msg_viewed && msg_clicked);
+        for (campaign, (v, c, k)) in per_campaign {
+            let entry = t.campaigns.entry(campaign).or_default();
+            entry.viewers += u64::from(v);
+            entry.clickers += u64::from(c);
+            entry.converters += u64::from(k);
+        }
+        t.purchasers += u64::from(purchases_in_window >= 1);
+        t.repeat_purchasers += u64::from(purchases_in_window >= 2);
+
+        // Incrementality: each (user, campaign) by its first assignment, if that is in the window.
+        let mut assigned: Vec<u32> = Vec::new();
+        for (i, f) in facts[..end].iter().enumerate() {
+            if !matches!(f.kind, Kind::Sent | Kind::Held) || f.campaign == NONE || assigned.contains(&f.campaign) {
+                continue;
+            }
+            assigned.push(f.campaign);
+            if f.at < from || !scope.campaign(f) || !scope.dimensions(user, f) {
+                continue;
+            }
+            let window_end = f.at + 7 * DAY;
+            let (mut bought, mut cents) = (false, 0i64);
+            for p in facts[i..].iter().take_while(|p| p.at < window_end) {
+                if p.kind == Kind::Purchased {
+                    bought = true;
+                    cents += p.cents;
+                }
+            }
+            let c = t.campaigns.entry(f.campaign).or_default();
+            if f.kind == Kind::Sent {
+                c.treated += 1;
+                c.treated_converted += u64::from(bought);
+                c.treated_cents += cents;
+                c.treated_cents_sq += (cents as f64).powi(2);
+            } else {
+                c.held += 1;
+                c.held_converted += u64::from(bought);
+                c.held_cents += cents;
+                c.held_cents_sq += (cents as f64).powi(2);
+            }
+        }
+
+        // Customer value: signup in the window.
+        if let Some(signup) = user.signup().filter(|s| *s >= from && *s < to) {
+            let first = &facts[0];
+            if reached && scope.dimensions(user, first) {
+                let purchases = facts.iter().filter(|p| p.kind == Kind::Purchased && p.at >= signup);
+                let mut year = (0u64, 0i64);
+                let mut first_purchase_at = None;
+                for p in purchases {
+                    first_purchase_at.get_or_insert(p.at);
+                    if p.at < signup + 365 * DAY {
+                        year.0 += 1;
+                        year.1 += p.cents;
+                    }
+                }
+                if year.0 > 0 {
+                    t.ltv_customers += 1;
+                    t.ltv_cents += year.1;
+                }
+                for (k, days) in [30, 60, 90].into_iter().enumerate() {
+                    if signup < to - days * DAY {
+                        t.cohort[k].0 += 1;
+                        t.cohort[k].1 += u64::from(first_purchase_at.is_some_and(|p| p < signup + days * DAY));
+                    }
+                }
+            }
+        }
+    }
+    let split = filter.splits_spend();
+    t.spend_cents = t.campaigns.values().map(|c| c.spend(split)).sum();
+    t
+}
+
+/// Answers every metric (or those asked) for a filter. `period` is an explicit `[from, to)`;
+/// without it each metric uses its default window ending at `to` (or now).
+pub struct Query<'a> {
+    pub store: &'a Store,
+    pub system: &'a SystemStats,
+    pub filter: &'a Filter,
+    pub config: &'a Config,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+}
+
+impl Query<'_> {
+    pub fn all(&self) -> Vec<MetricValue> {
+        self.some(&MetricId::ALL)
+    }
+
+    pub fn some(&self, ids: &[MetricId]) -> Vec<MetricValue> {
+        let mut cache: HashMap<(i64, i64), Tally> = HashMap::new();
+        ids.iter().map(|id| self.one(*id, &mut cache)).collect()
+    }
+
+    /// The window of a metric: the explicit period, or its default ending at `to` (or now).
+    pub fn window(&self, id: MetricId) -> (Option<i64>, i64) {
+        let to = self.to.unwrap_or(self.now).min(self.now).timestamp();
+        if let Some(from) = self.from {
+            return (Some(from.timestamp()), to);
+        }
+        let length = match id.definition().window {
+            DefaultWindow::Hours(h) => Some(h * HOUR),
+            DefaultWindow::Days(d) => Some(d * DAY),
+            DefaultWindow::ToDate | DefaultWindow::None => None,
+        };
+        (length.map(|l| to - l), to)
+    }
+
+    fn one(&self, id: MetricId, cache: &mut HashMap<(i64, i64), Tally>) -> MetricValue {
+        let definition = id.definition();
+        let (from, to) = self.window(id);
+        let mut tally_of = |from: i64, to: i64| -> Tally {
+            cache.entry((from, to)).or_insert_with(|| tally(self.store, self.filter, self.config, from, to)).clone()
+        };
+        let (current, breakdown) = match from {
+            Some(from) => self.value(id, &mut tally_of, from, to),
+            None => self.value(id, &mut tally_of, i64::MIN / 4, to),
+        };
+        let previous = from.and_then(|from| self.value(id, &mut tally_of, 2 * from - to, from).0.ok());
+        let (value, reason) = match current {
+            Ok(v) => (Some(v), None),
+            Err(reason) => (None, Some(reason)),
+        };
+        let trend = match (value, previous) {
+            (Some(v), Some(p)) if p != 0.0 => Some((v - p) / p.abs()),
+            _ => None,
+        };
+        let (complete, confidence) = match from {
+            Some(from) if !matches!(id, MetricId::Uptime | MetricId::CostPerQuery | MetricId::ModelAccuracy) => completeness(self.store, from, to),
+            _ => (true, 1.0),
+        };
+        let at = |s: i64| Utc.timestamp_opt(s, 0).single();
+        MetricValue {
+            id,
+            number: definition.number,
+            name: definition.name.to_owned(),
+            value,
+            reason,
+            unit: definition.unit,
+            formula: definition.formula.to_owned(),
+            target: definition.target,
+            direction: definition.direction,
+            status: value.and_then(|v| definition.status(v)),
+            previous,
+            trend,
+            from: from.and_then(at),
+            to: at(to).unwrap_or(self.now),
+            as_of: self.now,
+            freshness_seconds: self.store.newest.map(|n| (self.now.timestamp() - n).max(0)),
+            complete,
+            confidence,
+            breakdown,
+        }
+    }
+
+    /// One metric over `[from, to)`: its value or why there is none, and any breakdown.
+    fn value(&self, id: MetricId, tally_of: &mut impl FnMut(i64, i64) -> Tally, from: i64, to: i64) -> (Result<f64, String>, Option<serde_json::Value>) {
+        let ratio = |num: f64, den: f64, what: &str| if den > 0.0 { Ok(num / den) } else { Err(format!("no {what} in the window")) };
+        let dollars = |cents: f64| cents / 100.0;
+        let result = match id {
+            MetricId::Roas => {
+                let t = tally_of(from, to);
+                ratio(t.attributed_cents as f64, t.spend_cents, "spend recorded")
+            }
+            MetricId::Ctr => {
+                let t = tally_of(from, to);
+                ratio(100.0 * t.clicks as f64, t.impressions as f64, "impressions")
+            }
+            MetricId::ConversionRate => {
+                let t = tally_of(from, to);
+                ratio(100.0 * t.converters as f64, t.clickers as f64, "clicks")
+            }
+            MetricId::Cac => {
+                let t = tally_of(from, to);
+                cac(&t)
+            }
+            MetricId::Cpc => {
+                let t = tally_of(from, to);
+                if t.spend_cents <= 0.0 { Err("no spend recorded in the window".to_owned()) } else { ratio(dollars(t.spend_cents), t.clicks as f64, "clicks") }
+            }
+            MetricId::Impressions => Ok(tally_of(from, to).impressions as f64),
+            MetricId::BudgetUtilization => self.budget_utilization(to),
+            MetricId::Aov => {
+                let t = tally_of(from, to);
+                ratio(dollars(t.attributed_cents as f64), t.attributed_orders as f64, "attributed orders")
+            }
+            MetricId::Ltv => {
+                let t = tally_of(from, to);
+                ratio(dollars(t.ltv_cents as f64), t.ltv_customers as f64, "customers who signed up")
+            }
+            MetricId::CacPayback => {
+                let cac = cac(&tally_of(from, to));
+                let ltv_window = if self.from.is_some() { from } else { to - 365 * DAY };
+                let ltv = tally_of(ltv_window, to);
+                match (cac, ratio(dollars(ltv.ltv_cents as f64), ltv.ltv_customers as f64, "customers who signed up")) {
+                    (Ok(cac), Ok(ltv)) if ltv > 0.0 => Ok(cac / (ltv / 12.0)),
+                    (Ok(_), Ok(_)) => Err("customers have no revenue yet".to_owned()),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                }
+            }
+            MetricId::RepeatPurchaseRate => {
+                let t = tally_of(from, to);
+                ratio(100.0 * t.repeat_purchasers as f64, t.purchasers as f64, "purchases")
+            }
+            MetricId::GrossMargin => {
+                let t = tally_of(from, to);
+                ratio(100.0 * (t.margin_cents - t.spend_cents), t.revenue_cents as f64, "purchases")
+            }
+            MetricId::CohortRetention => {
+                let t = tally_of(from, to);
+                let rates: Vec<Option<f64>> = t.cohort.iter().map(|(n, k)| (*n > 0).then(|| 100.0 * *k as f64 / *n as f64)).collect();
+                let breakdown = serde_json::json!({ "retention_30d": rates[0], "retention_60d": rates[1], "retention_90d": rates[2],
+                    "users_30d": t.cohort[0].0, "users_60d": t.cohort[1].0, "users_90d": t.cohort[2].0 });
+                return (rates[0].ok_or_else(|| "no users signed up at least 30 days before the window's end".to_owned()), Some(breakdown));
+            }
+            MetricId::OpenRate => {
+                let t = tally_of(from, to);
+                ratio(100.0 * t.message_sent_viewed as f64, t.message_sent as f64, "e-mail or push sends")
+            }
+            MetricId::ClickRate => {
+                let t = tally_of(from, to);
+                ratio(100.0 * t.message_viewed_clicked as f64, t.message_viewed as f64, "e-mail or push impressions")
+            }
+            MetricId::AvgFrequency => {
+                let t = tally_of(from, to);
+                ratio(t.impressions as f64, t.viewers as f64, "impressions")
+            }
+            MetricId::TimeToFirstConversion => {
+                let mut hours = tally_of(from, to).hours_to_conversion;
+                stats::median(&mut hours).ok_or_else(|| "no purchase followed an impression in the window".to_owned())
+            }
+            MetricId::Incrementality | MetricId::HoldoutLift | MetricId::NetIncrementalRevenue => {
+                let t = tally_of(from, to);
+                let measured: Vec<&CampaignTally> = t.campaigns.values().filter(|c| c.incremental_conversions().is_some()).collect();
+                if measured.is_empty() {
+                    Err("no campaign has both treatment and holdout users assigned in the window".to_owned())
+                } else {
+                    let incremental: f64 = measured.iter().filter_map(|c| c.incremental_conversions()).sum();
+                    let conversions: f64 = measured.iter().map(|c| c.treated_converted as f64).sum();
+                    let expected: f64 = measured.iter().map(|c| c.treated as f64 * c.held_converted as f64 / c.held as f64).sum();
+                    match id {
+                        MetricId::Incrementality => ratio(100.0 * incremental, conversions, "treatment conversions"),
+                        MetricId::HoldoutLift => ratio(100.0 * incremental, expected, "holdout conversions"),
+                        _ => {
+                            let split = self.filter.splits_spend();
+                            let cents: f64 = measured.iter().filter_map(|c| c.incremental_cents()).sum::<f64>() - measured.iter().map(|c| c.spend(split)).sum::<f64>();
+                            Ok(dollars(cents))
+                        }
+                    }
+                }
+            }
+            MetricId::AttributionSpread => {
+                let t = tally_of(from, to);
+                let m = t.model_cents;
+                let mean = m.iter().sum::<f64>() / 4.0;
+                let breakdown = serde_json::json!({ "first_touch": dollars(m[0]), "last_touch": dollars(m[1]), "linear": dollars(m[2]), "time_decay": dollars(m[3]) });
+                let max = m.iter().copied().fold(f64::MIN, f64::max);
+                let min = m.iter().copied().fold(f64::MAX, f64::min);
+                return (ratio(100.0 * (max - min), mean, "attributed revenue"), Some(breakdown));
+            }
+            MetricId::DataFreshness => {
+                let mut lags: Vec<f64> = self
+                    .store
+                    .lags
+                    .iter()
+                    .filter(|(hour, _)| **hour >= from.div_euclid(HOUR) * HOUR && **hour < to)
+                    .flat_map(|(_, l)| l.iter().map(|s| f64::from(*s) / 60.0))
+                    .collect();
+                stats::percentile(&mut lags, 0.95).ok_or_else(|| "no events arrived in the window".to_owned())
+            }
+            MetricId::ModelAccuracy => Err("no uplift model has been trained yet; its Qini coefficient will show here once one is".to_owned()),
+            MetricId::Uptime => {
+                let (ok, total) = self.system.probes.range(from.div_euclid(HOUR) * HOUR..to).fold((0, 0), |a, (_, (o, n))| (a.0 + o, a.1 + n));
+                ratio(100.0 * ok as f64, total as f64, "health probes")
+            }
+            MetricId::CostPerQuery => {
+                let (n, cpu) = self.system.queries.range(from.div_euclid(HOUR) * HOUR..to).fold((0, 0.0), |a, (_, (n, c))| (a.0 + n, a.1 + c));
+                ratio(cpu * self.config.cost_per_cpu_second, n as f64, "queries")
+            }
+        };
+        (result, None)
+    }
+
+    fn budget_utilization(&self, to: i64) -> Result<f64, String> {
+        let scope = Scope::new(self.store, self.filter);
+        let counted = |i: usize| {
+            let c = &self.store.campaigns[i];
+            scope.campaign_ok[i]
+                && (!self.filter.statuses.is_empty() || matches!(c.status, CampaignStatus::Active | CampaignStatus::Paused | CampaignStatus::Completed))
+        };
+        let budget: i64 = (0..self.store.campaigns.len()).filter(|i| counted(*i)).map(|i| self.store.campaigns[i].budget_cents).sum();
+        let spent: i64 = self.store.spend.iter().filter(|l| l.at < to && counted(l.campaign as usize)).map(|l| l.cents).sum();
+        if budget <= 0 { Err("no active, paused or completed campaign with a budget".to_owned()) } else { Ok(100.0 * spent as f64 / budget as f64) }
+    }
+}
+
+fn cac(t: &Tally) -> Result<f64, String> {
+    if t.spend_cents <= 0.0 {
+        Err("no spend recorded in the window".to_owned())
+    } else if t.new_customers == 0 {
+        Err("no new customers in the window".to_owned())
+    } else {
+        Ok(t.spend_cents / 100.0 / t.new_customers as f64)
+    }
+}
+
+/// Whether `[from, to)` holds at least 90% of the events expected from the same hours of the
+/// week over the previous four weeks; the confidence is the share present (capped at 1).
+pub fn completeness(store: &Store, from: i64, to: i64) -> (bool, f64) {
+    let Some(earliest) = store.volume.keys().min().copied() else { return (true, 1.0) };
+    let first_hour = from.div_euclid(HOUR) * HOUR;
+    // Only whole hours that have ended count.
+    let last_hour = to.div_euclid(HOUR) * HOUR;
+    if first_hour - 28 * DAY < earliest || last_hour <= first_hour {
+        return (true, 1.0);
+    }
+    let (mut actual, mut expected) = (0i64, 0.0f64);
+    let mut hour = first_hour;
+    while hour < last_hour {
+        actual += store.volume.get(&hour).copied().unwrap_or(0);
+        let mut previous: Vec<f64> = (1..=4).map(|w| store.volume.get(&(hour - w * 7 * DAY)).copied().unwrap_or(0) as f64).collect();
+        expected += stats::median(&mut previous).unwrap_or(0.0);
+        hour += HOUR;
+    }
+    if expected <= 0.0 {
+        return (true, 1.0);
+    }
+    let confidence = (actual as f64 / expected).min(1.0);
+    (confidence >= 0.9, confidence)
+}
+
+/// The length of a default window, for series.
+pub fn default_length(id: MetricId) -> Option<Duration> {
+    match id.definition().window {
+        DefaultWindow::Hours(h) => Some(Duration::hours(h)),
+        DefaultWindow::Days(d) => Some(Duration::days(d)),
+        _ => None,
+    }
+}
+
+/// Every metric's fixed facts, in order.
+pub fn definitions() -> Vec<Definition> {
+    MetricId::ALL.iter().map(|id| id.definition()).collect()
+}

@@ -1,0 +1,12 @@
+//! The 25 metrics (spec PART 4, docs/metrics.md): their definitions, the in-memory rollup they
+//! are computed from, and the formulas.
+
+pub mod compute;
+pub mod definitions;
+pub mod roi;
+pub mod store;
+
+pub use compute::{CampaignTally, Config, Filter, MetricValue, Query, SystemStats, Tally, tally};
+pub use definitions::{Definition, Direction, MetricId, Status, Target, Unit};
+pub use roi::{RoiRow, roi_row};
+pub use store::{CampaignInfo, Store};

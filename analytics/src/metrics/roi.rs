@@ -1,0 +1,180 @@
+//! Treatment vs holdout for one campaign (metrics 18–20 per campaign, Module 8): rates with
+//! intervals, the lift with its interval and test, revenue per user with Welch's test, the
+//! sample-ratio check and the effect the test can detect.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::compute::CampaignTally;
+use crate::stats::{self, Interval, Summary, TestResult};
+
+/// Confidence of every interval here.
+pub const CONFIDENCE: f64 = 0.95;
+/// The sample-ratio check fails below this p-value (spec: flagged when p < 0.001).
+pub const SRM_ALPHA: f64 = 0.001;
+
+/// One campaign's incrementality.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoiRow {
+    pub campaign_id: Uuid,
+    pub name: String,
+    pub treated_users: u64,
+    pub holdout_users: u64,
+    pub treated_converted: u64,
+    pub holdout_converted: u64,
+    pub treated_rate: Option<f64>,
+    pub holdout_rate: Option<f64>,
+    pub treated_rate_interval: Option<Interval>,
+    pub holdout_rate_interval: Option<Interval>,
+    /// pt − pc, with Newcombe's interval and the two-proportion z-test.
+    pub absolute_lift: Option<f64>,
+    pub absolute_lift_interval: Option<Interval>,
+    pub lift_test: Option<TestResult>,
+    /// (pt − pc) ÷ pc (metric 19), with Katz's interval.
+    pub relative_lift: Option<f64>,
+    pub relative_lift_interval: Option<Interval>,
+    /// Ct − Nt·Cc/Nc, and its share of Ct (metric 18).
+    pub incremental_conversions: Option<f64>,
+    pub incrementality_percent: Option<f64>,
+    /// Revenue per user in each group, dollars, and Welch's test of the difference.
+    pub treated_revenue_per_user: Option<f64>,
+    pub holdout_revenue_per_user: Option<f64>,
+    pub revenue_per_user_interval: Option<Interval>,
+    pub revenue_test: Option<TestResult>,
+    /// Rt − Nt·Rc/Nc and that minus spend (metric 20), dollars.
+    pub incremental_revenue: Option<f64>,
+    pub spend: f64,
+    pub net_incremental_revenue: Option<f64>,
+    /// Chi-square of the split against the planned holdout share; `balanced` is false when p < 0.001.
+    pub planned_holdout_share: f64,
+    pub sample_ratio: Option<TestResult>,
+    pub balanced: Option<bool>,
+    /// The smallest absolute lift detectable at α = 0.05 with 80% power at these group sizes.
+    pub minimum_detectable_effect: Option<f64>,
+    /// Whether the lift is significant at 5% (and the split is balanced).
+    pub significant: Option<bool>,
+}
+
+/// The ROI row of a campaign's tally; `spend_cents` as the filter splits it.
+pub fn roi_row(campaign_id: Uuid, name: &str, c: &CampaignTally, spend_cents: f64, planned_holdout_share: f64) -> RoiRow {
+    let rate = |x: u64, n: u64| (n > 0).then(|| x as f64 / n as f64);
+    let (nt, nc, xt, xc) = (c.treated, c.held, c.treated_converted, c.held_converted);
+    let treated_rate = rate(xt, nt);
+    let holdout_rate = rate(xc, nc);
+    let absolute_lift = treated_rate.zip(holdout_rate).map(|(a, b)| a - b);
+    let relative_lift = treated_rate.zip(holdout_rate).and_then(|(a, b)| (b > 0.0).then(|| a / b - 1.0));
+    let lift_test = stats::two_proportion_z(xt, nt, xc, nc);
+    let treated_revenue = Summary::from_sums(nt, c.treated_cents as f64 / 100.0, c.treated_cents_sq / 10_000.0);
+    let holdout_revenue = Summary::from_sums(nc, c.held_cents as f64 / 100.0, c.held_cents_sq / 10_000.0);
+    let welch = stats::welch(treated_revenue, holdout_revenue, CONFIDENCE);
+    let incremental_revenue = c.incremental_cents().map(|cents| cents / 100.0);
+    let sample_ratio = (planned_holdout_share > 0.0 && planned_holdout_share < 1.0)
+        .then(|| stats::sample_ratio(&[nt, nc], &[1.0 - planned_holdout_share, planned_holdout_share]))
+        .flatten();
+    let balanced = sample_ratio.map(|t| t.p_value >= SRM_ALPHA);
+    let incremental_conversions = c.incremental_conversions();
+    RoiRow {
+        campaign_id,
+        name: name.to_owned(),
+        treated_users: nt,
+        holdout_users: nc,
+        treated_converted: xt,
+        holdout_converted: xc,
+        treated_rate,
+        holdout_rate,
+        treated_rate_interval: stats::wilson(xt, nt, CONFIDENCE),
+        holdout_rate_interval: stats::wilson(xc, nc, CONFIDENCE),
+        absolute_lift,
+        absolute_lift_interval: stats::newcombe_difference(xt, nt, xc, nc, CONFIDENCE),
+        lift_test,
+        relative_lift,
+        relative_lift_interval: stats::relative_lift(xt, nt, xc, nc, CONFIDENCE),
+        incremental_conversions,
+        incrementality_percent: incremental_conversions.and_then(|i| (xt > 0).then(|| 100.0 * i / xt as f64)),
+        treated_revenue_per_user: (nt > 0).then_some(treated_revenue.mean),
+        holdout_revenue_per_user: (nc > 0).then_some(holdout_revenue.mean),
+        revenue_per_user_interval: welch.map(|w| w.1),
+        revenue_test: welch.map(|w| w.0),
+        incremental_revenue,
+        spend: spend_cents / 100.0,
+        net_incremental_revenue: incremental_revenue.map(|r| r - spend_cents / 100.0),
+        planned_holdout_share,
+        sample_ratio,
+        balanced,
+        minimum_detectable_effect: holdout_rate.and_then(|p| stats::minimum_detectable_effect(p, nt, nc, 0.05, 0.80)),
+        significant: lift_test.map(|t| t.p_value < 0.05 && balanced != Some(false)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{RawEvent, Rules, validate};
+    use crate::metrics::{Filter, Store, tally};
+    use crate::simulator::{Faults, SimConfig, run, world};
+    use chrono::{Duration, TimeZone, Utc};
+
+    /// Ground truth check of the issue: over seeds with 200+ campaigns, the true lift lies in the
+    /// reported 95% interval for 92–98% of them, and at most 8% of the campaigns with no true
+    /// effect are reported significant. Runs on the simulator's model directly, through the same
+    /// store and tally the server uses.
+    #[test]
+    fn reported_intervals_cover_the_true_lift() {
+        let (mut covered, mut measured, mut null_campaigns, mut false_positives) = (0, 0, 0, 0);
+        // 30 worlds: about 1,300 campaigns, 240 of them with no true effect, so the false-positive
+        // rate is measured to about ±1.4 points.
+        for seed in 1..=30u64 {
+            let config = SimConfig {
+                seed,
+                users: 2_400,
+                days: 30,
+                campaigns: 44,
+                start: Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap(),
+                holdout_share: 0.2,
+                faults: Faults::default(),
+            };
+            let world = world(&config);
+            let now = config.start + Duration::days(i64::from(config.days));
+            let mut store = Store::new();
+            for c in &world.campaigns {
+                let info = crate::metrics::CampaignInfo {
+                    id: c.id,
+                    name: c.name.clone(),
+                    campaign_type: c.campaign_type,
+                    status: crate::domain::CampaignStatus::Completed,
+                    channels: vec![c.channel],
+                    budget_cents: c.budget_cents,
+                    holdout_share: config.holdout_share,
+                    starts_at: None,
+                };
+                store.set_campaign(info, &c.creatives.iter().map(|k| k.id).collect::<Vec<_>>());
+            }
+            let truth = run(&world, |_, events| {
+                for e in events {
+                    let raw: RawEvent = serde_json::from_value(e).unwrap();
+                    let event = validate(raw, now, Rules { allow_backfill: true }).unwrap();
+                    store.apply(&event, now);
+                }
+            });
+            let t = tally(&store, &Filter::default(), &crate::metrics::Config::default(), config.start.timestamp(), now.timestamp());
+            for c in &truth.campaigns {
+                let index = store.campaign_index(c.campaign_id).unwrap();
+                let row = roi_row(c.campaign_id, &c.name, &t.campaigns[&index], 0.0, config.holdout_share);
+                assert_eq!((row.treated_users, row.holdout_users), (c.treated_users, c.holdout_users), "every assignment is measured");
+                let Some(interval) = row.relative_lift_interval else { continue };
+                measured += 1;
+                covered += usize::from(interval.contains(c.true_lift));
+                if c.true_lift == 0.0 {
+                    null_campaigns += 1;
+                    false_positives += usize::from(row.significant == Some(true));
+                }
+            }
+        }
+        let coverage = covered as f64 / measured as f64;
+        assert!(measured >= 200, "{measured} campaigns measured");
+        assert!((0.92..=0.98).contains(&coverage), "coverage {coverage:.3} of {measured}");
+        assert!(null_campaigns >= 30, "{null_campaigns} null campaigns");
+        let rate = false_positives as f64 / null_campaigns as f64;
+        assert!(rate <= 0.08, "false positive rate {rate:.3} of {null_campaigns}");
+    }
+}
