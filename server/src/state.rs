@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::auth::rate_limit::KeyRateLimit;
 use crate::auth::throttle::LoginThrottle;
 use crate::jobs::database_probe::LatencyHistory;
+use crate::services::metrics::MetricsHub;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +24,8 @@ pub struct AppState {
     pub latency_history: LatencyHistory,
     pub login_throttle: LoginThrottle,
     pub key_rate_limit: KeyRateLimit,
+    /// The in-memory metrics rollup (filled by `MetricsHub::load` at start).
+    pub metrics: MetricsHub,
     pub leptos_options: LeptosOptions,
 }
 
@@ -42,6 +45,7 @@ impl AppState {
             latency_history: LatencyHistory::default(),
             login_throttle: LoginThrottle::default(),
             key_rate_limit,
+            metrics: MetricsHub::default(),
             settings: Arc::new(settings),
             leptos_options,
         }

@@ -274,15 +274,15 @@ impl Store {
     }
 
     /// Takes back what an earlier version of an event added (before its correction is applied).
-    pub fn retract(&mut self, event: &Event) {
-        let at = event.occurred_at.timestamp();
+    pub fn retract(&mut self, event_id: Uuid, user_id: &str, occurred_at: DateTime<Utc>) {
+        let at = occurred_at.timestamp();
         let hour = at.div_euclid(3600) * 3600;
         if let Some(count) = self.volume.get_mut(&hour) {
             *count -= 1;
         }
         self.version += 1;
-        let Some(user) = self.user_index(&event.user_id) else { return };
-        let key = key_of(event.event_id);
+        let Some(user) = self.user_index(user_id) else { return };
+        let key = key_of(event_id);
         let user = &mut self.users[user as usize];
         if let Some(i) = user.facts.iter().position(|f| f.key == key && f.at == at) {
             user.facts.remove(i);

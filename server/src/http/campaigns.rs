@@ -26,6 +26,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CampaignView>)> {
     let request = body(payload)?;
     let view = catalogue::create(&state.db, request, &Actor::new(caller), state.clock.now()).await?;
+    state.metrics.reload_catalogue(&state.db).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -40,7 +41,9 @@ pub async fn patch(
     payload: std::result::Result<Json<CampaignPatch>, JsonRejection>,
 ) -> Result<Json<CampaignView>> {
     let patch = body(payload)?;
-    Ok(Json(catalogue::patch(&state.db, id, patch, &Actor::new(caller), state.clock.now()).await?))
+    let view = catalogue::patch(&state.db, id, patch, &Actor::new(caller), state.clock.now()).await?;
+    state.metrics.reload_catalogue(&state.db).await?;
+    Ok(Json(view))
 }
 
 pub async fn spend(
@@ -49,5 +52,7 @@ pub async fn spend(
     payload: std::result::Result<Json<SpendRequest>, JsonRejection>,
 ) -> Result<Json<SpendResult>> {
     let request = body(payload)?;
-    Ok(Json(catalogue::record_spend(&state.db, request, &Actor::new(caller), state.clock.now()).await?))
+    let result = catalogue::record_spend(&state.db, request, &Actor::new(caller), state.clock.now()).await?;
+    state.metrics.reload_catalogue(&state.db).await?;
+    Ok(Json(result))
 }

@@ -5,6 +5,7 @@ mod auth;
 mod campaigns;
 mod events;
 mod health;
+pub mod metrics;
 pub mod pipeline;
 mod quality;
 
@@ -51,6 +52,10 @@ fn api() -> RouteTable {
             Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Catalogue),
             axum::routing::patch(campaigns::patch),
         )
+        .get("/api/v1/metrics", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::all))
+        .get("/api/v1/metrics/{id}", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::one))
+        .get("/api/v1/roi", Access::Requires(Capability::View(Module::RoiDeepDive)), get(metrics::roi))
+        .get("/metrics/roas", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::seed_roas))
         .get("/api/v1/quality", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::quality))
         .post("/api/v1/spend", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::spend))
         .route(None, "/api/{*path}", Access::SignedIn, any(api_not_found))

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::entities::{campaigns, creatives, events};
 use crate::error::{AppError, Result};
+use crate::services::metrics::{Applied, Superseded};
 use crate::services::{event_volume, quality};
 use crate::state::AppState;
 
@@ -47,6 +48,7 @@ struct Stored {
     first_received_at: DateTime<Utc>,
     event_type: String,
     occurred_at: DateTime<Utc>,
+    user_id: String,
 }
 
 /// Validates and stores a batch; good events are stored even when others are rejected.
@@ -98,6 +100,7 @@ pub async fn ingest(state: &AppState, items: Vec<Value>, producer: Producer) -> 
     for attempt in 1..=3 {
         match store(state, &valid, &arrived, producer, now).await {
             Ok(outcome) => {
+                state.metrics.apply(&state.db, &outcome.applied, now).await?;
                 result.accepted += outcome.accepted;
                 result.duplicates += outcome.duplicates;
                 result.corrections += outcome.corrections;
@@ -133,6 +136,8 @@ struct Outcome {
     duplicates: usize,
     corrections: usize,
     rejected: Vec<Rejection>,
+    /// What the metrics rollup applies once the transaction has committed.
+    applied: Vec<Applied>,
 }
 
 async fn store(
@@ -163,7 +168,7 @@ async fn store_in(
     producer: Producer,
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
-    let mut outcome = Outcome { accepted: 0, duplicates: 0, corrections: 0, rejected: Vec::new() };
+    let mut outcome = Outcome { accepted: 0, duplicates: 0, corrections: 0, rejected: Vec::new(), applied: Vec::new() };
     let mut counts = arrived.clone();
 
     // Events must name campaigns and creatives the catalogue knows.
@@ -200,6 +205,7 @@ async fn store_in(
                 first_received_at: row.received_at,
                 event_type: row.event_type.clone(),
                 occurred_at: row.occurred_at,
+                user_id: row.user_id.clone(),
             });
             entry.first_received_at = entry.first_received_at.min(row.received_at);
             if row.version >= entry.version {
@@ -207,6 +213,7 @@ async fn store_in(
                 entry.content_hash = row.content_hash;
                 entry.event_type = row.event_type;
                 entry.occurred_at = row.occurred_at;
+                entry.user_id = row.user_id;
             }
         }
     }
@@ -239,6 +246,7 @@ async fn store_in(
                 }
             }
         }
+        let replaces = stored.get(&event.event_id).map(|s| Superseded { user_id: s.user_id.clone(), occurred_at: s.occurred_at });
         let version = match stored.get(&event.event_id) {
             None => 1,
             Some(previous) if previous.content_hash == *hash => {
@@ -272,9 +280,11 @@ async fn store_in(
                 first_received_at,
                 event_type: event.event_type().to_owned(),
                 occurred_at: event.occurred_at,
+                user_id: event.user_id.clone(),
             },
         );
         rows.push(event_row(event, hash, version, now, producer.key_id)?);
+        outcome.applied.push(Applied { event: event.clone(), replaces: if version > 1 { replaces } else { None } });
         outcome.accepted += 1;
         let c = counts.entry(Category::of(event.event_type())).or_default();
         c.valid += 1;

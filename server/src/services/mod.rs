@@ -6,5 +6,6 @@ pub mod event_volume;
 pub mod health;
 pub mod quality;
 pub mod load;
+pub mod metrics;
 pub mod rebuild;
 pub mod simulate;

@@ -10,6 +10,7 @@ mod durability;
 mod health;
 mod import;
 mod ingest;
+mod metrics;
 mod migrations;
 mod pages;
 mod support;
