@@ -100,7 +100,11 @@ pub async fn ingest(state: &AppState, items: Vec<Value>, producer: Producer) -> 
     for attempt in 1..=3 {
         match store(state, &valid, &arrived, producer, now).await {
             Ok(outcome) => {
-                state.metrics.apply(&state.db, &outcome.applied, now).await?;
+                // The events are committed: a failure to refresh the in-memory rollup must not
+                // turn the acknowledgement into an error (a restart reloads it from the log).
+                if let Err(err) = state.metrics.apply(&state.db, &outcome.applied, now).await {
+                    tracing::error!(error = %err.one_line(), "the metrics rollup could not apply a committed batch");
+                }
                 result.accepted += outcome.accepted;
                 result.duplicates += outcome.duplicates;
                 result.corrections += outcome.corrections;
