@@ -8,6 +8,7 @@ mod m20261125_000002_create_accounts;
 mod m20261125_000003_create_api_keys;
 mod m20261125_000004_create_spend;
 mod m20261125_000005_create_quality_counters;
+mod m20261125_000006_create_system_log;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_api_keys::Migration),
             Box::new(m20261125_000004_create_spend::Migration),
             Box::new(m20261125_000005_create_quality_counters::Migration),
+            Box::new(m20261125_000006_create_system_log::Migration),
         ]
     }
 }

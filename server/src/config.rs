@@ -127,6 +127,9 @@ pub struct Settings {
     /// Mark the session cookie `Secure` on every response (set this behind a TLS-terminating
     /// proxy); otherwise only when the request says `X-Forwarded-Proto: https`.
     pub secure_cookies: bool,
+    /// The metrics' configurable rules (`[metrics]`: attribution lookback, time-decay half-life,
+    /// margin rates per order category, cost per CPU-second).
+    pub metrics: analytics::metrics::Config,
 }
 
 impl Default for Settings {
@@ -141,6 +144,7 @@ impl Default for Settings {
             session_lifetime_minutes: 12 * 60,
             key_requests_per_minute: 6_000,
             secure_cookies: false,
+            metrics: analytics::metrics::Config::default(),
         }
     }
 }
@@ -170,6 +174,46 @@ struct FileSettings {
     session_lifetime_minutes: Option<i64>,
     key_requests_per_minute: Option<u32>,
     secure_cookies: Option<bool>,
+    metrics: Option<MetricsFile>,
+}
+
+/// `[metrics]` of `swipesavvy.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricsFile {
+    lookback_hours: Option<i64>,
+    half_life_hours: Option<f64>,
+    default_margin_rate: Option<f64>,
+    margin_rates: Option<std::collections::BTreeMap<String, f64>>,
+    cost_per_cpu_second: Option<f64>,
+}
+
+impl MetricsFile {
+    fn resolve(self) -> Result<analytics::metrics::Config, AppError> {
+        let defaults = analytics::metrics::Config::default();
+        let config = analytics::metrics::Config {
+            lookback_hours: self.lookback_hours.unwrap_or(defaults.lookback_hours),
+            half_life_hours: self.half_life_hours.unwrap_or(defaults.half_life_hours),
+            default_margin_rate: self.default_margin_rate.unwrap_or(defaults.default_margin_rate),
+            margin_rates: self.margin_rates.unwrap_or(defaults.margin_rates),
+            cost_per_cpu_second: self.cost_per_cpu_second.unwrap_or(defaults.cost_per_cpu_second),
+        };
+        if !(1..=24 * 90).contains(&config.lookback_hours) {
+            return Err(AppError::Config("metrics.lookback_hours must be between 1 and 2160 (90 days)".to_owned()));
+        }
+        if !(config.half_life_hours > 0.0) {
+            return Err(AppError::Config("metrics.half_life_hours must be above 0".to_owned()));
+        }
+        for (category, rate) in std::iter::once(("default_margin_rate", &config.default_margin_rate)).chain(config.margin_rates.iter().map(|(k, v)| (k.as_str(), v))) {
+            if !(0.0..=1.0).contains(rate) {
+                return Err(AppError::Config(format!("metrics margin rate '{category}' must be between 0 and 1, got {rate}")));
+            }
+        }
+        if !(config.cost_per_cpu_second >= 0.0) {
+            return Err(AppError::Config("metrics.cost_per_cpu_second must be 0 or more".to_owned()));
+        }
+        Ok(config)
+    }
 }
 
 impl Settings {
@@ -190,7 +234,9 @@ impl Settings {
         if !(1..=60 * 24 * 30).contains(&session_lifetime_minutes) {
             return Err(AppError::Config("session_lifetime_minutes must be between 1 and 43200 (30 days)".to_owned()));
         }
+        let metrics = file.metrics.unwrap_or_default().resolve()?;
         Ok(Settings {
+            metrics,
             database: DatabaseTarget::parse(database_url.as_deref())?,
             addr: overrides.addr.or(file.addr).unwrap_or(defaults.addr),
             site_root: overrides.site_root.or(file.site_root).unwrap_or(defaults.site_root),
@@ -271,6 +317,23 @@ mod tests {
         std::fs::write(&path, "adress = \"0.0.0.0:8080\"\n").unwrap();
         let err = Settings::load(Overrides { config_file: Some(path), ..Overrides::default() }).unwrap_err();
         assert!(err.to_string().contains("adress"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_metrics_section_sets_margin_rates_and_refuses_impossible_ones() {
+        let dir = std::env::temp_dir().join(format!("swipesavvy-metrics-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("swipesavvy.toml");
+        std::fs::write(&path, "[metrics]\nlookback_hours = 72\n[metrics.margin_rates]\ngroceries = 0.12\n").unwrap();
+        let settings = Settings::load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }).unwrap();
+        assert_eq!(settings.metrics.lookback_hours, 72);
+        assert_eq!(settings.metrics.margin_rates.get("groceries"), Some(&0.12));
+        assert_eq!(settings.metrics.default_margin_rate, 0.35);
+
+        std::fs::write(&path, "[metrics.margin_rates]\nelectronics = 1.5\n").unwrap();
+        let err = Settings::load(Overrides { config_file: Some(path), ..Overrides::default() }).unwrap_err().to_string();
+        assert!(err.contains("electronics") && err.contains("1.5"), "{err}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

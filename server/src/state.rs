@@ -13,6 +13,7 @@ use crate::auth::rate_limit::KeyRateLimit;
 use crate::auth::throttle::LoginThrottle;
 use crate::jobs::database_probe::LatencyHistory;
 use crate::services::metrics::MetricsHub;
+use crate::services::system_log::PendingProbes;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -26,6 +27,8 @@ pub struct AppState {
     pub key_rate_limit: KeyRateLimit,
     /// The in-memory metrics rollup (filled by `MetricsHub::load` at start).
     pub metrics: MetricsHub,
+    /// Health probes waiting to be written (metric 24).
+    pub probe_log: PendingProbes,
     pub leptos_options: LeptosOptions,
 }
 
@@ -45,7 +48,8 @@ impl AppState {
             latency_history: LatencyHistory::default(),
             login_throttle: LoginThrottle::default(),
             key_rate_limit,
-            metrics: MetricsHub::default(),
+            metrics: MetricsHub::new(settings.metrics.clone()),
+            probe_log: PendingProbes::default(),
             settings: Arc::new(settings),
             leptos_options,
         }

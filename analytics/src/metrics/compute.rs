@@ -152,6 +152,8 @@ pub struct Tally {
     pub from: i64,
     pub to: i64,
     pub campaigns: BTreeMap<u32, CampaignTally>,
+    /// The same per creative; a creative's spend is its campaign's split by its sends.
+    pub creatives: BTreeMap<u32, CampaignTally>,
     pub spend_cents: f64,
     pub impressions: u64,
     pub clicks: u64,
@@ -176,6 +178,24 @@ pub struct Tally {
     pub ltv_cents: i64,
     /// Cohort retention at 30, 60 and 90 days: (users old enough, users who purchased).
     pub cohort: [(u64, u64); 3],
+}
+
+impl Tally {
+    /// Applies `change` to the fact's campaign and to its creative.
+    fn each(&mut self, f: &Fact, change: impl Fn(&mut CampaignTally)) {
+        change(self.campaigns.entry(f.campaign).or_default());
+        if f.creative != NONE {
+            change(self.creatives.entry(f.creative).or_default());
+        }
+    }
+}
+
+/// A user's flags for one campaign or creative: viewed, clicked, converted after a click.
+#[derive(Default, Clone, Copy)]
+struct Flags {
+    viewed: bool,
+    clicked: bool,
+    converted: bool,
 }
 
 /// The filter resolved against the store's indexes.
@@ -248,7 +268,14 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
         // Per-user flags, overall and per campaign, so each user counts once.
         let (mut viewed, mut clicked, mut converted) = (false, false, false);
         let (mut msg_sent, mut msg_viewed, mut msg_clicked) = (false, false, false);
-        let mut per_campaign: BTreeMap<u32, (bool, bool, bool)> = BTreeMap::new();
+        // Keyed by (0, campaign) and (1, creative).
+        let mut flags: BTreeMap<(u8, u32), Flags> = BTreeMap::new();
+        let mut flag = |f: &Fact, set: &dyn Fn(&mut Flags)| {
+            set(flags.entry((0, f.campaign)).or_default());
+            if f.creative != NONE {
+                set(flags.entry((1, f.creative)).or_default());
+            }
+        };
         let mut first_view: Vec<u32> = Vec::new();
         let mut purchases_in_window = 0u64;
 
@@ -257,20 +284,19 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
             match f.kind {
                 Kind::Sent => {
                     if f.campaign != NONE && scope.campaign_ok[f.campaign as usize] {
-                        let c = t.campaigns.entry(f.campaign).or_default();
-                        c.sends_all += 1;
+                        t.campaigns.entry(f.campaign).or_default().sends_all += 1;
                         if scope.campaign(f) && scope.dimensions(user, f) {
-                            c.sends_matching += 1;
+                            t.each(f, |c| c.sends_matching += 1);
                             msg_sent |= scope.is_message(f);
                         }
                     }
                 }
                 Kind::Viewed if scope.campaign(f) && scope.dimensions(user, f) => {
                     t.impressions += 1;
-                    t.campaigns.entry(f.campaign).or_default().impressions += 1;
+                    t.each(f, |c| c.impressions += 1);
                     viewed = true;
                     msg_viewed |= scope.is_message(f);
-                    per_campaign.entry(f.campaign).or_default().0 = true;
+                    flag(f, &|x| x.viewed = true);
                     if !first_view.contains(&f.campaign) {
                         first_view.push(f.campaign);
                         // Metric 17: first impression → first purchase within the lookback.
@@ -281,17 +307,16 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
                 }
                 Kind::Clicked if scope.campaign(f) && scope.dimensions(user, f) => {
                     t.clicks += 1;
-                    t.campaigns.entry(f.campaign).or_default().clicks += 1;
+                    t.each(f, |c| c.clicks += 1);
                     clicked = true;
                     msg_clicked |= scope.is_message(f);
-                    let entry = per_campaign.entry(f.campaign).or_default();
-                    entry.1 = true;
+                    flag(f, &|x| x.clicked = true);
                     let bought = facts[i + 1..].iter().any(|p| {
                         p.kind == Kind::Purchased && (p.at - f.at <= DAY || (f.session != NONE && p.session == f.session))
                     });
                     if bought {
                         converted = true;
-                        entry.2 = true;
+                        flag(f, &|x| x.converted = true);
                     }
                 }
                 Kind::Purchased => {
@@ -323,13 +348,13 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
                     if scope.campaign(last) {
                         t.attributed_cents += f.cents;
                         t.attributed_orders += 1;
-                        let c = t.campaigns.entry(last.campaign).or_default();
-                        c.attributed_cents += f.cents;
-                        c.attributed_orders += 1;
-                        if first_purchase == Some(i) {
-                            t.new_customers += 1;
-                            c.new_customers += 1;
-                        }
+                        let new_customer = first_purchase == Some(i);
+                        t.each(last, |c| {
+                            c.attributed_cents += f.cents;
+                            c.attributed_orders += 1;
+                            c.new_customers += u64::from(new_customer);
+                        });
+                        t.new_customers += u64::from(new_customer);
                         t.model_cents[1] += cents;
                     }
                     if scope.campaign(touches[0]) {
@@ -356,11 +381,11 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
         t.message_sent_viewed += u64::from(msg_sent && msg_viewed);
         t.message_viewed += u64::from(msg_viewed);
         t.message_viewed_clicked += u64::from(msg_viewed && msg_clicked);
-        for (campaign, (v, c, k)) in per_campaign {
-            let entry = t.campaigns.entry(campaign).or_default();
-            entry.viewers += u64::from(v);
-            entry.clickers += u64::from(c);
-            entry.converters += u64::from(k);
+        for ((level, index), x) in flags {
+            let entry = if level == 0 { t.campaigns.entry(index).or_default() } else { t.creatives.entry(index).or_default() };
+            entry.viewers += u64::from(x.viewed);
+            entry.clickers += u64::from(x.clicked);
+            entry.converters += u64::from(x.converted);
         }
         t.purchasers += u64::from(purchases_in_window >= 1);
         t.repeat_purchasers += u64::from(purchases_in_window >= 2);
@@ -383,18 +408,20 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
                     cents += p.cents;
                 }
             }
-            let c = t.campaigns.entry(f.campaign).or_default();
-            if f.kind == Kind::Sent {
-                c.treated += 1;
-                c.treated_converted += u64::from(bought);
-                c.treated_cents += cents;
-                c.treated_cents_sq += (cents as f64).powi(2);
-            } else {
-                c.held += 1;
-                c.held_converted += u64::from(bought);
-                c.held_cents += cents;
-                c.held_cents_sq += (cents as f64).powi(2);
-            }
+            let treated = f.kind == Kind::Sent;
+            t.each(f, |c| {
+                if treated {
+                    c.treated += 1;
+                    c.treated_converted += u64::from(bought);
+                    c.treated_cents += cents;
+                    c.treated_cents_sq += (cents as f64).powi(2);
+                } else {
+                    c.held += 1;
+                    c.held_converted += u64::from(bought);
+                    c.held_cents += cents;
+                    c.held_cents_sq += (cents as f64).powi(2);
+                }
+            });
         }
 
         // Customer value: signup in the window.
@@ -416,7 +443,7 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
                     t.ltv_cents += year.1;
                 }
                 for (k, days) in [30, 60, 90].into_iter().enumerate() {
-                    if signup < to - days * DAY {
+                    if signup <= to - days * DAY {
                         t.cohort[k].0 += 1;
                         t.cohort[k].1 += u64::from(first_purchase_at.is_some_and(|p| p < signup + days * DAY));
                     }
@@ -426,6 +453,12 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
     }
     let split = filter.splits_spend();
     t.spend_cents = t.campaigns.values().map(|c| c.spend(split)).sum();
+    // A creative's share of its campaign's spend is its share of the campaign's sends.
+    for (creative, c) in t.creatives.iter_mut() {
+        let campaign = &t.campaigns[&store.creatives[*creative as usize].1];
+        c.spend_cents = campaign.spend_cents;
+        c.sends_all = campaign.sends_all;
+    }
     t
 }
 
@@ -648,7 +681,8 @@ impl Query<'_> {
                 && (!self.filter.statuses.is_empty() || matches!(c.status, CampaignStatus::Active | CampaignStatus::Paused | CampaignStatus::Completed))
         };
         let budget: i64 = (0..self.store.campaigns.len()).filter(|i| counted(*i)).map(|i| self.store.campaigns[i].budget_cents).sum();
-        let spent: i64 = self.store.spend.iter().filter(|l| l.at < to && counted(l.campaign as usize)).map(|l| l.cents).sum();
+        let started = |i: usize| self.store.campaigns[i].starts_at.map_or(i64::MIN, |s| s.timestamp());
+        let spent: i64 = self.store.spend.iter().filter(|l| l.at < to && counted(l.campaign as usize) && l.at >= started(l.campaign as usize)).map(|l| l.cents).sum();
         if budget <= 0 { Err("no active, paused or completed campaign with a budget".to_owned()) } else { Ok(100.0 * spent as f64 / budget as f64) }
     }
 }

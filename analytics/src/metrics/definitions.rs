@@ -125,7 +125,7 @@ metrics! {
     Aov = 8, "aov", "Average order value", Dollars, Range, (Some(10.0), Some(50.0)), DefaultWindow::Days(7),
         "attributed revenue ÷ attributed orders";
     Ltv = 9, "ltv", "Customer lifetime value (12 months)", Dollars, Higher, (Some(450.0), None), DefaultWindow::Days(365),
-        "revenue in the first 365 days after signup ÷ customers who signed up in the window";
+        "revenue in the first 365 days after signup ÷ users who signed up in the window and purchased in that year";
     CacPayback = 10, "cac_payback", "CAC payback period", Months, Lower, (None, Some(6.0)), DefaultWindow::Days(7),
         "CAC ÷ (12-month LTV ÷ 12)";
     RepeatPurchaseRate = 11, "repeat_purchase_rate", "Repeat purchase rate", Percent, Higher, (Some(25.0), None), DefaultWindow::Days(90),

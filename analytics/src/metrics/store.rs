@@ -140,6 +140,11 @@ pub struct Store {
     pub version: u64,
 }
 
+/// Order within one second: purchases last.
+fn tie_rank(kind: Kind) -> u8 {
+    u8::from(kind == Kind::Purchased)
+}
+
 fn key_of(id: Uuid) -> u64 {
     u64::from_be_bytes(id.as_bytes()[..8].try_into().expect("8 bytes"))
 }
@@ -268,8 +273,10 @@ impl Store {
         };
         let user = self.user(&event.user_id);
         let facts = &mut self.users[user as usize].facts;
-        // Events mostly arrive in order: append, else insert in place.
-        let i = facts.partition_point(|f| f.at <= at);
+        // Events mostly arrive in order: append, else insert in place. Within one second a
+        // purchase goes after everything else, so a touch, click, impression or assignment in the
+        // same second counts as at or before it whatever order they arrived in.
+        let i = facts.partition_point(|f| (f.at, tie_rank(f.kind)) <= (at, tie_rank(kind)));
         facts.insert(i, fact);
     }
 

@@ -8,6 +8,8 @@ pub mod creatives;
 pub mod event_volume_hourly;
 pub mod events;
 pub mod personal_tokens;
+pub mod probe_hourly;
 pub mod quality_hourly;
+pub mod query_hourly;
 pub mod sessions;
 pub mod spend;

@@ -1,7 +1,7 @@
 //! `GET /api/v1/metrics`, `GET /api/v1/metrics/{id}`, `GET /api/v1/roi` and the seed's
 //! `GET /metrics/roas`: the 25 metrics and incrementality, computed from the in-memory rollup.
 
-use analytics::metrics::{Filter, MetricId, MetricValue, Query as MetricQuery, RoiRow, SystemStats, roi_row, tally};
+use analytics::metrics::{Filter, MetricId, MetricValue, Performance, Query as MetricQuery, RoiRow, SortColumn, creative_notes, roi_row, sort_rows, tally};
 use analytics::{CampaignStatus, CampaignType, Platform, SegmentType};
 use app::wire::FieldError;
 use axum::Json;
@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{AppError, Result};
+use crate::services::system_log;
 use crate::state::AppState;
 
 /// The filters every metrics query takes: `from`, `to` (UTC dates or RFC 3339 times, `to`
@@ -101,18 +102,29 @@ pub struct MetricsResponse {
     pub metrics: Vec<MetricValue>,
 }
 
-/// Runs a computation over the rollup off the async threads.
+/// Runs a computation over the rollup off the async threads, and logs its compute time for
+/// metric 25 (the computation is single-threaded, so its duration is its CPU time).
 async fn compute<T: Send + 'static>(state: &AppState, f: impl FnOnce(&analytics::metrics::Store, &analytics::metrics::Config) -> T + Send + 'static) -> Result<T> {
     let hub = state.metrics.clone();
-    tokio::task::spawn_blocking(move || hub.read(|store| f(store, &hub.config))).await.map_err(|e| AppError::Internal(e.into()))
+    let (value, seconds) = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let value = hub.read(|store| f(store, &hub.config));
+        (value, started.elapsed().as_secs_f64())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    if let Err(err) = system_log::add_query(&state.db, state.clock.now(), seconds).await {
+        tracing::warn!(error = %err.one_line(), "query time not recorded");
+    }
+    Ok(value)
 }
 
 pub async fn all(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<MetricsResponse>> {
     let scope = parse_scope(&pairs, &[])?;
     let now = state.clock.now();
+    let system = system_log::stats(&state.db).await?;
     let for_query = scope.clone();
     let metrics = compute(&state, move |store, config| {
-        let system = SystemStats::default();
         MetricQuery { store, system: &system, filter: &for_query.filter, config, from: for_query.from, to: for_query.to, now }.all()
     })
     .await?;
@@ -149,9 +161,9 @@ pub async fn one(State(state): State<AppState>, Path(id): Path<String>, Query(pa
         }
     };
     let now = state.clock.now();
+    let system = system_log::stats(&state.db).await?;
     let for_query = scope.clone();
     let (metric, series) = compute(&state, move |store, config| {
-        let system = SystemStats::default();
         let query = MetricQuery { store, system: &system, filter: &for_query.filter, config, from: for_query.from, to: for_query.to, now };
         let metric = query.some(&[id]).remove(0);
         // The series splits the metric's window into buckets (a to-date metric shows its last 30 days).
@@ -208,10 +220,206 @@ pub async fn roi(State(state): State<AppState>, Query(pairs): Query<Vec<(String,
 pub async fn seed_roas(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<serde_json::Value>> {
     let scope = parse_scope(&pairs, &[])?;
     let now = state.clock.now();
+    let system = system_log::stats(&state.db).await?;
     let metric = compute(&state, move |store, config| {
-        let system = SystemStats::default();
         MetricQuery { store, system: &system, filter: &scope.filter, config, from: scope.from, to: scope.to, now }.some(&[MetricId::Roas]).remove(0)
     })
     .await?;
     Ok(Json(serde_json::json!({ "roas": metric.value, "confidence": metric.confidence, "complete": metric.complete, "reason": metric.reason })))
+}
+
+/// Sorting and paging of a table: `sort` (a column), `order` (`asc` or `desc`, default `desc`),
+/// `page` (from 1) and `per_page` (1–500, default 50).
+#[derive(Debug, Clone, Copy)]
+struct Paging {
+    sort: SortColumn,
+    descending: bool,
+    page: usize,
+    per_page: usize,
+}
+
+const PAGING_PARAMS: &[&str] = &["sort", "order", "page", "per_page"];
+
+fn parse_paging(pairs: &[(String, String)], default_sort: SortColumn) -> Result<Paging> {
+    let mut paging = Paging { sort: default_sort, descending: true, page: 1, per_page: 50 };
+    let mut errors = Vec::new();
+    for (key, value) in pairs {
+        let mut bad = |reason: String| errors.push(FieldError { field: key.clone(), reason });
+        match key.as_str() {
+            "sort" => match value.parse::<SortColumn>() {
+                Ok(column) => paging.sort = column,
+                Err(e) => bad(e.to_string()),
+            },
+            "order" => match value.as_str() {
+                "asc" => paging.descending = false,
+                "desc" => paging.descending = true,
+                other => bad(format!("'{other}' is not asc or desc")),
+            },
+            "page" => match value.parse::<usize>() {
+                Ok(n) if n >= 1 => paging.page = n,
+                _ => bad(format!("'{value}' is not a page number (1 or more)")),
+            },
+            "per_page" => match value.parse::<usize>() {
+                Ok(n) if (1..=500).contains(&n) => paging.per_page = n,
+                _ => bad(format!("'{value}' is not between 1 and 500")),
+            },
+            _ => {}
+        }
+    }
+    if errors.is_empty() { Ok(paging) } else { Err(AppError::Validation(errors)) }
+}
+
+fn page<T>(rows: Vec<T>, paging: Paging) -> Vec<T> {
+    rows.into_iter().skip((paging.page - 1) * paging.per_page).take(paging.per_page).collect()
+}
+
+/// One campaign of the leaderboard.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeaderboardRow {
+    pub rank: usize,
+    pub campaign_id: Uuid,
+    pub name: String,
+    pub campaign_type: CampaignType,
+    pub status: CampaignStatus,
+    pub channels: Vec<analytics::DeliveryChannel>,
+    /// Dollars: the budget, and what was spent of it up to the window's end.
+    pub budget: f64,
+    pub budget_spent: f64,
+    #[serde(flatten)]
+    pub performance: Performance,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TablePage<T> {
+    pub as_of: DateTime<Utc>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Rows matching the filters, before paging.
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+    pub rows: Vec<T>,
+}
+
+/// The window of a table: the filters' `from`/`to`, by default the last 7 days.
+fn table_window(scope: &Scope, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let to = scope.to.unwrap_or(now).min(now);
+    (scope.from.unwrap_or(to - Duration::days(7)), to)
+}
+
+/// `GET /api/v1/campaigns`: every campaign the filters allow, with its figures over the window,
+/// sorted (default ROAS, descending) and paged.
+pub async fn leaderboard(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<TablePage<LeaderboardRow>>> {
+    let scope = parse_scope(&pairs, PAGING_PARAMS)?;
+    let paging = parse_paging(&pairs, SortColumn::Roas)?;
+    let now = state.clock.now();
+    let (from, to) = table_window(&scope, now);
+    let filter = scope.filter.clone();
+    let rows = compute(&state, move |store, config| {
+        let t = tally(store, &filter, config, from.timestamp(), to.timestamp());
+        let split = filter.splits_spend();
+        let empty = analytics::metrics::CampaignTally::default();
+        let mut rows: Vec<LeaderboardRow> = store
+            .campaigns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                (filter.campaigns.is_empty() || filter.campaigns.contains(&c.id))
+                    && (filter.types.is_empty() || filter.types.contains(&c.campaign_type))
+                    && (filter.statuses.is_empty() || filter.statuses.contains(&c.status))
+            })
+            .map(|(i, c)| LeaderboardRow {
+                rank: 0,
+                campaign_id: c.id,
+                name: c.name.clone(),
+                campaign_type: c.campaign_type,
+                status: c.status,
+                channels: c.channels.clone(),
+                budget: c.budget_cents as f64 / 100.0,
+                budget_spent: store.spend.iter().filter(|l| l.campaign as usize == i && l.at < to.timestamp()).map(|l| l.cents).sum::<i64>() as f64 / 100.0,
+                performance: Performance::of(t.campaigns.get(&(i as u32)).unwrap_or(&empty), split),
+            })
+            .collect();
+        sort_rows(&mut rows, paging.sort, paging.descending, |r| &r.performance, |r, column| match column {
+            SortColumn::Status => r.status.as_str().to_owned(),
+            SortColumn::Type => r.campaign_type.as_str().to_owned(),
+            _ => r.name.clone(),
+        });
+        for (i, row) in rows.iter_mut().enumerate() {
+            row.rank = i + 1;
+        }
+        rows
+    })
+    .await?;
+    let total = rows.len();
+    Ok(Json(TablePage { as_of: now, from, to, total, page: paging.page, per_page: paging.per_page, rows: page(rows, paging) }))
+}
+
+/// One creative of the breakdown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreativeRow {
+    pub creative_id: Uuid,
+    pub campaign_id: Uuid,
+    pub campaign_name: String,
+    pub name: String,
+    pub headline: String,
+    pub body: String,
+    pub call_to_action: String,
+    #[serde(flatten)]
+    pub performance: Performance,
+    /// "Best CTR", "Lower conv rate", "Low ROAS" (Module 5).
+    pub notes: Vec<String>,
+}
+
+/// `GET /api/v1/creatives`: every creative of the campaigns the filters allow, with its figures
+/// and notes, sorted (default ROAS, descending) and paged.
+pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<TablePage<CreativeRow>>> {
+    use sea_orm::EntityTrait;
+    let scope = parse_scope(&pairs, PAGING_PARAMS)?;
+    let paging = parse_paging(&pairs, SortColumn::Roas)?;
+    let now = state.clock.now();
+    let (from, to) = table_window(&scope, now);
+    let catalogue = crate::entities::creatives::Entity::find().all(&state.db).await?;
+    let filter = scope.filter.clone();
+    let rows = compute(&state, move |store, config| {
+        let t = tally(store, &filter, config, from.timestamp(), to.timestamp());
+        let split = filter.splits_spend();
+        let empty = analytics::metrics::CampaignTally::default();
+        let mut rows: Vec<(CreativeRow, Performance)> = catalogue
+            .into_iter()
+            .filter_map(|k| {
+                let index = store.creative_index(k.id)?;
+                let campaign_index = store.creatives[index as usize].1;
+                let c = &store.campaigns[campaign_index as usize];
+                let allowed = (filter.campaigns.is_empty() || filter.campaigns.contains(&c.id))
+                    && (filter.types.is_empty() || filter.types.contains(&c.campaign_type))
+                    && (filter.statuses.is_empty() || filter.statuses.contains(&c.status))
+                    && (filter.creatives.is_empty() || filter.creatives.contains(&k.id));
+                allowed.then(|| {
+                    let row = CreativeRow {
+                        creative_id: k.id,
+                        campaign_id: c.id,
+                        campaign_name: c.name.clone(),
+                        name: k.name,
+                        headline: k.headline,
+                        body: k.body,
+                        call_to_action: k.call_to_action,
+                        performance: Performance::of(t.creatives.get(&index).unwrap_or(&empty), true),
+                        notes: Vec::new(),
+                    };
+                    (row, Performance::of(t.campaigns.get(&campaign_index).unwrap_or(&empty), split))
+                })
+            })
+            .collect();
+        let notes = creative_notes(&rows.iter().map(|(r, whole)| (r.campaign_id, &r.performance, whole)).collect::<Vec<_>>());
+        for ((row, _), notes) in rows.iter_mut().zip(notes) {
+            row.notes = notes;
+        }
+        let mut rows: Vec<CreativeRow> = rows.into_iter().map(|(r, _)| r).collect();
+        sort_rows(&mut rows, paging.sort, paging.descending, |r| &r.performance, |r, _| format!("{} {}", r.campaign_name, r.name));
+        rows
+    })
+    .await?;
+    let total = rows.len();
+    Ok(Json(TablePage { as_of: now, from, to, total, page: paging.page, per_page: paging.per_page, rows: page(rows, paging) }))
 }

@@ -42,6 +42,8 @@ fn api() -> RouteTable {
             Access::Key(Scope::Events),
             post(events::single).layer(axum::extract::DefaultBodyLimit::max(events::MAX_BODY_BYTES)),
         )
+        .get("/api/v1/campaigns", Access::Requires(Capability::View(Module::Leaderboard)), get(metrics::leaderboard))
+        .get("/api/v1/creatives", Access::Requires(Capability::View(Module::Creatives)), get(metrics::creatives))
         .post("/api/v1/campaigns", Access::UserOrKey(Capability::CreateCampaigns, Scope::Catalogue), post(campaigns::create))
         .get("/api/v1/campaigns/{id}", Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Catalogue), get(campaigns::get))
         // Everyone who may see a campaign may ask for a change; each change is then checked

@@ -46,7 +46,10 @@ pub async fn run(state: AppState) {
                 None
             }
         };
-        state.latency_history.push(LatencySample { at: state.clock.now(), latency_ms });
+        let at = state.clock.now();
+        state.latency_history.push(LatencySample { at, latency_ms });
+        let up = latency_ms.is_some_and(|ms| ms < crate::services::system_log::UP_WITHIN_MS);
+        state.probe_log.record(&state.db, at, up).await;
     }
 }
 

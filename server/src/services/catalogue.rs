@@ -131,7 +131,14 @@ fn marketer_event(actor: &Actor, now: DateTime<Utc>, payload: Payload) -> Event 
     }
 }
 
-pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor: &Actor, now: DateTime<Utc>) -> Result<CampaignView> {
+/// A catalogue change: the campaign as it now is, and the marketer-action events it appended to
+/// the log (for the metrics rollup to apply once committed).
+pub struct Changed {
+    pub view: CampaignView,
+    pub events: Vec<Event>,
+}
+
+pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor: &Actor, now: DateTime<Utc>) -> Result<Changed> {
     actor.require(Capability::CreateCampaigns)?;
     let mut errors = Vec::new();
     check_common(
@@ -202,9 +209,10 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
         template_used: None,
         time_to_completion_minutes: None,
     });
-    ingest::append(&txn, &marketer_event(actor, now, created), now).await?;
+    let event = marketer_event(actor, now, created);
+    ingest::append(&txn, &event, now).await?;
     txn.commit().await?;
-    get(db, id).await
+    Ok(Changed { view: get(db, id).await?, events: vec![event] })
 }
 
 fn consent_name(method: analytics::events::ConsentMethod) -> String {
@@ -231,17 +239,20 @@ pub async fn patch(
     patch: CampaignPatch,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<CampaignView> {
+) -> Result<Changed> {
     let txn = db.begin().await?;
     // Refusals end the transaction at once rather than leaving a lazy rollback to the pool.
-    match apply_patch(&txn, id, patch, actor, now).await {
-        Ok(()) => txn.commit().await?,
+    let events = match apply_patch(&txn, id, patch, actor, now).await {
+        Ok(events) => {
+            txn.commit().await?;
+            events
+        }
         Err(err) => {
             let _ = txn.rollback().await;
             return Err(err);
         }
-    }
-    get(db, id).await
+    };
+    Ok(Changed { view: get(db, id).await?, events })
 }
 
 async fn apply_patch(
@@ -250,8 +261,9 @@ async fn apply_patch(
     patch: CampaignPatch,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Vec<Event>> {
     let txn = txn;
+    let mut appended = Vec::new();
     let model = campaigns::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
     let current: CampaignStatus = model
         .status
@@ -360,12 +372,14 @@ async fn apply_patch(
             _ => None,
         };
         if let Some(action) = action {
-            ingest::append(txn, &marketer_event(actor, now, action), now).await?;
+            let event = marketer_event(actor, now, action);
+            ingest::append(txn, &event, now).await?;
+            appended.push(event);
         }
     }
     active.updated_at = Set(now);
     active.update(txn).await?;
-    Ok(())
+    Ok(appended)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<CampaignView> {

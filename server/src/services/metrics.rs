@@ -39,6 +39,10 @@ pub struct MetricsHub {
 }
 
 impl MetricsHub {
+    pub fn new(config: Config) -> MetricsHub {
+        MetricsHub { store: Arc::default(), config: Arc::new(config) }
+    }
+
     /// Reads the store (queries compute under the read lock).
     pub fn read<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
         let store = self.store.read().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -112,6 +116,14 @@ impl MetricsHub {
                 store.add_spend(id, DateTime::from_timestamp(line.at, 0).unwrap_or_default(), line.cents);
             }
         });
+        Ok(())
+    }
+
+    /// After a committed catalogue change: the new catalogue, and the marketer-action events the
+    /// change wrote to the log.
+    pub async fn after_catalogue_change(&self, db: &DatabaseConnection, events: &[Event], received_at: DateTime<Utc>) -> Result<()> {
+        self.reload_catalogue(db).await?;
+        self.write(|store| events.iter().for_each(|e| store.apply(e, received_at)));
         Ok(())
     }
 

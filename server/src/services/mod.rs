@@ -9,3 +9,4 @@ pub mod load;
 pub mod metrics;
 pub mod rebuild;
 pub mod simulate;
+pub mod system_log;

@@ -275,5 +275,5 @@ pub async fn create_campaign(app: &TestApp, name: &str) -> app::wire::CampaignVi
         name: "planner".to_owned(),
         scopes: vec![app::access::Scope::Catalogue],
     }));
-    server::services::catalogue::create(&app.state.db, campaign_request(name), &actor, app.state.clock.now()).await.expect("create campaign")
+    server::services::catalogue::create(&app.state.db, campaign_request(name), &actor, app.state.clock.now()).await.expect("create campaign").view
 }
