@@ -27,6 +27,8 @@ pub struct AppState {
     pub key_rate_limit: KeyRateLimit,
     /// The in-memory metrics rollup (filled by `MetricsHub::load` at start).
     pub metrics: MetricsHub,
+    /// Live views computed at the latest version, shared by WebSocket clients.
+    pub live_views: crate::http::live::LiveViews,
     /// Health probes waiting to be written (metric 24).
     pub probe_log: PendingProbes,
     pub leptos_options: LeptosOptions,
@@ -50,6 +52,7 @@ impl AppState {
             key_rate_limit,
             metrics: MetricsHub::new(settings.metrics.clone()),
             probe_log: PendingProbes::default(),
+            live_views: Default::default(),
             settings: Arc::new(settings),
             leptos_options,
         }

@@ -486,9 +486,9 @@ impl Query<'_> {
 
     /// The window of a metric: the explicit period, or its default ending at `to` (or now).
     pub fn window(&self, id: MetricId) -> (Option<i64>, i64) {
-        let to = self.to.unwrap_or(self.now).min(self.now).timestamp();
+        let to = second_ceil(self.to.unwrap_or(self.now).min(self.now));
         if let Some(from) = self.from {
-            return (Some(from.timestamp()), to);
+            return (Some(second_ceil(from)), to);
         }
         let length = match id.definition().window {
             DefaultWindow::Hours(h) => Some(h * HOUR),
@@ -695,6 +695,13 @@ fn cac(t: &Tally) -> Result<f64, String> {
     } else {
         Ok(t.spend_cents / 100.0 / t.new_customers as f64)
     }
+}
+
+/// A window bound in whole seconds, rounded up: facts are kept to the second, so a window ending
+/// now includes the events of the current second, and a bound inside a second starts or ends
+/// with the next one.
+pub fn second_ceil(t: DateTime<Utc>) -> i64 {
+    t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0)
 }
 
 /// Whether `[from, to)` holds at least 90% of the events expected from the same hours of the

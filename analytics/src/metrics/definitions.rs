@@ -160,6 +160,10 @@ metrics! {
         "Σ query CPU seconds × cost per CPU-second ÷ queries";
 }
 
+/// The five primary KPI cards (the spec's executive table): ROAS, incrementality, LTV, CAC and
+/// open rate.
+pub const KPI_CARDS: [MetricId; 5] = [MetricId::Roas, MetricId::Incrementality, MetricId::Ltv, MetricId::Cac, MetricId::OpenRate];
+
 /// The fixed facts of one metric.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Definition {

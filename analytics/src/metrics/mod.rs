@@ -8,7 +8,7 @@ pub mod roi;
 pub mod store;
 
 pub use compute::{CampaignTally, Config, Filter, MetricValue, Query, SystemStats, Tally, tally};
-pub use definitions::{Definition, Direction, MetricId, Status, Target, Unit};
+pub use definitions::{Definition, Direction, KPI_CARDS, MetricId, Status, Target, Unit};
 pub use leaderboard::{Performance, SortColumn, creative_notes, sort_rows};
 pub use roi::{RoiRow, roi_row};
 pub use store::{CampaignInfo, Store};

@@ -1,6 +1,7 @@
 //! `GET /api/v1/metrics`, `GET /api/v1/metrics/{id}`, `GET /api/v1/roi` and the seed's
 //! `GET /metrics/roas`: the 25 metrics and incrementality, computed from the in-memory rollup.
 
+use analytics::metrics::compute::second_ceil;
 use analytics::metrics::{Filter, MetricId, MetricValue, Performance, Query as MetricQuery, RoiRow, SortColumn, creative_notes, roi_row, sort_rows, tally};
 use analytics::{CampaignStatus, CampaignType, Platform, SegmentType};
 use app::wire::FieldError;
@@ -201,7 +202,7 @@ pub async fn roi(State(state): State<AppState>, Query(pairs): Query<Vec<(String,
     let from = scope.from.unwrap_or(to - Duration::days(7));
     let filter = scope.filter.clone();
     let campaigns = compute(&state, move |store, config| {
-        let t = tally(store, &filter, config, from.timestamp(), to.timestamp());
+        let t = tally(store, &filter, config, second_ceil(from), second_ceil(to));
         let split = filter.splits_spend();
         t.campaigns
             .iter()
@@ -315,44 +316,54 @@ pub async fn leaderboard(State(state): State<AppState>, Query(pairs): Query<Vec<
     let now = state.clock.now();
     let (from, to) = table_window(&scope, now);
     let filter = scope.filter.clone();
-    let rows = compute(&state, move |store, config| {
-        let t = tally(store, &filter, config, from.timestamp(), to.timestamp());
-        let split = filter.splits_spend();
-        let empty = analytics::metrics::CampaignTally::default();
-        let mut rows: Vec<LeaderboardRow> = store
-            .campaigns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| {
-                (filter.campaigns.is_empty() || filter.campaigns.contains(&c.id))
-                    && (filter.types.is_empty() || filter.types.contains(&c.campaign_type))
-                    && (filter.statuses.is_empty() || filter.statuses.contains(&c.status))
-            })
-            .map(|(i, c)| LeaderboardRow {
-                rank: 0,
-                campaign_id: c.id,
-                name: c.name.clone(),
-                campaign_type: c.campaign_type,
-                status: c.status,
-                channels: c.channels.clone(),
-                budget: c.budget_cents as f64 / 100.0,
-                budget_spent: store.spend.iter().filter(|l| l.campaign as usize == i && l.at < to.timestamp()).map(|l| l.cents).sum::<i64>() as f64 / 100.0,
-                performance: Performance::of(t.campaigns.get(&(i as u32)).unwrap_or(&empty), split),
-            })
-            .collect();
-        sort_rows(&mut rows, paging.sort, paging.descending, |r| &r.performance, |r, column| match column {
-            SortColumn::Status => r.status.as_str().to_owned(),
-            SortColumn::Type => r.campaign_type.as_str().to_owned(),
-            _ => r.name.clone(),
-        });
-        for (i, row) in rows.iter_mut().enumerate() {
-            row.rank = i + 1;
-        }
-        rows
-    })
-    .await?;
+    let rows = compute(&state, move |store, config| leaderboard_rows(store, config, &filter, from, to, paging.sort, paging.descending)).await?;
     let total = rows.len();
     Ok(Json(TablePage { as_of: now, from, to, total, page: paging.page, per_page: paging.per_page, rows: page(rows, paging) }))
+}
+
+/// Every campaign the filter allows with its figures over `[from, to)`, sorted and ranked.
+pub fn leaderboard_rows(
+    store: &analytics::metrics::Store,
+    config: &analytics::metrics::Config,
+    filter: &Filter,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    sort: SortColumn,
+    descending: bool,
+) -> Vec<LeaderboardRow> {
+    let t = tally(store, filter, config, second_ceil(from), second_ceil(to));
+    let split = filter.splits_spend();
+    let empty = analytics::metrics::CampaignTally::default();
+    let mut rows: Vec<LeaderboardRow> = store
+        .campaigns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            (filter.campaigns.is_empty() || filter.campaigns.contains(&c.id))
+                && (filter.types.is_empty() || filter.types.contains(&c.campaign_type))
+                && (filter.statuses.is_empty() || filter.statuses.contains(&c.status))
+        })
+        .map(|(i, c)| LeaderboardRow {
+            rank: 0,
+            campaign_id: c.id,
+            name: c.name.clone(),
+            campaign_type: c.campaign_type,
+            status: c.status,
+            channels: c.channels.clone(),
+            budget: c.budget_cents as f64 / 100.0,
+            budget_spent: store.spend.iter().filter(|l| l.campaign as usize == i && l.at < second_ceil(to)).map(|l| l.cents).sum::<i64>() as f64 / 100.0,
+            performance: Performance::of(t.campaigns.get(&(i as u32)).unwrap_or(&empty), split),
+        })
+        .collect();
+    sort_rows(&mut rows, sort, descending, |r| &r.performance, |r, column| match column {
+        SortColumn::Status => r.status.as_str().to_owned(),
+        SortColumn::Type => r.campaign_type.as_str().to_owned(),
+        _ => r.name.clone(),
+    });
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.rank = i + 1;
+    }
+    rows
 }
 
 /// One creative of the breakdown.
@@ -382,7 +393,7 @@ pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(S
     let catalogue = crate::entities::creatives::Entity::find().all(&state.db).await?;
     let filter = scope.filter.clone();
     let rows = compute(&state, move |store, config| {
-        let t = tally(store, &filter, config, from.timestamp(), to.timestamp());
+        let t = tally(store, &filter, config, second_ceil(from), second_ceil(to));
         let split = filter.splits_spend();
         let empty = analytics::metrics::CampaignTally::default();
         let mut rows: Vec<(CreativeRow, Performance)> = catalogue

@@ -5,6 +5,7 @@ mod auth;
 mod campaigns;
 mod events;
 mod health;
+pub mod live;
 pub mod metrics;
 pub mod pipeline;
 mod quality;
@@ -56,6 +57,7 @@ fn api() -> RouteTable {
         )
         .get("/api/v1/metrics", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::all))
         .get("/api/v1/metrics/{id}", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::one))
+        .get("/api/v1/live", Access::Requires(Capability::View(Module::KpiCards)), get(live::live))
         .get("/api/v1/roi", Access::Requires(Capability::View(Module::RoiDeepDive)), get(metrics::roi))
         .get("/metrics/roas", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::seed_roas))
         .get("/api/v1/quality", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::quality))

@@ -169,7 +169,10 @@ fn check_same_origin(method: &Method, headers: &HeaderMap) -> Result<(), String>
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("Bearer "));
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || bearer {
+    // A WebSocket upgrade is a GET, but it opens a channel with the cookie's authority: browsers
+    // always send its Origin, so it is checked like a mutation (no cross-site hijacking).
+    let upgrade = headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if (matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) && !upgrade) || bearer {
         return Ok(());
     }
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {

@@ -31,16 +31,36 @@ pub struct Superseded {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// The shared rollup.
-#[derive(Clone, Default)]
+/// How many change notices a slow listener may fall behind before it skips ahead.
+const CHANGE_BACKLOG: usize = 256;
+
+/// The shared rollup, and a feed of its versions for live clients.
+#[derive(Clone)]
 pub struct MetricsHub {
     store: Arc<RwLock<Store>>,
     pub config: Arc<Config>,
+    changes: tokio::sync::broadcast::Sender<u64>,
+}
+
+impl Default for MetricsHub {
+    fn default() -> MetricsHub {
+        MetricsHub::new(Config::default())
+    }
 }
 
 impl MetricsHub {
     pub fn new(config: Config) -> MetricsHub {
-        MetricsHub { store: Arc::default(), config: Arc::new(config) }
+        MetricsHub { store: Arc::default(), config: Arc::new(config), changes: tokio::sync::broadcast::channel(CHANGE_BACKLOG).0 }
+    }
+
+    /// The store's version after each change (bounded: a listener that falls behind gets
+    /// `Lagged` and simply reads the latest state).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    pub fn version(&self) -> u64 {
+        self.read(|s| s.version)
     }
 
     /// Reads the store (queries compute under the read lock).
@@ -50,8 +70,14 @@ impl MetricsHub {
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        let mut store = self.store.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut store)
+        let (result, version) = {
+            let mut store = self.store.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let result = f(&mut store);
+            (result, store.version)
+        };
+        // Nobody listening is fine.
+        let _ = self.changes.send(version);
+        result
     }
 
     /// Fills the store from the database: catalogue, spend, then the latest version of every event.

@@ -10,6 +10,7 @@ mod durability;
 mod health;
 mod import;
 mod ingest;
+mod live;
 mod metrics;
 mod metrics_oracle;
 mod migrations;

@@ -275,5 +275,8 @@ pub async fn create_campaign(app: &TestApp, name: &str) -> app::wire::CampaignVi
         name: "planner".to_owned(),
         scopes: vec![app::access::Scope::Catalogue],
     }));
-    server::services::catalogue::create(&app.state.db, campaign_request(name), &actor, app.state.clock.now()).await.expect("create campaign").view
+    let changed = server::services::catalogue::create(&app.state.db, campaign_request(name), &actor, app.state.clock.now()).await.expect("create campaign");
+    // As the HTTP handler does once the change is committed.
+    app.state.metrics.after_catalogue_change(&app.state.db, &changed.events, app.state.clock.now()).await.expect("rollup refreshed");
+    changed.view
 }
