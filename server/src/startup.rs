@@ -31,6 +31,7 @@ impl Application {
         state.metrics.load(&state.db).await?;
         let (router, inventory) = http::router(state.clone())?;
         tokio::spawn(jobs::database_probe::run(state.clone()));
+        tokio::spawn(jobs::change_feed::run(state.clone()));
         // Pay for the decoy hash now, not in the first sign-in's timing.
         tokio::task::spawn_blocking(crate::auth::password::warm_up);
         Ok(Application { listener, router, state, inventory })

@@ -25,9 +25,9 @@ pub async fn create(
     payload: std::result::Result<Json<NewCampaignRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CampaignView>)> {
     let request = body(payload)?;
-    let changed = catalogue::create(&state.db, request, &Actor::new(caller), state.clock.now()).await?;
-    state.metrics.after_catalogue_change(&state.db, &changed.events, state.clock.now()).await?;
-    Ok((StatusCode::CREATED, Json(changed.view)))
+    let view = catalogue::create(&state.db, request, &Actor::new(caller), state.clock.now()).await?;
+    state.metrics.after_catalogue_change(&state.db).await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 pub async fn get(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<CampaignView>> {
@@ -41,9 +41,9 @@ pub async fn patch(
     payload: std::result::Result<Json<CampaignPatch>, JsonRejection>,
 ) -> Result<Json<CampaignView>> {
     let patch = body(payload)?;
-    let changed = catalogue::patch(&state.db, id, patch, &Actor::new(caller), state.clock.now()).await?;
-    state.metrics.after_catalogue_change(&state.db, &changed.events, state.clock.now()).await?;
-    Ok(Json(changed.view))
+    let view = catalogue::patch(&state.db, id, patch, &Actor::new(caller), state.clock.now()).await?;
+    state.metrics.after_catalogue_change(&state.db).await?;
+    Ok(Json(view))
 }
 
 pub async fn spend(
@@ -53,6 +53,6 @@ pub async fn spend(
 ) -> Result<Json<SpendResult>> {
     let request = body(payload)?;
     let result = catalogue::record_spend(&state.db, request, &Actor::new(caller), state.clock.now()).await?;
-    state.metrics.reload_catalogue(&state.db).await?;
+    state.metrics.after_catalogue_change(&state.db).await?;
     Ok(Json(result))
 }

@@ -288,7 +288,7 @@ async fn store_in(
             },
         );
         rows.push(event_row(event, hash, version, now, producer.key_id)?);
-        outcome.applied.push(Applied { event: event.clone(), replaces: if version > 1 { replaces } else { None } });
+        outcome.applied.push(Applied { seq: 0, event: event.clone(), replaces: if version > 1 { replaces } else { None } });
         outcome.accepted += 1;
         let c = counts.entry(Category::of(event.event_type())).or_default();
         c.valid += 1;
@@ -298,11 +298,25 @@ async fn store_in(
         c.complete += i64::from(context.platform.is_some() && context.region.is_some() && context.user_segment.is_some());
     }
 
-    // Insert in slices that keep every statement under SQLite's parameter limit.
+    // Insert in slices that keep every statement under SQLite's parameter limit, noting each
+    // row's `seq` so the metrics rollup knows which log positions it has applied.
+    let mut seqs: Vec<i64> = Vec::with_capacity(rows.len());
     let mut pending = rows.into_iter().peekable();
     while pending.peek().is_some() {
         let slice: Vec<events::ActiveModel> = pending.by_ref().take(LOOKUP_CHUNK / 2).collect();
-        events::Entity::insert_many(slice).exec(txn).await?;
+        let n = slice.len() as i64;
+        match txn.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => seqs.extend(events::Entity::insert_many(slice).exec_with_returning_keys(txn).await?),
+            // One writer at a time: a statement's rowids are consecutive, ending at the last one.
+            _ => {
+                let last = events::Entity::insert_many(slice).exec(txn).await?.last_insert_id;
+                let last = last.ok_or_else(|| AppError::Internal(anyhow::anyhow!("the database did not say where the events were stored")))?;
+                seqs.extend(last - n + 1..=last);
+            }
+        }
+    }
+    for (applied, seq) in outcome.applied.iter_mut().zip(seqs) {
+        applied.seq = seq;
     }
     for ((hour, event_type), delta) in volume {
         if delta != 0 {

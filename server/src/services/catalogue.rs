@@ -131,14 +131,7 @@ fn marketer_event(actor: &Actor, now: DateTime<Utc>, payload: Payload) -> Event 
     }
 }
 
-/// A catalogue change: the campaign as it now is, and the marketer-action events it appended to
-/// the log (for the metrics rollup to apply once committed).
-pub struct Changed {
-    pub view: CampaignView,
-    pub events: Vec<Event>,
-}
-
-pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor: &Actor, now: DateTime<Utc>) -> Result<Changed> {
+pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor: &Actor, now: DateTime<Utc>) -> Result<CampaignView> {
     actor.require(Capability::CreateCampaigns)?;
     let mut errors = Vec::new();
     check_common(
@@ -209,10 +202,9 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
         template_used: None,
         time_to_completion_minutes: None,
     });
-    let event = marketer_event(actor, now, created);
-    ingest::append(&txn, &event, now).await?;
+    ingest::append(&txn, &marketer_event(actor, now, created), now).await?;
     txn.commit().await?;
-    Ok(Changed { view: get(db, id).await?, events: vec![event] })
+    get(db, id).await
 }
 
 fn consent_name(method: analytics::events::ConsentMethod) -> String {
@@ -239,20 +231,17 @@ pub async fn patch(
     patch: CampaignPatch,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<Changed> {
+) -> Result<CampaignView> {
     let txn = db.begin().await?;
     // Refusals end the transaction at once rather than leaving a lazy rollback to the pool.
-    let events = match apply_patch(&txn, id, patch, actor, now).await {
-        Ok(events) => {
-            txn.commit().await?;
-            events
-        }
+    match apply_patch(&txn, id, patch, actor, now).await {
+        Ok(()) => txn.commit().await?,
         Err(err) => {
             let _ = txn.rollback().await;
             return Err(err);
         }
-    };
-    Ok(Changed { view: get(db, id).await?, events })
+    }
+    get(db, id).await
 }
 
 async fn apply_patch(
@@ -261,9 +250,8 @@ async fn apply_patch(
     patch: CampaignPatch,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<Vec<Event>> {
+) -> Result<()> {
     let txn = txn;
-    let mut appended = Vec::new();
     let model = campaigns::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
     let current: CampaignStatus = model
         .status
@@ -372,14 +360,12 @@ async fn apply_patch(
             _ => None,
         };
         if let Some(action) = action {
-            let event = marketer_event(actor, now, action);
-            ingest::append(txn, &event, now).await?;
-            appended.push(event);
+            ingest::append(txn, &marketer_event(actor, now, action), now).await?;
         }
     }
     active.updated_at = Set(now);
     active.update(txn).await?;
-    Ok(appended)
+    Ok(())
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<CampaignView> {

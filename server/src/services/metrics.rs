@@ -20,6 +20,8 @@ const PAGE: i64 = 10_000;
 /// One accepted event, and where its superseded version was (for a correction).
 #[derive(Debug, Clone)]
 pub struct Applied {
+    /// Its position in the log.
+    pub seq: i64,
     pub event: Event,
     pub replaces: Option<Superseded>,
 }
@@ -34,12 +36,55 @@ pub struct Superseded {
 /// How many change notices a slow listener may fall behind before it skips ahead.
 const CHANGE_BACKLOG: usize = 256;
 
-/// The shared rollup, and a feed of its versions for live clients.
+/// The PostgreSQL channel on which server processes announce new log rows.
+pub const CHANNEL: &str = "swipesavvy_events";
+/// A gap in the log older than this is a rolled-back insert, not one still committing.
+const GAP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The shared rollup, a feed of its versions for live clients, and how far into the log it is.
 #[derive(Clone)]
 pub struct MetricsHub {
     store: Arc<RwLock<Store>>,
     pub config: Arc<Config>,
     changes: tokio::sync::broadcast::Sender<u64>,
+    position: Arc<std::sync::Mutex<LogPosition>>,
+    catching_up: Arc<tokio::sync::Mutex<()>>,
+    origin: Uuid,
+}
+
+/// Which log rows (`events.seq`) the store holds: all up to `watermark`, and `applied` beyond.
+/// Concurrent writers commit out of `seq` order, so a gap may still fill; one that stays open
+/// for `GAP_PATIENCE` was a rolled-back insert and is passed.
+#[derive(Debug, Default)]
+struct LogPosition {
+    watermark: i64,
+    applied: std::collections::BTreeSet<i64>,
+    gap_since: Option<(i64, Instant)>,
+}
+
+impl LogPosition {
+    fn advance(&mut self, now: Instant) {
+        loop {
+            while self.applied.remove(&(self.watermark + 1)) {
+                self.watermark += 1;
+            }
+            let Some(next) = self.applied.first().copied() else {
+                self.gap_since = None;
+                return;
+            };
+            match self.gap_since {
+                Some((at, since)) if at == self.watermark && now.duration_since(since) >= GAP_PATIENCE => {
+                    self.watermark = next - 1;
+                    self.gap_since = None;
+                }
+                Some((at, _)) if at == self.watermark => return,
+                _ => {
+                    self.gap_since = Some((self.watermark, now));
+                    return;
+                }
+            }
+        }
+    }
 }
 
 impl Default for MetricsHub {
@@ -50,7 +95,14 @@ impl Default for MetricsHub {
 
 impl MetricsHub {
     pub fn new(config: Config) -> MetricsHub {
-        MetricsHub { store: Arc::default(), config: Arc::new(config), changes: tokio::sync::broadcast::channel(CHANGE_BACKLOG).0 }
+        MetricsHub {
+            store: Arc::default(),
+            config: Arc::new(config),
+            changes: tokio::sync::broadcast::channel(CHANGE_BACKLOG).0,
+            position: Arc::default(),
+            catching_up: Arc::default(),
+            origin: Uuid::new_v4(),
+        }
     }
 
     /// The store's version after each change (bounded: a listener that falls behind gets
@@ -85,46 +137,83 @@ impl MetricsHub {
         let started = Instant::now();
         let mut store = Store::new();
         load_catalogue(db, &mut store).await?;
-        let backend = db.get_database_backend();
         let mut last_seq: i64 = 0;
         loop {
-            let sql = "SELECT e.seq, e.event_id, e.event_type, e.occurred_at, e.received_at, e.user_id, e.session_id, e.source, \
-                 e.properties, e.context, e.late_arrival, e.backfilled FROM events e \
-                 WHERE e.seq > $1 AND e.version = (SELECT MAX(v.version) FROM events v WHERE v.event_id = e.event_id) \
-                 ORDER BY e.seq LIMIT $2";
-            let sql = match backend {
-                sea_orm::DatabaseBackend::Postgres => sql.to_owned(),
-                _ => sql.replace("$1", "?").replace("$2", "?"),
-            };
-            let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, [last_seq.into(), PAGE.into()])).await?;
-            if rows.is_empty() {
-                break;
-            }
+            let rows = read_log(db, last_seq, true).await?;
+            let Some(last) = rows.last() else { break };
+            last_seq = last.seq;
             for row in &rows {
-                last_seq = row.try_get("", "seq")?;
-                let event_type: String = row.try_get("", "event_type")?;
-                let properties: serde_json::Value = row.try_get("", "properties")?;
-                let context: serde_json::Value = row.try_get("", "context")?;
-                let source: String = row.try_get("", "source")?;
-                let event = Event {
-                    event_id: row.try_get("", "event_id")?,
-                    occurred_at: row.try_get("", "occurred_at")?,
-                    user_id: row.try_get("", "user_id")?,
-                    session_id: row.try_get("", "session_id")?,
-                    source: source.parse::<EventSource>().map_err(|e| AppError::Internal(e.into()))?,
-                    context: serde_json::from_value::<Context>(context).unwrap_or_default(),
-                    payload: Payload::parse(&event_type, properties)
-                        .map_err(|issue| AppError::Internal(anyhow::anyhow!("stored event {last_seq} no longer parses: {} {}", issue.field, issue.reason)))?,
-                    late_arrival: row.try_get("", "late_arrival")?,
-                    backfilled: row.try_get("", "backfilled")?,
-                };
-                let received_at: DateTime<Utc> = row.try_get("", "received_at")?;
-                store.apply(&event, received_at);
+                store.apply(&row.event, row.received_at);
             }
         }
         tracing::info!(facts = store.fact_count(), users = store.users.len(), elapsed = ?started.elapsed(), "metrics rollup loaded");
+        // Everything up to the last row read is in; later rows come by `catch_up`.
+        *self.position() = LogPosition { watermark: last_seq, ..LogPosition::default() };
         self.write(|s| *s = store);
         Ok(())
+    }
+
+    fn position(&self) -> std::sync::MutexGuard<'_, LogPosition> {
+        self.position.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies what other writers (another server process, a command-line load) committed to the
+    /// log since this process last looked: every row after the watermark it has not applied.
+    pub async fn catch_up(&self, db: &DatabaseConnection) -> Result<usize> {
+        let _one_at_a_time = self.catching_up.lock().await;
+        let mut applied = 0;
+        loop {
+            let after = self.position().watermark;
+            let rows = read_log(db, after, false).await?;
+            let Some(last) = rows.last().map(|r| r.seq) else { break };
+            let fresh: Vec<&LogRow> = {
+                let position = self.position();
+                rows.iter().filter(|r| !position.applied.contains(&r.seq)).collect()
+            };
+            if fresh.iter().any(|r| r.event.campaign_id().is_some_and(|c| self.read(|s| s.campaign_index(c).is_none()))) {
+                self.reload_catalogue(db).await?;
+            }
+            let mut superseded = Vec::new();
+            for row in &fresh {
+                superseded.push(if row.version > 1 { previous_version(db, row.event.event_id, row.version - 1).await? } else { None });
+            }
+            self.write(|store| {
+                for (row, old) in fresh.iter().zip(&superseded) {
+                    if let Some(old) = old {
+                        store.retract(row.event.event_id, &old.user_id, old.occurred_at);
+                    }
+                    store.apply(&row.event, row.received_at);
+                }
+            });
+            applied += fresh.len();
+            let moved = {
+                let mut position = self.position();
+                position.applied.extend(fresh.iter().map(|r| r.seq));
+                position.advance(Instant::now());
+                position.watermark > after
+            };
+            // Rows after a gap that is still open are read again next time; stop here.
+            if !moved || last <= self.position().watermark && rows.len() < PAGE as usize {
+                break;
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Tells the other server processes on PostgreSQL that the log grew (they `catch_up`).
+    pub async fn announce(&self, db: &DatabaseConnection) {
+        if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+            return;
+        }
+        let statement = Statement::from_sql_and_values(sea_orm::DatabaseBackend::Postgres, "SELECT pg_notify($1, $2)", [CHANNEL.into(), self.origin.to_string().into()]);
+        if let Err(err) = db.execute_raw(statement).await {
+            tracing::warn!(error = %err, "change notice not sent; other processes catch up on their next poll");
+        }
+    }
+
+    /// This process's id in change notices (its own are ignored).
+    pub fn origin(&self) -> Uuid {
+        self.origin
     }
 
     /// Re-reads the catalogue and the spend ledger (small tables) after they change.
@@ -147,9 +236,10 @@ impl MetricsHub {
 
     /// After a committed catalogue change: the new catalogue, and the marketer-action events the
     /// change wrote to the log.
-    pub async fn after_catalogue_change(&self, db: &DatabaseConnection, events: &[Event], received_at: DateTime<Utc>) -> Result<()> {
+    pub async fn after_catalogue_change(&self, db: &DatabaseConnection) -> Result<()> {
         self.reload_catalogue(db).await?;
-        self.write(|store| events.iter().for_each(|e| store.apply(e, received_at)));
+        self.catch_up(db).await?;
+        self.announce(db).await;
         Ok(())
     }
 
@@ -172,6 +262,12 @@ impl MetricsHub {
                 store.apply(&a.event, received_at);
             }
         });
+        {
+            let mut position = self.position();
+            position.applied.extend(applied.iter().map(|a| a.seq));
+            position.advance(Instant::now());
+        }
+        self.announce(db).await;
         Ok(())
     }
 }
@@ -197,4 +293,84 @@ async fn load_catalogue(db: &DatabaseConnection, store: &mut Store) -> Result<()
         store.add_spend(line.campaign_id, line.period_start, line.amount_cents);
     }
     Ok(())
+}
+
+/// One log row, decoded.
+struct LogRow {
+    seq: i64,
+    version: i32,
+    received_at: DateTime<Utc>,
+    event: Event,
+}
+
+/// A page of the log after `after`: only latest versions (for a full load), or every row (to
+/// catch up, where a correction's row is followed by its retraction of the earlier one).
+async fn read_log(db: &DatabaseConnection, after: i64, latest_only: bool) -> Result<Vec<LogRow>> {
+    let backend = db.get_database_backend();
+    let latest = if latest_only { "AND e.version = (SELECT MAX(v.version) FROM events v WHERE v.event_id = e.event_id)" } else { "" };
+    let sql = format!(
+        "SELECT e.seq, e.event_id, e.version, e.event_type, e.occurred_at, e.received_at, e.user_id, e.session_id, e.source, \
+         e.properties, e.context, e.late_arrival, e.backfilled FROM events e WHERE e.seq > $1 {latest} ORDER BY e.seq LIMIT $2"
+    );
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => sql,
+        _ => sql.replace("$1", "?").replace("$2", "?"),
+    };
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, [after.into(), PAGE.into()])).await?;
+    rows.iter()
+        .map(|row| {
+            let seq: i64 = row.try_get("", "seq")?;
+            let event_type: String = row.try_get("", "event_type")?;
+            let properties: serde_json::Value = row.try_get("", "properties")?;
+            let context: serde_json::Value = row.try_get("", "context")?;
+            let source: String = row.try_get("", "source")?;
+            let event = Event {
+                event_id: row.try_get("", "event_id")?,
+                occurred_at: row.try_get("", "occurred_at")?,
+                user_id: row.try_get("", "user_id")?,
+                session_id: row.try_get("", "session_id")?,
+                source: source.parse::<EventSource>().map_err(|e| AppError::Internal(e.into()))?,
+                context: serde_json::from_value::<Context>(context).unwrap_or_default(),
+                payload: Payload::parse(&event_type, properties)
+                    .map_err(|issue| AppError::Internal(anyhow::anyhow!("stored event {seq} no longer parses: {} {}", issue.field, issue.reason)))?,
+                late_arrival: row.try_get("", "late_arrival")?,
+                backfilled: row.try_get("", "backfilled")?,
+            };
+            Ok(LogRow { seq, version: row.try_get("", "version")?, received_at: row.try_get("", "received_at")?, event })
+        })
+        .collect()
+}
+
+/// Where an earlier version of an event was (to take it back before applying its correction).
+async fn previous_version(db: &DatabaseConnection, event_id: Uuid, version: i32) -> Result<Option<Superseded>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let row = crate::entities::events::Entity::find()
+        .filter(crate::entities::events::Column::EventId.eq(event_id))
+        .filter(crate::entities::events::Column::Version.eq(version))
+        .one(db)
+        .await?;
+    Ok(row.map(|r| Superseded { user_id: r.user_id, occurred_at: r.occurred_at }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watermark_waits_for_gaps_then_passes_them() {
+        let start = Instant::now();
+        let mut p = LogPosition { watermark: 10, ..LogPosition::default() };
+        p.applied.extend([11, 12, 14]);
+        p.advance(start);
+        assert_eq!(p.watermark, 12, "13 may still be committing");
+        p.advance(start + std::time::Duration::from_secs(5));
+        assert_eq!(p.watermark, 12);
+        p.applied.insert(13);
+        p.advance(start + std::time::Duration::from_secs(6));
+        assert_eq!((p.watermark, p.applied.len()), (14, 0), "the gap filled");
+        p.applied.extend([16]);
+        p.advance(start);
+        p.advance(start + GAP_PATIENCE);
+        assert_eq!(p.watermark, 16, "15 was rolled back");
+    }
 }

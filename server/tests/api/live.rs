@@ -95,3 +95,64 @@ async fn a_cross_site_or_anonymous_upgrade_is_refused() {
     let err = connect(&app, "ss_session=nope", &app.origin()).await.expect_err("anonymous refused");
     assert!(err.to_string().contains("401"), "{err}");
 }
+
+/// Two server processes on one database: events ingested through one reach a live client of the
+/// other (PostgreSQL: LISTEN/NOTIFY; SQLite: the log poll).
+#[tokio::test]
+async fn events_sent_to_one_process_reach_a_client_of_another() {
+    let app = spawn_app().await;
+    let (url, postgres) = match &app.state.settings.database {
+        server::config::DatabaseTarget::Postgres { url } => (secrecy::ExposeSecret::expose_secret(url).to_owned(), true),
+        server::config::DatabaseTarget::Sqlite { path } => (format!("sqlite://{}", path.display()), false),
+    };
+    let session = app.sign_in(Role::Cmo).await;
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "live producer", &[Scope::Events], None, app.state.clock.now()).await.unwrap();
+    let campaign = crate::support::create_campaign(&app, "Shared campaign").await;
+    let (c, k) = (campaign.id.to_string(), campaign.creatives[0].id.to_string());
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut other = std::process::Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", &url, "--log", "warn"])
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the second server");
+    let other_origin = format!("http://127.0.0.1:{port}");
+    let mut healthy = false;
+    for _ in 0..100 {
+        if app.client.get(format!("{other_origin}/health")).send().await.is_ok_and(|r| r.status() == 200) {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(healthy, "the second server started");
+
+    // The session lives in the shared database, so it is good on either process.
+    let mut request = format!("ws://127.0.0.1:{port}/api/v1/live").into_client_request().unwrap();
+    request.headers_mut().insert("cookie", HeaderValue::from_str(&session.cookie).unwrap());
+    request.headers_mut().insert("origin", HeaderValue::from_str(&other_origin).unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("upgrade on the second process");
+    socket.send(Message::Text(json!({"type": "subscribe", "filters": {}}).to_string().into())).await.unwrap();
+    let snapshot = next(&mut socket, Duration::from_secs(10)).await;
+    assert_eq!(snapshot["type"], "snapshot", "{snapshot}");
+
+    let batch = json!([
+        event("campaign_delivered", "u-1", json!({"campaign_id": c, "campaign_type": "DISCOUNT", "creative_id": k, "segment_id": "HIGH_SPENDER", "delivery_channel": "push", "is_holdout": false})),
+        event("campaign_viewed", "u-1", json!({"campaign_id": c, "creative_id": k})),
+    ]);
+    let sent = std::time::Instant::now();
+    let res = app.client.post(app.url("/api/v1/events")).bearer_auth(&key).json(&batch).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let update = next(&mut socket, Duration::from_secs(12)).await;
+    let elapsed = sent.elapsed();
+    other.kill().ok();
+    other.wait().ok();
+    assert_eq!(update["type"], "update", "{update}");
+    let open_rate = update["metrics"].as_array().unwrap().iter().find(|m| m["id"] == "open_rate").expect("open rate changed").clone();
+    assert_eq!(open_rate["value"].as_f64(), Some(100.0), "{open_rate}");
+    if postgres {
+        assert!(elapsed < Duration::from_secs(2), "NOTIFY carried it at once: {elapsed:?}");
+    }
+}
