@@ -152,3 +152,143 @@ fn chrono_like_now() -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_else(|| "2026-01-01T00:00:00Z".to_owned())
 }
+
+/// Latency percentile (nearest rank) of a list of milliseconds.
+fn percentile_ms(samples: &mut [f64], q: f64) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+    samples[rank - 1]
+}
+
+/// Times `n` GETs of `path` with curl (total time per request, milliseconds).
+fn time_requests(port: u16, token: &str, path: &str, n: usize) -> Result<Vec<f64>> {
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let out = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-H", &format!("Authorization: Bearer {token}"), &url])
+            .output()
+            .context("curl is needed for the metrics bench")?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (code, seconds) = text.split_once(' ').context("curl printed nothing")?;
+        if code != "200" {
+            bail!("GET {path} answered {code}");
+        }
+        samples.push(seconds.trim().parse::<f64>()? * 1000.0);
+    }
+    Ok(samples)
+}
+
+/// The straightforward SQL over raw events that the spec's formulas imply, for eight of the
+/// metrics over the last 7 days (90 for repeat rate, 365 for LTV): the baseline the rollup is
+/// compared with.
+const BASELINE_SQL: &[(&str, &str)] = &[
+    ("impressions, CTR", "SELECT count(*) FILTER (WHERE event_type = 'campaign_viewed'), count(*) FILTER (WHERE event_type = 'campaign_clicked') FROM events WHERE occurred_at >= now() - interval '7 days'"),
+    ("ROAS, AOV (last touch, 7-day lookback)", "SELECT sum((p.properties->>'order_value')::numeric) / NULLIF((SELECT sum(amount_cents) / 100.0 FROM spend WHERE period_start >= now() - interval '7 days'), 0), avg((p.properties->>'order_value')::numeric) \
+        FROM events p JOIN LATERAL (SELECT t.campaign_id FROM events t WHERE t.user_id = p.user_id AND t.event_type IN ('campaign_viewed', 'campaign_clicked') AND t.occurred_at <= p.occurred_at AND t.occurred_at >= p.occurred_at - interval '7 days' ORDER BY t.occurred_at DESC LIMIT 1) lt ON true \
+        WHERE p.event_type = 'user_purchased' AND p.occurred_at >= now() - interval '7 days'"),
+    ("conversion rate (purchase within 24 h of a click)", "SELECT count(DISTINCT c.user_id) FILTER (WHERE EXISTS (SELECT 1 FROM events p WHERE p.user_id = c.user_id AND p.event_type = 'user_purchased' AND p.occurred_at >= c.occurred_at AND p.occurred_at <= c.occurred_at + interval '24 hours'))::float / NULLIF(count(DISTINCT c.user_id), 0) \
+        FROM events c WHERE c.event_type = 'campaign_clicked' AND c.occurred_at >= now() - interval '7 days'"),
+    ("open rate", "SELECT count(DISTINCT d.user_id) FILTER (WHERE EXISTS (SELECT 1 FROM events v WHERE v.user_id = d.user_id AND v.event_type = 'campaign_viewed' AND v.occurred_at >= now() - interval '7 days'))::float / NULLIF(count(DISTINCT d.user_id), 0) \
+        FROM events d WHERE d.event_type = 'campaign_delivered' AND (d.properties->>'is_holdout')::boolean = false AND d.occurred_at >= now() - interval '7 days'"),
+    ("average frequency", "SELECT count(*)::float / NULLIF(count(DISTINCT user_id), 0) FROM events WHERE event_type = 'campaign_viewed' AND occurred_at >= now() - interval '7 days'"),
+    ("incrementality (7-day window after assignment)", "WITH a AS (SELECT campaign_id, user_id, min(occurred_at) AS at, bool_or((properties->>'is_holdout')::boolean) AS held FROM events WHERE event_type = 'campaign_delivered' GROUP BY campaign_id, user_id HAVING min(occurred_at) >= now() - interval '7 days'), \
+        o AS (SELECT a.campaign_id, a.held, EXISTS (SELECT 1 FROM events p WHERE p.user_id = a.user_id AND p.event_type = 'user_purchased' AND p.occurred_at >= a.at AND p.occurred_at < a.at + interval '7 days') AS bought FROM a) \
+        SELECT campaign_id, count(*) FILTER (WHERE NOT held), count(*) FILTER (WHERE NOT held AND bought), count(*) FILTER (WHERE held), count(*) FILTER (WHERE held AND bought) FROM o GROUP BY campaign_id"),
+    ("repeat purchase rate (90 days)", "SELECT count(*) FILTER (WHERE n >= 2)::float / NULLIF(count(*), 0) FROM (SELECT user_id, count(*) AS n FROM events WHERE event_type = 'user_purchased' AND occurred_at >= now() - interval '90 days' GROUP BY user_id) x"),
+    ("LTV (first 365 days after signup)", "WITH s AS (SELECT user_id, min(occurred_at) AS signup FROM events GROUP BY user_id HAVING min(occurred_at) >= now() - interval '365 days') \
+        SELECT avg(r) FROM (SELECT s.user_id, sum((p.properties->>'order_value')::numeric) AS r FROM s JOIN events p ON p.user_id = s.user_id AND p.event_type = 'user_purchased' AND p.occurred_at < s.signup + interval '365 days' GROUP BY s.user_id) x"),
+];
+
+/// `cargo xtask bench metrics`: a simulated world on PostgreSQL (sizes from
+/// `SWIPESAVVY_BENCH_USERS`, `_DAYS`, `_CAMPAIGNS`), then p50/p95 of `GET /api/v1/metrics` with
+/// 0, 1 and 3 filters and of the leaderboard, beside the straightforward SQL over raw events.
+pub fn metrics() -> Result<()> {
+    banner("building the release server");
+    run_command(Command::new("cargo").args(["build", "--release", "--locked", "-p", "server", "--bin", "swipesavvy"]))?;
+    let bin = root().join("target/release/swipesavvy");
+    let users = size("SWIPESAVVY_BENCH_USERS", 100_000);
+    let days = size("SWIPESAVVY_BENCH_DAYS", 30);
+    let campaigns = size("SWIPESAVVY_BENCH_CAMPAIGNS", 100);
+    let requests = size("SWIPESAVVY_BENCH_REQUESTS", 40) as usize;
+
+    let cluster = postgres::Cluster::start()?;
+    cluster.psql("postgres", &["-c", "CREATE DATABASE bench"])?;
+    let url = format!("postgres://postgres@127.0.0.1:{}/bench", cluster.port);
+
+    banner(&format!("simulating {users} users, {campaigns} campaigns over {days} days into PostgreSQL"));
+    let started = Instant::now();
+    let summary = output(
+        &bin,
+        &["simulate", "--to-db", "--seed", "1", "--users", &users.to_string(), "--days", &days.to_string(), "--campaigns", &campaigns.to_string(), "--database-url", &url],
+    )?;
+    println!("{} ({:.0} s)", summary.trim(), started.elapsed().as_secs_f64());
+
+    let mut add = Command::new(&bin);
+    add.args(["user", "add", "--email", "bench@bench.test", "--role", "cmo", "--database-url", &url]).env_remove("DATABASE_URL").stdin(Stdio::piped()).stdout(Stdio::null());
+    let mut child = add.spawn()?;
+    child.stdin.take().context("stdin")?.write_all(b"bench-password-1234\n")?;
+    if !child.wait()?.success() {
+        bail!("could not create the bench account");
+    }
+    let token_out = output(&bin, &["user", "token", "--email", "bench@bench.test", "--database-url", &url])?;
+    let token = token_out.split_whitespace().find(|w| w.starts_with("sspt_")).context("no token printed")?.to_owned();
+
+    banner("starting the server (it loads the rollup from the log)");
+    let port = free_port()?;
+    let started = Instant::now();
+    let server = Command::new(&bin)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", &url, "--log", "warn"])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .spawn()?;
+    let _server = ServerGuard(server);
+    wait_until_healthy(port, Duration::from_secs(3_600))?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let status_path = format!("/proc/{}/status", _server.0.id());
+    let rss_mib = std::fs::read_to_string(&status_path)
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok()))
+        .map_or(0.0, |kib| kib / 1024.0);
+
+    let events_count = cluster.query("bench", "SELECT count(*) FROM events")?;
+
+    banner(&format!("timing {requests} requests each"));
+    let cases = [
+        ("all 25 metrics, no filter", "/api/v1/metrics".to_owned()),
+        ("all 25 metrics, 1 filter", "/api/v1/metrics?segment=HIGH_SPENDER".to_owned()),
+        ("all 25 metrics, 3 filters", "/api/v1/metrics?segment=HIGH_SPENDER,FREQUENT_SHOPPER&platform=iOS&type=DISCOUNT,CASHBACK".to_owned()),
+        ("leaderboard", "/api/v1/campaigns?per_page=100".to_owned()),
+    ];
+    let mut results = Vec::new();
+    for (name, path) in &cases {
+        // One warm-up request, then the timed ones.
+        time_requests(port, &token, path, 1)?;
+        let mut samples = time_requests(port, &token, path, requests)?;
+        results.push((name, percentile_ms(&mut samples, 0.5), percentile_ms(&mut samples, 0.95)));
+    }
+
+    banner("the straightforward SQL over raw events (the baseline)");
+    let mut baseline_ms = 0.0;
+    let mut baseline_rows = Vec::new();
+    for (name, sql) in BASELINE_SQL {
+        let started = Instant::now();
+        cluster.psql("bench", &["-c", sql])?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        baseline_ms += ms;
+        baseline_rows.push((name, ms));
+    }
+
+    println!("\n{events_count} events, {users} users, {campaigns} campaigns, {days} days; rollup loaded in {load_seconds:.1} s, server RSS {rss_mib:.0} MiB");
+    println!("{:<34} {:>10} {:>10}", "request", "p50 ms", "p95 ms");
+    for (name, p50, p95) in &results {
+        println!("{:<34} {:>10.1} {:>10.1}", name, p50, p95);
+    }
+    println!("\nbaseline SQL (8 of the 25 metrics, one query each):");
+    for (name, ms) in &baseline_rows {
+        println!("  {:<52} {:>10.1} ms", name, ms);
+    }
+    let api_p50 = results[0].1;
+    println!("baseline total {baseline_ms:.0} ms vs all 25 from the rollup p50 {api_p50:.1} ms: {:.1}× faster (target ≥ 20×, p95 ≤ 50 ms)", baseline_ms / api_p50);
+    Ok(())
+}

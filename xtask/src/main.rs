@@ -29,7 +29,9 @@ commands:
   test                                 run every test: SQLite, PostgreSQL, Playwright
   bundle-size                          release build, then print what browsers download (raw and gzip)
   bench ingest                         release build, then HTTP ingestion on SQLite and PostgreSQL beside a
-                                       PostgreSQL COPY of the same rows, and a 1,000,000-row import";
+                                       PostgreSQL COPY of the same rows, and a 1,000,000-row import
+  bench metrics                        release build, a simulated world on PostgreSQL, then p50/p95 of the
+                                       metrics API and leaderboard beside the straightforward SQL";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -51,7 +53,8 @@ fn dispatch(args: &[String]) -> Result<()> {
     if command == "bench" {
         return match rest {
             [what] if what == "ingest" => bench::ingest(),
-            _ => bail!("usage: cargo xtask bench ingest"),
+            [what] if what == "metrics" => bench::metrics(),
+            _ => bail!("usage: cargo xtask bench ingest|metrics"),
         };
     }
     let release = own.iter().any(|a| a == "--release");

@@ -74,6 +74,25 @@ impl Cluster {
         self.pg("psql", &all)
     }
 
+    /// One value from a query (`psql -At`).
+    pub fn query(&self, db: &str, sql: &str) -> Result<String> {
+        let port = self.port.to_string();
+        let exe = self.bin.join("psql");
+        let args = ["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", db, "-At", "-c", sql];
+        let mut cmd = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        let out = cmd.args(args).stdin(Stdio::null()).output().with_context(|| format!("cannot start {exe:?}"))?;
+        if !out.status.success() {
+            bail!("psql failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
     fn pg(&self, program: &str, args: &[&str]) -> Result<()> {
         let exe = self.bin.join(program);
         let mut cmd = if is_root() {

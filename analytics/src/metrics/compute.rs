@@ -180,7 +180,68 @@ pub struct Tally {
     pub cohort: [(u64, u64); 3],
 }
 
+impl CampaignTally {
+    fn merge(&mut self, o: &CampaignTally) {
+        self.sends_all += o.sends_all;
+        self.sends_matching += o.sends_matching;
+        self.spend_cents += o.spend_cents;
+        self.impressions += o.impressions;
+        self.clicks += o.clicks;
+        self.viewers += o.viewers;
+        self.clickers += o.clickers;
+        self.converters += o.converters;
+        self.attributed_cents += o.attributed_cents;
+        self.attributed_orders += o.attributed_orders;
+        self.new_customers += o.new_customers;
+        self.treated += o.treated;
+        self.held += o.held;
+        self.treated_converted += o.treated_converted;
+        self.held_converted += o.held_converted;
+        self.treated_cents += o.treated_cents;
+        self.held_cents += o.held_cents;
+        self.treated_cents_sq += o.treated_cents_sq;
+        self.held_cents_sq += o.held_cents_sq;
+    }
+}
+
 impl Tally {
+    /// Adds another part's users (the parts hold disjoint users, so distinct counts add up).
+    fn merge(&mut self, o: Tally) {
+        for (k, c) in &o.campaigns {
+            self.campaigns.entry(*k).or_default().merge(c);
+        }
+        for (k, c) in &o.creatives {
+            self.creatives.entry(*k).or_default().merge(c);
+        }
+        self.spend_cents += o.spend_cents;
+        self.impressions += o.impressions;
+        self.clicks += o.clicks;
+        self.viewers += o.viewers;
+        self.clickers += o.clickers;
+        self.converters += o.converters;
+        self.attributed_cents += o.attributed_cents;
+        self.attributed_orders += o.attributed_orders;
+        self.new_customers += o.new_customers;
+        self.message_sent += o.message_sent;
+        self.message_sent_viewed += o.message_sent_viewed;
+        self.message_viewed += o.message_viewed;
+        self.message_viewed_clicked += o.message_viewed_clicked;
+        self.hours_to_conversion.extend(o.hours_to_conversion);
+        for (a, b) in self.model_cents.iter_mut().zip(o.model_cents) {
+            *a += b;
+        }
+        self.purchasers += o.purchasers;
+        self.repeat_purchasers += o.repeat_purchasers;
+        self.revenue_cents += o.revenue_cents;
+        self.margin_cents += o.margin_cents;
+        self.ltv_customers += o.ltv_customers;
+        self.ltv_cents += o.ltv_cents;
+        for (a, b) in self.cohort.iter_mut().zip(o.cohort) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+    }
+
     /// Applies `change` to the fact's campaign and to its creative.
     fn each(&mut self, f: &Fact, change: impl Fn(&mut CampaignTally)) {
         change(self.campaigns.entry(f.campaign).or_default());
@@ -199,16 +260,16 @@ struct Flags {
 }
 
 /// The filter resolved against the store's indexes.
-struct Scope<'a> {
+pub(super) struct Scope<'a> {
     store: &'a Store,
     filter: &'a Filter,
-    campaign_ok: Vec<bool>,
+    pub(super) campaign_ok: Vec<bool>,
     creative_ok: Option<Vec<bool>>,
     region_ok: Option<Vec<bool>>,
 }
 
 impl<'a> Scope<'a> {
-    fn new(store: &'a Store, filter: &'a Filter) -> Scope<'a> {
+    pub(super) fn new(store: &'a Store, filter: &'a Filter) -> Scope<'a> {
         let campaign_ok = store
             .campaigns
             .iter()
@@ -224,14 +285,14 @@ impl<'a> Scope<'a> {
     }
 
     /// The fact's campaign and creative are in scope.
-    fn campaign(&self, f: &Fact) -> bool {
+    pub(super) fn campaign(&self, f: &Fact) -> bool {
         f.campaign != NONE
             && self.campaign_ok[f.campaign as usize]
             && self.creative_ok.as_ref().is_none_or(|ok| f.creative != NONE && ok[f.creative as usize])
     }
 
     /// The fact's segment (at its time), region and platform are in scope.
-    fn dimensions(&self, user: &UserFacts, f: &Fact) -> bool {
+    pub(super) fn dimensions(&self, user: &UserFacts, f: &Fact) -> bool {
         (self.filter.segments.is_empty() || user.segment_at(f.at, f.context_segment).is_some_and(|s| self.filter.segments.contains(&s)))
             && self.region_ok.as_ref().is_none_or(|ok| f.region != NONE && ok[f.region as usize])
             && (self.filter.platforms.is_empty() || f.platform.is_some_and(|p| self.filter.platforms.contains(&p)))
@@ -244,18 +305,62 @@ impl<'a> Scope<'a> {
 
 /// Gathers the tally of `[from, to)`, times in seconds since the epoch.
 pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64) -> Tally {
+    tally_split(store, filter, config, from, to, PARALLEL_MIN_USERS)
+}
+
+fn tally_split(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64, min_users_per_thread: usize) -> Tally {
     let scope = Scope::new(store, filter);
-    let mut t = Tally { from, to, ..Tally::default() };
-    let lookback = config.lookback_hours * HOUR;
-    let half_life = config.half_life_hours * HOUR as f64;
+    // Users are independent: split them over the cores, then add the parts up.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = store.users.len().div_ceil(threads).max(min_users_per_thread);
+    let mut parts = std::thread::scope(|s| {
+        let handles: Vec<_> = store
+            .users
+            .chunks(chunk.max(1))
+            .map(|users| {
+                let scope = &scope;
+                s.spawn(move || {
+                    let mut part = Tally::default();
+                    add_users(&mut part, users, scope, config, from, to);
+                    part
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a tally thread panicked")).collect::<Vec<Tally>>()
+    })
+    .into_iter();
+    let mut t = parts.next().unwrap_or_default();
+    for part in parts {
+        t.merge(part);
+    }
+    t.from = from;
+    t.to = to;
 
     for line in &store.spend {
         if line.at >= from && line.at < to && scope.campaign_ok[line.campaign as usize] {
             t.campaigns.entry(line.campaign).or_default().spend_cents += line.cents;
         }
     }
+    let split = filter.splits_spend();
+    t.spend_cents = t.campaigns.values().map(|c| c.spend(split)).sum();
+    // A creative's share of its campaign's spend is its share of the campaign's sends.
+    for (creative, c) in t.creatives.iter_mut() {
+        let campaign = &t.campaigns[&store.creatives[*creative as usize].1];
+        c.spend_cents = campaign.spend_cents;
+        c.sends_all = campaign.sends_all;
+    }
+    t
+}
 
-    for user in &store.users {
+/// Below this many users per thread, one thread does it all.
+const PARALLEL_MIN_USERS: usize = 20_000;
+
+/// Adds each user's contribution over `[from, to)`.
+fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Config, from: i64, to: i64) {
+    let (store, filter) = (scope.store, scope.filter);
+    let lookback = config.lookback_hours * HOUR;
+    let half_life = config.half_life_hours * HOUR as f64;
+    for user in users {
         let facts = &user.facts;
         let start = facts.partition_point(|f| f.at < from);
         if start == facts.len() || facts[start].at >= to {
@@ -263,7 +368,9 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
         }
         let end = facts.partition_point(|f| f.at < to);
         let reached = !filter.narrows_campaigns() || facts[..end].iter().any(|f| f.kind == Kind::Sent && scope.campaign(f));
-        let first_purchase = facts.iter().position(|f| f.kind == Kind::Purchased);
+        // Only users with a purchase in the window ask this; the scan is skipped for the rest.
+        let first_purchase = std::cell::OnceCell::new();
+        let first_purchase = || *first_purchase.get_or_init(|| facts.iter().position(|f| f.kind == Kind::Purchased));
 
         // Per-user flags, overall and per campaign, so each user counts once.
         let (mut viewed, mut clicked, mut converted) = (false, false, false);
@@ -348,7 +455,7 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
                     if scope.campaign(last) {
                         t.attributed_cents += f.cents;
                         t.attributed_orders += 1;
-                        let new_customer = first_purchase == Some(i);
+                        let new_customer = first_purchase() == Some(i);
                         t.each(last, |c| {
                             c.attributed_cents += f.cents;
                             c.attributed_orders += 1;
@@ -391,13 +498,19 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
         t.repeat_purchasers += u64::from(purchases_in_window >= 2);
 
         // Incrementality: each (user, campaign) by its first assignment, if that is in the window.
+        // Only deliveries in the window can be first assignments in it; an earlier delivery of the
+        // same campaign means this one is not the first.
         let mut assigned: Vec<u32> = Vec::new();
-        for (i, f) in facts[..end].iter().enumerate() {
+        for i in start..end {
+            let f = &facts[i];
             if !matches!(f.kind, Kind::Sent | Kind::Held) || f.campaign == NONE || assigned.contains(&f.campaign) {
                 continue;
             }
             assigned.push(f.campaign);
-            if f.at < from || !scope.campaign(f) || !scope.dimensions(user, f) {
+            if facts[..start].iter().any(|g| matches!(g.kind, Kind::Sent | Kind::Held) && g.campaign == f.campaign) {
+                continue;
+            }
+            if !scope.campaign(f) || !scope.dimensions(user, f) {
                 continue;
             }
             let window_end = f.at + 7 * DAY;
@@ -451,15 +564,6 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
             }
         }
     }
-    let split = filter.splits_spend();
-    t.spend_cents = t.campaigns.values().map(|c| c.spend(split)).sum();
-    // A creative's share of its campaign's spend is its share of the campaign's sends.
-    for (creative, c) in t.creatives.iter_mut() {
-        let campaign = &t.campaigns[&store.creatives[*creative as usize].1];
-        c.spend_cents = campaign.spend_cents;
-        c.sends_all = campaign.sends_all;
-    }
-    t
 }
 
 /// Answers every metric (or those asked) for a filter. `period` is an explicit `[from, to)`;
@@ -482,6 +586,12 @@ impl Query<'_> {
     pub fn some(&self, ids: &[MetricId]) -> Vec<MetricValue> {
         let mut cache: HashMap<(i64, i64), Tally> = HashMap::new();
         ids.iter().map(|id| self.one(*id, &mut cache)).collect()
+    }
+
+    /// As `some`, keeping the tallies it gathered in `cache` (keyed by window), so a caller can
+    /// read further figures of the same windows without another pass.
+    pub fn some_cached(&self, ids: &[MetricId], cache: &mut HashMap<(i64, i64), Tally>) -> Vec<MetricValue> {
+        ids.iter().map(|id| self.one(*id, cache)).collect()
     }
 
     /// The window of a metric: the explicit period, or its default ending at `to` (or now).
@@ -741,4 +851,63 @@ pub fn default_length(id: MetricId) -> Option<Duration> {
 /// Every metric's fixed facts, in order.
 pub fn definitions() -> Vec<Definition> {
     MetricId::ALL.iter().map(|id| id.definition()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{RawEvent, Rules, validate};
+    use crate::simulator::{Faults, SimConfig, run, world};
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_tally_split_over_threads_equals_one_made_in_one() {
+        let config = SimConfig { seed: 3, users: 1_500, days: 12, campaigns: 5, start: Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap(), holdout_share: 0.2, faults: Faults::default() };
+        let w = world(&config);
+        let now = config.start + Duration::days(12);
+        let mut store = Store::new();
+        for c in &w.campaigns {
+            let info = super::super::CampaignInfo {
+                id: c.id,
+                name: c.name.clone(),
+                campaign_type: c.campaign_type,
+                status: CampaignStatus::Active,
+                channels: vec![c.channel],
+                budget_cents: c.budget_cents,
+                holdout_share: 0.2,
+                starts_at: None,
+            };
+            store.set_campaign(info, &c.creatives.iter().map(|k| k.id).collect::<Vec<_>>());
+        }
+        run(&w, |_, events| {
+            for e in events {
+                let raw: RawEvent = serde_json::from_value(e).unwrap();
+                store.apply(&validate(raw, now, Rules { allow_backfill: true }).unwrap(), now);
+            }
+        });
+        let filter = Filter::default();
+        let (from, to) = (config.start.timestamp(), now.timestamp());
+        let one = tally_split(&store, &filter, &Config::default(), from, to, usize::MAX);
+        let mut many = tally_split(&store, &filter, &Config::default(), from, to, 1);
+        assert!(one.purchasers > 0 && one.campaigns.values().any(|c| c.treated > 0));
+        // Float sums may differ in the last bits by the order of addition.
+        assert!((one.margin_cents - many.margin_cents).abs() < 1e-6 && (one.model_cents[2] - many.model_cents[2]).abs() < 1e-6);
+        many.margin_cents = one.margin_cents;
+        many.model_cents = one.model_cents;
+        for (k, c) in many.campaigns.iter_mut() {
+            c.treated_cents_sq = one.campaigns[k].treated_cents_sq;
+            c.held_cents_sq = one.campaigns[k].held_cents_sq;
+        }
+        for (k, c) in many.creatives.iter_mut() {
+            c.treated_cents_sq = one.creatives[k].treated_cents_sq;
+            c.held_cents_sq = one.creatives[k].held_cents_sq;
+        }
+        let mut a = one.hours_to_conversion.clone();
+        let mut b = many.hours_to_conversion.clone();
+        a.sort_by(f64::total_cmp);
+        b.sort_by(f64::total_cmp);
+        assert_eq!(a, b);
+        many.hours_to_conversion = one.hours_to_conversion.clone();
+        assert_eq!(one, many);
+    }
 }
