@@ -245,6 +245,13 @@ impl MetricsHub {
 
     /// Applies a committed batch; campaigns the store has not seen yet are read first.
     pub async fn apply(&self, db: &DatabaseConnection, applied: &[Applied], received_at: DateTime<Utc>) -> Result<()> {
+        // The rows are committed, so a concurrent `catch_up` may have read and applied them
+        // already: take turns with it, and skip what it took.
+        let _one_at_a_time = self.catching_up.lock().await;
+        let applied: Vec<&Applied> = {
+            let position = self.position();
+            applied.iter().filter(|a| a.seq > position.watermark && !position.applied.contains(&a.seq)).collect()
+        };
         let unknown = self.read(|store| {
             applied.iter().any(|a| {
                 a.event.campaign_id().is_some_and(|c| store.campaign_index(c).is_none())
@@ -255,7 +262,7 @@ impl MetricsHub {
             self.reload_catalogue(db).await?;
         }
         self.write(|store| {
-            for a in applied {
+            for a in &applied {
                 if let Some(old) = &a.replaces {
                     store.retract(a.event.event_id, &old.user_id, old.occurred_at);
                 }
