@@ -22,6 +22,7 @@ macro_rules! spelled_enum {
     ($(#[$meta:meta])* $name:ident, $kind:literal, { $($variant:ident => $spelling:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $(#[serde(rename = $spelling)] $variant,)+
         }

@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The spec's four event categories (its freshness SLA table), plus events of no known type.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
@@ -68,6 +69,7 @@ impl Category {
 }
 
 /// What the ingestion counted for a category over a window.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QualityCounts {
     /// Every event sent, whatever became of it.
@@ -98,6 +100,7 @@ impl QualityCounts {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertLevel {
@@ -107,6 +110,7 @@ pub enum AlertLevel {
 }
 
 /// One raised alert: its level, the metric, and a sentence with the number.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QualityAlert {
     pub level: AlertLevel,
@@ -115,6 +119,7 @@ pub struct QualityAlert {
 }
 
 /// The seven metrics; `None` where there is nothing to compute from (no events, no history).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QualityMetrics {
     pub ingestion_rate_percent: Option<f64>,

@@ -11,6 +11,15 @@
 //!   `is_holdout=true`; treated users are delivered, then view, click and convert with the
 //!   segment's rates times the campaign's quality, a conversion being an extra purchase; every
 //!   fifth campaign converts nobody (its true effect is zero), so false positives can be counted;
+//! - after a click (which starts a session: the click, and the app open, add to cart and purchase
+//!   that follow it, carry the same `session_id`), a user opens the app (`user_engaged`,
+//!   `app_open`, 3–60 s later) with the segment's app-open rate and then adds to cart
+//!   (`add_to_cart`, within 15 minutes, before any purchase) with its add-to-cart rate; a user
+//!   who converts always opened the app and filled a cart before buying, and the rates for the
+//!   others are set so that the segment's overall rates per click are its profile's
+//!   (`flow_rest`). These steps draw from their own random sequence: with or without them the
+//!   same users view, click and buy at the same times for the same amounts, so the ground truth
+//!   (purchase probabilities, lift) does not depend on them. Organic purchases have no session;
 //! - unsubscribes rise with the number of messages a user has had.
 //!
 //! The truth: for each campaign, over each user's measurement window (the 7 days from their
@@ -20,7 +29,7 @@
 //! user's conversion probability, a conversion falling within 24 h of the click), averaged over
 //! each group's users; the true lift on the treated p̄₁/p̄₀(treated) − 1; and the true
 //! incremental revenue Σ q·AOV over treated users. Per segment, the expected view, click and conversion rates over
-//! the deliveries that actually happened.
+//! the deliveries that actually happened, and the app-open and add-to-cart rates per click.
 
 use std::collections::BTreeMap;
 
@@ -102,13 +111,17 @@ pub struct SegmentProfile {
     pub conversion_rate: f64,
     /// Average order value, dollars.
     pub average_order_value: f64,
+    /// Chance a click is followed by an app open in its session (the funnel's third step).
+    pub app_open_rate: f64,
+    /// Chance an app open after a click is followed by an add to cart (the fourth step).
+    pub add_to_cart_rate: f64,
 }
 
 /// The spec's module 3 figures: sizes, CTR and conversion; purchase frequency and order value
 /// follow from its descriptions (2+/week for frequent shoppers, inactive for 30+ days…).
 pub fn segment_profiles() -> [SegmentProfile; 8] {
     use SegmentType::*;
-    let p = |segment, spec_users, daily, view, click, conversion, aov| SegmentProfile {
+    let p = |segment, spec_users, daily, view, click, conversion, aov, (open, cart)| SegmentProfile {
         segment,
         spec_users,
         daily_purchase_probability: daily,
@@ -116,16 +129,22 @@ pub fn segment_profiles() -> [SegmentProfile; 8] {
         click_rate: click,
         conversion_rate: conversion,
         average_order_value: aov,
+        app_open_rate: open,
+        add_to_cart_rate: cart,
     };
+    // App open and add to cart: around the spec's module 6 example (85.4% of clicks open the
+    // app, 78.2% of those add to cart) for engaged segments, less for new, seasonal and inactive
+    // users. Each pair's product stays above the segment's conversion rate at the best campaign
+    // quality (×1.4), so every buyer can have come through the cart.
     [
-        p(HighSpender, 45_230, 0.08, 0.32, 0.042, 0.18, 85.0),
-        p(FrequentShopper, 78_450, 0.30, 0.28, 0.031, 0.14, 38.0),
-        p(WeekendShopper, 56_230, 0.10, 0.26, 0.028, 0.12, 31.0),
-        p(CategoryFocused, 92_100, 0.06, 0.24, 0.023, 0.09, 24.0),
-        p(LocationClustered, 34_560, 0.07, 0.29, 0.035, 0.15, 42.0),
-        p(NewShopper, 12_890, 0.05, 0.22, 0.021, 0.08, 18.0),
-        p(Inactive, 145_670, 0.003, 0.12, 0.012, 0.03, 15.0),
-        p(SeasonalSpender, 23_450, 0.04, 0.25, 0.026, 0.11, 29.0),
+        p(HighSpender, 45_230, 0.08, 0.32, 0.042, 0.18, 85.0, (0.90, 0.80)),
+        p(FrequentShopper, 78_450, 0.30, 0.28, 0.031, 0.14, 38.0, (0.88, 0.78)),
+        p(WeekendShopper, 56_230, 0.10, 0.26, 0.028, 0.12, 31.0, (0.85, 0.72)),
+        p(CategoryFocused, 92_100, 0.06, 0.24, 0.023, 0.09, 24.0, (0.84, 0.66)),
+        p(LocationClustered, 34_560, 0.07, 0.29, 0.035, 0.15, 42.0, (0.86, 0.74)),
+        p(NewShopper, 12_890, 0.05, 0.22, 0.021, 0.08, 18.0, (0.80, 0.55)),
+        p(Inactive, 145_670, 0.003, 0.12, 0.012, 0.03, 15.0, (0.70, 0.40)),
+        p(SeasonalSpender, 23_450, 0.04, 0.25, 0.026, 0.11, 29.0, (0.82, 0.60)),
     ]
 }
 
@@ -238,6 +257,12 @@ pub struct SegmentTruth {
     pub conversion_rate: f64,
     pub daily_purchase_probability: f64,
     pub average_order_value: f64,
+    /// Per click: the chance of an app open in the click's session, and of an add to cart (after
+    /// that open). Whether the click converts or not, these are the profile's rates.
+    #[serde(default)]
+    pub app_open_rate: f64,
+    #[serde(default)]
+    pub add_to_cart_rate: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -367,6 +392,21 @@ fn moment(rng: &mut Rng, start: DateTime<Utc>, day: i64) -> DateTime<Utc> {
     start + Duration::days(day) + Duration::hours(hour) + Duration::minutes(minute) + Duration::seconds(second)
 }
 
+/// For a click that does not convert (its conversion probability being `convert`): the chance of
+/// an app open, and of an add to cart after that open, such that over all clicks the app-open rate
+/// is the profile's `o` and the add-to-cart rate `o·c` (a buyer always opens and adds to cart):
+/// o = v + (1 − v)·a and o·c = v + (1 − v)·a·b give a = (o − v) ÷ (1 − v), b = (o·c − v) ÷ (o − v).
+fn flow_rest(p: &SegmentProfile, convert: f64) -> (f64, f64) {
+    let (open, cart) = (p.app_open_rate, p.app_open_rate * p.add_to_cart_rate);
+    let v = convert.min(cart);
+    if v >= 1.0 {
+        return (0.0, 0.0);
+    }
+    let a = ((open - v) / (1.0 - v)).clamp(0.0, 1.0);
+    let b = if open > v { ((cart - v) / (open - v)).clamp(0.0, 1.0) } else { 0.0 };
+    (a, b)
+}
+
 fn is_weekend(t: DateTime<Utc>) -> bool {
     matches!(t.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun)
 }
@@ -419,6 +459,8 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
         entry.0.users += 1;
         entry.0.daily_purchase_probability = p.daily_purchase_probability;
         entry.0.average_order_value = p.average_order_value;
+        entry.0.app_open_rate = p.app_open_rate;
+        entry.0.add_to_cart_rate = p.app_open_rate * p.add_to_cart_rate;
     }
     let mut unsubscribed = vec![false; world.users.len()];
     let mut messages = vec![0u32; world.users.len()];
@@ -427,12 +469,15 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
     // Faults draw from their own sequence, so asking for them never changes the clean events.
     let mut fault_rng = Rng::new(config.seed ^ 0xA076_1D64_78BD_642F);
     let mut fault_counts = FaultCounts::default();
+    // The post-click flow (sessions, app opens, adds to cart) draws from its own sequence too, so
+    // it never changes who views, clicks or buys, nor when, nor for how much.
+    let mut flow_rng = Rng::new(config.seed ^ 0x5851_F42D_4C95_7F2D);
 
     for day in 0..config.days {
         let mut events = Vec::new();
         let day_start = config.start + Duration::days(i64::from(day));
-        let mut push = |event_type: &str, at: DateTime<Utc>, user: &SimUser, properties: Value, rng: &mut Rng, source: &str| {
-            events.push(json!({
+        let mut push = |event_type: &str, at: DateTime<Utc>, user: &SimUser, properties: Value, rng: &mut Rng, source: &str, session: Option<&str>| {
+            let mut event = json!({
                 "event_id": rng.uuid().to_string(),
                 "event_type": event_type,
                 "timestamp": at.to_rfc3339(),
@@ -440,7 +485,11 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
                 "source": source,
                 "properties": properties,
                 "context": { "platform": user.platform, "region": user.region, "user_segment": user.segment.as_str() }
-            }));
+            });
+            if let Some(session) = session {
+                event["session_id"] = Value::from(session);
+            }
+            events.push(event);
         };
 
         if day == 0 {
@@ -448,8 +497,8 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
                 let status = if user.consented { "opted_in" } else { "opted_out" };
                 let method = if user.region.starts_with("EU") { "double_opt_in" } else { "single_opt_in" };
                 let at = day_start + Duration::minutes(1);
-                push("consent_updated", at, user, json!({ "channel": "push", "status": status, "method": method, "source": "signup", "region": user.region }), &mut rng, "backend");
-                push("user_segmented", at, user, json!({ "segment_type": user.segment.as_str(), "segment_score": 0.9 }), &mut rng, "backend");
+                push("consent_updated", at, user, json!({ "channel": "push", "status": status, "method": method, "source": "signup", "region": user.region }), &mut rng, "backend", None);
+                push("user_segmented", at, user, json!({ "segment_type": user.segment.as_str(), "segment_score": 0.9 }), &mut rng, "backend", None);
             }
         }
 
@@ -460,7 +509,7 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
                 let at = moment(&mut rng, config.start, i64::from(day));
                 let value = (p.average_order_value * (0.5 + rng.unit())).max(1.0);
                 let order = rng.uuid();
-                push("user_purchased", at, user, json!({ "order_id": order.to_string(), "order_value": round2(value), "payment_method": "card" }), &mut rng, "backend");
+                push("user_purchased", at, user, json!({ "order_id": order.to_string(), "order_value": round2(value), "payment_method": "card" }), &mut rng, "backend", None);
             }
         }
 
@@ -485,7 +534,7 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
                     "creative_id": creative.id.to_string(), "segment_id": user.segment.as_str(),
                     "delivery_channel": campaign.channel.as_str(), "is_holdout": holdout, "allocation_method": "random"
                 });
-                push("campaign_delivered", at, user, delivered, &mut rng, "backend");
+                push("campaign_delivered", at, user, delivered, &mut rng, "backend", None);
                 if holdout {
                     held += 1;
                     p0_held += p0;
@@ -509,17 +558,39 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
                 // View → click → convert, each conditional on the step before.
                 if rng.chance(view) {
                     let seen = at + Duration::minutes(1 + rng.below(90) as i64);
-                    push("campaign_viewed", seen, user, json!({ "campaign_id": campaign.id.to_string(), "creative_id": creative.id.to_string(), "view_duration_seconds": 2 + rng.below(20), "view_type": "opened" }), &mut rng, "mobile");
+                    push("campaign_viewed", seen, user, json!({ "campaign_id": campaign.id.to_string(), "creative_id": creative.id.to_string(), "view_duration_seconds": 2 + rng.below(20), "view_type": "opened" }), &mut rng, "mobile", None);
                     if rng.chance(click / view) {
                         let clicked = seen + Duration::seconds(5 + rng.below(120) as i64);
-                        push("campaign_clicked", clicked, user, json!({ "campaign_id": campaign.id.to_string(), "creative_id": creative.id.to_string(), "click_type": "cta", "time_to_click_seconds": (clicked - seen).num_seconds() }), &mut rng, "mobile");
+                        // The click opens a session that its app open, add to cart and purchase share.
+                        let session = flow_rng.uuid().to_string();
+                        let session = Some(session.as_str());
+                        push("campaign_clicked", clicked, user, json!({ "campaign_id": campaign.id.to_string(), "creative_id": creative.id.to_string(), "click_type": "cta", "time_to_click_seconds": (clicked - seen).num_seconds() }), &mut rng, "mobile", session);
+                        let engaged = |kind: &str| json!({ "engagement_type": kind, "session_id": session, "screen_name": if kind == "app_open" { "offer" } else { "cart" } });
+                        let opened = clicked + Duration::seconds(3 + flow_rng.below(58) as i64);
                         if rng.chance(convert) {
                             // Within 24 h of the click, so inside the user's measurement window.
                             let bought = clicked + Duration::minutes(10 + rng.below(20 * 60) as i64);
                             let value = round2((p.average_order_value * (0.5 + rng.unit())).max(1.0));
                             let order = rng.uuid();
-                            push("campaign_converted", bought, user, json!({ "campaign_id": campaign.id.to_string(), "creative_id": creative.id.to_string(), "order_id": order.to_string(), "order_value": value, "attribution_model": "last_touch", "conversion_delay_seconds": (bought - clicked).num_seconds() }), &mut rng, "backend");
-                            push("user_purchased", bought, user, json!({ "order_id": order.to_string(), "order_value": value, "payment_method": "card", "promo_code_used": true }), &mut rng, "backend");
+                            // A buyer opened the app and filled a cart first (the flow's own draws
+                            // come from `flow_rng`, so the purchase itself is as before).
+                            let room = (bought - opened).num_seconds() - 30;
+                            let carted = opened + Duration::seconds(20 + flow_rng.below(room.clamp(1, 900) as usize) as i64);
+                            push("user_engaged", opened, user, engaged("app_open"), &mut flow_rng, "mobile", session);
+                            push("user_engaged", carted, user, engaged("add_to_cart"), &mut flow_rng, "mobile", session);
+                            push("campaign_converted", bought, user, json!({ "campaign_id": campaign.id.to_string(), "creative_id": creative.id.to_string(), "order_id": order.to_string(), "order_value": value, "attribution_model": "last_touch", "conversion_delay_seconds": (bought - clicked).num_seconds() }), &mut rng, "backend", session);
+                            push("user_purchased", bought, user, json!({ "order_id": order.to_string(), "order_value": value, "payment_method": "card", "promo_code_used": true }), &mut rng, "backend", session);
+                        } else {
+                            // Non-buyers open and fill a cart at the rates that make the segment's
+                            // overall app-open and add-to-cart rates per click what its profile says.
+                            let (open_rest, cart_rest) = flow_rest(&p, convert);
+                            if flow_rng.chance(open_rest) {
+                                push("user_engaged", opened, user, engaged("app_open"), &mut flow_rng, "mobile", session);
+                                if flow_rng.chance(cart_rest) {
+                                    let carted = opened + Duration::seconds(20 + flow_rng.below(900) as i64);
+                                    push("user_engaged", carted, user, engaged("add_to_cart"), &mut flow_rng, "mobile", session);
+                                }
+                            }
                         }
                     }
                 }
@@ -527,7 +598,7 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
                 if rng.chance(0.002 * f64::from(messages[index])) {
                     unsubscribed[index] = true;
                     let at = at + Duration::hours(2);
-                    push("user_unsubscribed", at, user, json!({ "unsubscribe_type": "all_campaigns", "unsubscribe_reason": "too_many_campaigns", "campaign_id": campaign.id.to_string(), "previous_email_frequency": messages[index] }), &mut rng, "mobile");
+                    push("user_unsubscribed", at, user, json!({ "unsubscribe_type": "all_campaigns", "unsubscribe_reason": "too_many_campaigns", "campaign_id": campaign.id.to_string(), "previous_email_frequency": messages[index] }), &mut rng, "mobile", None);
                 }
             }
             let mean = |sum: f64, n: u64| if n > 0 { sum / n as f64 } else { 0.0 };
@@ -696,6 +767,75 @@ mod tests {
             checked += 1;
         }
         assert!(checked >= 2, "enough segments had deliveries to check");
+    }
+
+    #[test]
+    fn clicks_lead_to_app_opens_and_carts_in_their_session_at_the_segment_rates() {
+        let (truth, events) = collect(&SimConfig { users: 15_000, campaigns: 10, ..config(12) });
+        let of = |e: &Value, key: &str| e[key].as_str().map(str::to_owned);
+        // Per session: the click's segment and time, and what followed it.
+        type Flow = (String, DateTime<Utc>, Vec<(String, DateTime<Utc>)>);
+        let mut sessions: BTreeMap<String, Flow> = BTreeMap::new();
+        let at = |e: &Value| DateTime::parse_from_rfc3339(e["timestamp"].as_str().unwrap()).unwrap().with_timezone(&Utc);
+        for e in events.iter().filter(|e| e["event_type"] == "campaign_clicked") {
+            let session = of(e, "session_id").expect("every click has a session");
+            assert!(sessions.insert(session, (e["context"]["user_segment"].as_str().unwrap().to_owned(), at(e), Vec::new())).is_none(), "one click per session");
+        }
+        for e in &events {
+            let step = match (e["event_type"].as_str().unwrap(), e["properties"]["engagement_type"].as_str()) {
+                ("user_engaged", Some(kind)) => kind.to_owned(),
+                ("user_purchased", _) => "purchase".to_owned(),
+                _ => continue,
+            };
+            let Some(session) = of(e, "session_id") else {
+                assert_eq!(step, "purchase", "only organic purchases have no session");
+                continue;
+            };
+            let flow = sessions.get_mut(&session).expect("a flow's session starts with a click");
+            assert!(at(e) > flow.1, "{step} after the click");
+            flow.2.push((step, at(e)));
+        }
+        let mut rates: BTreeMap<String, (f64, f64, f64)> = BTreeMap::new();
+        for (segment, _, steps) in sessions.values() {
+            let time = |name: &str| steps.iter().find(|s| s.0 == name).map(|s| s.1);
+            let (open, cart, bought) = (time("app_open"), time("add_to_cart"), time("purchase"));
+            assert!(cart.is_none() || open < cart, "a cart follows an app open");
+            assert!(bought.is_none() || (cart.is_some() && cart < bought), "a buyer filled a cart first");
+            let r = rates.entry(segment.clone()).or_default();
+            r.0 += 1.0;
+            r.1 += f64::from(u8::from(open.is_some()));
+            r.2 += f64::from(u8::from(cart.is_some()));
+        }
+        let mut checked = 0;
+        for (segment, (clicks, opens, carts)) in rates {
+            let t = &truth.segments[&segment];
+            if clicks < 50.0 {
+                continue;
+            }
+            for (observed, expected) in [(opens / clicks, t.app_open_rate), (carts / clicks, t.add_to_cart_rate)] {
+                let se = (expected * (1.0 - expected) / clicks).sqrt();
+                assert!((observed - expected).abs() < 4.0 * se + 1e-9, "{segment}: {observed:.3} vs {expected:.3} over {clicks} clicks");
+            }
+            checked += 1;
+        }
+        assert!(checked >= 2, "enough segments clicked to check");
+    }
+
+    #[test]
+    fn the_rates_for_non_buyers_give_the_profile_rates_over_all_clicks() {
+        let (_, events) = collect(&config(6));
+        let engaged = events.iter().filter(|e| e["event_type"] == "user_engaged").count();
+        let clicks = events.iter().filter(|e| e["event_type"] == "campaign_clicked").count();
+        assert!(engaged > clicks / 2 && engaged < 2 * clicks, "{engaged} app opens and carts for {clicks} clicks");
+        for p in [0.05, 0.2] {
+            for segment in segment_profiles() {
+                let (a, b) = flow_rest(&segment, p * 0.5);
+                assert!((0.0..=1.0).contains(&a) && (0.0..=1.0).contains(&b));
+                let v = p * 0.5;
+                assert!((v + (1.0 - v) * a - segment.app_open_rate).abs() < 1e-12);
+                assert!((v + (1.0 - v) * a * b - segment.app_open_rate * segment.add_to_cart_rate).abs() < 1e-12);
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
 
 /// A two-sided interval.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     pub low: f64,
@@ -19,6 +20,7 @@ impl Interval {
 }
 
 /// A test statistic with its two-sided p-value.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TestResult {
     pub statistic: f64,
@@ -202,16 +204,18 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
 }
 
 /// A percentile by linear interpolation between closest ranks (the "R-7" definition that
-/// spreadsheets and PostgreSQL's `percentile_cont` use). Sorts `values`.
+/// spreadsheets and PostgreSQL's `percentile_cont` use). Reorders `values` (linear time: only
+/// the two ranks it needs are put in place).
 pub fn percentile(values: &mut [f64], q: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_by(f64::total_cmp);
     let rank = q.clamp(0.0, 1.0) * (values.len() - 1) as f64;
     let below = rank.floor() as usize;
-    let above = rank.ceil() as usize;
-    Some(values[below] + (values[above] - values[below]) * (rank - below as f64))
+    let (_, low, upper) = values.select_nth_unstable_by(below, f64::total_cmp);
+    let low = *low;
+    let high = if rank > below as f64 { upper.iter().copied().min_by(f64::total_cmp).unwrap_or(low) } else { low };
+    Some(low + (high - low) * (rank - below as f64))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Overall verdict of a health check (the spec's runbook checks for `healthy`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HealthStatus {
@@ -25,6 +26,7 @@ impl HealthStatus {
 }
 
 /// What the health check found out about the database.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatabaseHealth {
     /// `sqlite` or `postgres`.
@@ -37,6 +39,7 @@ pub struct DatabaseHealth {
 }
 
 /// `GET /api/v1/health`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthReport {
     pub status: HealthStatus,
@@ -49,6 +52,7 @@ pub struct HealthReport {
 }
 
 /// One periodic probe of the database, kept in memory for the health page.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencySample {
     pub at: DateTime<Utc>,
@@ -57,6 +61,7 @@ pub struct LatencySample {
 }
 
 /// Ingested events per hour over a window ending now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventVolume {
     /// Oldest first, one bucket per hour, zeros included.
@@ -66,6 +71,7 @@ pub struct EventVolume {
 }
 
 /// A validation problem with one field of a request.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
@@ -73,11 +79,13 @@ pub struct FieldError {
 }
 
 /// The body of every error response of the HTTP API.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     /// A stable, machine-readable code such as `not_found` or `validation_failed`.
@@ -151,6 +159,7 @@ pub struct OneTimeSecret {
 }
 
 /// One refused event of a batch: its position, its id if it had one, and what was wrong.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
     pub index: usize,
@@ -160,6 +169,7 @@ pub struct Rejection {
 }
 
 /// `POST /api/v1/events`: what happened to each event of the batch.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestResult {
     /// Stored: new events and corrections.
@@ -173,6 +183,7 @@ pub struct IngestResult {
 }
 
 /// A creative as the catalogue takes and shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreativeInput {
     /// The producer's own id, when it has one (else the catalogue assigns one).
@@ -185,6 +196,7 @@ pub struct CreativeInput {
 }
 
 /// `POST /api/v1/campaigns`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewCampaignRequest {
     /// The planner's own id for the campaign, so its events can name it before the answer
@@ -212,6 +224,7 @@ pub struct NewCampaignRequest {
 }
 
 /// `PATCH /api/v1/campaigns/{id}`: only the fields given change.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignPatch {
@@ -230,6 +243,7 @@ pub struct CampaignPatch {
     pub reason: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreativeView {
     pub id: uuid::Uuid,
@@ -240,6 +254,7 @@ pub struct CreativeView {
 }
 
 /// A campaign of the catalogue.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignView {
     pub id: uuid::Uuid,
@@ -264,6 +279,7 @@ pub struct CampaignView {
 }
 
 /// One line of `POST /api/v1/spend`: what a campaign cost on one channel in one day or hour.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpendEntry {
     pub campaign_id: uuid::Uuid,
@@ -276,11 +292,13 @@ pub struct SpendEntry {
 }
 
 /// `POST /api/v1/spend` takes `{"entries": [...]}`; all or nothing.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpendRequest {
     pub entries: Vec<SpendEntry>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendResult {
     pub recorded: usize,
@@ -288,6 +306,7 @@ pub struct SpendResult {
 }
 
 /// Quality of one event category over the report's window.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoryQuality {
     pub category: analytics::quality::Category,
@@ -299,6 +318,7 @@ pub struct CategoryQuality {
 
 /// `GET /api/v1/quality`: the spec's seven quality metrics, overall and per category, with
 /// alerts, over the arrivals of the last `window_hours` hours.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QualityReport {
     pub window_hours: u32,

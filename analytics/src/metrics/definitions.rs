@@ -8,6 +8,7 @@ use std::str::FromStr;
 use crate::domain::UnknownName;
 
 /// The unit a value is in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
@@ -23,6 +24,7 @@ pub enum Unit {
 }
 
 /// Which way is better.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
@@ -34,6 +36,7 @@ pub enum Direction {
 
 /// A target: a single threshold (`low` for higher-is-better, `high` for lower-is-better) or a
 /// range.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     pub low: Option<f64>,
@@ -41,6 +44,7 @@ pub struct Target {
 }
 
 /// Whether a value meets its target.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -64,6 +68,7 @@ macro_rules! metrics {
     ($($variant:ident = $number:literal, $code:literal, $name:literal, $unit:ident, $direction:ident, ($low:expr, $high:expr), $window:expr, $formula:literal;)+) => {
         /// One of the 25 metrics.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum MetricId {
             $(#[serde(rename = $code)] $variant,)+
         }

@@ -10,6 +10,7 @@ use super::compute::CampaignTally;
 use crate::domain::UnknownName;
 
 /// The figures of one campaign or creative over a window, by the definitions of docs/metrics.md.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Performance {
     pub sends: u64,

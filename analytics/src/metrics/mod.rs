@@ -6,6 +6,7 @@ pub mod definitions;
 pub mod leaderboard;
 pub mod roi;
 pub mod store;
+pub mod views;
 
 pub use compute::{CampaignTally, Config, Filter, MetricValue, Query, SystemStats, Tally, tally};
 pub use definitions::{Definition, Direction, KPI_CARDS, MetricId, Status, Target, Unit};

@@ -14,6 +14,7 @@ pub const CONFIDENCE: f64 = 0.95;
 pub const SRM_ALPHA: f64 = 0.001;
 
 /// One campaign's incrementality.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoiRow {
     pub campaign_id: Uuid,

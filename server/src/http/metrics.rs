@@ -105,7 +105,7 @@ pub struct MetricsResponse {
 
 /// Runs a computation over the rollup off the async threads, and logs its compute time for
 /// metric 25 (the computation is single-threaded, so its duration is its CPU time).
-async fn compute<T: Send + 'static>(state: &AppState, f: impl FnOnce(&analytics::metrics::Store, &analytics::metrics::Config) -> T + Send + 'static) -> Result<T> {
+pub(crate) async fn compute<T: Send + 'static>(state: &AppState, f: impl FnOnce(&analytics::metrics::Store, &analytics::metrics::Config) -> T + Send + 'static) -> Result<T> {
     let hub = state.metrics.clone();
     let (value, seconds) = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();

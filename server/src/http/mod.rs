@@ -9,6 +9,7 @@ pub mod live;
 pub mod metrics;
 pub mod pipeline;
 mod quality;
+mod views;
 
 use std::sync::Arc;
 
@@ -45,6 +46,10 @@ fn api() -> RouteTable {
         )
         .get("/api/v1/campaigns", Access::Requires(Capability::View(Module::Leaderboard)), get(metrics::leaderboard))
         .get("/api/v1/creatives", Access::Requires(Capability::View(Module::Creatives)), get(metrics::creatives))
+        .get("/api/v1/campaigns/{id}/performance", Access::Requires(Capability::View(Module::CampaignDetail)), get(views::campaign_performance))
+        .get("/api/v1/segments", Access::Requires(Capability::View(Module::Segments)), get(views::segments))
+        .get("/api/v1/funnel", Access::Requires(Capability::View(Module::Funnel)), get(views::funnel))
+        .get("/api/v1/heatmap", Access::Requires(Capability::View(Module::Heatmap)), get(views::heatmap))
         .post("/api/v1/campaigns", Access::UserOrKey(Capability::CreateCampaigns, Scope::Catalogue), post(campaigns::create))
         .get("/api/v1/campaigns/{id}", Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Catalogue), get(campaigns::get))
         // Everyone who may see a campaign may ask for a change; each change is then checked

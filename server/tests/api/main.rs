@@ -18,3 +18,4 @@ mod pages;
 mod support;
 mod system_metrics;
 mod tables;
+mod views;
