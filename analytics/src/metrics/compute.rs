@@ -243,14 +243,6 @@ impl Tally {
             a.1 += b.1;
         }
     }
-
-    /// Applies `change` to the fact's campaign and to its creative.
-    fn each(&mut self, f: &Fact, change: impl Fn(&mut CampaignTally)) {
-        change(self.campaigns.entry(f.campaign).or_default());
-        if f.creative != NONE {
-            change(self.creatives.entry(f.creative).or_default());
-        }
-    }
 }
 
 /// A user's flags for one campaign or creative: viewed, clicked, converted after a click.
@@ -394,6 +386,22 @@ fn tally_split(store: &Store, filter: &Filter, config: &Config, from: i64, to: i
     t
 }
 
+/// Per-campaign and per-creative figures while users are walked, by index.
+struct Dense {
+    campaigns: Vec<CampaignTally>,
+    creatives: Vec<CampaignTally>,
+}
+
+impl Dense {
+    /// Applies `change` to the fact's campaign and to its creative.
+    fn each(&mut self, f: &Fact, change: impl Fn(&mut CampaignTally)) {
+        change(&mut self.campaigns[f.campaign as usize]);
+        if f.creative != NONE {
+            change(&mut self.creatives[f.creative as usize]);
+        }
+    }
+}
+
 /// Below this many users per thread, one thread does it all.
 const PARALLEL_MIN_USERS: usize = 20_000;
 
@@ -402,7 +410,17 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
     let (store, filter) = (scope.store, scope.filter);
     let lookback = config.lookback_hours * HOUR;
     let half_life = config.half_life_hours * HOUR as f64;
+    let mut purchases: Vec<usize> = Vec::new();
+    let mut scan: Vec<usize> = Vec::new();
+    // Per campaign and creative, dense by index while the users are walked (a map lookup per
+    // fact is what this avoids); moved into the tally's maps at the end.
+    let mut dense = Dense { campaigns: vec![CampaignTally::default(); store.campaigns.len()], creatives: vec![CampaignTally::default(); store.creatives.len()] };
+    let mut flags: Vec<((u8, u32), Flags)> = Vec::new();
     for user in users {
+        match user.span {
+            Some((first, last)) if last >= from && first < to => {}
+            _ => continue,
+        }
         let facts = &user.facts;
         let start = facts.partition_point(|f| f.at < from);
         if start == facts.len() || facts[start].at >= to {
@@ -413,60 +431,84 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
         // Only users with a purchase in the window ask this; the scan is skipped for the rest.
         let first_purchase = std::cell::OnceCell::new();
         let first_purchase = || *first_purchase.get_or_init(|| facts.iter().position(|f| f.kind == Kind::Purchased));
+        // The user's purchases (index into `facts`), for the forward questions of clicks and
+        // impressions: one pass instead of a scan per click.
+        purchases.clear();
+        if parts.engagement || parts.customer {
+            purchases.extend(facts.iter().enumerate().filter(|(_, p)| p.kind == Kind::Purchased).map(|(i, _)| i));
+        }
+        // The first purchase after position `i` (purchases sort after anything else in their second).
+        let next_purchase = |i: usize| purchases.partition_point(|p| *p <= i);
 
         // Per-user flags, overall and per campaign, so each user counts once.
         let (mut viewed, mut clicked, mut converted) = (false, false, false);
         let (mut msg_sent, mut msg_viewed, mut msg_clicked) = (false, false, false);
-        // Keyed by (0, campaign) and (1, creative).
-        let mut flags: BTreeMap<(u8, u32), Flags> = BTreeMap::new();
+        // Keyed by (0, campaign) and (1, creative); a user has few.
+        flags.clear();
         let mut flag = |f: &Fact, set: &dyn Fn(&mut Flags)| {
-            set(flags.entry((0, f.campaign)).or_default());
-            if f.creative != NONE {
-                set(flags.entry((1, f.creative)).or_default());
+            for key in [(0, f.campaign), (1, f.creative)] {
+                if key.1 == NONE {
+                    continue;
+                }
+                match flags.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, x)) => set(x),
+                    None => {
+                        let mut x = Flags::default();
+                        set(&mut x);
+                        flags.push((key, x));
+                    }
+                }
             }
         };
         let mut first_view: Vec<u32> = Vec::new();
         let mut purchases_in_window = 0u64;
 
-        let scan = if parts.engagement || parts.customer { start..end } else { start..start };
-        for i in scan {
+        // Engagement reads every fact of the window; customer value only the purchases.
+        scan.clear();
+        if parts.engagement {
+            scan.extend(start..end);
+        } else if parts.customer {
+            scan.extend(purchases.iter().copied().filter(|i| (start..end).contains(i)));
+        }
+        for &i in &scan {
             let f = &facts[i];
             match f.kind {
                 _ if !parts.engagement && f.kind != Kind::Purchased => {}
                 Kind::Sent => {
                     if f.campaign != NONE && scope.campaign_ok[f.campaign as usize] {
-                        t.campaigns.entry(f.campaign).or_default().sends_all += 1;
+                        dense.campaigns[f.campaign as usize].sends_all += 1;
                         if scope.campaign(f) && scope.dimensions(user, f) {
-                            t.each(f, |c| c.sends_matching += 1);
+                            dense.each(f, |c| c.sends_matching += 1);
                             msg_sent |= scope.is_message(f);
                         }
                     }
                 }
                 Kind::Viewed if scope.campaign(f) && scope.dimensions(user, f) => {
                     t.impressions += 1;
-                    t.each(f, |c| c.impressions += 1);
+                    dense.each(f, |c| c.impressions += 1);
                     viewed = true;
                     msg_viewed |= scope.is_message(f);
                     flag(f, &|x| x.viewed = true);
                     if !first_view.contains(&f.campaign) {
                         first_view.push(f.campaign);
                         // Metric 17: first impression → first purchase within the lookback.
-                            if let Some(p) = facts[i..].iter().take_while(|p| p.at - f.at <= lookback).find(|p| p.kind == Kind::Purchased) {
+                            if let Some(p) = purchases.get(next_purchase(i)).map(|p| &facts[*p]).filter(|p| p.at - f.at <= lookback) {
                             t.hours_to_conversion.push((p.at - f.at) as f64 / HOUR as f64);
                         }
                     }
                 }
                 Kind::Clicked if scope.campaign(f) && scope.dimensions(user, f) => {
                     t.clicks += 1;
-                    t.each(f, |c| c.clicks += 1);
+                    dense.each(f, |c| c.clicks += 1);
                     clicked = true;
                     msg_clicked |= scope.is_message(f);
                     flag(f, &|x| x.clicked = true);
                     // Within 24 h, or later in the same session (only a click with a session looks further).
-                    let bought = facts[i + 1..]
+                    let bought = purchases[next_purchase(i)..]
                         .iter()
+                        .map(|p| &facts[*p])
                         .take_while(|p| f.session != NONE || p.at - f.at <= DAY)
-                        .any(|p| p.kind == Kind::Purchased && (p.at - f.at <= DAY || (f.session != NONE && p.session == f.session)));
+                        .any(|p| p.at - f.at <= DAY || (f.session != NONE && p.session == f.session));
                     if bought {
                         converted = true;
                         flag(f, &|x| x.converted = true);
@@ -497,7 +539,7 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
                         t.attributed_cents += f.cents;
                         t.attributed_orders += 1;
                         let new_customer = first_purchase() == Some(i);
-                        t.each(last, |c| {
+                        dense.each(last, |c| {
                             c.attributed_cents += f.cents;
                             c.attributed_orders += 1;
                             c.new_customers += u64::from(new_customer);
@@ -526,8 +568,8 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
         t.message_sent_viewed += u64::from(msg_sent && msg_viewed);
         t.message_viewed += u64::from(msg_viewed);
         t.message_viewed_clicked += u64::from(msg_viewed && msg_clicked);
-        for ((level, index), x) in flags {
-            let entry = if level == 0 { t.campaigns.entry(index).or_default() } else { t.creatives.entry(index).or_default() };
+        for ((level, index), x) in flags.drain(..) {
+            let entry = if level == 0 { &mut dense.campaigns[index as usize] } else { &mut dense.creatives[index as usize] };
             entry.viewers += u64::from(x.viewed);
             entry.clickers += u64::from(x.clicked);
             entry.converters += u64::from(x.converted);
@@ -561,7 +603,7 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
                 }
             }
             let treated = f.kind == Kind::Sent;
-            t.each(f, |c| {
+            dense.each(f, |c| {
                 if treated {
                     c.treated += 1;
                     c.treated_converted += u64::from(bought);
@@ -580,10 +622,9 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
         if let Some(signup) = user.signup().filter(|s| parts.customer && *s >= from && *s < to) {
             let first = &facts[0];
             if reached && scope.dimensions(user, first) {
-                let purchases = facts.iter().filter(|p| p.kind == Kind::Purchased && p.at >= signup);
                 let mut year = (0u64, 0i64);
                 let mut first_purchase_at = None;
-                for p in purchases {
+                for p in purchases.iter().map(|i| &facts[*i]).filter(|p| p.at >= signup) {
                     first_purchase_at.get_or_insert(p.at);
                     if p.at < signup + 365 * DAY {
                         year.0 += 1;
@@ -602,6 +643,13 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
                 }
             }
         }
+    }
+    let untouched = CampaignTally::default();
+    for (index, c) in dense.campaigns.into_iter().enumerate().filter(|(_, c)| *c != untouched) {
+        t.campaigns.insert(index as u32, c);
+    }
+    for (index, c) in dense.creatives.into_iter().enumerate().filter(|(_, c)| *c != untouched) {
+        t.creatives.insert(index as u32, c);
     }
 }
 

@@ -61,6 +61,9 @@ pub struct Fact {
 /// A customer and their facts, sorted by time.
 #[derive(Debug, Clone, Default)]
 pub struct UserFacts {
+    /// The first and last fact's time, kept beside the facts so a query can pass over a user
+    /// outside its window without reading the facts themselves (a cache miss per user).
+    pub span: Option<(i64, i64)>,
     pub facts: Vec<Fact>,
     /// `user_segmented` changes in time order: (at, segment, event key).
     pub segments: Vec<(i64, SegmentType, u64)>,
@@ -278,6 +281,8 @@ impl Store {
         // same second counts as at or before it whatever order they arrived in.
         let i = facts.partition_point(|f| (f.at, tie_rank(f.kind)) <= (at, tie_rank(kind)));
         facts.insert(i, fact);
+        let user = &mut self.users[user as usize];
+        user.span = Some(user.span.map_or((at, at), |(first, last)| (first.min(at), last.max(at))));
     }
 
     /// Takes back what an earlier version of an event added (before its correction is applied).
@@ -293,6 +298,7 @@ impl Store {
         let user = &mut self.users[user as usize];
         if let Some(i) = user.facts.iter().position(|f| f.key == key && f.at == at) {
             user.facts.remove(i);
+            user.span = user.facts.first().zip(user.facts.last()).map(|(a, b)| (a.at, b.at));
         }
         if let Some(i) = user.segments.iter().position(|s| s.2 == key) {
             user.segments.remove(i);
