@@ -42,6 +42,7 @@ impl Issue {
 }
 
 /// The envelope as producers send it (spec PART 5 "standard schema"), before validation.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 pub struct RawEvent {
     pub event_id: Option<String>,

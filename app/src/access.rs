@@ -505,6 +505,7 @@ impl Caller {
 }
 
 /// `GET /api/v1/auth/me`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
     pub account_id: Uuid,

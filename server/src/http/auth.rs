@@ -17,6 +17,7 @@ use crate::auth::{self, accounts, password, sessions};
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Deserialize)]
 pub struct LoginRequest {
     pub email: String,
@@ -26,6 +27,7 @@ pub struct LoginRequest {
     pub next: Option<String>,
 }
 
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Serialize, Deserialize)]
 pub struct LoginResponse {
     pub account: Me,
@@ -61,6 +63,7 @@ fn session_cookie(secret: &str, max_age_seconds: i64, secure: bool) -> String {
     format!("{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}", sessions::COOKIE)
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, body = LoginResponse, description = "Sets the session cookie"), (status = 401, body = app::wire::ErrorBody), (status = 429, body = app::wire::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -147,6 +150,7 @@ async fn sign_in(
     Ok((Me::of(&principal), session))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204, description = "Signed out")))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     if let Some(secret) = auth::cookie(&headers, sessions::COOKIE) {
         sessions::revoke_by_secret(&state.db, &secret, state.clock.now()).await?;
@@ -158,6 +162,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = app::access::Me)))]
 pub async fn me(Extension(caller): Extension<Caller>) -> Result<Json<Me>> {
     caller.principal().map(|p| Json(Me::of(p))).ok_or(AppError::Unauthenticated)
 }

@@ -19,6 +19,7 @@ fn body<T>(payload: std::result::Result<Json<T>, JsonRejection>) -> Result<T> {
     payload.map(|Json(value)| value).map_err(|rejection| AppError::BadRequest(rejection.body_text()))
 }
 
+#[utoipa::path(post, path = "/api/v1/campaigns", tag = "catalogue", request_body = app::wire::NewCampaignRequest, responses((status = 201, body = app::wire::CampaignView), (status = 422, body = app::wire::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -30,10 +31,12 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "catalogue", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = app::wire::CampaignView), (status = 404, body = app::wire::ErrorBody)))]
 pub async fn get(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<CampaignView>> {
     Ok(Json(catalogue::get(&state.db, id).await?))
 }
 
+#[utoipa::path(patch, path = "/api/v1/campaigns/{id}", tag = "catalogue", params(("id" = uuid::Uuid, Path)), request_body = app::wire::CampaignPatch, responses((status = 200, body = app::wire::CampaignView), (status = 409, body = app::wire::ErrorBody, description = "An illegal status transition")))]
 pub async fn patch(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -46,6 +49,7 @@ pub async fn patch(
     Ok(Json(view))
 }
 
+#[utoipa::path(post, path = "/api/v1/spend", tag = "catalogue", request_body = app::wire::SpendRequest, responses((status = 200, body = app::wire::SpendResult), (status = 422, body = app::wire::ErrorBody)))]
 pub async fn spend(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

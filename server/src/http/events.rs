@@ -33,6 +33,7 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/x-ndjson") || v.starts_with("application/ndjson"))
 }
 
+#[utoipa::path(post, path = "/api/v1/events", tag = "ingestion", security(("api_key" = [])), request_body(content = Vec<analytics::events::RawEvent>, description = "Up to 1,000 events: a JSON array, `{\"events\": [...]}`, or NDJSON (`application/x-ndjson`)"), responses((status = 200, body = app::wire::IngestResult, description = "Per-event result; good events are stored even when others are rejected"), (status = 400, body = app::wire::ErrorBody, description = "Not JSON (names the line and column)"), (status = 401, body = app::wire::ErrorBody), (status = 403, body = app::wire::ErrorBody), (status = 413, body = app::wire::ErrorBody), (status = 429, body = app::wire::ErrorBody)))]
 pub async fn batch(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -45,6 +46,7 @@ pub async fn batch(
 }
 
 /// One event, answered 200 with its result whether accepted or rejected (as track endpoints do).
+#[utoipa::path(post, path = "/api/analytics/events", tag = "ingestion", security(("api_key" = [])), request_body(content = analytics::events::RawEvent, description = "One event, in the envelope or flat (the spec's runbook)"), responses((status = 200, body = app::wire::IngestResult)))]
 pub async fn single(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -61,6 +61,7 @@ struct View {
     leaderboard: Vec<LeaderboardRow>,
 }
 
+#[utoipa::path(get, path = "/api/v1/live", tag = "metrics", description = "Upgrades to a WebSocket: send `{\"type\": \"subscribe\", \"filters\": {...}}`, receive a `snapshot` then `update`s of the KPI cards and the top campaigns", responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 403, body = app::wire::ErrorBody, description = "A cross-site upgrade")))]
 pub async fn live(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     upgrade.max_message_size(64 * 1024).on_upgrade(move |socket| serve(state, socket))
 }

@@ -18,11 +18,53 @@ use crate::state::AppState;
 /// The filters every metrics query takes: `from`, `to` (UTC dates or RFC 3339 times, `to`
 /// exclusive), and comma-separated or repeated `campaign`, `type`, `status`, `segment`, `region`,
 /// `platform`, `creative`.
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scope {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub filter: Filter,
+}
+
+/// The filters, for the OpenAPI document (the handlers read them from the raw query so that
+/// every bad value is named, and lists may repeat or be comma-separated).
+#[allow(dead_code)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FilterParams {
+    /// Start, inclusive: a date (`2026-11-01`, UTC) or an RFC 3339 time.
+    from: Option<String>,
+    /// End, exclusive: a date or an RFC 3339 time (default now; never later than now).
+    to: Option<String>,
+    /// Campaign ids (UUIDs).
+    campaign: Option<String>,
+    /// Campaign types (`DISCOUNT`, `CASHBACK`, …).
+    r#type: Option<String>,
+    /// Campaign statuses (`active`, `paused`, …).
+    status: Option<String>,
+    /// Segment codes (`HIGH_SPENDER`, …).
+    segment: Option<String>,
+    /// Regions (`US-CA`, …).
+    region: Option<String>,
+    /// Platforms (`iOS`, `Android`, `Web`).
+    platform: Option<String>,
+    /// Creative ids (UUIDs).
+    creative: Option<String>,
+}
+
+/// Sorting and paging, for the OpenAPI document.
+#[allow(dead_code)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PagingParams {
+    /// A column: name, status, type, sends, impressions, clicks, conversions, spend, revenue, roas, ctr, conversion_rate, cac, aov, incrementality.
+    sort: Option<String>,
+    /// `asc` or `desc` (default).
+    order: Option<String>,
+    /// From 1.
+    page: Option<u32>,
+    /// 1–500 (default 50).
+    per_page: Option<u32>,
 }
 
 /// Parses the query string into a scope, naming every bad parameter.
@@ -96,6 +138,7 @@ fn parse_time(value: &str) -> std::result::Result<DateTime<Utc>, String> {
 }
 
 /// `GET /api/v1/metrics` answers all 25.
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricsResponse {
     pub as_of: DateTime<Utc>,
@@ -120,6 +163,7 @@ pub(crate) async fn compute<T: Send + 'static>(state: &AppState, f: impl FnOnce(
     Ok(value)
 }
 
+#[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics", params(FilterParams), responses((status = 200, body = MetricsResponse), (status = 422, body = app::wire::ErrorBody)))]
 pub async fn all(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<MetricsResponse>> {
     let scope = parse_scope(&pairs, &[])?;
     let now = state.clock.now();
@@ -133,6 +177,7 @@ pub async fn all(State(state): State<AppState>, Query(pairs): Query<Vec<(String,
 }
 
 /// One point of a metric's series.
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesPoint {
     pub from: DateTime<Utc>,
@@ -140,6 +185,7 @@ pub struct SeriesPoint {
     pub value: Option<f64>,
 }
 
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricResponse {
     pub metric: MetricValue,
@@ -150,6 +196,7 @@ pub struct MetricResponse {
 /// The most points a series may have.
 const MAX_POINTS: i64 = 744;
 
+#[utoipa::path(get, path = "/api/v1/metrics/{id}", tag = "metrics", params(("id" = String, Path, description = "A metric id (`roas`) or number (1–25)"), ("granularity" = Option<String>, Query, description = "`hour` or `day` (default)"), FilterParams), responses((status = 200, body = MetricResponse), (status = 404, body = app::wire::ErrorBody)))]
 pub async fn one(State(state): State<AppState>, Path(id): Path<String>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<MetricResponse>> {
     let id: MetricId = id.parse().map_err(|e: analytics::UnknownName| AppError::NotFound(e.to_string()))?;
     let scope = parse_scope(&pairs, &["granularity"])?;
@@ -185,6 +232,7 @@ pub async fn one(State(state): State<AppState>, Path(id): Path<String>, Query(pa
     Ok(Json(MetricResponse { metric, granularity, series }))
 }
 
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoiResponse {
     pub as_of: DateTime<Utc>,
@@ -195,6 +243,7 @@ pub struct RoiResponse {
 
 /// `GET /api/v1/roi`: treatment vs holdout per campaign, users first assigned in the window
 /// (default the last 7 days).
+#[utoipa::path(get, path = "/api/v1/roi", tag = "metrics", params(FilterParams), responses((status = 200, body = RoiResponse)))]
 pub async fn roi(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<RoiResponse>> {
     let scope = parse_scope(&pairs, &[])?;
     let now = state.clock.now();
@@ -218,6 +267,7 @@ pub async fn roi(State(state): State<AppState>, Query(pairs): Query<Vec<(String,
 }
 
 /// The spec runbook's `GET /metrics/roas?campaign_id=…` → `{"roas": …, "confidence": …}`.
+#[utoipa::path(get, path = "/metrics/roas", tag = "metrics", description = "The spec's runbook: `{\"roas\": …, \"confidence\": …}`", params(FilterParams), responses((status = 200, body = Object)))]
 pub async fn seed_roas(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<serde_json::Value>> {
     let scope = parse_scope(&pairs, &[])?;
     let now = state.clock.now();
@@ -275,6 +325,7 @@ fn page<T>(rows: Vec<T>, paging: Paging) -> Vec<T> {
 }
 
 /// One campaign of the leaderboard.
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeaderboardRow {
     pub rank: usize,
@@ -290,6 +341,7 @@ pub struct LeaderboardRow {
     pub performance: Performance,
 }
 
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TablePage<T> {
     pub as_of: DateTime<Utc>,
@@ -310,6 +362,7 @@ fn table_window(scope: &Scope, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<U
 
 /// `GET /api/v1/campaigns`: every campaign the filters allow, with its figures over the window,
 /// sorted (default ROAS, descending) and paged.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "metrics", params(FilterParams, PagingParams), responses((status = 200, body = TablePage<LeaderboardRow>)))]
 pub async fn leaderboard(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<TablePage<LeaderboardRow>>> {
     let scope = parse_scope(&pairs, PAGING_PARAMS)?;
     let paging = parse_paging(&pairs, SortColumn::Roas)?;
@@ -367,6 +420,7 @@ pub fn leaderboard_rows(
 }
 
 /// One creative of the breakdown.
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CreativeRow {
     pub creative_id: Uuid,
@@ -384,6 +438,7 @@ pub struct CreativeRow {
 
 /// `GET /api/v1/creatives`: every creative of the campaigns the filters allow, with its figures
 /// and notes, sorted (default ROAS, descending) and paged.
+#[utoipa::path(get, path = "/api/v1/creatives", tag = "metrics", params(FilterParams, PagingParams), responses((status = 200, body = TablePage<CreativeRow>)))]
 pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<TablePage<CreativeRow>>> {
     use sea_orm::EntityTrait;
     let scope = parse_scope(&pairs, PAGING_PARAMS)?;

@@ -7,6 +7,7 @@ mod events;
 mod health;
 pub mod live;
 pub mod metrics;
+pub mod openapi;
 pub mod pipeline;
 mod quality;
 mod views;
@@ -30,7 +31,8 @@ use pipeline::{Inventory, RouteEntry, RouteKind, RouteTable};
 fn api() -> RouteTable {
     RouteTable::new()
         .get("/health", Access::Public, get(health::health))
-        .get("/api/v1/health", Access::Public, get(health::health))
+        .get("/api/v1/health", Access::Public, get(health::health_v1))
+        .get("/api/v1/openapi.json", Access::Public, get(openapi::document))
         .post("/api/v1/auth/login", Access::Public, post(auth::login))
         .post("/api/v1/auth/logout", Access::SignedIn, post(auth::logout))
         .get("/api/v1/auth/me", Access::SignedIn, get(auth::me))

@@ -15,6 +15,7 @@ pub struct QualityQuery {
     pub hours: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/api/v1/quality", tag = "health", params(("hours" = Option<u32>, Query, description = "Window of arrivals, 1–720 hours (default 24)")), responses((status = 200, body = app::wire::QualityReport)))]
 pub async fn quality(State(state): State<AppState>, Query(query): Query<QualityQuery>) -> Result<Json<QualityReport>> {
     let hours = query.hours.unwrap_or(24);
     if !(1..=720).contains(&hours) {

@@ -37,6 +37,7 @@ fn window(scope: &Scope, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<
 // Module 6.
 
 /// One funnel of a comparison: `segment:HIGH_SPENDER` or `campaign:<id>`.
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ComparedFunnel {
     pub item: String,
@@ -45,6 +46,7 @@ pub struct ComparedFunnel {
     pub funnel: Funnel,
 }
 
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FunnelResponse {
     pub as_of: DateTime<Utc>,
@@ -91,6 +93,7 @@ fn parse_compare(pairs: &[(String, String)]) -> Result<Vec<(String, Item)>> {
 }
 
 /// `GET /api/v1/funnel`: impression → click → app open → add to cart → purchase, as users.
+#[utoipa::path(get, path = "/api/v1/funnel", tag = "views", params(("compare" = Option<String>, Query, description = "Up to 4 of `segment:CODE` or `campaign:ID`, comma-separated"), super::metrics::FilterParams), responses((status = 200, body = FunnelResponse)))]
 pub async fn funnel(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<FunnelResponse>> {
     let scope = parse_scope(&pairs, &["compare"])?;
     let items = parse_compare(&pairs)?;
@@ -125,6 +128,7 @@ pub async fn funnel(State(state): State<AppState>, Query(pairs): Query<Vec<(Stri
 // ---------------------------------------------------------------------------------------------
 // Module 7.
 
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HeatmapResponse {
     pub as_of: DateTime<Utc>,
@@ -137,6 +141,7 @@ pub struct HeatmapResponse {
 
 /// `GET /api/v1/heatmap`: impressions, clicks, click rate and attributed purchases by day of the
 /// week (Monday first) and UTC hour; `segment=` overlays a segment like every filter.
+#[utoipa::path(get, path = "/api/v1/heatmap", tag = "views", params(super::metrics::FilterParams), responses((status = 200, body = HeatmapResponse)))]
 pub async fn heatmap(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<HeatmapResponse>> {
     let scope = parse_scope(&pairs, &[])?;
     let now = state.clock.now();
@@ -149,6 +154,7 @@ pub async fn heatmap(State(state): State<AppState>, Query(pairs): Query<Vec<(Str
 // ---------------------------------------------------------------------------------------------
 // Module 3.
 
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SegmentsResponse {
     pub as_of: DateTime<Utc>,
@@ -160,6 +166,7 @@ pub struct SegmentsResponse {
 
 /// `GET /api/v1/segments`: the 8 segments (or those of `segment=`) with their size, LTV, CAC,
 /// AOV, CTR, conversion rate, revenue and its trend.
+#[utoipa::path(get, path = "/api/v1/segments", tag = "views", params(super::metrics::FilterParams), responses((status = 200, body = SegmentsResponse)))]
 pub async fn segments(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<SegmentsResponse>> {
     let scope = parse_scope(&pairs, &[])?;
     let now = state.clock.now();
@@ -172,6 +179,7 @@ pub async fn segments(State(state): State<AppState>, Query(pairs): Query<Vec<(St
 // ---------------------------------------------------------------------------------------------
 // Module 4.
 
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CampaignSummary {
     pub id: Uuid,
@@ -183,6 +191,7 @@ pub struct CampaignSummary {
     pub budget: f64,
 }
 
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CreativeFigures {
     pub creative_id: Uuid,
@@ -193,6 +202,7 @@ pub struct CreativeFigures {
     pub performance: Performance,
 }
 
+#[derive(utoipa::ToSchema)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CampaignPerformanceResponse {
     pub as_of: DateTime<Utc>,
@@ -211,6 +221,7 @@ pub struct CampaignPerformanceResponse {
 
 /// `GET /api/v1/campaigns/{id}/performance`: one campaign's totals, daily and hourly series,
 /// segments, frequency and creatives over the window.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/performance", tag = "views", params(("id" = String, Path), super::metrics::FilterParams), responses((status = 200, body = CampaignPerformanceResponse), (status = 404, body = app::wire::ErrorBody)))]
 pub async fn campaign_performance(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -165,7 +165,7 @@ async fn the_generated_documents_match_the_code() {
 }
 
 #[tokio::test]
-async fn only_health_sign_in_and_static_assets_are_public() {
+async fn only_health_sign_in_the_api_description_and_static_assets_are_public() {
     // An independent list: the walk above trusts each route's declaration; this pins which
     // declarations may be public at all.
     let app = spawn_app().await;
@@ -177,7 +177,8 @@ async fn only_health_sign_in_and_static_assets_are_public() {
         .map(|e| format!("{} {}", e.method.as_ref().map_or("any".to_owned(), |m| m.to_string()), e.path))
         .collect();
     public.sort();
-    assert_eq!(public, vec!["GET /api/v1/health", "GET /health", "GET /login", "POST /api/v1/auth/login"]);
+    // The OpenAPI document describes the API's shape, never its data.
+    assert_eq!(public, vec!["GET /api/v1/health", "GET /api/v1/openapi.json", "GET /health", "GET /login", "POST /api/v1/auth/login"]);
     // And the pages every persona must not reach without the capability.
     let admin = app.inventory.entries().iter().find(|e| e.path == "/admin").unwrap();
     assert_eq!(admin.access, Access::Requires(app::access::Capability::ManageUsers));

@@ -14,6 +14,7 @@ mod live;
 mod metrics;
 mod metrics_oracle;
 mod migrations;
+mod openapi;
 mod pages;
 mod support;
 mod system_metrics;

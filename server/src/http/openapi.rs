@@ -1,0 +1,64 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the REST API, generated from the
+//! handlers' `#[utoipa::path]` attributes and the wire types' schemas. A test checks that every
+//! API route of the router is in it, so the document cannot fall behind the code.
+
+use axum::Json;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{auth, campaigns, events, health, live, metrics, quality, views};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "SwipeSavvy Analytics API", description = "Campaign and purchase events in; the 25 metrics, incrementality and the dashboard's views out. \
+        Signed-in users send their session cookie (and an Origin header on changes); producers send `Authorization: Bearer sskey_…`; \
+        personal read tokens (`Bearer sspt_…`) read GET routes. Every error is `{\"error\": {code, message, fields}}`."),
+    paths(
+        health::health_v1,
+        health::health,
+        auth::login,
+        auth::logout,
+        auth::me,
+        events::batch,
+        events::single,
+        campaigns::create,
+        campaigns::get,
+        campaigns::patch,
+        campaigns::spend,
+        metrics::leaderboard,
+        metrics::creatives,
+        metrics::all,
+        metrics::one,
+        metrics::roi,
+        metrics::seed_roas,
+        views::funnel,
+        views::heatmap,
+        views::segments,
+        views::campaign_performance,
+        quality::quality,
+        live::live,
+        document,
+    ),
+    modifiers(&Security)
+)]
+pub struct ApiDoc;
+
+/// The three ways to be let in.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("ss_session"))));
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("sskey_… (producers) or sspt_… (personal read token)").build()),
+        );
+    }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
