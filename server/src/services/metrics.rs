@@ -50,6 +50,9 @@ pub struct MetricsHub {
     position: Arc<std::sync::Mutex<LogPosition>>,
     catching_up: Arc<tokio::sync::Mutex<()>>,
     origin: Uuid,
+    /// Only a serving process keeps the rollup (set by `load`); command-line loads and imports
+    /// leave it empty, so their memory stays flat whatever they write.
+    active: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Which log rows (`events.seq`) the store holds: all up to `watermark`, and `applied` beyond.
@@ -102,6 +105,7 @@ impl MetricsHub {
             position: Arc::default(),
             catching_up: Arc::default(),
             origin: Uuid::new_v4(),
+            active: Arc::default(),
         }
     }
 
@@ -150,6 +154,7 @@ impl MetricsHub {
         // Everything up to the last row read is in; later rows come by `catch_up`.
         *self.position() = LogPosition { watermark: last_seq, ..LogPosition::default() };
         self.write(|s| *s = store);
+        self.active.store(true, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 
@@ -160,6 +165,9 @@ impl MetricsHub {
     /// Applies what other writers (another server process, a command-line load) committed to the
     /// log since this process last looked: every row after the watermark it has not applied.
     pub async fn catch_up(&self, db: &DatabaseConnection) -> Result<usize> {
+        if !self.is_active() {
+            return Ok(0);
+        }
         let _one_at_a_time = self.catching_up.lock().await;
         let mut applied = 0;
         loop {
@@ -211,6 +219,10 @@ impl MetricsHub {
         }
     }
 
+    fn is_active(&self) -> bool {
+        self.active.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// This process's id in change notices (its own are ignored).
     pub fn origin(&self) -> Uuid {
         self.origin
@@ -245,6 +257,11 @@ impl MetricsHub {
 
     /// Applies a committed batch; campaigns the store has not seen yet are read first.
     pub async fn apply(&self, db: &DatabaseConnection, applied: &[Applied], received_at: DateTime<Utc>) -> Result<()> {
+        if !self.is_active() {
+            // Not serving: just tell the servers on this database that the log grew.
+            self.announce(db).await;
+            return Ok(());
+        }
         // The rows are committed, so a concurrent `catch_up` may have read and applied them
         // already: take turns with it, and skip what it took.
         let _one_at_a_time = self.catching_up.lock().await;
