@@ -40,6 +40,8 @@ use uuid::Uuid;
 
 use crate::domain::{CampaignType, DeliveryChannel, SegmentType};
 
+pub mod live;
+
 /// Days after the delivery day over which a campaign's effect is measured.
 pub const WINDOW_DAYS: i64 = 7;
 

@@ -67,6 +67,27 @@ pub enum Command {
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
     },
+    /// The live bench's load tool: many WebSocket clients on /api/v1/live over several filter
+    /// sets while producing events at a steady rate; prints commit → update latencies as JSON.
+    LoadLive {
+        #[arg(long)]
+        url: String,
+        /// An API key with the events scope (the producer).
+        #[arg(long, env = "SWIPESAVVY_API_KEY", hide_env_values = true)]
+        api_key: String,
+        /// A personal read token (the clients).
+        #[arg(long, env = "SWIPESAVVY_TOKEN", hide_env_values = true)]
+        token: String,
+        #[arg(long, default_value_t = 1_000)]
+        clients: usize,
+        #[arg(long, default_value_t = 20)]
+        filter_sets: usize,
+        /// Events per second.
+        #[arg(long, default_value_t = 1_000)]
+        rate: u64,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     /// Generate realistic campaigns and events (and their ground truth) into the database.
     Simulate {
         #[arg(long, default_value_t = 42)]
@@ -101,6 +122,16 @@ pub enum Command {
         /// Write the ground truth (JSON) here.
         #[arg(long)]
         truth: Option<PathBuf>,
+        /// With --to-url: keep producing events in real time, obeying the campaigns' state in the
+        /// product (paused or completed stop delivering, budget changes scale delivery, opt-outs hold).
+        #[arg(long, requires = "to_url", conflicts_with = "truth")]
+        live: bool,
+        /// Events per second in --live mode.
+        #[arg(long, default_value_t = 50.0, requires = "live")]
+        rate: f64,
+        /// Stop --live after this many seconds (default: run until ctrl-c).
+        #[arg(long, requires = "live")]
+        duration_seconds: Option<u64>,
     },
     /// Import events from a CSV or NDJSON file through the same validation as the API.
     Import {
@@ -114,6 +145,14 @@ pub enum Command {
         /// Accept events older than 30 days (stored tagged as backfilled).
         #[arg(long)]
         backfill: bool,
+    },
+    /// Record campaign spend from a CSV file (campaign_id,channel,period_start,granularity,amount)
+    /// through the same rules as POST /api/v1/spend; all or nothing per file.
+    ImportSpend {
+        file: PathBuf,
+        /// Write every problem (line, field, reason) to this CSV file as well.
+        #[arg(long)]
+        errors: Option<PathBuf>,
     },
     /// Regenerate the documents derived from code (docs/permissions.md, docs/routes.md).
     Docs {
@@ -296,7 +335,8 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 }
                 Ok(())
             }
-            Command::Simulate { seed, users, days, campaigns, holdout_percent, invalid_rate, duplicate_rate, late_rate, to_db: _, to_url, api_key, truth } => {
+            Command::ImportSpend { file, errors } => crate::commands::import_spend(&settings, &file, errors.as_deref()).await,
+            Command::Simulate { seed, users, days, campaigns, holdout_percent, invalid_rate, duplicate_rate, late_rate, to_db: _, to_url, api_key, truth, live, rate, duration_seconds } => {
                 let now = crate::clock::Clock::system().now();
                 let config = analytics::simulator::SimConfig {
                     seed,
@@ -308,6 +348,10 @@ fn run(cli: Cli) -> Result<(), AppError> {
                     faults: analytics::simulator::Faults { invalid_rate, duplicate_rate, late_rate },
                 };
                 match to_url {
+                    Some(base) if live => {
+                        let run_for = duration_seconds.map(std::time::Duration::from_secs);
+                        crate::services::simulate::live(&base, &api_key.unwrap_or_default(), config, rate, run_for).await
+                    }
                     Some(base) => {
                         let target = crate::services::simulate::Target::Url { base, api_key: api_key.unwrap_or_default() };
                         crate::services::simulate::run(target, config, truth.as_deref()).await
@@ -322,6 +366,11 @@ fn run(cli: Cli) -> Result<(), AppError> {
             }
             Command::Load { url, api_key, events, batch_size, concurrency } => {
                 let report = crate::services::load::run(&url, &api_key, events, batch_size, concurrency).await?;
+                println!("{}", serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?);
+                Ok(())
+            }
+            Command::LoadLive { url, api_key, token, clients, filter_sets, rate, seconds } => {
+                let report = crate::services::live_load::run(&url, &api_key, &token, clients, filter_sets, rate, seconds).await?;
                 println!("{}", serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?);
                 Ok(())
             }

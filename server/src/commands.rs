@@ -86,6 +86,49 @@ pub async fn api_key(settings: &Settings, action: ApiKeyAction) -> Result<()> {
     Ok(())
 }
 
+/// `swipesavvy import-spend FILE`: all lines recorded, or none and each problem by line number.
+pub async fn import_spend(settings: &Settings, file: &Path, errors: Option<&Path>) -> Result<()> {
+    use crate::services::spend_import::{self, SpendImport};
+    let db = db::connect(&settings.database).await?;
+    db::migrate_up(&db).await?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match spend_import::import(&db, file, &format!("import:{name}"), Clock::system().now()).await? {
+        SpendImport::Recorded { result, campaigns } => {
+            println!(
+                "recorded {} spend lines from {} for {campaigns} campaigns, ${:.2} in total",
+                result.recorded,
+                file.display(),
+                result.total_cents as f64 / 100.0
+            );
+            Ok(())
+        }
+        SpendImport::Refused { rows, errors: problems } => {
+            const SHOWN: usize = 50;
+            for problem in problems.iter().take(SHOWN) {
+                eprintln!("line {}: {}: {}", problem.line, problem.field, problem.reason);
+            }
+            if problems.len() > SHOWN {
+                eprintln!("… and {} more", problems.len() - SHOWN);
+            }
+            if let Some(path) = errors {
+                let mut report = csv::Writer::from_path(path)
+                    .map_err(|err| AppError::Config(format!("cannot write the error report {}: {err}", path.display())))?;
+                let write_error = |err: csv::Error| AppError::Config(format!("cannot write the error report {}: {err}", path.display()));
+                report.write_record(["line", "field", "reason"]).map_err(write_error)?;
+                for problem in &problems {
+                    report.write_record([problem.line.to_string().as_str(), &problem.field, &problem.reason]).map_err(write_error)?;
+                }
+                report.flush().map_err(|err| AppError::Config(format!("cannot write the error report {}: {err}", path.display())))?;
+            }
+            let lines = problems.iter().map(|p| p.line).collect::<std::collections::BTreeSet<_>>().len();
+            Err(AppError::Config(format!(
+                "{lines} of {rows} spend lines in {} have problems (listed above); nothing was recorded",
+                file.display()
+            )))
+        }
+    }
+}
+
 /// One line from standard input, without its line ending; `None` when it is empty.
 fn read_password_line() -> Result<Option<String>> {
     let mut line = String::new();

@@ -19,6 +19,7 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod jobs;
+pub mod progress;
 pub mod services;
 pub mod startup;
 pub mod state;

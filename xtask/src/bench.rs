@@ -292,3 +292,64 @@ pub fn metrics() -> Result<()> {
     println!("baseline total {baseline_ms:.0} ms vs all 25 from the rollup p50 {api_p50:.1} ms: {:.1}× faster (target ≥ 20×, p95 ≤ 50 ms)", baseline_ms / api_p50);
     Ok(())
 }
+
+/// `cargo xtask bench live`: a release server on PostgreSQL with a small simulated world, then
+/// `swipesavvy load-live`: 1,000 WebSocket clients over 20 filter sets while events arrive at
+/// 1,000/s; prints commit → update latency p50/p95/p99 and dropped clients. Sizes:
+/// `SWIPESAVVY_BENCH_CLIENTS`, `_RATE`, `_SECONDS`.
+pub fn live() -> Result<()> {
+    banner("building the release server");
+    run_command(Command::new("cargo").args(["build", "--release", "--locked", "-p", "server", "--bin", "swipesavvy"]))?;
+    let bin = root().join("target/release/swipesavvy");
+    let clients = size("SWIPESAVVY_BENCH_CLIENTS", 1_000);
+    let rate = size("SWIPESAVVY_BENCH_RATE", 1_000);
+    let seconds = size("SWIPESAVVY_BENCH_SECONDS", 30);
+
+    let cluster = postgres::Cluster::start()?;
+    cluster.psql("postgres", &["-c", "CREATE DATABASE bench"])?;
+    let url = format!("postgres://postgres@127.0.0.1:{}/bench", cluster.port);
+    banner("a small simulated world (10,000 users, 20 campaigns, 14 days)");
+    output(&bin, &["simulate", "--to-db", "--seed", "2", "--users", "10000", "--days", "14", "--campaigns", "20", "--database-url", &url])?;
+    let created = output(&bin, &["apikey", "create", "--name", "bench", "--scope", "events", "--database-url", &url])?;
+    let key = created.lines().find_map(|l| l.strip_prefix("key (shown once): ")).context("no key printed")?.to_owned();
+    let mut add = Command::new(&bin);
+    add.args(["user", "add", "--email", "live@bench.test", "--role", "cmo", "--database-url", &url]).env_remove("DATABASE_URL").stdin(Stdio::piped()).stdout(Stdio::null());
+    let mut child = add.spawn()?;
+    child.stdin.take().context("stdin")?.write_all(b"bench-password-1234\n")?;
+    if !child.wait()?.success() {
+        bail!("could not create the bench account");
+    }
+    let token_out = output(&bin, &["user", "token", "--email", "live@bench.test", "--database-url", &url])?;
+    let token = token_out.split_whitespace().find(|w| w.starts_with("sspt_")).context("no token printed")?.to_owned();
+
+    // A thousand sockets on each side: lift the open-file limit for both processes.
+    let port = free_port()?;
+    let server = Command::new("sh")
+        .args(["-c", &format!("ulimit -n 65536 && exec {} serve --addr 127.0.0.1:{port} --database-url {url} --log warn", bin.display())])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .spawn()?;
+    let _server = ServerGuard(server);
+    wait_until_healthy(port, Duration::from_secs(600))?;
+
+    banner(&format!("{clients} WebSocket clients over 20 filter sets, {rate} events/s for {seconds} s"));
+    let report = output(
+        Path::new("sh"),
+        &[
+            "-c",
+            &format!(
+                "ulimit -n 65536 && exec {} load-live --url http://127.0.0.1:{port} --api-key {key} --token {token} --clients {clients} --filter-sets 20 --rate {rate} --seconds {seconds}",
+                bin.display()
+            ),
+        ],
+    )?;
+    let report: Value = serde_json::from_str(report.trim())?;
+    let ms = |k: &str| report[k].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "\n{} clients, {} filter sets, {} events in {} batches over {:.0} s; {} updates received",
+        report["clients"], report["filter_sets"], report["events_sent"], report["batches"], ms("seconds"), report["updates_received"]
+    );
+    println!("commit → update: p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms (targets p95 ≤ 1,000, p99 ≤ 2,000)", ms("p50_ms"), ms("p95_ms"), ms("p99_ms"));
+    println!("clients dropped: {}, (client, batch) pairs never updated: {}", report["clients_dropped"], report["missed"]);
+    Ok(())
+}

@@ -31,7 +31,9 @@ commands:
   bench ingest                         release build, then HTTP ingestion on SQLite and PostgreSQL beside a
                                        PostgreSQL COPY of the same rows, and a 1,000,000-row import
   bench metrics                        release build, a simulated world on PostgreSQL, then p50/p95 of the
-                                       metrics API and leaderboard beside the straightforward SQL";
+                                       metrics API and leaderboard beside the straightforward SQL
+  bench live                           release build, then 1,000 WebSocket clients on /api/v1/live while
+                                       events arrive at 1,000/s: commit → update latency";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -54,7 +56,8 @@ fn dispatch(args: &[String]) -> Result<()> {
         return match rest {
             [what] if what == "ingest" => bench::ingest(),
             [what] if what == "metrics" => bench::metrics(),
-            _ => bail!("usage: cargo xtask bench ingest|metrics"),
+            [what] if what == "live" => bench::live(),
+            _ => bail!("usage: cargo xtask bench ingest|metrics|live"),
         };
     }
     let release = own.iter().any(|a| a == "--release");

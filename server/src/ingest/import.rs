@@ -8,14 +8,14 @@
 //! numbers or booleans become numbers or booleans; empty cells are left out.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
 use super::{MAX_BATCH, Producer, ingest};
 use crate::error::{AppError, Result};
+use crate::progress::{Progress, Unit};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -161,49 +161,6 @@ fn csv_event(headers: &[String], record: &csv::StringRecord) -> std::result::Res
     Ok(Value::Object(envelope))
 }
 
-/// Reports progress: a bar with rate and ETA on a terminal, a plain line every few seconds
-/// otherwise (logs, CI).
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    started: Instant,
-    last_line: Instant,
-}
-
-impl Progress {
-    fn new(total_bytes: u64) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(total_bytes);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ETA {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        });
-        Progress { bar, started: Instant::now(), last_line: Instant::now() }
-    }
-
-    fn update(&mut self, bytes: u64, rows: u64) {
-        let rate = rows as f64 / self.started.elapsed().as_secs_f64().max(0.001);
-        match &self.bar {
-            Some(bar) => {
-                bar.set_position(bytes);
-                bar.set_message(format!("{rows} rows, {rate:.0}/s"));
-            }
-            None if self.last_line.elapsed() >= Duration::from_secs(5) => {
-                eprintln!("import: {rows} rows ({rate:.0}/s)");
-                self.last_line = Instant::now();
-            }
-            None => {}
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 /// Imports `path`, writing rejected rows (line, event id, field, reason) to `errors` as CSV.
 pub async fn import(
     state: &AppState,
@@ -226,7 +183,7 @@ pub async fn import(
     }
     let producer = Producer { key_id: None, rules: analytics::events::Rules { allow_backfill: backfill } };
     let mut summary = ImportSummary::default();
-    let mut progress = Progress::new(total_bytes);
+    let mut progress = Progress::new("import", Some(total_bytes), Unit::Bytes);
     let mut bytes_estimate: u64 = 0;
     loop {
         // One batch at a time: memory stays bounded by the batch, whatever the file's size.
@@ -263,7 +220,7 @@ pub async fn import(
                 write_error(report.as_mut(), line, rejection.event_id.as_deref().unwrap_or(""), &rejection.field, &rejection.reason)?;
             }
         }
-        progress.update(bytes_estimate.min(total_bytes), summary.rows);
+        progress.update(bytes_estimate.min(total_bytes), summary.rows, "rows");
     }
     progress.finish();
     if let Some(mut report) = report {

@@ -1,4 +1,5 @@
 //! Background work started by `serve`.
 
 pub mod change_feed;
+pub mod data_refresh;
 pub mod database_probe;

@@ -6,9 +6,9 @@
 use analytics::events::{CampaignCreated, CampaignLaunched, CampaignPaused, Context, Event, PauseReason, Payload};
 use analytics::{CampaignStatus, CampaignType, DeliveryChannel, EventSource, SegmentType};
 use app::access::{Capability, Caller};
-use app::wire::{CampaignPatch, CampaignView, CreativeInput, CreativeView, FieldError, NewCampaignRequest, SpendRequest, SpendResult};
+use app::wire::{CampaignPatch, CampaignView, CreativeInput, CreativeView, FieldError, NewCampaignRequest, SpendEntry, SpendRequest, SpendResult};
 use chrono::{DateTime, Duration, Timelike, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
 use uuid::Uuid;
 
 use crate::entities::{campaigns, creatives, spend};
@@ -410,44 +410,65 @@ pub async fn record_spend(db: &DatabaseConnection, request: SpendRequest, actor:
     if request.entries.is_empty() || request.entries.len() > 10_000 {
         return Err(AppError::Validation(vec![field("entries", "give 1 to 10,000 spend lines")]));
     }
-    let mut errors = Vec::new();
-    let ids: Vec<Uuid> = request.entries.iter().map(|e| e.campaign_id).collect();
-    let known: std::collections::HashSet<Uuid> = campaigns::Entity::find()
-        .filter(campaigns::Column::Id.is_in(ids))
-        .all(db)
+    let errors: Vec<FieldError> = check_spend(db, &request.entries, now)
         .await?
         .into_iter()
-        .map(|c| c.id)
+        .map(|(i, name, reason)| field(&format!("entries[{i}].{name}"), reason))
         .collect();
-    for (i, entry) in request.entries.iter().enumerate() {
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    insert_spend(db, &request.entries, &actor.label(), now).await
+}
+
+/// The spend ledger's rules, shared by `POST /api/v1/spend` and `swipesavvy import-spend`:
+/// each problem as (the entry's index, its field, the reason).
+pub async fn check_spend(db: &impl ConnectionTrait, entries: &[SpendEntry], now: DateTime<Utc>) -> Result<Vec<(usize, &'static str, String)>> {
+    let mut errors = Vec::new();
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.campaign_id).collect::<std::collections::HashSet<_>>().into_iter().collect();
+    let mut known = std::collections::HashSet::new();
+    // Chunks keep the `IN (…)` list under SQLite's bound-parameter limit.
+    for chunk in ids.chunks(500) {
+        let found: Vec<Uuid> = campaigns::Entity::find()
+            .select_only()
+            .column(campaigns::Column::Id)
+            .filter(campaigns::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        known.extend(found);
+    }
+    for (i, entry) in entries.iter().enumerate() {
         if !known.contains(&entry.campaign_id) {
-            errors.push(field(&format!("entries[{i}].campaign_id"), format!("unknown campaign {}", entry.campaign_id)));
+            errors.push((i, "campaign_id", format!("unknown campaign {}", entry.campaign_id)));
         }
         if entry.amount_cents < 0 {
-            errors.push(field(&format!("entries[{i}].amount_cents"), "must be ≥ 0"));
+            errors.push((i, "amount_cents", "must be ≥ 0".to_owned()));
         }
         let t = entry.period_start;
         let whole = match entry.granularity.as_str() {
             "hour" => t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0,
             "day" => t.hour() == 0 && t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0,
             _ => {
-                errors.push(field(&format!("entries[{i}].granularity"), "must be day or hour"));
+                errors.push((i, "granularity", "must be day or hour".to_owned()));
                 true
             }
         };
         if !whole {
-            errors.push(field(&format!("entries[{i}].period_start"), format!("must be the start of a whole {} (UTC)", entry.granularity)));
+            errors.push((i, "period_start", format!("must be the start of a whole {} (UTC)", entry.granularity)));
         }
         if t > now + Duration::days(1) {
-            errors.push(field(&format!("entries[{i}].period_start"), "is in the future"));
+            errors.push((i, "period_start", "is in the future".to_owned()));
         }
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    Ok(errors)
+}
+
+/// Writes checked spend lines in one transaction, as recorded by `recorded_by`.
+pub async fn insert_spend(db: &DatabaseConnection, entries: &[SpendEntry], recorded_by: &str, now: DateTime<Utc>) -> Result<SpendResult> {
     let txn = db.begin().await?;
     let mut total = 0;
-    for entry in &request.entries {
+    for entry in entries {
         spend::ActiveModel {
             id: sea_orm::ActiveValue::NotSet,
             campaign_id: Set(entry.campaign_id),
@@ -455,7 +476,7 @@ pub async fn record_spend(db: &DatabaseConnection, request: SpendRequest, actor:
             period_start: Set(entry.period_start),
             granularity: Set(entry.granularity.clone()),
             amount_cents: Set(entry.amount_cents),
-            recorded_by: Set(actor.label()),
+            recorded_by: Set(recorded_by.to_owned()),
             recorded_at: Set(now),
         }
         .insert(&txn)
@@ -463,5 +484,5 @@ pub async fn record_spend(db: &DatabaseConnection, request: SpendRequest, actor:
         total += entry.amount_cents;
     }
     txn.commit().await?;
-    Ok(SpendResult { recorded: request.entries.len(), total_cents: total })
+    Ok(SpendResult { recorded: entries.len(), total_cents: total })
 }

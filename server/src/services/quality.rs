@@ -105,10 +105,14 @@ pub async fn report(db: &impl ConnectionTrait, now: DateTime<Utc>, hours: u32) -
         }
         let types: Vec<&str> = analytics::events::EVENT_TYPES.iter().copied().filter(|t| Category::of(t) == category).collect();
         let freshness = freshness_minutes(db, &types, now).await?;
-        overall_newest = match (overall_newest, freshness) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        // The server emits system events itself (data_refresh_completed every minute), so they
+        // say nothing about how fresh the producers' data is: overall freshness leaves them out.
+        if category != Category::System {
+            overall_newest = match (overall_newest, freshness) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
         if category == Category::Unknown && counts.received == 0 {
             continue;
         }

@@ -9,8 +9,9 @@ use analytics::series::hour_floor;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement, TransactionTrait};
 
-use crate::entities::event_volume_hourly;
+use crate::entities::{event_volume_hourly, events as event_rows};
 use crate::error::Result;
+use crate::progress::{Progress, Unit};
 use crate::services::event_volume;
 
 /// Rows read per query while walking the log.
@@ -71,18 +72,26 @@ pub async fn rebuild(db: &DatabaseConnection, mut progress: impl FnMut(u64)) -> 
     Ok(RebuildSummary { events, hourly_rows: buckets.len() })
 }
 
-/// `swipesavvy rebuild`, with a progress line every few seconds.
+async fn last_seq(db: &DatabaseConnection) -> Result<Option<u64>> {
+    use sea_orm::{ColumnTrait, QuerySelect};
+    let max: Option<Option<i64>> = event_rows::Entity::find()
+        .select_only()
+        .column_as(event_rows::Column::Seq.max(), "max_seq")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(max.flatten().map(|n| n.max(0) as u64))
+}
+
+/// `swipesavvy rebuild`, with a progress bar (or a line every few seconds off a terminal).
 pub async fn run(db: &DatabaseConnection) -> Result<()> {
     let started = Instant::now();
-    let mut last_report = Instant::now();
-    let summary = rebuild(db, |events| {
-        if last_report.elapsed().as_secs() >= 3 {
-            let rate = events as f64 / started.elapsed().as_secs_f64().max(0.001);
-            eprintln!("rebuild: {events} events read ({rate:.0}/s)");
-            last_report = Instant::now();
-        }
-    })
-    .await?;
+    // The log's length (its largest seq) is the bar's total: close enough for an ETA.
+    let total = last_seq(db).await?;
+    let mut progress = Progress::new("rebuild", total, Unit::Items);
+    let summary = rebuild(db, |events| progress.update(events.min(total.unwrap_or(u64::MAX)), events, "events read")).await;
+    progress.finish();
+    let summary = summary?;
     println!(
         "rebuilt the hourly event volume from {} events into {} rows in {:.1?}",
         summary.events,

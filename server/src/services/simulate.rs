@@ -13,6 +13,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
 use crate::entities::{campaigns, creatives, spend};
 use crate::error::{AppError, Result};
 use crate::ingest::{self, MAX_BATCH, Producer};
+use crate::progress::{Progress, Unit};
 use crate::state::AppState;
 
 /// What a load did.
@@ -128,18 +129,14 @@ pub enum Target<'a> {
 pub async fn run(target: Target<'_>, config: SimConfig, truth_path: Option<&Path>) -> Result<()> {
     let started = Instant::now();
     let days = config.days;
-    let mut last = Instant::now();
-    let progress = |day: u32, s: &LoadSummary| {
-        if last.elapsed().as_secs() >= 3 || day + 1 == days {
-            let rate = s.events as f64 / started.elapsed().as_secs_f64().max(0.001);
-            eprintln!("simulate: day {}/{days}, {} events ({rate:.0}/s)", day + 1, s.events);
-            last = Instant::now();
-        }
+    let mut bar = Progress::new("simulate", Some(u64::from(days)), Unit::Items);
+    let progress = |day: u32, s: &LoadSummary| bar.update(u64::from(day) + 1, s.events, "events");
+    let result = match target {
+        Target::Database(state) => to_db(state, config, progress).await,
+        Target::Url { base, api_key } => to_url(&base, &api_key, config, progress).await,
     };
-    let (truth, summary) = match target {
-        Target::Database(state) => to_db(state, config, progress).await?,
-        Target::Url { base, api_key } => to_url(&base, &api_key, config, progress).await?,
-    };
+    bar.finish();
+    let (truth, summary) = result?;
     if let Some(path) = truth_path {
         let text = serde_json::to_string_pretty(&truth).map_err(|e| AppError::Internal(e.into()))?;
         std::fs::write(path, text).map_err(|err| AppError::Config(format!("cannot write the truth file {}: {err}", path.display())))?;
@@ -170,64 +167,7 @@ pub async fn to_url(base: &str, api_key: &str, config: SimConfig, mut progress: 
         .build()
         .map_err(|e| AppError::Internal(e.into()))?;
     let world = simulator::world(&config);
-
-    let mut created = std::collections::HashSet::new();
-    for campaign in &world.campaigns {
-        let request = app::wire::NewCampaignRequest {
-            id: Some(campaign.id),
-            name: campaign.name.clone(),
-            campaign_type: campaign.campaign_type,
-            channels: vec![campaign.channel],
-            target_segments: campaign.target_segments.clone(),
-            target_regions: Vec::new(),
-            budget_cents: campaign.budget_cents,
-            starts_at: None,
-            ends_at: None,
-            holdout_percent: Some(config.holdout_share * 100.0),
-            creatives: campaign
-                .creatives
-                .iter()
-                .map(|c| app::wire::CreativeInput {
-                    id: Some(c.id),
-                    name: c.name.clone(),
-                    headline: c.headline.clone(),
-                    body: c.body.clone(),
-                    call_to_action: c.call_to_action.clone(),
-                })
-                .collect(),
-            consent_method: Some(analytics::events::ConsentMethod::DoubleOptIn),
-            has_opt_out_link: true,
-        };
-        let response = send(&client, &format!("{base}/api/v1/campaigns"), api_key, &request).await?;
-        // A campaign already there (a rerun) is fine; its spend was recorded with it.
-        match response.status() {
-            s if s.is_success() => {
-                created.insert(campaign.id);
-            }
-            reqwest::StatusCode::CONFLICT => {}
-            _ => return Err(refused("creating a campaign", response).await),
-        }
-    }
-    let spend = app::wire::SpendRequest {
-        entries: world
-            .spend
-            .iter()
-            .filter(|s| created.contains(&s.campaign_id))
-            .map(|s| app::wire::SpendEntry {
-                campaign_id: s.campaign_id,
-                channel: s.channel,
-                period_start: s.day_start,
-                granularity: "day".to_owned(),
-                amount_cents: s.amount_cents,
-            })
-            .collect(),
-    };
-    if !spend.entries.is_empty() {
-        let response = send(&client, &format!("{base}/api/v1/spend"), api_key, &spend).await?;
-        if !response.status().is_success() {
-            return Err(refused("recording spend", response).await);
-        }
-    }
+    create_catalogue(&client, &base, api_key, &world).await?;
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(u32, Vec<serde_json::Value>)>(2);
     let generator = tokio::task::spawn_blocking(move || {
@@ -254,6 +194,164 @@ pub async fn to_url(base: &str, api_key: &str, config: SimConfig, mut progress: 
     }
     let truth = generator.await.map_err(|err| AppError::Internal(err.into()))?;
     Ok((truth, summary))
+}
+
+/// Creates the world's campaigns (with their creatives) through the catalogue API and records
+/// the spend of those it created; campaigns already there (a rerun) are left as they are.
+async fn create_catalogue(client: &reqwest::Client, base: &str, api_key: &str, world: &World) -> Result<()> {
+    let mut created = std::collections::HashSet::new();
+    for campaign in &world.campaigns {
+        let request = app::wire::NewCampaignRequest {
+            id: Some(campaign.id),
+            name: campaign.name.clone(),
+            campaign_type: campaign.campaign_type,
+            channels: vec![campaign.channel],
+            target_segments: campaign.target_segments.clone(),
+            target_regions: Vec::new(),
+            budget_cents: campaign.budget_cents,
+            starts_at: None,
+            ends_at: None,
+            holdout_percent: Some(world.config.holdout_share * 100.0),
+            creatives: campaign
+                .creatives
+                .iter()
+                .map(|c| app::wire::CreativeInput {
+                    id: Some(c.id),
+                    name: c.name.clone(),
+                    headline: c.headline.clone(),
+                    body: c.body.clone(),
+                    call_to_action: c.call_to_action.clone(),
+                })
+                .collect(),
+            consent_method: Some(analytics::events::ConsentMethod::DoubleOptIn),
+            has_opt_out_link: true,
+        };
+        let response = send(client, &format!("{base}/api/v1/campaigns"), api_key, &request).await?;
+        // A campaign already there (a rerun) is fine; its spend was recorded with it.
+        match response.status() {
+            s if s.is_success() => {
+                created.insert(campaign.id);
+            }
+            reqwest::StatusCode::CONFLICT => {}
+            _ => return Err(refused("creating a campaign", response).await),
+        }
+    }
+    let spend = app::wire::SpendRequest {
+        entries: world
+            .spend
+            .iter()
+            .filter(|s| created.contains(&s.campaign_id))
+            .map(|s| app::wire::SpendEntry {
+                campaign_id: s.campaign_id,
+                channel: s.channel,
+                period_start: s.day_start,
+                granularity: "day".to_owned(),
+                amount_cents: s.amount_cents,
+            })
+            .collect(),
+    };
+    if !spend.entries.is_empty() {
+        let response = send(client, &format!("{base}/api/v1/spend"), api_key, &spend).await?;
+        if !response.status().is_success() {
+            return Err(refused("recording spend", response).await);
+        }
+    }
+    Ok(())
+}
+
+/// How often `--live` re-reads the campaigns' state from the product.
+pub const LIVE_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often `--live` sends a batch.
+const LIVE_TICK: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// `swipesavvy simulate --live`: creates the world's campaigns (if missing), then produces
+/// events in real time at about `events_per_second`, re-reading each campaign's state through
+/// `GET /api/v1/campaigns/{id}` every [`LIVE_REFRESH`] and obeying it (see
+/// `analytics::simulator::live`). Runs until ctrl-c, or for `run_for` when given.
+pub async fn live(base: &str, api_key: &str, config: SimConfig, events_per_second: f64, run_for: Option<std::time::Duration>) -> Result<()> {
+    config.check().map_err(AppError::Config)?;
+    if !(events_per_second > 0.0 && events_per_second <= 100_000.0) {
+        return Err(AppError::Config("--rate must be between 0 and 100,000 events per second".to_owned()));
+    }
+    let base = base.trim_end_matches('/').to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let world = simulator::world(&config);
+    create_catalogue(&client, &base, api_key, &world).await?;
+    let mut model = simulator::live::LiveModel::new(&world);
+
+    let started = Instant::now();
+    let mut progress = Progress::new("simulate --live", None, Unit::Items);
+    let mut campaigns: Vec<simulator::live::LiveCampaign> = Vec::new();
+    let mut refreshed: Option<Instant> = None;
+    let mut sent: u64 = 0;
+    let mut ticker = tokio::time::interval(LIVE_TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let per_tick = events_per_second * LIVE_TICK.as_secs_f64();
+    let mut carry = 0.0;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = tokio::signal::ctrl_c() => break,
+        }
+        if run_for.is_some_and(|limit| started.elapsed() >= limit) {
+            break;
+        }
+        if refreshed.is_none_or(|at| at.elapsed() >= LIVE_REFRESH) {
+            campaigns = read_campaigns(&client, &base, api_key, &world).await?;
+            refreshed = Some(Instant::now());
+        }
+        let due = carry + per_tick;
+        let count = due.floor();
+        carry = due - count;
+        let now = Utc::now();
+        let events = model.tick(&campaigns, now, Duration::milliseconds(LIVE_TICK.as_millis() as i64), count as usize);
+        for batch in events.chunks(MAX_BATCH) {
+            let response = send(&client, &format!("{base}/api/v1/events"), api_key, &batch).await?;
+            if !response.status().is_success() {
+                return Err(refused("sending events", response).await);
+            }
+            sent += batch.len() as u64;
+        }
+        progress.update(sent, sent, "events");
+    }
+    progress.finish();
+    let paused = campaigns.iter().filter(|c| !c.delivers()).count();
+    println!("sent {sent} live events in {:.1?} ({} campaigns, {paused} stopped by the product)", started.elapsed(), campaigns.len());
+    Ok(())
+}
+
+/// The world's campaigns as the product has them now; one the product no longer knows sends nothing.
+async fn read_campaigns(client: &reqwest::Client, base: &str, api_key: &str, world: &World) -> Result<Vec<simulator::live::LiveCampaign>> {
+    let mut campaigns = Vec::with_capacity(world.campaigns.len());
+    for campaign in &world.campaigns {
+        let response = client
+            .get(format!("{base}/api/v1/campaigns/{}", campaign.id))
+            .bearer_auth(api_key)
+            .send()
+            .await
+            .map_err(|err| AppError::Config(format!("cannot reach {base}: {err}")))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            continue;
+        }
+        if !response.status().is_success() {
+            return Err(refused("reading a campaign", response).await);
+        }
+        let view: app::wire::CampaignView = response.json().await.map_err(|e| AppError::Internal(e.into()))?;
+        campaigns.push(simulator::live::LiveCampaign {
+            id: view.id,
+            campaign_type: view.campaign_type,
+            channel: view.channels.first().copied().unwrap_or(campaign.channel),
+            target_segments: view.target_segments,
+            creatives: view.creatives.iter().map(|c| c.id).collect(),
+            status: view.status,
+            budget_cents: view.budget_cents,
+            holdout_share: view.holdout_percent / 100.0,
+        });
+    }
+    Ok(campaigns)
 }
 
 /// POSTs JSON, waiting out 429s (their `Retry-After`) and retrying failures a few times.

@@ -1,0 +1,261 @@
+//! `simulate --live`: one tick of real-time behaviour, given the campaigns as the product last
+//! reported them. Pure (no clock, no I/O): the caller reads the catalogue, calls [`LiveModel::tick`]
+//! with the time, and sends what it returns.
+//!
+//! What the product decides, the model obeys:
+//! - a campaign that is `paused`, `completed` or `archived` delivers nothing (drafts and the
+//!   approval states deliver: the simulator's own campaigns are created by a key, which may not
+//!   approve, and the demo treats them as running until someone stops them);
+//! - deliveries scale with the campaign's budget relative to its budget when the model first saw
+//!   it (a doubled budget, twice the deliveries; capped at 4×);
+//! - users who opted out (the model's own `user_unsubscribed` / `consent_updated` opted_out, and
+//!   users without consent) receive nothing more.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{Rng, SimUser, World, profile, round2};
+use crate::{CampaignStatus, CampaignType, DeliveryChannel, SegmentType};
+
+/// A campaign as the product reports it (`GET /api/v1/campaigns/{id}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveCampaign {
+    pub id: Uuid,
+    pub campaign_type: CampaignType,
+    pub channel: DeliveryChannel,
+    pub target_segments: Vec<SegmentType>,
+    pub creatives: Vec<Uuid>,
+    pub status: CampaignStatus,
+    pub budget_cents: i64,
+    pub holdout_share: f64,
+}
+
+impl LiveCampaign {
+    /// Whether the product lets it send.
+    pub fn delivers(&self) -> bool {
+        !matches!(self.status, CampaignStatus::Paused | CampaignStatus::Completed | CampaignStatus::Archived)
+    }
+}
+
+/// The most a budget increase multiplies deliveries by.
+pub const MAX_BUDGET_SCALE: f64 = 4.0;
+/// Chance a delivered (non-holdout) message makes its user opt out.
+const UNSUBSCRIBE_PER_MESSAGE: f64 = 0.01;
+
+/// The simulated audience and what it remembers between ticks.
+pub struct LiveModel {
+    users: Vec<SimUser>,
+    opted_out: Vec<bool>,
+    first_budget: HashMap<Uuid, i64>,
+    rng: Rng,
+    /// Deliveries not yet made (fractions carried to the next tick).
+    carry: HashMap<Uuid, f64>,
+}
+
+impl LiveModel {
+    pub fn new(world: &World) -> LiveModel {
+        let opted_out = world.users.iter().map(|u| !u.consented).collect();
+        LiveModel {
+            users: world.users.clone(),
+            opted_out,
+            first_budget: HashMap::new(),
+            rng: Rng::new(world.config.seed ^ 0x9E37_79B9_7F4A_7C15),
+            carry: HashMap::new(),
+        }
+    }
+
+    /// Whether the user (by index) has opted out.
+    pub fn is_opted_out(&self, user_id: &str) -> bool {
+        self.users.iter().position(|u| u.id == user_id).is_some_and(|i| self.opted_out[i])
+    }
+
+    /// Deliveries per tick the campaign gets, for `base` at its first budget.
+    pub fn delivery_rate(&mut self, campaign: &LiveCampaign, base: f64) -> f64 {
+        let first = *self.first_budget.entry(campaign.id).or_insert(campaign.budget_cents);
+        if !campaign.delivers() {
+            return 0.0;
+        }
+        let scale = if first > 0 { campaign.budget_cents as f64 / first as f64 } else { 1.0 };
+        base * scale.clamp(0.0, MAX_BUDGET_SCALE)
+    }
+
+    /// About `events` events happening around `now` (within the last `tick`): half the budget
+    /// goes to campaign deliveries (split by campaign, scaled by budget) with their views and
+    /// clicks, the rest to organic purchases and app opens.
+    pub fn tick(&mut self, campaigns: &[LiveCampaign], now: DateTime<Utc>, tick: Duration, events: usize) -> Vec<Value> {
+        let mut out = Vec::new();
+        let base = if campaigns.is_empty() { 0.0 } else { events as f64 / 2.0 / campaigns.len() as f64 / 2.0 };
+        for campaign in campaigns {
+            let rate = self.delivery_rate(campaign, base);
+            let due = self.carry.get(&campaign.id).copied().unwrap_or(0.0) + rate;
+            let whole = due.floor();
+            self.carry.insert(campaign.id, due - whole);
+            for _ in 0..whole as usize {
+                self.deliver(campaign, now, tick, &mut out);
+            }
+        }
+        while out.len() < events {
+            let i = self.rng.below(self.users.len());
+            let at = self.moment(now, tick);
+            let user = &self.users[i];
+            let p = profile(user.segment);
+            let event = if self.rng.chance(0.3) {
+                let value = round2((p.average_order_value * (0.5 + self.rng.unit())).max(1.0));
+                let order = self.rng.uuid();
+                envelope(&mut self.rng, "user_purchased", at, user, "backend", json!({ "order_id": order.to_string(), "order_value": value, "payment_method": "card" }))
+            } else {
+                envelope(&mut self.rng, "user_engaged", at, user, "mobile", json!({ "engagement_type": "app_open", "screen_name": "home" }))
+            };
+            out.push(event);
+        }
+        out.sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
+        out
+    }
+
+    fn moment(&mut self, now: DateTime<Utc>, tick: Duration) -> DateTime<Utc> {
+        let span = tick.num_milliseconds().max(1) as usize;
+        now - Duration::milliseconds(self.rng.below(span) as i64)
+    }
+
+    /// One delivery to an eligible user (targeted, consenting, not opted out), with what follows.
+    fn deliver(&mut self, campaign: &LiveCampaign, now: DateTime<Utc>, tick: Duration, out: &mut Vec<Value>) {
+        if campaign.creatives.is_empty() {
+            return;
+        }
+        // A few tries at finding an eligible user; a campaign without any sends nothing.
+        let Some(index) = (0..20).map(|_| self.rng.below(self.users.len())).find(|&i| {
+            !self.opted_out[i] && (campaign.target_segments.is_empty() || campaign.target_segments.contains(&self.users[i].segment))
+        }) else {
+            return;
+        };
+        let at = self.moment(now, tick);
+        let creative = campaign.creatives[self.rng.below(campaign.creatives.len())];
+        let user = self.users[index].clone();
+        let holdout = crate::holdout::is_holdout(campaign.id, &user.id, campaign.holdout_share);
+        let ids = (campaign.id.to_string(), creative.to_string());
+        out.push(envelope(&mut self.rng, "campaign_delivered", at, &user, "backend", json!({
+            "campaign_id": ids.0, "campaign_type": campaign.campaign_type.as_str(), "creative_id": ids.1,
+            "segment_id": user.segment.as_str(), "delivery_channel": campaign.channel.as_str(), "is_holdout": holdout,
+            "allocation_method": "random"
+        })));
+        if holdout {
+            return;
+        }
+        let p = profile(user.segment);
+        if self.rng.chance(p.view_rate) {
+            out.push(envelope(&mut self.rng, "campaign_viewed", at, &user, "mobile", json!({ "campaign_id": ids.0, "creative_id": ids.1, "view_duration_seconds": 3, "view_type": "opened" })));
+            if self.rng.chance((p.click_rate / p.view_rate).min(1.0)) {
+                out.push(envelope(&mut self.rng, "campaign_clicked", at, &user, "mobile", json!({ "campaign_id": ids.0, "creative_id": ids.1, "click_type": "cta", "time_to_click_seconds": 5 })));
+            }
+        }
+        if self.rng.chance(UNSUBSCRIBE_PER_MESSAGE) {
+            self.opted_out[index] = true;
+            out.push(envelope(&mut self.rng, "user_unsubscribed", at, &user, "mobile", json!({ "unsubscribe_type": "all_campaigns", "unsubscribe_reason": "too_many_campaigns", "campaign_id": ids.0 })));
+            out.push(envelope(&mut self.rng, "consent_updated", at, &user, "backend", json!({ "channel": campaign.channel.as_str(), "status": "opted_out", "method": "unsubscribe", "source": "message_link", "region": user.region })));
+        }
+    }
+}
+
+fn envelope(rng: &mut Rng, event_type: &str, at: DateTime<Utc>, user: &SimUser, source: &str, properties: Value) -> Value {
+    json!({
+        "event_id": rng.uuid().to_string(),
+        "event_type": event_type,
+        "timestamp": at.to_rfc3339(),
+        "user_id": user.id,
+        "source": source,
+        "properties": properties,
+        "context": { "platform": user.platform, "region": user.region, "user_segment": user.segment.as_str() }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulator::{Faults, SimConfig, world};
+    use chrono::TimeZone;
+
+    fn setup() -> (LiveModel, Vec<LiveCampaign>) {
+        let config = SimConfig {
+            seed: 5,
+            users: 2_000,
+            days: 10,
+            campaigns: 2,
+            start: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+            holdout_share: 0.10,
+            faults: Faults::default(),
+        };
+        let w = world(&config);
+        let campaigns = w
+            .campaigns
+            .iter()
+            .map(|c| LiveCampaign {
+                id: c.id,
+                campaign_type: c.campaign_type,
+                channel: c.channel,
+                target_segments: Vec::new(),
+                creatives: c.creatives.iter().map(|k| k.id).collect(),
+                status: CampaignStatus::Active,
+                budget_cents: c.budget_cents,
+                holdout_share: 0.10,
+            })
+            .collect();
+        (LiveModel::new(&w), campaigns)
+    }
+
+    fn deliveries(events: &[Value], campaign: Uuid) -> usize {
+        events
+            .iter()
+            .filter(|e| e["event_type"] == "campaign_delivered" && e["properties"]["campaign_id"] == campaign.to_string())
+            .count()
+    }
+
+    fn run(model: &mut LiveModel, campaigns: &[LiveCampaign], ticks: usize) -> Vec<Value> {
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+        (0..ticks).flat_map(|t| model.tick(campaigns, now + Duration::seconds(t as i64), Duration::seconds(1), 200)).collect()
+    }
+
+    #[test]
+    fn a_paused_campaign_delivers_nothing_while_the_others_go_on() {
+        let (mut model, mut campaigns) = setup();
+        campaigns[0].status = CampaignStatus::Paused;
+        let events = run(&mut model, &campaigns, 20);
+        assert_eq!(deliveries(&events, campaigns[0].id), 0);
+        assert!(deliveries(&events, campaigns[1].id) > 100);
+        campaigns[1].status = CampaignStatus::Completed;
+        assert_eq!(deliveries(&run(&mut model, &campaigns, 5), campaigns[1].id), 0);
+    }
+
+    #[test]
+    fn deliveries_scale_with_the_budget() {
+        let (mut model, mut campaigns) = setup();
+        let before = deliveries(&run(&mut model, &campaigns, 20), campaigns[0].id);
+        campaigns[0].budget_cents *= 2;
+        let after = deliveries(&run(&mut model, &campaigns, 20), campaigns[0].id);
+        assert!((after as f64 / before as f64 - 2.0).abs() < 0.05, "{before} then {after}");
+        campaigns[0].budget_cents = 0;
+        assert_eq!(deliveries(&run(&mut model, &campaigns, 5), campaigns[0].id), 0);
+    }
+
+    #[test]
+    fn users_who_opted_out_receive_nothing_more() {
+        let (mut model, campaigns) = setup();
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+        let mut opted_out: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let delivered_to = |e: &Value| (e["event_type"] == "campaign_delivered").then(|| e["user_id"].as_str().unwrap_or_default().to_owned());
+        for t in 0..60 {
+            let events = model.tick(&campaigns, now + Duration::seconds(t), Duration::seconds(1), 200);
+            for user in events.iter().filter_map(delivered_to) {
+                assert!(!opted_out.contains(&user), "{user} got a delivery after opting out");
+            }
+            opted_out.extend(events.iter().filter(|e| e["event_type"] == "consent_updated").map(|e| e["user_id"].as_str().unwrap_or_default().to_owned()));
+        }
+        assert!(!opted_out.is_empty(), "some users opted out");
+        assert!(opted_out.iter().all(|u| model.is_opted_out(u)));
+        // Users without consent never receive anything.
+        let events = run(&mut model, &campaigns, 10);
+        assert!(events.iter().filter_map(delivered_to).all(|user| model.users.iter().any(|u| u.id == user && u.consented)));
+    }
+}
