@@ -325,7 +325,7 @@ pub fn live() -> Result<()> {
     // A thousand sockets on each side: lift the open-file limit for both processes.
     let port = free_port()?;
     let server = Command::new("sh")
-        .args(["-c", &format!("ulimit -n 65536 && exec {} serve --addr 127.0.0.1:{port} --database-url {url} --log warn", bin.display())])
+        .args(["-c", &format!("ulimit -n $(ulimit -Hn) && exec {} serve --addr 127.0.0.1:{port} --database-url {url} --log warn", bin.display())])
         .env_remove("DATABASE_URL")
         .stdout(Stdio::null())
         .spawn()?;
@@ -338,7 +338,7 @@ pub fn live() -> Result<()> {
         &[
             "-c",
             &format!(
-                "ulimit -n 65536 && exec {} load-live --url http://127.0.0.1:{port} --api-key {key} --token {token} --clients {clients} --filter-sets 20 --rate {rate} --seconds {seconds}",
+                "ulimit -n $(ulimit -Hn) && exec {} load-live --url http://127.0.0.1:{port} --api-key {key} --token {token} --clients {clients} --filter-sets 20 --rate {rate} --seconds {seconds}",
                 bin.display()
             ),
         ],

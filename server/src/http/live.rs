@@ -157,6 +157,13 @@ async fn compute(state: &AppState, scope: &Scope) -> crate::error::Result<Arc<Vi
     if let Some(view) = state.live_views.get(&key, version) {
         return Ok(view);
     }
+    // A change wakes every client at once: the first of a filter set computes, the others wait
+    // for its answer instead of all computing the same thing.
+    let gate = state.live_views.gate(&key);
+    let _turn = gate.lock().await;
+    if let Some(view) = state.live_views.get(&key, state.metrics.version()) {
+        return Ok(view);
+    }
     let now = state.clock.now();
     let system = system_log::stats(&state.db).await?;
     let scope = scope.clone();
@@ -183,9 +190,20 @@ async fn compute(state: &AppState, scope: &Scope) -> crate::error::Result<Arc<Vi
 #[derive(Clone, Default)]
 pub struct LiveViews {
     views: Arc<std::sync::Mutex<(u64, HashMap<String, Arc<View>>)>>,
+    /// One computation at a time per filter set.
+    gates: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl LiveViews {
+    fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Filter sets nobody is computing any more are forgotten, so the map stays small.
+        if gates.len() > 10_000 {
+            gates.retain(|_, gate| Arc::strong_count(gate) > 1);
+        }
+        gates.entry(key.to_owned()).or_default().clone()
+    }
+
     fn get(&self, key: &str, version: u64) -> Option<Arc<View>> {
         let views = self.views.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         (views.0 == version).then(|| views.1.get(key).cloned()).flatten()
