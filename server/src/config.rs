@@ -186,6 +186,8 @@ struct MetricsFile {
     default_margin_rate: Option<f64>,
     margin_rates: Option<std::collections::BTreeMap<String, f64>>,
     cost_per_cpu_second: Option<f64>,
+    /// 0–23; `-1` turns the daily segmentation off.
+    segmentation_hour: Option<i32>,
 }
 
 impl MetricsFile {
@@ -197,6 +199,12 @@ impl MetricsFile {
             default_margin_rate: self.default_margin_rate.unwrap_or(defaults.default_margin_rate),
             margin_rates: self.margin_rates.unwrap_or(defaults.margin_rates),
             cost_per_cpu_second: self.cost_per_cpu_second.unwrap_or(defaults.cost_per_cpu_second),
+            segmentation_hour: match self.segmentation_hour {
+                None => defaults.segmentation_hour,
+                Some(-1) => None,
+                Some(h @ 0..=23) => Some(h as u32),
+                Some(other) => return Err(AppError::Config(format!("metrics.segmentation_hour must be 0–23 (or -1 for never), got {other}"))),
+            },
         };
         if !(1..=24 * 90).contains(&config.lookback_hours) {
             return Err(AppError::Config("metrics.lookback_hours must be between 1 and 2160 (90 days)".to_owned()));

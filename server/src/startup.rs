@@ -32,6 +32,7 @@ impl Application {
         let (router, inventory) = http::router(state.clone())?;
         tokio::spawn(jobs::database_probe::run(state.clone()));
         tokio::spawn(jobs::change_feed::run(state.clone()));
+        tokio::spawn(jobs::segmentation::run(state.clone()));
         tokio::spawn(jobs::data_refresh::run(state.clone()));
         // Pay for the decoy hash now, not in the first sign-in's timing.
         tokio::task::spawn_blocking(crate::auth::password::warm_up);

@@ -54,11 +54,20 @@ pub struct Config {
     pub default_margin_rate: f64,
     /// Dollars per CPU-second of query time (metric 25).
     pub cost_per_cpu_second: f64,
+    /// The UTC hour at which the product recomputes every user's segment each day (`None`: never).
+    pub segmentation_hour: Option<u32>,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { lookback_hours: 7 * 24, half_life_hours: 24.0, margin_rates: BTreeMap::new(), default_margin_rate: 0.35, cost_per_cpu_second: 0.000_05 }
+        Config {
+            lookback_hours: 7 * 24,
+            half_life_hours: 24.0,
+            margin_rates: BTreeMap::new(),
+            default_margin_rate: 0.35,
+            cost_per_cpu_second: 0.000_05,
+            segmentation_hour: Some(2),
+        }
     }
 }
 

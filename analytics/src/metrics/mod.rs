@@ -5,6 +5,7 @@ pub mod compute;
 pub mod definitions;
 pub mod leaderboard;
 pub mod roi;
+pub mod segmentation;
 pub mod store;
 pub mod views;
 

@@ -3,3 +3,4 @@
 pub mod change_feed;
 pub mod data_refresh;
 pub mod database_probe;
+pub mod segmentation;

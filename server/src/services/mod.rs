@@ -9,6 +9,7 @@ pub mod live_load;
 pub mod load;
 pub mod metrics;
 pub mod rebuild;
+pub mod segments;
 pub mod simulate;
 pub mod spend_import;
 pub mod system_log;

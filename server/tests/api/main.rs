@@ -17,6 +17,7 @@ mod metrics_oracle;
 mod migrations;
 mod openapi;
 mod pages;
+mod segmentation;
 mod simulate_live;
 mod spend_import;
 mod support;

@@ -228,6 +228,8 @@ async fn spawn_configured(
         session_lifetime_minutes: 60,
         ..Settings::default()
     };
+    // The daily segmentation would change segments mid-test at its hour; tests call it directly.
+    settings.metrics.segmentation_hour = None;
     configure(&mut settings);
     let app = Application::build(settings, clock).await.expect("the application failed to start");
     let address = app.local_addr().expect("local address");

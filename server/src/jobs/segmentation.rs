@@ -1,0 +1,26 @@
+//! Recomputes every user's segment once a day at the configured UTC hour
+//! (`[metrics] segmentation_hour`, default 2).
+
+use std::time::Duration;
+
+use chrono::Timelike;
+
+use crate::state::AppState;
+
+pub async fn run(state: AppState) {
+    let Some(hour) = state.metrics.config.segmentation_hour else { return };
+    let mut last_day = None;
+    let mut ticker = tokio::time::interval(Duration::from_secs(60));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let now = state.clock.now();
+        if now.hour() != hour || last_day == Some(now.date_naive()) {
+            continue;
+        }
+        last_day = Some(now.date_naive());
+        if let Err(err) = crate::services::segments::recompute(&state, now).await {
+            tracing::warn!(error = %err.one_line(), "segments not recomputed; next try tomorrow");
+        }
+    }
+}
