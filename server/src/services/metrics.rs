@@ -49,6 +49,9 @@ pub struct MetricsHub {
     changes: tokio::sync::broadcast::Sender<u64>,
     position: Arc<std::sync::Mutex<LogPosition>>,
     catching_up: Arc<tokio::sync::Mutex<()>>,
+    /// Catalogue reloads take turns: one that read the tables earlier must not write after one
+    /// that read them later (the stale one would drop the newer campaigns' spend).
+    reloading: Arc<tokio::sync::Mutex<()>>,
     origin: Uuid,
     /// Only a serving process keeps the rollup (set by `load`); command-line loads and imports
     /// leave it empty, so their memory stays flat whatever they write.
@@ -104,6 +107,7 @@ impl MetricsHub {
             changes: tokio::sync::broadcast::channel(CHANGE_BACKLOG).0,
             position: Arc::default(),
             catching_up: Arc::default(),
+            reloading: Arc::default(),
             origin: Uuid::new_v4(),
             active: Arc::default(),
         }
@@ -230,6 +234,7 @@ impl MetricsHub {
 
     /// Re-reads the catalogue and the spend ledger (small tables) after they change.
     pub async fn reload_catalogue(&self, db: &DatabaseConnection) -> Result<()> {
+        let _one_at_a_time = self.reloading.lock().await;
         let mut fresh = Store::new();
         load_catalogue(db, &mut fresh).await?;
         self.write(|store| {
