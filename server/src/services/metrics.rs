@@ -172,26 +172,29 @@ impl MetricsHub {
         if !self.is_active() {
             return Ok(0);
         }
-        let _one_at_a_time = self.catching_up.lock().await;
         let mut applied = 0;
         loop {
+            // Reading the log happens outside the turn-taking, so ingestion never waits on it.
             let after = self.position().watermark;
             let rows = read_log(db, after, false).await?;
             let Some(last) = rows.last().map(|r| r.seq) else { break };
-            let fresh: Vec<&LogRow> = {
-                let position = self.position();
-                rows.iter().filter(|r| !position.applied.contains(&r.seq)).collect()
-            };
-            if fresh.iter().any(|r| r.event.campaign_id().is_some_and(|c| self.read(|s| s.campaign_index(c).is_none()))) {
+            let unapplied = |r: &&LogRow| !self.position().applied.contains(&r.seq);
+            if rows.iter().filter(unapplied).any(|r| r.event.campaign_id().is_some_and(|c| self.read(|s| s.campaign_index(c).is_none()))) {
                 self.reload_catalogue(db).await?;
             }
             let mut superseded = Vec::new();
-            for row in &fresh {
-                superseded.push(if row.version > 1 { previous_version(db, row.event.event_id, row.version - 1).await? } else { None });
+            for row in &rows {
+                superseded.push(if row.version > 1 && unapplied(&row) { previous_version(db, row.event.event_id, row.version - 1).await? } else { None });
             }
+            // Now take turns with `apply`, and skip what it (or another catch-up) applied meanwhile.
+            let _turn = self.catching_up.lock().await;
+            let (fresh, superseded): (Vec<&LogRow>, Vec<&Option<Superseded>>) = {
+                let position = self.position();
+                rows.iter().zip(&superseded).filter(|(r, _)| r.seq > position.watermark && !position.applied.contains(&r.seq)).unzip()
+            };
             self.write(|store| {
                 for (row, old) in fresh.iter().zip(&superseded) {
-                    if let Some(old) = old {
+                    if let Some(old) = old.as_ref() {
                         store.retract(row.event.event_id, &old.user_id, old.occurred_at);
                     }
                     store.apply(&row.event, row.received_at);
@@ -296,6 +299,7 @@ impl MetricsHub {
             position.applied.extend(applied.iter().map(|a| a.seq));
             position.advance(Instant::now());
         }
+        drop(_one_at_a_time);
         self.announce(db).await;
         Ok(())
     }
