@@ -1,9 +1,8 @@
 //! Times the metric computations on a simulated world (no I/O): `cargo run --release -p analytics --example profile_metrics [users]`.
 use std::time::Instant;
 
-use analytics::events::{RawEvent, Rules, validate};
-use analytics::metrics::{CampaignInfo, Config, Filter, MetricId, Query, Store, SystemStats};
-use analytics::simulator::{Faults, SimConfig, run, start_for, world};
+use analytics::metrics::{Config, Filter, MetricId, Query, Store, SystemStats};
+use analytics::simulator::{Faults, SimConfig, start_for, world};
 use chrono::Utc;
 
 fn main() {
@@ -11,23 +10,12 @@ fn main() {
     let now = Utc::now();
     let config = SimConfig { seed: 1, users, days: 30, campaigns: 100, start: start_for(now, 30), holdout_share: 0.1, faults: Faults::default() };
     let w = world(&config);
-    let mut store = Store::new();
-    for c in &w.campaigns {
-        let info = CampaignInfo { id: c.id, name: c.name.clone(), campaign_type: c.campaign_type, status: analytics::CampaignStatus::Active, channels: vec![c.channel], budget_cents: c.budget_cents, holdout_share: 0.1, starts_at: None };
-        store.set_campaign(info, &c.creatives.iter().map(|k| k.id).collect::<Vec<_>>());
-    }
+    let started = Instant::now();
+    let (mut store, truth) = Store::from_simulation(&w);
     for s in &w.spend {
         store.add_spend(s.campaign_id, s.day_start, s.amount_cents);
     }
-    let started = Instant::now();
-    let mut n = 0;
-    run(&w, |_, events| {
-        for e in events {
-            let raw: RawEvent = serde_json::from_value(e).unwrap();
-            store.apply(&validate(raw, now, Rules { allow_backfill: true }).unwrap(), now);
-            n += 1;
-        }
-    });
+    let n = truth.events;
     println!("{n} events, {} facts loaded in {:?}", store.fact_count(), started.elapsed());
     let system = SystemStats::default();
     let filter = Filter::default();

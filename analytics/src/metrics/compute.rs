@@ -37,7 +37,15 @@ impl Filter {
         !self.segments.is_empty() || !self.regions.is_empty() || !self.platforms.is_empty() || !self.creatives.is_empty()
     }
 
-    fn narrows_campaigns(&self) -> bool {
+    /// The campaign passes the campaign, type and status filters.
+    pub fn allows_campaign(&self, c: &super::store::CampaignInfo) -> bool {
+        (self.campaigns.is_empty() || self.campaigns.contains(&c.id))
+            && (self.types.is_empty() || self.types.contains(&c.campaign_type))
+            && (self.statuses.is_empty() || self.statuses.contains(&c.status))
+    }
+
+    /// Any filter that keeps some campaigns or creatives out.
+    pub fn narrows_campaigns(&self) -> bool {
         !self.campaigns.is_empty() || !self.types.is_empty() || !self.statuses.is_empty() || !self.creatives.is_empty()
     }
 }
@@ -308,15 +316,7 @@ pub(super) struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     pub(super) fn new(store: &'a Store, filter: &'a Filter) -> Scope<'a> {
-        let campaign_ok = store
-            .campaigns
-            .iter()
-            .map(|c| {
-                (filter.campaigns.is_empty() || filter.campaigns.contains(&c.id))
-                    && (filter.types.is_empty() || filter.types.contains(&c.campaign_type))
-                    && (filter.statuses.is_empty() || filter.statuses.contains(&c.status))
-            })
-            .collect();
+        let campaign_ok = store.campaigns.iter().map(|c| filter.allows_campaign(c)).collect();
         let creative_ok = (!filter.creatives.is_empty()).then(|| store.creatives.iter().map(|(id, _)| filter.creatives.contains(id)).collect());
         let region_ok = (!filter.regions.is_empty()).then(|| store.regions.iter().map(|r| filter.regions.contains(r)).collect());
         Scope { store, filter, campaign_ok, creative_ok, region_ok }
@@ -971,8 +971,7 @@ pub fn definitions() -> Vec<Definition> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{RawEvent, Rules, validate};
-    use crate::simulator::{Faults, SimConfig, run, world};
+    use crate::simulator::{Faults, SimConfig, world};
     use chrono::TimeZone;
 
     #[test]
@@ -980,26 +979,7 @@ mod tests {
         let config = SimConfig { seed: 3, users: 1_500, days: 12, campaigns: 5, start: Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap(), holdout_share: 0.2, faults: Faults::default() };
         let w = world(&config);
         let now = config.start + Duration::days(12);
-        let mut store = Store::new();
-        for c in &w.campaigns {
-            let info = super::super::CampaignInfo {
-                id: c.id,
-                name: c.name.clone(),
-                campaign_type: c.campaign_type,
-                status: CampaignStatus::Active,
-                channels: vec![c.channel],
-                budget_cents: c.budget_cents,
-                holdout_share: 0.2,
-                starts_at: None,
-            };
-            store.set_campaign(info, &c.creatives.iter().map(|k| k.id).collect::<Vec<_>>());
-        }
-        run(&w, |_, events| {
-            for e in events {
-                let raw: RawEvent = serde_json::from_value(e).unwrap();
-                store.apply(&validate(raw, now, Rules { allow_backfill: true }).unwrap(), now);
-            }
-        });
+        let (store, _) = Store::from_simulation(&w);
         let filter = Filter::default();
         let (from, to) = (config.start.timestamp(), now.timestamp());
         let one = tally_split(&store, &filter, &Config::default(), from, to, Parts::ALL, usize::MAX);

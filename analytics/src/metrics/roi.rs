@@ -110,9 +110,8 @@ pub fn roi_row(campaign_id: Uuid, name: &str, c: &CampaignTally, spend_cents: f6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{RawEvent, Rules, validate};
     use crate::metrics::{Filter, Store, tally};
-    use crate::simulator::{Faults, SimConfig, run, world};
+    use crate::simulator::{Faults, SimConfig, world};
     use chrono::{Duration, TimeZone, Utc};
 
     /// Ground truth check of the issue: over seeds with 200+ campaigns, the true lift lies in the
@@ -136,27 +135,7 @@ mod tests {
             };
             let world = world(&config);
             let now = config.start + Duration::days(i64::from(config.days));
-            let mut store = Store::new();
-            for c in &world.campaigns {
-                let info = crate::metrics::CampaignInfo {
-                    id: c.id,
-                    name: c.name.clone(),
-                    campaign_type: c.campaign_type,
-                    status: crate::domain::CampaignStatus::Completed,
-                    channels: vec![c.channel],
-                    budget_cents: c.budget_cents,
-                    holdout_share: config.holdout_share,
-                    starts_at: None,
-                };
-                store.set_campaign(info, &c.creatives.iter().map(|k| k.id).collect::<Vec<_>>());
-            }
-            let truth = run(&world, |_, events| {
-                for e in events {
-                    let raw: RawEvent = serde_json::from_value(e).unwrap();
-                    let event = validate(raw, now, Rules { allow_backfill: true }).unwrap();
-                    store.apply(&event, now);
-                }
-            });
+            let (store, truth) = Store::from_simulation(&world);
             let t = tally(&store, &Filter::default(), &crate::metrics::Config::default(), config.start.timestamp(), now.timestamp());
             for c in &truth.campaigns {
                 let index = store.campaign_index(c.campaign_id).unwrap();

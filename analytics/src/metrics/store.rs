@@ -316,6 +316,35 @@ impl Store {
         i
     }
 
+    /// A simulated world as the server would hold it at the simulation's end: every campaign
+    /// (as completed) with its creatives, then every event. For tests and profiling.
+    pub fn from_simulation(world: &crate::simulator::World) -> (Store, crate::simulator::Truth) {
+        let config = &world.config;
+        let now = config.start + chrono::Duration::days(i64::from(config.days));
+        let mut store = Store::new();
+        for c in &world.campaigns {
+            let info = CampaignInfo {
+                id: c.id,
+                name: c.name.clone(),
+                campaign_type: c.campaign_type,
+                status: CampaignStatus::Completed,
+                channels: vec![c.channel],
+                budget_cents: c.budget_cents,
+                holdout_share: config.holdout_share,
+                starts_at: None,
+            };
+            store.set_campaign(info, &c.creatives.iter().map(|k| k.id).collect::<Vec<_>>());
+        }
+        let rules = crate::events::Rules { allow_backfill: true };
+        let truth = crate::simulator::run(world, |_, events| {
+            for e in events {
+                let raw: crate::events::RawEvent = serde_json::from_value(e).expect("the simulator writes the envelope");
+                store.apply(&crate::events::validate(raw, now, rules).expect("the simulator writes valid events"), now);
+            }
+        });
+        (store, truth)
+    }
+
     /// Facts stored, for logs.
     pub fn fact_count(&self) -> usize {
         self.users.iter().map(|u| u.facts.len() + u.segments.len()).sum()

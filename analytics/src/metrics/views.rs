@@ -516,7 +516,7 @@ pub struct SegmentSummary {
 pub fn segment_sizes(store: &Store, filter: &Filter, to: i64) -> BTreeMap<SegmentType, u64> {
     let unsegmented = Filter { segments: Vec::new(), ..filter.clone() };
     let scope = Scope::new(store, &unsegmented);
-    let narrows = !filter.campaigns.is_empty() || !filter.types.is_empty() || !filter.statuses.is_empty() || !filter.creatives.is_empty();
+    let narrows = filter.narrows_campaigns();
     let dimensions = !filter.regions.is_empty() || !filter.platforms.is_empty();
     let mut out = BTreeMap::new();
     for user in &store.users {
@@ -754,7 +754,7 @@ mod tests {
     use crate::domain::{CampaignStatus, CampaignType, DeliveryChannel};
     use crate::events::{RawEvent, Rules, validate};
     use crate::metrics::CampaignInfo;
-    use crate::simulator::{Faults, SimConfig, run, world};
+    use crate::simulator::{Faults, SimConfig, world};
     use chrono::Duration;
     use serde_json::{Value, json};
 
@@ -898,26 +898,7 @@ mod tests {
         let config = SimConfig { seed: 31, users: 4_000, days: 10, campaigns: 6, start: start(), holdout_share: 0.1, faults: Faults::default() };
         let sim = world(&config);
         let now = config.start + Duration::days(10);
-        let mut store = Store::new();
-        for c in &sim.campaigns {
-            let info = CampaignInfo {
-                id: c.id,
-                name: c.name.clone(),
-                campaign_type: c.campaign_type,
-                status: CampaignStatus::Completed,
-                channels: vec![c.channel],
-                budget_cents: c.budget_cents,
-                holdout_share: 0.1,
-                starts_at: None,
-            };
-            store.set_campaign(info, &c.creatives.iter().map(|k| k.id).collect::<Vec<_>>());
-        }
-        run(&sim, |_, events| {
-            for e in events {
-                let raw: RawEvent = serde_json::from_value(e).unwrap();
-                store.apply(&validate(raw, now, Rules { allow_backfill: true }).unwrap(), now);
-            }
-        });
+        let (store, _) = Store::from_simulation(&sim);
         let cfg = crate::metrics::Config::default();
         // Bounds inside hours, so the first and last hours and days are partial.
         let (from, to) = (config.start.timestamp() + 5 * HOUR + 17 * 60, now.timestamp() - 3 * HOUR - 20 * 60);

@@ -391,11 +391,7 @@ pub fn leaderboard_rows(
         .campaigns
         .iter()
         .enumerate()
-        .filter(|(_, c)| {
-            (filter.campaigns.is_empty() || filter.campaigns.contains(&c.id))
-                && (filter.types.is_empty() || filter.types.contains(&c.campaign_type))
-                && (filter.statuses.is_empty() || filter.statuses.contains(&c.status))
-        })
+        .filter(|(_, c)| filter.allows_campaign(c))
         .map(|(i, c)| LeaderboardRow {
             rank: 0,
             campaign_id: c.id,
@@ -457,10 +453,7 @@ pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(S
                 let index = store.creative_index(k.id)?;
                 let campaign_index = store.creatives[index as usize].1;
                 let c = &store.campaigns[campaign_index as usize];
-                let allowed = (filter.campaigns.is_empty() || filter.campaigns.contains(&c.id))
-                    && (filter.types.is_empty() || filter.types.contains(&c.campaign_type))
-                    && (filter.statuses.is_empty() || filter.statuses.contains(&c.status))
-                    && (filter.creatives.is_empty() || filter.creatives.contains(&k.id));
+                let allowed = filter.allows_campaign(c) && (filter.creatives.is_empty() || filter.creatives.contains(&k.id));
                 allowed.then(|| {
                     let row = CreativeRow {
                         creative_id: k.id,
