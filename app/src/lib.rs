@@ -11,6 +11,7 @@ pub mod backend;
 pub mod components;
 pub mod format;
 pub mod pages;
+pub mod session;
 pub mod theme;
 pub mod wire;
 

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::access::{Capability, Me, Module};
-use crate::api::load_me;
 use crate::pages::SectionId;
+use crate::session::{provide_signed_in, signed_in};
 use crate::theme::{ThemeToggle, provide_theme};
 
 /// One navigation entry and what the role needs to open it.
@@ -29,7 +29,8 @@ fn nav_items() -> Vec<NavItem> {
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     provide_theme();
-    let me = Resource::new(|| (), |_| load_me());
+    provide_signed_in();
+    let me = signed_in();
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <div class="app">
@@ -39,31 +40,22 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <span class="brand__name">"SwipeSavvy Analytics"</span>
                 </a>
                 <div class="topbar__end">
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            me.await.ok().flatten().map(|me| view! { <UserMenu me/> })
-                        })}
-                    </Suspense>
+                    {me.clone().map(|me| view! { <UserMenu me/> })}
                     <ThemeToggle/>
                 </div>
             </header>
             <nav class="sidenav" aria-label="Sections">
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let me = me.await.ok().flatten();
-                        me.map(|me| {
-                            view! {
-                                <ul>
-                                    {nav_items()
-                                        .into_iter()
-                                        .filter(|item| me.can(item.requires))
-                                        .map(|item| view! { <li><A href=item.href exact=true>{item.label}</A></li> })
-                                        .collect_view()}
-                                </ul>
-                            }
-                        })
-                    })}
-                </Suspense>
+                {me.map(|me| {
+                    view! {
+                        <ul>
+                            {nav_items()
+                                .into_iter()
+                                .filter(|item| me.can(item.requires))
+                                .map(|item| view! { <li><A href=item.href exact=true>{item.label}</A></li> })
+                                .collect_view()}
+                        </ul>
+                    }
+                })}
             </nav>
             <main id="content" class="content" tabindex="-1">
                 {children()}

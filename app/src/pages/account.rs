@@ -6,44 +6,40 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::access::Capability;
-use crate::api::{CreateToken, RevokeToken, load_me, load_my_tokens};
+use crate::api::{CreateToken, RevokeToken, load_my_tokens};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
+use crate::session::signed_in;
 use crate::wire::{OneTimeSecret, TokenRow};
 
 #[component]
 pub fn Account() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let me = Resource::new(|| (), |_| load_me());
+    let me = signed_in();
     let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| load_my_tokens());
     view! {
         <Title text="Your account"/>
         <h1 class="page-title">"Your account"</h1>
         <div class="grid">
             <Panel title="Who you are" span=5>
-                <Suspense fallback=|| view! { <Skeleton/> }>
-                    {move || Suspend::new(async move {
-                        match me.await {
-                            Ok(Some(me)) => view! {
-                                <dl class="facts">
-                                    <dt>"Email"</dt><dd>{me.email.clone()}</dd>
-                                    <dt>"Role"</dt><dd>{me.role_title.clone()}</dd>
-                                </dl>
-                                <h3 class="subheading">"What your role may do"</h3>
-                                <ul class="capabilities">
-                                    {Capability::all()
-                                        .into_iter()
-                                        .filter(|c| me.can(*c))
-                                        .map(|c| view! { <li>{c.describe()}</li> })
-                                        .collect_view()}
-                                </ul>
-                            }
-                            .into_any(),
-                            Ok(None) => view! { <p>"You are not signed in."</p> }.into_any(),
-                            Err(err) => view! { <ErrorState message=err.to_string()/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                {match me {
+                    Some(me) => view! {
+                        <dl class="facts">
+                            <dt>"Email"</dt><dd>{me.email.clone()}</dd>
+                            <dt>"Role"</dt><dd>{me.role_title.clone()}</dd>
+                        </dl>
+                        <h3 class="subheading">"What your role may do"</h3>
+                        <ul class="capabilities">
+                            {Capability::all()
+                                .into_iter()
+                                .filter(|c| me.can(*c))
+                                .map(|c| view! { <li>{c.describe()}</li> })
+                                .collect_view()}
+                        </ul>
+                    }
+                    .into_any(),
+                    None => view! { <p>"You are not signed in."</p> }.into_any(),
+                }}
             </Panel>
             <Panel title="Personal read tokens" subtitle="For scripts and notebooks: they read the API (GET /api/v1/…) as you" span=7>
                 <ActionForm action=create attr:class="form form--inline">

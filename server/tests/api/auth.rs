@@ -29,17 +29,18 @@ async fn signing_in_sets_a_safe_session_cookie_and_me_describes_the_role() {
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_get_the_same_answer_in_similar_time() {
     let app = spawn_app().await;
-    let (email, _) = app.create_account(Role::Cmo).await;
+    // Two accounts, so five wrong passwords stay under one account's throttle.
+    let emails = [app.create_account(Role::Cmo).await.0, app.create_account(Role::Cmo).await.0];
     // Warm up both paths once (first argon2 use, connection pool).
-    app.login(&email, "wrong password 0").await;
+    app.login(&emails[0], "wrong password 0").await;
     app.login("nobody0@example.com", "wrong password 0").await;
 
     let mut wrong_password = Vec::new();
     let mut unknown_email = Vec::new();
     let mut bodies = Vec::new();
-    for i in 1..=3 {
+    for i in 1..=5 {
         let started = Instant::now();
-        let res = app.login(&email, &format!("wrong password {i}")).await;
+        let res = app.login(&emails[i % 2], &format!("wrong password {i}")).await;
         wrong_password.push(started.elapsed());
         bodies.push((res.status(), res.text().await.unwrap()));
         let started = Instant::now();
@@ -49,11 +50,11 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer_in_similar_ti
     }
     assert!(bodies.iter().all(|(status, _)| *status == 401));
     assert!(bodies.windows(2).all(|w| w[0].1 == w[1].1), "identical bodies: {bodies:?}");
-    // Both paths do one argon2 verification; allow generous noise on a shared machine.
-    wrong_password.sort();
-    unknown_email.sort();
-    let (a, b) = (wrong_password[1].as_secs_f64(), unknown_email[1].as_secs_f64());
-    assert!(a / b < 3.0 && b / a < 3.0, "median wrong password {a:.3}s vs unknown email {b:.3}s");
+    // Both paths do one argon2 verification (tens of milliseconds; skipping it would answer in
+    // about one). The fastest of five is what the work costs: load on a shared machine only
+    // ever adds time, so it does not make this flaky the way a median or mean would.
+    let (a, b) = (wrong_password.iter().min().unwrap().as_secs_f64(), unknown_email.iter().min().unwrap().as_secs_f64());
+    assert!(a / b < 3.0 && b / a < 3.0, "fastest wrong password {a:.3}s vs unknown email {b:.3}s");
 }
 
 #[tokio::test]
