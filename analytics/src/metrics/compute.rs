@@ -305,6 +305,31 @@ impl Parts {
     }
 }
 
+/// The attribution models of metric 21, in the order of `Tally::model_cents` and of the credits
+/// `touch_credits` hands out.
+pub const MODELS: [&str; 4] = ["first_touch", "last_touch", "linear", "time_decay"];
+/// Index of last touch in `MODELS`: the model ROAS, CAC and AOV use.
+pub const LAST_TOUCH: usize = 1;
+
+/// Calls `credit(index, touch, shares)` for each touch of the purchase at `facts[i]`, oldest
+/// first, with the share of the purchase each model in `MODELS` gives it. The touches are the
+/// impressions and clicks of a campaign at most `lookback` seconds before the purchase (its own
+/// second included: a purchase sorts after everything else in its second). Each model's shares
+/// add up to 1; time decay halves a touch's weight every `half_life` seconds before the purchase.
+/// A purchase with no touch calls nothing.
+pub fn touch_credits<'f>(facts: &'f [Fact], i: usize, lookback: i64, half_life: f64, mut credit: impl FnMut(usize, &'f Fact, [f64; 4])) {
+    let purchase = &facts[i];
+    let start = i - facts[..i].iter().rev().take_while(|t| purchase.at - t.at <= lookback).count();
+    let touches = || (start..i).filter(|j| matches!(facts[*j].kind, Kind::Viewed | Kind::Clicked) && facts[*j].campaign != NONE);
+    let weight = |t: &Fact| (-((purchase.at - t.at) as f64) / half_life).exp2();
+    let (Some(first), Some(last)) = (touches().next(), touches().next_back()) else { return };
+    let (n, total_weight) = touches().fold((0.0, 0.0), |(n, w), j| (n + 1.0, w + weight(&facts[j])));
+    for j in touches() {
+        let t = &facts[j];
+        credit(j, t, [f64::from(u8::from(j == first)), f64::from(u8::from(j == last)), 1.0 / n, weight(t) / total_weight]);
+    }
+}
+
 /// The filter resolved against the store's indexes.
 pub(super) struct Scope<'a> {
     store: &'a Store,
@@ -537,34 +562,28 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
                     if !parts.engagement || !scope.dimensions(user, f) {
                         continue;
                     }
-                    // Touches in the lookback, oldest first (this purchase's own time included).
-                    let lookback_start = i - facts[..i].iter().rev().take_while(|p| f.at - p.at <= lookback).count();
-                    let is_touch = |p: &&Fact| matches!(p.kind, Kind::Viewed | Kind::Clicked) && p.campaign != NONE;
-                    let touches = || facts[lookback_start..i].iter().filter(is_touch);
-                    let Some(last) = touches().last() else { continue };
-                    let first = touches().next().expect("a last touch means a first");
                     let cents = f.cents as f64;
-                    if scope.campaign(last) {
-                        t.attributed_cents += f.cents;
-                        t.attributed_orders += 1;
-                        let new_customer = first_purchase() == Some(i);
-                        dense.each(last, |c| {
-                            c.attributed_cents += f.cents;
-                            c.attributed_orders += 1;
-                            c.new_customers += u64::from(new_customer);
-                        });
-                        t.new_customers += u64::from(new_customer);
-                        t.model_cents[1] += cents;
-                    }
-                    if scope.campaign(first) {
-                        t.model_cents[0] += cents;
-                    }
-                    let weight = |p: &Fact| (-((f.at - p.at) as f64) / half_life).exp2();
-                    let (n, total_weight) = touches().fold((0.0, 0.0), |(n, w), p| (n + 1.0, w + weight(p)));
-                    for p in touches().filter(|p| scope.campaign(p)) {
-                        t.model_cents[2] += cents / n;
-                        t.model_cents[3] += cents * weight(p) / total_weight;
-                    }
+                    let mut last_touch = None;
+                    touch_credits(facts, i, lookback, half_life, |_, touch, credit| {
+                        if credit[LAST_TOUCH] == 1.0 {
+                            last_touch = Some(touch);
+                        }
+                        if scope.campaign(touch) {
+                            for (model, share) in t.model_cents.iter_mut().zip(credit) {
+                                *model += cents * share;
+                            }
+                        }
+                    });
+                    let Some(last) = last_touch.filter(|last| scope.campaign(last)) else { continue };
+                    t.attributed_cents += f.cents;
+                    t.attributed_orders += 1;
+                    let new_customer = first_purchase() == Some(i);
+                    dense.each(last, |c| {
+                        c.attributed_cents += f.cents;
+                        c.attributed_orders += 1;
+                        c.new_customers += u64::from(new_customer);
+                    });
+                    t.new_customers += u64::from(new_customer);
                 }
                 _ => {}
             }

@@ -1,6 +1,7 @@
 //! The 25 metrics (spec PART 4, docs/metrics.md): their definitions, the in-memory rollup they
 //! are computed from, and the formulas.
 
+pub mod attribution;
 pub mod compute;
 pub mod definitions;
 pub mod leaderboard;

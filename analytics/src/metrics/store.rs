@@ -48,6 +48,8 @@ pub struct Fact {
     pub creative: u32,
     pub region: u32,
     pub platform: Option<Platform>,
+    /// How a delivery went out (`campaign_delivered.delivery_channel`); `None` on other facts.
+    pub channel: Option<DeliveryChannel>,
     /// The producer's `context.user_segment`, used until a `user_segmented` says otherwise.
     pub context_segment: Option<SegmentType>,
     pub session: u32,
@@ -268,6 +270,10 @@ impl Store {
             creative: event.creative_id().and_then(|c| self.creative_index(c)).unwrap_or(NONE),
             region,
             platform: event.context.platform,
+            channel: match &event.payload {
+                Payload::CampaignDelivered(p) => Some(p.delivery_channel),
+                _ => None,
+            },
             context_segment: event.context.user_segment,
             session,
             cents,

@@ -66,6 +66,7 @@ fn api() -> RouteTable {
         .get("/api/v1/metrics/{id}", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::one))
         .get("/api/v1/live", Access::Requires(Capability::View(Module::KpiCards)), get(live::live))
         .get("/api/v1/roi", Access::Requires(Capability::View(Module::RoiDeepDive)), get(metrics::roi))
+        .get("/api/v1/attribution", Access::Requires(Capability::View(Module::RoiDeepDive)), get(views::attribution))
         .get("/metrics/roas", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::seed_roas))
         .get("/api/v1/quality", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::quality))
         .post("/api/v1/spend", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::spend))

@@ -35,6 +35,7 @@ use super::{auth, campaigns, events, health, live, metrics, quality, views};
         views::heatmap,
         views::segments,
         views::campaign_performance,
+        views::attribution,
         quality::quality,
         live::live,
         document,

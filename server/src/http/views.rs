@@ -1,10 +1,11 @@
-//! Modules 3, 4, 6 and 7 over HTTP: `GET /api/v1/segments`, `GET /api/v1/campaigns/{id}/performance`,
-//! `GET /api/v1/funnel` and `GET /api/v1/heatmap`. Each takes the filters of `/api/v1/metrics`
+//! Modules 3, 4, 6, 7 and 8 over HTTP: `GET /api/v1/segments`, `GET /api/v1/campaigns/{id}/performance`,
+//! `GET /api/v1/funnel`, `GET /api/v1/heatmap` and `GET /api/v1/attribution`. Each takes the filters of `/api/v1/metrics`
 //! (`parse_scope`); the window is the 7 days up to now unless `from`/`to` say otherwise, and it
 //! never ends after now. The numbers come from `analytics::metrics::views`.
 
 use analytics::SegmentType;
 use analytics::metrics::compute::second_ceil;
+use analytics::metrics::attribution::{self, Attribution};
 use analytics::metrics::views::{self, Frequency, Funnel, Heatmap, SegmentPerformance, SegmentSummary, SeriesPoint};
 use analytics::metrics::{Filter, Performance};
 use analytics::{CampaignStatus, CampaignType, DeliveryChannel};
@@ -149,6 +150,34 @@ pub async fn heatmap(State(state): State<AppState>, Query(pairs): Query<Vec<(Str
     let filter = scope.filter.clone();
     let heatmap = compute(&state, move |store, config| views::heatmap(store, &filter, config, second_ceil(from), second_ceil(to))).await?;
     Ok(Json(HeatmapResponse { as_of: now, from, to, scope, heatmap }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Module 8: attribution (metric 21) per campaign and channel.
+
+#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttributionResponse {
+    pub as_of: DateTime<Utc>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub scope: Scope,
+    #[serde(flatten)]
+    pub attribution: Attribution,
+}
+
+/// `GET /api/v1/attribution`: first touch, last touch, linear and time decay side by side, per
+/// campaign and per delivery channel, in conversions and revenue; a conversion's credit adds up
+/// to 1 across campaigns. Lookback and half-life come from `[metrics]` in the configuration.
+#[utoipa::path(get, path = "/api/v1/attribution", tag = "views", params(super::metrics::FilterParams), responses((status = 200, body = AttributionResponse)))]
+pub async fn attribution(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<AttributionResponse>> {
+    let scope = parse_scope(&pairs, &[])?;
+    let now = state.clock.now();
+    let (from, to) = window(&scope, now)?;
+    let filter = scope.filter.clone();
+    let attribution =
+        compute(&state, move |store, config| attribution::attribution(store, &filter, config, second_ceil(from), second_ceil(to))).await?;
+    Ok(Json(AttributionResponse { as_of: now, from, to, scope, attribution }))
 }
 
 // ---------------------------------------------------------------------------------------------

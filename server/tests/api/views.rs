@@ -1,7 +1,8 @@
 //! The funnel (`GET /api/v1/funnel`), the heatmap (`GET /api/v1/heatmap`), the segments
 //! (`GET /api/v1/segments`) and a campaign's detail (`GET /api/v1/campaigns/{id}/performance`)
 //! against a plain recomputation from the raw event rows (written from docs/metrics.md, without
-//! `analytics::metrics`), and against `/api/v1/metrics` and the leaderboard for the same window.
+//! `analytics::metrics`), and against `/api/v1/metrics` and the leaderboard for the same window;
+//! so is attribution per campaign and channel (`GET /api/v1/attribution`).
 
 use std::collections::BTreeMap;
 
@@ -144,6 +145,51 @@ fn oracle_heatmap(users: &BTreeMap<String, Vec<Raw>>, only: &Only, from: DateTim
         }
     }
     out
+}
+
+/// Metric 21 by the words of docs/metrics.md: each purchase in the window shares one conversion
+/// among the impressions and clicks of campaigns in the 7 days before it (its own second
+/// included); time decay halves a touch's weight every 24 h. Keyed by campaign and by channel (the
+/// latest delivery of the touch's campaign before it); values are [conversions, dollars] per model
+/// in the order first touch, last touch, linear, time decay.
+type ModelFigures = [[f64; 2]; 4];
+fn oracle_attribution(users: &BTreeMap<String, Vec<Raw>>, only: &Only, from: DateTime<Utc>, to: DateTime<Utc>) -> (BTreeMap<uuid::Uuid, ModelFigures>, BTreeMap<String, ModelFigures>) {
+    let (mut by_campaign, mut by_channel): (BTreeMap<uuid::Uuid, ModelFigures>, BTreeMap<String, ModelFigures>) = Default::default();
+    for events in users.values() {
+        for (i, p) in events.iter().enumerate().filter(|(_, p)| p.kind == "user_purchased" && p.within(from, to)) {
+            if only.segment.as_ref().is_some_and(|s| segment_at(events, p).as_ref() != Some(s)) {
+                continue;
+            }
+            let dollars = p.props["order_value"].as_f64().unwrap();
+            let touches: Vec<usize> = (0..i)
+                .filter(|j| {
+                    let t = &events[*j];
+                    (t.kind == "campaign_viewed" || t.kind == "campaign_clicked") && t.campaign.is_some() && (p.at - t.at).num_seconds() <= LOOKBACK
+                })
+                .collect();
+            let weights: Vec<f64> = touches.iter().map(|j| 0.5f64.powf((p.at - events[*j].at).num_seconds() as f64 / DAY as f64)).collect();
+            let total: f64 = weights.iter().sum();
+            for (k, j) in touches.iter().enumerate() {
+                let t = &events[*j];
+                if only.campaign.is_some_and(|c| t.campaign != Some(c)) {
+                    continue;
+                }
+                let shares = [f64::from(u8::from(k == 0)), f64::from(u8::from(k == touches.len() - 1)), 1.0 / touches.len() as f64, weights[k] / total];
+                let channel = events[..*j]
+                    .iter()
+                    .rfind(|d| d.kind == "campaign_delivered" && d.campaign == t.campaign && d.props["is_holdout"] == false)
+                    .map(|d| d.props["delivery_channel"].as_str().unwrap().to_owned())
+                    .unwrap();
+                for figures in [by_campaign.entry(t.campaign.unwrap()).or_default(), by_channel.entry(channel).or_default()] {
+                    for (m, share) in shares.iter().enumerate() {
+                        figures[m][0] += share;
+                        figures[m][1] += share * dollars;
+                    }
+                }
+            }
+        }
+    }
+    (by_campaign, by_channel)
 }
 
 #[tokio::test]
@@ -329,6 +375,49 @@ async fn funnel_heatmap_segments_and_campaign_detail_equal_a_recomputation_from_
     assert_eq!(res.status(), 404);
     assert!(res.text().await.unwrap().contains(&unknown.to_string()), "the message names the campaign");
 
+    // Module 8: attribution per campaign and channel, plain, by segment and by campaign.
+    let models = ["first_touch", "last_touch", "linear", "time_decay"];
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+    for (query, only) in [
+        (String::new(), Only::default()),
+        (format!("&segment={s1}"), Only { segment: Some(s1.clone()), ..Only::default() }),
+        (format!("&campaign={}", campaigns[0]), Only { campaign: Some(campaigns[0]), ..Only::default() }),
+    ] {
+        let body = get(format!("/api/v1/attribution?{window}{query}")).await;
+        let (by_campaign, by_channel) = oracle_attribution(&users, &only, from, to);
+        let rows = body["campaigns"].as_array().unwrap();
+        assert_eq!(rows.len(), by_campaign.len(), "{query}: campaigns with credit");
+        for row in rows {
+            let expected = by_campaign[&row["campaign_id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap()];
+            for (m, model) in models.iter().enumerate() {
+                let (conversions, revenue) = (row["models"][model]["conversions"].as_f64().unwrap(), row["models"][model]["revenue"].as_f64().unwrap());
+                assert!(close(conversions, expected[m][0]) && close(revenue, expected[m][1]), "{query} {} {model}: {conversions} {revenue} vs {:?}", row["name"], expected[m]);
+            }
+        }
+        let channels = body["channels"].as_array().unwrap();
+        assert_eq!(channels.len(), by_channel.len(), "{query}: channels with credit");
+        for row in channels {
+            let expected = by_channel[row["channel"].as_str().unwrap()];
+            for (m, model) in models.iter().enumerate() {
+                assert!(close(row["models"][model]["revenue"].as_f64().unwrap(), expected[m][1]), "{query} {} {model}", row["channel"]);
+            }
+        }
+        // The totals are metric 21's breakdown, and last touch is the leaderboard's revenue.
+        let all = get(format!("/api/v1/metrics?{window}{query}")).await;
+        let spread = all["metrics"].as_array().unwrap().iter().find(|m| m["id"] == "attribution_spread").unwrap().clone();
+        for model in models {
+            assert!(close(body["total"][model]["revenue"].as_f64().unwrap(), spread["breakdown"][model].as_f64().unwrap()), "{query} {model}");
+        }
+        let board = get(format!("/api/v1/campaigns?{window}{query}&per_page=100")).await;
+        for row in board["rows"].as_array().unwrap() {
+            let credited = rows.iter().find(|r| r["campaign_id"] == row["campaign_id"]).map_or(0.0, |r| r["models"]["last_touch"]["revenue"].as_f64().unwrap());
+            assert!(close(credited, row["revenue"].as_f64().unwrap()), "{query} {}", row["name"]);
+        }
+    }
+    if let Some(first) = oracle_attribution(&users, &Only::default(), from, to).0.values().next() {
+        assert!(first[0][0] > 0.0, "the world has attributed conversions");
+    }
+
     // Bad parameters are named.
     let bad = [
         ("/api/v1/funnel?compare=segment:VIP".to_owned(), "compare"),
@@ -338,6 +427,8 @@ async fn funnel_heatmap_segments_and_campaign_detail_equal_a_recomputation_from_
         ("/api/v1/funnel?segment=VIP".to_owned(), "segment"),
         ("/api/v1/heatmap?segment=VIP".to_owned(), "segment"),
         ("/api/v1/heatmap?per_page=3".to_owned(), "per_page"),
+        ("/api/v1/attribution?segment=VIP".to_owned(), "segment"),
+        ("/api/v1/attribution?from=2026-02-30".to_owned(), "from"),
         ("/api/v1/segments?from=2026-13-01".to_owned(), "from"),
         ("/api/v1/segments?from=2026-01-02&to=2026-01-01".to_owned(), "from"),
         (format!("/api/v1/segments?from={}", (now + Duration::days(2)).format("%Y-%m-%d")), "from"),
