@@ -27,7 +27,12 @@ pub async fn connect(target: &DatabaseTarget) -> Result<DatabaseConnection> {
     options
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Statements are prepared once per connection, and after five runs PostgreSQL may keep a
+        // generic plan made while the event log was small: a sequential scan, which later took a
+        // second per batch for the deduplication lookup (bench ingest). Plan each run instead;
+        // these statements are small, so planning costs little.
+        .map_sqlx_postgres_opts(|pg| pg.options([("plan_cache_mode", "force_custom_plan")]));
     let db = Database::connect(options)
         .await
         .map_err(|err| AppError::Config(format!("cannot connect to {}: {err}", target.describe())))?;
