@@ -221,6 +221,9 @@ pub struct NewCampaignRequest {
     pub consent_method: Option<analytics::events::ConsentMethod>,
     #[serde(default)]
     pub has_opt_out_link: bool,
+    /// At most this many deliveries to one user in any 7 days (1 to 50); absent: no cap.
+    #[serde(default)]
+    pub frequency_cap_per_week: Option<u32>,
 }
 
 /// `PATCH /api/v1/campaigns/{id}`: only the fields given change.
@@ -239,6 +242,8 @@ pub struct CampaignPatch {
     pub holdout_percent: Option<f64>,
     pub consent_method: Option<analytics::events::ConsentMethod>,
     pub has_opt_out_link: Option<bool>,
+    /// A new frequency cap (deliveries per user in any 7 days, 1 to 50); 0 removes the cap.
+    pub frequency_cap_per_week: Option<u32>,
     /// Why (kept with the change; e.g. the pause reason).
     pub reason: Option<String>,
 }
@@ -272,6 +277,8 @@ pub struct CampaignView {
     pub ends_at: Option<DateTime<Utc>>,
     pub consent_method: Option<analytics::events::ConsentMethod>,
     pub has_opt_out_link: bool,
+    /// Deliveries per user in any 7 days; null: no cap.
+    pub frequency_cap_per_week: Option<u32>,
     pub creatives: Vec<CreativeView>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,

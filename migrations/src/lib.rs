@@ -9,6 +9,7 @@ mod m20261125_000003_create_api_keys;
 mod m20261125_000004_create_spend;
 mod m20261125_000005_create_quality_counters;
 mod m20261125_000006_create_system_log;
+mod m20261125_000007_add_frequency_cap;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_spend::Migration),
             Box::new(m20261125_000005_create_quality_counters::Migration),
             Box::new(m20261125_000006_create_system_log::Migration),
+            Box::new(m20261125_000007_add_frequency_cap::Migration),
         ]
     }
 }

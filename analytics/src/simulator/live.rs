@@ -9,9 +9,11 @@
 //! - deliveries scale with the campaign's budget relative to its budget when the model first saw
 //!   it (a doubled budget, twice the deliveries; capped at 4×);
 //! - users who opted out (the model's own `user_unsubscribed` / `consent_updated` opted_out, and
-//!   users without consent) receive nothing more.
+//!   users without consent) receive nothing more;
+//! - a campaign with a frequency cap sends no user more than the cap in any 7 days (counting the
+//!   messages the model sent it; holdout assignments are not messages).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
@@ -31,6 +33,8 @@ pub struct LiveCampaign {
     pub status: CampaignStatus,
     pub budget_cents: i64,
     pub holdout_share: f64,
+    /// At most this many deliveries to one user in any 7 days.
+    pub frequency_cap_per_week: Option<u32>,
 }
 
 impl LiveCampaign {
@@ -53,6 +57,11 @@ pub struct LiveModel {
     rng: Rng,
     /// Deliveries not yet made (fractions carried to the next tick).
     carry: HashMap<Uuid, f64>,
+    /// When each user (by index) was sent each campaign in the last 7 days, for frequency caps
+    /// (kept for every campaign, so a cap set later counts the sends before it).
+    sent: HashMap<(Uuid, usize), VecDeque<DateTime<Utc>>>,
+    /// When `sent` is next swept of what is older than 7 days.
+    next_sweep: Option<DateTime<Utc>>,
 }
 
 impl LiveModel {
@@ -64,7 +73,21 @@ impl LiveModel {
             first_budget: HashMap::new(),
             rng: Rng::new(world.config.seed ^ 0x9E37_79B9_7F4A_7C15),
             carry: HashMap::new(),
+            sent: HashMap::new(),
+            next_sweep: None,
         }
+    }
+
+    /// Whether the campaign's frequency cap lets the user (by index) receive one more during the
+    /// tick ending at `now`; forgets sends older than 7 days on the way. A send counts until 7
+    /// days before the tick's start, so it is at least 7 days older than any send of this tick.
+    fn under_cap(&mut self, campaign: &LiveCampaign, user: usize, now: DateTime<Utc>, tick: Duration) -> bool {
+        let Some(cap) = campaign.frequency_cap_per_week else { return true };
+        let Some(times) = self.sent.get_mut(&(campaign.id, user)) else { return true };
+        while times.front().is_some_and(|t| *t <= now - tick - Duration::days(7)) {
+            times.pop_front();
+        }
+        times.len() < cap as usize
     }
 
     /// Whether the user (by index) has opted out.
@@ -87,6 +110,18 @@ impl LiveModel {
     /// clicks, the rest to organic purchases and app opens.
     pub fn tick(&mut self, campaigns: &[LiveCampaign], now: DateTime<Utc>, tick: Duration, events: usize) -> Vec<Value> {
         let mut out = Vec::new();
+        // Once an hour, forget sends older than 8 days (a day's margin over the caps' 7, for any
+        // tick length), so memory holds about a week of sends.
+        if self.next_sweep.is_none_or(|next| now >= next) {
+            let horizon = now - Duration::days(8);
+            self.sent.retain(|_, times| {
+                while times.front().is_some_and(|t| *t <= horizon) {
+                    times.pop_front();
+                }
+                !times.is_empty()
+            });
+            self.next_sweep = Some(now + Duration::hours(1));
+        }
         let base = if campaigns.is_empty() { 0.0 } else { events as f64 / 2.0 / campaigns.len() as f64 / 2.0 };
         for campaign in campaigns {
             let rate = self.delivery_rate(campaign, base);
@@ -126,8 +161,11 @@ impl LiveModel {
             return;
         }
         // A few tries at finding an eligible user; a campaign without any sends nothing.
-        let Some(index) = (0..20).map(|_| self.rng.below(self.users.len())).find(|&i| {
-            !self.opted_out[i] && (campaign.target_segments.is_empty() || campaign.target_segments.contains(&self.users[i].segment))
+        let candidates: Vec<usize> = (0..20).map(|_| self.rng.below(self.users.len())).collect();
+        let Some(index) = candidates.into_iter().find(|&i| {
+            !self.opted_out[i]
+                && (campaign.target_segments.is_empty() || campaign.target_segments.contains(&self.users[i].segment))
+                && self.under_cap(campaign, i, now, tick)
         }) else {
             return;
         };
@@ -144,6 +182,9 @@ impl LiveModel {
         if holdout {
             return;
         }
+        let times = self.sent.entry((campaign.id, index)).or_default();
+        let position = times.partition_point(|t| *t <= at);
+        times.insert(position, at);
         let p = profile(user.segment);
         if self.rng.chance(p.view_rate) {
             out.push(envelope(&mut self.rng, "campaign_viewed", at, &user, "mobile", json!({ "campaign_id": ids.0, "creative_id": ids.1, "view_duration_seconds": 3, "view_type": "opened" })));
@@ -200,6 +241,7 @@ mod tests {
                 status: CampaignStatus::Active,
                 budget_cents: c.budget_cents,
                 holdout_share: 0.10,
+                frequency_cap_per_week: None,
             })
             .collect();
         (LiveModel::new(&w), campaigns)
@@ -257,5 +299,45 @@ mod tests {
         // Users without consent never receive anything.
         let events = run(&mut model, &campaigns, 10);
         assert!(events.iter().filter_map(delivered_to).all(|user| model.users.iter().any(|u| u.id == user && u.consented)));
+    }
+
+    #[test]
+    fn a_frequency_cap_holds_over_any_seven_days() {
+        let (mut model, mut campaigns) = setup();
+        let sends = |events: &[Value], campaign: Uuid| {
+            let mut per_user: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+            for e in events.iter().filter(|e| {
+                e["event_type"] == "campaign_delivered" && e["properties"]["campaign_id"] == campaign.to_string() && e["properties"]["is_holdout"] == false
+            }) {
+                let at = DateTime::parse_from_rfc3339(e["timestamp"].as_str().unwrap()).unwrap().with_timezone(&Utc);
+                per_user.entry(e["user_id"].as_str().unwrap().to_owned()).or_default().push(at);
+            }
+            per_user
+        };
+        // Without a cap, some users get the same campaign twice or more in a few minutes.
+        let uncapped = run(&mut model, &campaigns, 40);
+        assert!(sends(&uncapped, campaigns[1].id).values().any(|t| t.len() >= 2));
+
+        // Capped at 2 a week: over 10 simulated days (a tick every 6 hours, so sends from more than
+        // 7 days ago stop counting), no 7-day span holds more than 2 sends to one user.
+        campaigns[0].frequency_cap_per_week = Some(2);
+        let start = Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap();
+        let events: Vec<Value> =
+            (0..40).flat_map(|t| model.tick(&campaigns, start + Duration::hours(6 * t), Duration::seconds(1), 400)).collect();
+        let capped = sends(&events, campaigns[0].id);
+        let mut most = 0;
+        for times in capped.values() {
+            let mut times = times.clone();
+            times.sort();
+            for (i, t) in times.iter().enumerate() {
+                let within = times[i..].iter().take_while(|u| **u - *t < Duration::days(7)).count();
+                most = most.max(within);
+            }
+        }
+        assert_eq!(most, 2, "the cap is reached and never exceeded");
+        // Sends older than 7 days stop counting: some users got more than 2 over the 10 days.
+        assert!(capped.values().any(|t| t.len() > 2), "the cap is per 7 days, not for ever");
+        // The other campaign is not capped.
+        assert!(sends(&events, campaigns[1].id).values().any(|t| t.len() > 2));
     }
 }

@@ -79,6 +79,9 @@ fn check_creative(index: usize, creative: &CreativeInput, errors: &mut Vec<Field
     }
 }
 
+/// The most deliveries per user per week a cap may allow.
+pub const MAX_FREQUENCY_CAP: u32 = 50;
+
 /// The rules shared by create and patch.
 fn check_common(
     name: Option<&str>,
@@ -146,6 +149,9 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
     if request.creatives.is_empty() {
         errors.push(field("creatives", "give at least one creative (headline, body, call to action)"));
     }
+    if request.frequency_cap_per_week.is_some_and(|cap| !(1..=MAX_FREQUENCY_CAP).contains(&cap)) {
+        errors.push(field("frequency_cap_per_week", format!("must be 1 to {MAX_FREQUENCY_CAP} deliveries per user per week (leave it out for no cap)")));
+    }
     for (i, creative) in request.creatives.iter().enumerate() {
         check_creative(i, creative, &mut errors);
     }
@@ -172,6 +178,7 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
         target_regions: Set(request.target_regions.iter().map(|r| r.trim()).collect::<Vec<_>>().join(",")),
         consent_method: Set(request.consent_method.map(consent_name)),
         has_opt_out_link: Set(request.has_opt_out_link),
+        frequency_cap_per_week: Set(request.frequency_cap_per_week.map(|cap| cap as i32)),
         starts_at: Set(request.starts_at),
         ends_at: Set(request.ends_at),
         created_by: Set(actor.label()),
@@ -267,7 +274,8 @@ async fn apply_patch(
         || patch.ends_at.is_some()
         || patch.holdout_percent.is_some()
         || patch.consent_method.is_some()
-        || patch.has_opt_out_link.is_some();
+        || patch.has_opt_out_link.is_some()
+        || patch.frequency_cap_per_week.is_some();
     if edits_fields {
         actor.require(Capability::CreateCampaigns)?;
     }
@@ -297,6 +305,9 @@ async fn apply_patch(
         (patch.starts_at.or(model.starts_at), patch.ends_at.or(model.ends_at)),
         &mut errors,
     );
+    if patch.frequency_cap_per_week.is_some_and(|cap| cap > MAX_FREQUENCY_CAP) {
+        errors.push(field("frequency_cap_per_week", format!("must be 1 to {MAX_FREQUENCY_CAP} deliveries per user per week, or 0 to remove the cap")));
+    }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -336,6 +347,9 @@ async fn apply_patch(
     }
     if let Some(flag) = patch.has_opt_out_link {
         active.has_opt_out_link = Set(flag);
+    }
+    if let Some(cap) = patch.frequency_cap_per_week {
+        active.frequency_cap_per_week = Set((cap > 0).then_some(cap as i32));
     }
     if let Some(to) = patch.status.filter(|to| *to != current) {
         active.status = Set(to.as_str().to_owned());
@@ -393,6 +407,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<CampaignView> {
         ends_at: model.ends_at,
         consent_method: model.consent_method.as_deref().and_then(consent_from),
         has_opt_out_link: model.has_opt_out_link,
+        frequency_cap_per_week: model.frequency_cap_per_week.map(|cap| cap as u32),
         creatives: creatives
             .into_iter()
             .map(|c| CreativeView { id: c.id, name: c.name, headline: c.headline, body: c.body, call_to_action: c.call_to_action })

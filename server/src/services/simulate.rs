@@ -47,6 +47,7 @@ async fn load_catalogue(state: &AppState, world: &World, now: DateTime<Utc>) -> 
             target_regions: Set(String::new()),
             consent_method: Set(Some("double_opt_in".to_owned())),
             has_opt_out_link: Set(true),
+            frequency_cap_per_week: Set(None),
             starts_at: Set(Some(delivered_at)),
             ends_at: Set(Some(window_end)),
             created_by: Set("simulator".to_owned()),
@@ -225,6 +226,7 @@ async fn create_catalogue(client: &reqwest::Client, base: &str, api_key: &str, w
                 .collect(),
             consent_method: Some(analytics::events::ConsentMethod::DoubleOptIn),
             has_opt_out_link: true,
+            frequency_cap_per_week: None,
         };
         let response = send(client, &format!("{base}/api/v1/campaigns"), api_key, &request).await?;
         // A campaign already there (a rerun) is fine; its spend was recorded with it.
@@ -349,6 +351,7 @@ async fn read_campaigns(client: &reqwest::Client, base: &str, api_key: &str, wor
             status: view.status,
             budget_cents: view.budget_cents,
             holdout_share: view.holdout_percent / 100.0,
+            frequency_cap_per_week: view.frequency_cap_per_week,
         });
     }
     Ok(campaigns)

@@ -117,10 +117,11 @@ async fn bad_campaigns_name_every_wrong_field() {
     request["creatives"] = json!([{ "name": "A", "headline": "", "body": "b", "call_to_action": "c" }]);
     request["starts_at"] = json!("2026-12-01T00:00:00Z");
     request["ends_at"] = json!("2026-11-01T00:00:00Z");
+    request["frequency_cap_per_week"] = json!(0);
     let res = app.client.post(app.url("/api/v1/campaigns")).header("cookie", &perf.cookie).header("origin", app.origin()).json(&request).send().await.unwrap();
     assert_eq!(res.status(), 422);
     let fields: Vec<String> = res.json::<ErrorBody>().await.unwrap().error.fields.into_iter().map(|f| f.field).collect();
-    for field in ["name", "budget_cents", "channels", "holdout_percent", "ends_at", "creatives[0].headline"] {
+    for field in ["name", "budget_cents", "channels", "holdout_percent", "ends_at", "creatives[0].headline", "frequency_cap_per_week"] {
         assert!(fields.contains(&field.to_owned()), "{field} in {fields:?}");
     }
     request["campaign_type"] = json!("TELEPORT");
@@ -129,6 +130,21 @@ async fn bad_campaigns_name_every_wrong_field() {
     assert!(res.json::<ErrorBody>().await.unwrap().error.message.contains("campaign_type"));
     let unknown = app.get_with_cookie(&format!("/api/v1/campaigns/{}", uuid::Uuid::new_v4()), &perf.cookie).await;
     assert_eq!(unknown.status(), 404);
+
+    // A frequency cap is set, changed, refused out of range and removed with 0.
+    let campaign = crate::support::create_campaign(&app, "Cap test").await;
+    assert_eq!(campaign.frequency_cap_per_week, None);
+    let patch = |body: serde_json::Value| {
+        app.client.patch(app.url(&format!("/api/v1/campaigns/{}", campaign.id))).header("cookie", &perf.cookie).header("origin", app.origin()).json(&body).send()
+    };
+    let res = patch(json!({ "frequency_cap_per_week": 3 })).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<app::wire::CampaignView>().await.unwrap().frequency_cap_per_week, Some(3));
+    let res = patch(json!({ "frequency_cap_per_week": 51 })).await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<ErrorBody>().await.unwrap().error.fields[0].field, "frequency_cap_per_week");
+    let res = patch(json!({ "frequency_cap_per_week": 0 })).await.unwrap();
+    assert_eq!(res.json::<app::wire::CampaignView>().await.unwrap().frequency_cap_per_week, None);
 }
 
 #[tokio::test]

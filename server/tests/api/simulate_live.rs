@@ -1,5 +1,5 @@
-//! `swipesavvy simulate --live` against a running server: an action taken in the product (a
-//! pause) stops the simulated deliveries of that campaign.
+//! `swipesavvy simulate --live` against a running server: actions taken in the product (a pause,
+//! a frequency cap) change what the simulation delivers.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -95,4 +95,36 @@ async fn a_campaign_paused_in_the_product_stops_delivering_in_the_live_simulatio
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(deliveries_after(&app, paused, cutoff).await, 0, "no deliveries after the pause took effect");
     assert!(deliveries_after(&app, running, cutoff).await > 0, "the other campaign goes on");
+
+    // A frequency cap of one a week: after it takes effect, only users never sent the campaign
+    // receive it, once.
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/campaigns/{running}")))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "frequency_cap_per_week": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap_or_default());
+    tokio::time::sleep(server::services::simulate::LIVE_REFRESH + Duration::from_millis(1_500)).await;
+    let capped_from = last_seq(&app).await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let sends = events::Entity::find()
+        .filter(events::Column::EventType.eq("campaign_delivered"))
+        .filter(events::Column::CampaignId.eq(running))
+        .order_by_asc(events::Column::Seq)
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    let sends: Vec<&events::Model> = sends.iter().filter(|e| e.properties["is_holdout"] == false).collect();
+    let mut before: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for e in sends.iter().filter(|e| e.seq <= capped_from) {
+        *before.entry(e.user_id.as_str()).or_default() += 1;
+    }
+    assert!(before.values().any(|n| *n >= 2), "without a cap some users got the campaign twice");
+    let mut after = std::collections::HashSet::new();
+    for e in sends.iter().filter(|e| e.seq > capped_from) {
+        assert!(!before.contains_key(e.user_id.as_str()) && after.insert(e.user_id.as_str()), "{} got a send beyond the cap", e.user_id);
+    }
 }

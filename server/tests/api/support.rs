@@ -267,6 +267,7 @@ pub fn campaign_request(name: &str) -> app::wire::NewCampaignRequest {
         }],
         consent_method: Some(analytics::events::ConsentMethod::DoubleOptIn),
         has_opt_out_link: true,
+        frequency_cap_per_week: None,
     }
 }
 
