@@ -45,6 +45,8 @@ pub struct Producer {
 struct Stored {
     version: i32,
     content_hash: String,
+    /// The content hashes of every version: a retry of any of them is a duplicate.
+    hashes: HashSet<String>,
     first_received_at: DateTime<Utc>,
     event_type: String,
     occurred_at: DateTime<Utc>,
@@ -63,6 +65,11 @@ pub async fn ingest(state: &AppState, items: Vec<Value>, producer: Producer) -> 
         let category = Category::of(item.get("event_type").and_then(Value::as_str).unwrap_or_default());
         let counts = arrived.entry(category).or_default();
         counts.received += 1;
+        // PostgreSQL cannot store a NUL character in text or JSON; refuse the event, not the batch.
+        if let Some(field) = nul_path(&item, String::new()) {
+            result.rejected.push(Rejection { index, event_id: id_hint, field, reason: "contains a NUL character (\\u0000), which cannot be stored".to_owned() });
+            continue;
+        }
         let raw: RawEvent = match serde_path_to_error::deserialize(item) {
             Ok(raw) => raw,
             Err(err) => {
@@ -125,6 +132,20 @@ pub async fn ingest(state: &AppState, items: Vec<Value>, producer: Producer) -> 
         }
     }
     unreachable!("the loop returns on its last attempt")
+}
+
+/// The path of the first string (or key) in `value` that holds a NUL character.
+fn nul_path(value: &Value, path: String) -> Option<String> {
+    let here = || if path.is_empty() { "event".to_owned() } else { path.clone() };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(here()),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| nul_path(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let inner = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            if k.contains('\0') { Some(here()) } else { nul_path(v, inner) }
+        }),
+        _ => None,
+    }
 }
 
 /// A valid event of the batch with its stored JSON and content hash, made once.
@@ -272,12 +293,14 @@ async fn store_in(
             let entry = stored.entry(row.event_id).or_insert_with(|| Stored {
                 version: row.version,
                 content_hash: row.content_hash.clone(),
+                hashes: HashSet::new(),
                 first_received_at: row.received_at,
                 event_type: row.event_type.clone(),
                 occurred_at: row.occurred_at,
                 user_id: row.user_id.clone(),
             });
             entry.first_received_at = entry.first_received_at.min(row.received_at);
+            entry.hashes.insert(row.content_hash.clone());
             if row.version >= entry.version {
                 entry.version = row.version;
                 entry.content_hash = row.content_hash;
@@ -319,7 +342,7 @@ async fn store_in(
         let replaces = stored.get(&event.event_id).map(|s| Superseded { user_id: s.user_id.clone(), occurred_at: s.occurred_at });
         let version = match stored.get(&event.event_id) {
             None => 1,
-            Some(previous) if previous.content_hash == *hash => {
+            Some(previous) if previous.hashes.contains(hash) => {
                 outcome.duplicates += 1;
                 let c = counts.entry(Category::of(event.event_type())).or_default();
                 c.valid += 1;
@@ -342,11 +365,14 @@ async fn store_in(
         };
         *volume.entry((hour_floor(event.occurred_at), event.event_type().to_owned())).or_default() += 1;
         let first_received_at = stored.get(&event.event_id).map_or(now, |s| s.first_received_at);
+        let mut hashes = stored.remove(&event.event_id).map(|s| s.hashes).unwrap_or_default();
+        hashes.insert(hash.clone());
         stored.insert(
             event.event_id,
             Stored {
                 version,
                 content_hash: hash.clone(),
+                hashes,
                 first_received_at,
                 event_type: event.event_type().to_owned(),
                 occurred_at: event.occurred_at,

@@ -111,6 +111,55 @@ async fn good_events_are_stored_beside_rejected_ones_with_named_fields() {
 }
 
 #[tokio::test]
+async fn every_rule_names_its_field_and_reason_and_the_good_events_are_stored() {
+    let app = spawn_app().await;
+    let p = producer(&app, &[Scope::Events]).await;
+    let other = crate::support::create_campaign(&app, "Another campaign").await;
+    let now = Utc::now();
+    let event = |event_type: &str, properties: Value| {
+        json!({ "event_id": Uuid::new_v4().to_string(), "event_type": event_type, "timestamp": now.to_rfc3339(), "user_id": "u-1", "source": "backend", "properties": properties })
+    };
+    let id = || Uuid::new_v4().to_string();
+    let c = p.campaign.to_string();
+    let mut null_time = viewed(&p, now);
+    null_time["timestamp"] = Value::Null;
+    let mut nul = viewed(&p, now);
+    nul["user_id"] = json!("u-\u{0}-1");
+    let mut nul_property = viewed(&p, now);
+    nul_property["context"]["region"] = json!("US\u{0}");
+    let mut unknown_creative = viewed(&p, now);
+    unknown_creative["properties"]["creative_id"] = json!(id());
+    let mut foreign_creative = viewed(&p, now);
+    foreign_creative["properties"]["creative_id"] = json!(other.creatives[0].id.to_string());
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (null_time, "timestamp", ""),
+        (event("user_purchased", json!({ "order_id": "order-7", "order_value": 5.0 })), "properties.order_id", "UUID"),
+        (event("user_purchased", json!({ "order_id": id() })), "properties.order_value", "required"),
+        (event("campaign_created", json!({ "campaign_id": c, "marketer_id": "m", "campaign_type": "CASHBACK", "initial_budget": -1.0 })), "properties.initial_budget", "≥ 0"),
+        (event("campaign_launched", json!({ "campaign_id": c, "marketer_id": "m", "budget_approved": -3.0 })), "properties.budget_approved", "≥ 0"),
+        (event("budget_reallocated", json!({ "reallocation_id": id(), "marketer_id": "m", "from_campaign_id": c, "to_campaign_id": c, "amount": -10.0, "reallocation_reason": "performance" })), "properties.amount", "≥ 0"),
+        (event("campaign_converted", json!({ "campaign_id": c, "creative_id": p.creative.to_string(), "order_id": id(), "order_value": 12.0, "incrementality_score": 1.5 })), "properties.incrementality_score", "between 0.0 and 1.0"),
+        (event("model_inference_completed", json!({ "model_name": "uplift", "prediction": 0.4, "confidence_score": -0.1 })), "properties.confidence_score", "between 0.0 and 1.0"),
+        (nul, "user_id", "NUL"),
+        (nul_property, "context.region", "NUL"),
+        (unknown_creative, "properties.creative_id", "unknown creative"),
+        (foreign_creative, "properties.creative_id", "another campaign"),
+    ];
+    let mut batch = vec![viewed(&p, now)];
+    batch.extend(cases.iter().map(|(e, _, _)| e.clone()));
+    batch.push(viewed(&p, now));
+    let res = send(&app, &p.key, json!(batch)).await;
+    assert_eq!(res.status(), 200);
+    let result: IngestResult = res.json().await.unwrap();
+    for (k, (_, field, reason)) in cases.iter().enumerate() {
+        let rejections: Vec<_> = result.rejected.iter().filter(|r| r.index == k + 1).collect();
+        assert!(rejections.iter().any(|r| r.field == *field && r.reason.contains(reason)), "case {k}: expected {field} ({reason}), got {rejections:?}");
+    }
+    assert_eq!(result.accepted, 2, "{:?}", result.rejected);
+    assert_eq!(stored_count(&app).await, 2, "the good events are stored");
+}
+
+#[tokio::test]
 async fn a_retried_batch_is_stored_once() {
     let app = spawn_app().await;
     let p = producer(&app, &[Scope::Events]).await;
@@ -150,6 +199,26 @@ async fn a_change_within_five_minutes_is_a_correction_and_later_a_conflict() {
     assert_eq!(versions[1].properties["view_duration_seconds"], 9);
     let volume = server::services::event_volume::hourly(&app.state.db, clock.now(), 2).await.unwrap();
     assert_eq!(volume.total, 1 + 1, "a correction replaces, it does not add (one view, the campaign's creation)");
+    // A retry of the original after its correction is a duplicate, not another correction.
+    let retry: IngestResult = send(&app, &p.key, json!([original])).await.json().await.unwrap();
+    assert_eq!((retry.accepted, retry.duplicates, retry.corrections), (0, 1, 0));
+    assert_eq!(server::ingest::versions_of(&app.state.db, event_id).await.unwrap().len(), 2);
+
+    // A corrected purchase counts at its new value in the metrics, once.
+    let purchase = json!({
+        "event_id": Uuid::new_v4().to_string(), "event_type": "user_purchased", "timestamp": clock.now().to_rfc3339(),
+        "user_id": "u-corrected", "source": "backend", "properties": { "order_id": Uuid::new_v4().to_string(), "order_value": 10.0 }
+    });
+    send(&app, &p.key, json!([purchase])).await;
+    let mut fixed = purchase.clone();
+    fixed["properties"]["order_value"] = json!(25.0);
+    let result: IngestResult = send(&app, &p.key, json!([fixed])).await.json().await.unwrap();
+    assert_eq!(result.corrections, 1);
+    let cents = app.state.metrics.read(|store| {
+        let user = store.user_index("u-corrected").unwrap();
+        store.users[user as usize].facts.iter().map(|f| f.cents).collect::<Vec<_>>()
+    });
+    assert_eq!(cents, vec![2_500], "the first version is taken back, the correction counts");
 
     clock.advance(Duration::minutes(3));
     let mut late_change = original.clone();
