@@ -305,6 +305,7 @@ pub struct CampaignPaused {
     pub pause_metrics_snapshot: Option<Value>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReallocationReason {

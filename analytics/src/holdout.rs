@@ -35,6 +35,9 @@ mod tests {
             u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]) as f64 / 2f64.powi(64)
         };
         assert_eq!(p, expected);
+        // And the value itself (SHA-256 of that string begins 689a93aaf30568c7), so a change of
+        // hash function or byte order is caught too.
+        assert_eq!(p, 0.4086086552006428);
     }
 
     #[test]

@@ -285,6 +285,44 @@ pub struct CampaignView {
     pub updated_at: DateTime<Utc>,
 }
 
+/// `POST /api/v1/reallocations`: moves budget from one campaign to another in one step.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReallocationRequest {
+    pub from_campaign_id: uuid::Uuid,
+    pub to_campaign_id: uuid::Uuid,
+    /// More than 0 and at most the giving campaign's budget.
+    pub amount_cents: i64,
+    pub reason: analytics::events::ReallocationReason,
+    /// The recommendation this carries out, if any.
+    #[serde(default)]
+    pub recommendation_id: Option<uuid::Uuid>,
+}
+
+/// The two campaigns after a reallocation.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReallocationResult {
+    pub reallocation_id: uuid::Uuid,
+    pub from: CampaignView,
+    pub to: CampaignView,
+}
+
+/// `GET /api/v1/campaigns/{id}/assignment?user_id=…`: which group a user is in for a campaign,
+/// by the pinned holdout hash (`analytics::holdout`), so a sender can hold the user out.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub campaign_id: uuid::Uuid,
+    pub user_id: String,
+    /// `holdout` (record the delivery with `is_holdout=true` and send nothing) or `treatment`.
+    pub group: String,
+    /// The user's fixed position in [0, 1); holdout when below the share.
+    pub position: f64,
+    pub holdout_percent: f64,
+}
+
 /// One line of `POST /api/v1/spend`: what a campaign cost on one channel in one day or hour.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -96,6 +96,10 @@ pub enum Command {
         users: u32,
         #[arg(long, default_value_t = 30)]
         days: u32,
+        /// The first simulated day (`YYYY-MM-DD`, UTC); by default `--days` days before today, so
+        /// the world ends now. Give it to get the same events and truth on any day.
+        #[arg(long)]
+        start: Option<chrono::NaiveDate>,
         #[arg(long, default_value_t = 12)]
         campaigns: u32,
         /// Percent of each campaign's audience held out.
@@ -336,14 +340,20 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 Ok(())
             }
             Command::ImportSpend { file, errors } => crate::commands::import_spend(&settings, &file, errors.as_deref()).await,
-            Command::Simulate { seed, users, days, campaigns, holdout_percent, invalid_rate, duplicate_rate, late_rate, to_db: _, to_url, api_key, truth, live, rate, duration_seconds } => {
+            Command::Simulate { seed, users, days, start, campaigns, holdout_percent, invalid_rate, duplicate_rate, late_rate, to_db: _, to_url, api_key, truth, live, rate, duration_seconds } => {
                 let now = crate::clock::Clock::system().now();
+                if let Some(first) = start {
+                    // Events may not lie in the future; the last simulated day must have begun.
+                    if first + chrono::Days::new(u64::from(days.saturating_sub(1))) > now.date_naive() {
+                        return Err(AppError::Config(format!("--start {first} with --days {days} runs past today; start earlier or simulate fewer days")));
+                    }
+                }
                 let config = analytics::simulator::SimConfig {
                     seed,
                     users,
                     days,
                     campaigns,
-                    start: analytics::simulator::start_for(now, days),
+                    start: start.map_or_else(|| analytics::simulator::start_for(now, days), |day| day.and_time(chrono::NaiveTime::MIN).and_utc()),
                     holdout_share: holdout_percent / 100.0,
                     faults: analytics::simulator::Faults { invalid_rate, duplicate_rate, late_rate },
                 };

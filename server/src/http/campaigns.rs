@@ -1,11 +1,12 @@
 //! The campaign catalogue and the spend ledger over HTTP: `POST /api/v1/campaigns`,
-//! `GET|PATCH /api/v1/campaigns/{id}`, `POST /api/v1/spend`. People with the capability and
+//! `GET|PATCH /api/v1/campaigns/{id}`, `GET /api/v1/campaigns/{id}/assignment`,
+//! `POST /api/v1/reallocations`, `POST /api/v1/spend`. People with the capability and
 //! API keys with the `catalogue` scope may use them; each change is checked again in the service.
 
 use app::access::Caller;
-use app::wire::{CampaignPatch, CampaignView, NewCampaignRequest, SpendRequest, SpendResult};
+use app::wire::{Assignment, CampaignPatch, CampaignView, NewCampaignRequest, ReallocationRequest, ReallocationResult, SpendRequest, SpendResult};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use uuid::Uuid;
@@ -57,6 +58,32 @@ pub async fn spend(
 ) -> Result<Json<SpendResult>> {
     let request = body(payload)?;
     let result = catalogue::record_spend(&state.db, request, &Actor::new(caller), state.clock.now()).await?;
+    state.metrics.after_catalogue_change(&state.db).await?;
+    Ok(Json(result))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct AssignmentParams {
+    /// The user to place.
+    pub user_id: String,
+}
+
+/// Which group (holdout or treatment) a user is in for a campaign, by the pinned hash the
+/// simulator and the product share; a sender asks before delivering.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/assignment", tag = "catalogue", params(("id" = uuid::Uuid, Path), AssignmentParams), responses((status = 200, body = app::wire::Assignment), (status = 404, body = app::wire::ErrorBody)))]
+pub async fn assignment(State(state): State<AppState>, Path(id): Path<Uuid>, Query(params): Query<AssignmentParams>) -> Result<Json<Assignment>> {
+    Ok(Json(catalogue::assignment(&state.db, id, &params.user_id).await?))
+}
+
+/// Moves budget between two campaigns at once and logs `budget_reallocated`.
+#[utoipa::path(post, path = "/api/v1/reallocations", tag = "catalogue", request_body = app::wire::ReallocationRequest, responses((status = 200, body = app::wire::ReallocationResult), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn reallocate(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    payload: std::result::Result<Json<ReallocationRequest>, JsonRejection>,
+) -> Result<Json<ReallocationResult>> {
+    let request = body(payload)?;
+    let result = catalogue::reallocate(&state.db, request, &Actor::new(caller), state.clock.now()).await?;
     state.metrics.after_catalogue_change(&state.db).await?;
     Ok(Json(result))
 }

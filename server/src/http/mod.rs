@@ -70,6 +70,9 @@ fn api() -> RouteTable {
         .get("/metrics/roas", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::seed_roas))
         .get("/api/v1/quality", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::quality))
         .post("/api/v1/spend", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::spend))
+        .post("/api/v1/reallocations", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::reallocate))
+        // A sender holding an events key asks before it delivers.
+        .get("/api/v1/campaigns/{id}/assignment", Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Events), get(campaigns::assignment))
         .route(None, "/api/{*path}", Access::SignedIn, any(api_not_found))
 }
 

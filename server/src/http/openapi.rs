@@ -25,6 +25,8 @@ use super::{auth, campaigns, events, health, live, metrics, quality, views};
         campaigns::get,
         campaigns::patch,
         campaigns::spend,
+        campaigns::reallocate,
+        campaigns::assignment,
         metrics::leaderboard,
         metrics::creatives,
         metrics::all,

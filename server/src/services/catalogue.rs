@@ -3,10 +3,10 @@
 //! actions the spec tracks (created, launched, paused) are written to the event log in the
 //! same transaction as the change.
 
-use analytics::events::{CampaignCreated, CampaignLaunched, CampaignPaused, Context, Event, PauseReason, Payload};
+use analytics::events::{BudgetReallocated, CampaignCreated, CampaignLaunched, CampaignPaused, Context, Event, PauseReason, Payload};
 use analytics::{CampaignStatus, CampaignType, DeliveryChannel, EventSource, SegmentType};
 use app::access::{Capability, Caller};
-use app::wire::{CampaignPatch, CampaignView, CreativeInput, CreativeView, FieldError, NewCampaignRequest, SpendEntry, SpendRequest, SpendResult};
+use app::wire::{Assignment, CampaignPatch, CampaignView, CreativeInput, CreativeView, FieldError, NewCampaignRequest, ReallocationRequest, ReallocationResult, SpendEntry, SpendRequest, SpendResult};
 use chrono::{DateTime, Duration, Timelike, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
 use uuid::Uuid;
@@ -415,6 +415,82 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<CampaignView> {
         created_by: model.created_by,
         created_at: model.created_at,
         updated_at: model.updated_at,
+    })
+}
+
+/// Moves budget from one campaign to another in one transaction and logs `budget_reallocated`.
+pub async fn reallocate(db: &DatabaseConnection, request: ReallocationRequest, actor: &Actor, now: DateTime<Utc>) -> Result<ReallocationResult> {
+    actor.require(Capability::ChangeBudgets)?;
+    let mut errors = Vec::new();
+    if request.from_campaign_id == request.to_campaign_id {
+        errors.push(field("to_campaign_id", "must be another campaign than from_campaign_id"));
+    }
+    if request.amount_cents <= 0 {
+        errors.push(field("amount_cents", "must be more than 0"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let txn = db.begin().await?;
+    let result = async {
+        let find = |id: Uuid| campaigns::Entity::find_by_id(id).one(&txn);
+        let from = find(request.from_campaign_id).await?.ok_or_else(|| AppError::NotFound(format!("campaign {}", request.from_campaign_id)))?;
+        let to = find(request.to_campaign_id).await?.ok_or_else(|| AppError::NotFound(format!("campaign {}", request.to_campaign_id)))?;
+        if request.amount_cents > from.budget_cents {
+            return Err(AppError::Validation(vec![field(
+                "amount_cents",
+                format!("is more than the budget of campaign {} ({} cents)", from.id, from.budget_cents),
+            )]));
+        }
+        let (from_budget, to_budget) = (from.budget_cents - request.amount_cents, to.budget_cents + request.amount_cents);
+        let mut giving: campaigns::ActiveModel = from.into();
+        giving.budget_cents = Set(from_budget);
+        giving.updated_at = Set(now);
+        giving.update(&txn).await?;
+        let mut receiving: campaigns::ActiveModel = to.into();
+        receiving.budget_cents = Set(to_budget);
+        receiving.updated_at = Set(now);
+        receiving.update(&txn).await?;
+        let reallocation_id = Uuid::new_v4();
+        let moved = Payload::BudgetReallocated(BudgetReallocated {
+            reallocation_id,
+            marketer_id: actor.label(),
+            from_campaign_id: request.from_campaign_id,
+            to_campaign_id: request.to_campaign_id,
+            amount: request.amount_cents as f64 / 100.0,
+            reallocation_reason: request.reason,
+            ai_recommendation_id: request.recommendation_id,
+        });
+        ingest::append(&txn, &marketer_event(actor, now, moved), now).await?;
+        Ok(reallocation_id)
+    }
+    .await;
+    match result {
+        Ok(reallocation_id) => {
+            txn.commit().await?;
+            Ok(ReallocationResult { reallocation_id, from: get(db, request.from_campaign_id).await?, to: get(db, request.to_campaign_id).await? })
+        }
+        Err(err) => {
+            let _ = txn.rollback().await;
+            Err(err)
+        }
+    }
+}
+
+/// Which group the pinned holdout hash puts a user in for a campaign.
+pub async fn assignment(db: &DatabaseConnection, id: Uuid, user_id: &str) -> Result<Assignment> {
+    if user_id.trim().is_empty() || user_id.len() > 256 {
+        return Err(AppError::Validation(vec![field("user_id", "give the user id (1 to 256 characters)")]));
+    }
+    let campaign = campaigns::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
+    let share = f64::from(campaign.holdout_share_bp) / 10_000.0;
+    let position = analytics::holdout::position(id, user_id);
+    Ok(Assignment {
+        campaign_id: id,
+        user_id: user_id.to_owned(),
+        group: if position < share { "holdout" } else { "treatment" }.to_owned(),
+        position,
+        holdout_percent: share * 100.0,
     })
 }
 

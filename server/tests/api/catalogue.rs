@@ -178,3 +178,64 @@ async fn spend_is_recorded_per_campaign_channel_and_period_all_or_nothing() {
     let res = app.client.post(app.url("/api/v1/spend")).header("cookie", &rewards.cookie).header("origin", app.origin()).json(&json!({"entries": []})).send().await.unwrap();
     assert_eq!(res.status(), 403, "the rewards PM may not change budgets");
 }
+
+#[tokio::test]
+async fn budget_moves_between_campaigns_in_one_step_and_is_logged() {
+    let app = spawn_app().await;
+    let cmo = app.sign_in(Role::Cmo).await;
+    let compliance = app.sign_in(Role::Compliance).await;
+    let (a, b) = (crate::support::create_campaign(&app, "Giving").await, crate::support::create_campaign(&app, "Receiving").await);
+    let post = |cookie: String, body: serde_json::Value| {
+        let app = &app;
+        async move { app.client.post(app.url("/api/v1/reallocations")).header("cookie", cookie).header("origin", app.origin()).json(&body).send().await.unwrap() }
+    };
+    let move_of = |amount: i64| json!({ "from_campaign_id": a.id, "to_campaign_id": b.id, "amount_cents": amount, "reason": "performance" });
+    let res = post(cmo.cookie.clone(), move_of(10_000)).await;
+    assert_eq!(res.status(), 200);
+    let moved: app::wire::ReallocationResult = res.json().await.unwrap();
+    assert_eq!((moved.from.budget_cents, moved.to.budget_cents), (a.budget_cents - 10_000, b.budget_cents + 10_000));
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let logged = server::entities::events::Entity::find()
+        .filter(server::entities::events::Column::EventType.eq("budget_reallocated"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].properties["amount"], 100.0);
+    assert_eq!(logged[0].properties["reallocation_id"], moved.reallocation_id.to_string());
+
+    // More than the giving campaign has, nothing, the same campaign twice: named, nothing moves.
+    let res = post(cmo.cookie.clone(), move_of(a.budget_cents)).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<ErrorBody>().await.unwrap().error.fields[0].field, "amount_cents");
+    assert_eq!(post(cmo.cookie.clone(), move_of(0)).await.status(), 422);
+    let same = json!({ "from_campaign_id": a.id, "to_campaign_id": a.id, "amount_cents": 1, "reason": "manual" });
+    assert_eq!(post(cmo.cookie.clone(), same).await.status(), 422);
+    let unknown = json!({ "from_campaign_id": uuid::Uuid::new_v4(), "to_campaign_id": a.id, "amount_cents": 1, "reason": "manual" });
+    assert_eq!(post(cmo.cookie.clone(), unknown).await.status(), 404);
+    assert_eq!(post(compliance.cookie.clone(), move_of(1)).await.status(), 403, "the role may not change budgets");
+    let after: app::wire::CampaignView = app.get_with_cookie(&format!("/api/v1/campaigns/{}", a.id), &cmo.cookie).await.json().await.unwrap();
+    assert_eq!(after.budget_cents, a.budget_cents - 10_000, "refused moves changed nothing");
+}
+
+#[tokio::test]
+async fn a_sender_asks_which_group_a_user_is_in_by_the_pinned_hash() {
+    let app = spawn_app().await;
+    let campaign = crate::support::create_campaign(&app, "Held out").await;
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "sender", &[app::access::Scope::Events], None, app.state.clock.now()).await.unwrap();
+    let mut groups = std::collections::HashMap::new();
+    for i in 0..40 {
+        let user = format!("user-{i}");
+        let res = app.client.get(app.url(&format!("/api/v1/campaigns/{}/assignment?user_id={user}", campaign.id))).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let a: app::wire::Assignment = res.json().await.unwrap();
+        let held = analytics::holdout::is_holdout(campaign.id, &user, campaign.holdout_percent / 100.0);
+        assert_eq!(a.group, if held { "holdout" } else { "treatment" }, "{user}");
+        *groups.entry(a.group).or_insert(0) += 1;
+    }
+    assert_eq!(groups.values().sum::<i32>(), 40);
+    let res = app.client.get(app.url(&format!("/api/v1/campaigns/{}/assignment?user_id=", campaign.id))).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    let res = app.client.get(app.url(&format!("/api/v1/campaigns/{}/assignment?user_id=u", uuid::Uuid::new_v4()))).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}

@@ -140,3 +140,29 @@ fn the_user_commands_manage_accounts_and_print_secrets_only_when_generated() {
     assert!(!ok && out.contains("'root'"), "{out}");
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn a_simulation_from_a_fixed_start_day_gives_the_same_truth_on_any_day() {
+    let dir = std::env::temp_dir().join(format!("swipesavvy-sim-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |name: &str| {
+        let truth = dir.join(format!("{name}.json"));
+        let url = format!("sqlite://{}/{name}.db", dir.display());
+        let out = swipesavvy()
+            .args(["simulate", "--to-db", "--seed", "9", "--users", "60", "--days", "10", "--campaigns", "2", "--start", "2026-01-05"])
+            .args(["--database-url", &url, "--truth", &truth.display().to_string()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read(&truth).unwrap()
+    };
+    let (first, second) = (run("a"), run("b"));
+    assert!(!first.is_empty());
+    assert_eq!(first, second, "byte-identical truth");
+    let truth: serde_json::Value = serde_json::from_slice(&first).unwrap();
+    assert!(truth.to_string().contains("2026-01-05"), "the world starts on the given day");
+
+    let future = swipesavvy().args(["simulate", "--to-db", "--start", "2999-01-01", "--database-url", &format!("sqlite://{}/c.db", dir.display())]).output().unwrap();
+    assert!(!future.status.success());
+    assert!(String::from_utf8_lossy(&future.stderr).contains("--start"), "{}", String::from_utf8_lossy(&future.stderr));
+}
