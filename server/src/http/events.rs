@@ -4,6 +4,7 @@
 use app::access::{Caller, Scope};
 use app::wire::IngestResult;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::{Extension, Json};
@@ -26,6 +27,17 @@ fn producer(caller: &Caller) -> Result<Producer> {
     }
 }
 
+/// The body, or a JSON error: too large (413, naming the limit) or unreadable (400).
+fn read_body(bytes: std::result::Result<Bytes, BytesRejection>) -> Result<Bytes> {
+    bytes.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(format!("the body is larger than the {} MiB a request may carry; send fewer events per batch", MAX_BODY_BYTES / 1024 / 1024))
+        } else {
+            AppError::BadRequest(rejection.body_text())
+        }
+    })
+}
+
 fn is_ndjson(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -38,9 +50,10 @@ pub async fn batch(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
-    bytes: Bytes,
+    bytes: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestResult>> {
     let producer = producer(&caller)?;
+    let bytes = read_body(bytes)?;
     let items = body::parse(&bytes, is_ndjson(&headers))?;
     Ok(Json(ingest::ingest(&state, items, producer).await?))
 }
@@ -50,9 +63,10 @@ pub async fn batch(
 pub async fn single(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    bytes: Bytes,
+    bytes: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestResult>> {
     let producer = producer(&caller)?;
+    let bytes = read_body(bytes)?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|err| {
         AppError::BadRequest(format!("the body is not valid JSON: {err} (line {}, column {})", err.line(), err.column()))
     })?;

@@ -26,8 +26,18 @@ pub struct RebuildSummary {
 
 /// Recomputes `event_volume_hourly` in one transaction: readers see the old rollup or the new
 /// one, never a half-built one. `progress` is called after each page with the events read.
+///
+/// Ingestion may go on meanwhile: the transaction first takes the rollup for itself (on
+/// PostgreSQL an exclusive table lock, on SQLite the write lock the delete takes), so a batch
+/// either committed before (its events are in the log read here) or adds its counts after the
+/// rebuild commits; none is lost or counted twice. Batches wait for the rebuild to finish.
 pub async fn rebuild(db: &DatabaseConnection, mut progress: impl FnMut(u64)) -> Result<RebuildSummary> {
     let backend = db.get_database_backend();
+    let txn = db.begin().await?;
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_unprepared("LOCK TABLE event_volume_hourly IN EXCLUSIVE MODE").await?;
+    }
+    event_volume_hourly::Entity::delete_many().exec(&txn).await?;
     let mut buckets: HashMap<(DateTime<Utc>, String), i64> = HashMap::new();
     let mut last_seq: i64 = 0;
     let mut events: u64 = 0;
@@ -49,7 +59,7 @@ pub async fn rebuild(db: &DatabaseConnection, mut progress: impl FnMut(u64)) -> 
             },
             [last_seq.into(), PAGE.into()],
         );
-        let rows = db.query_all_raw(statement).await?;
+        let rows = txn.query_all_raw(statement).await?;
         if rows.is_empty() {
             break;
         }
@@ -63,8 +73,6 @@ pub async fn rebuild(db: &DatabaseConnection, mut progress: impl FnMut(u64)) -> 
         progress(events);
     }
 
-    let txn = db.begin().await?;
-    event_volume_hourly::Entity::delete_many().exec(&txn).await?;
     for ((hour, event_type), count) in &buckets {
         event_volume::record(&txn, *hour, event_type, *count).await?;
     }

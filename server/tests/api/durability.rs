@@ -159,6 +159,15 @@ async fn rebuild_recomputes_the_rollups_from_the_log_with_only_latest_versions()
     assert_eq!(summary.events, 20, "21 rows, 20 events: the corrected one counts once");
     let after = server::services::event_volume::hourly(&app.state.db, Utc::now(), 6).await.unwrap();
     assert_eq!(after.hours, before.hours, "the rebuilt rollup equals the one kept at ingestion");
+
+    // Rebuilds while batches arrive lose no batch's counts and count none twice.
+    let batches = (0..12).map(|_| send(json!(purchases(25))));
+    let rebuilds = (0..3).map(|_| server::services::rebuild::rebuild(&app.state.db, |_| {}));
+    let (sent, rebuilt) = tokio::join!(futures_util::future::join_all(batches), futures_util::future::join_all(rebuilds));
+    assert!(sent.iter().all(|r| r.as_ref().is_ok_and(|r| r.status() == 200)));
+    assert!(rebuilt.iter().all(Result::is_ok), "{rebuilt:?}");
+    let total = server::services::event_volume::hourly(&app.state.db, Utc::now(), 6).await.unwrap().total;
+    assert_eq!(total, 20 + 12 * 25, "every stored event counted once");
 }
 
 #[tokio::test]

@@ -288,7 +288,10 @@ async fn bad_bodies_are_4xx_never_5xx() {
     let too_many = format!("[{}]", vec!["{}"; 1001].join(","));
     assert_eq!(post(too_many.into_bytes()).send().await.unwrap().status(), 413);
     let huge = vec![b' '; 9 * 1024 * 1024];
-    assert_eq!(post(huge).send().await.unwrap().status(), 413);
+    let res = post(huge).send().await.unwrap();
+    assert_eq!(res.status(), 413);
+    let body: Value = res.json().await.expect("a JSON error, like every other");
+    assert!(body["error"]["message"].as_str().unwrap().contains("MiB"), "{body}");
 }
 
 #[tokio::test]
