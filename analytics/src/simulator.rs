@@ -742,31 +742,61 @@ mod tests {
 
     #[test]
     fn measured_segment_rates_match_the_truth_within_sampling_error() {
-        let (truth, events) = collect(&config(11));
+        let config = config(11);
+        let (truth, events) = collect(&config);
         let segment_of: BTreeMap<String, String> = events
             .iter()
             .map(|e| (e["user_id"].as_str().unwrap().to_owned(), e["context"]["user_segment"].as_str().unwrap().to_owned()))
             .collect();
-        let mut delivered: BTreeMap<String, f64> = BTreeMap::new();
-        let mut clicked: BTreeMap<String, f64> = BTreeMap::new();
+        // Per segment: deliveries, views, clicks, conversions, organic purchases and their values.
+        #[derive(Default)]
+        struct Seen {
+            delivered: f64,
+            viewed: f64,
+            clicked: f64,
+            converted: f64,
+            organic: Vec<f64>,
+        }
+        let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
         for e in &events {
-            let segment = segment_of[e["user_id"].as_str().unwrap()].clone();
+            let s = seen.entry(segment_of[e["user_id"].as_str().unwrap()].clone()).or_default();
             match e["event_type"].as_str().unwrap() {
-                "campaign_delivered" if e["properties"]["is_holdout"] == false => *delivered.entry(segment).or_default() += 1.0,
-                "campaign_clicked" => *clicked.entry(segment).or_default() += 1.0,
+                "campaign_delivered" if e["properties"]["is_holdout"] == false => s.delivered += 1.0,
+                "campaign_viewed" => s.viewed += 1.0,
+                "campaign_clicked" => s.clicked += 1.0,
+                "campaign_converted" => s.converted += 1.0,
+                // Organic purchases carry no session (those after a click share its session).
+                "user_purchased" if e["session_id"].is_null() => s.organic.push(e["properties"]["order_value"].as_f64().unwrap()),
                 _ => {}
             }
         }
+        // A binomial rate within 4 standard errors of the truth.
+        let close = |what: &str, segment: &str, hits: f64, n: f64, p: f64| {
+            let se = (p * (1.0 - p) / n).sqrt();
+            assert!((hits / n - p).abs() < 4.0 * se + 1e-9, "{segment}: observed {what} {:.4} vs true {p:.4} (n = {n})", hits / n);
+        };
         let mut checked = 0;
         for (segment, t) in &truth.segments {
-            let n = delivered.get(segment).copied().unwrap_or(0.0);
-            if n < 200.0 {
-                continue;
+            let s = &seen[segment];
+            if s.delivered >= 200.0 {
+                close("view rate", segment, s.viewed, s.delivered, t.view_rate);
+                close("click rate", segment, s.clicked, s.delivered, t.click_rate);
+                checked += 1;
             }
-            let observed = clicked.get(segment).copied().unwrap_or(0.0) / n;
-            let se = (t.click_rate * (1.0 - t.click_rate) / n).sqrt();
-            assert!((observed - t.click_rate).abs() < 4.0 * se + 1e-9, "{segment}: observed CTR {observed:.4} vs true {:.4} (n = {n})", t.click_rate);
-            checked += 1;
+            if s.clicked >= 100.0 {
+                close("conversion per click", segment, s.converted, s.clicked, t.conversion_rate);
+            }
+            // Weekend shoppers' chance moves with the day of the week; the others' is flat.
+            let user_days = t.users as f64 * f64::from(config.days);
+            if segment != "WEEKEND_SHOPPER" && t.users >= 50 {
+                close("daily purchase probability", segment, s.organic.len() as f64, user_days, t.daily_purchase_probability);
+            }
+            // Order values are uniform on [0.5, 1.5) × AOV: mean AOV, sd AOV / √12.
+            if s.organic.len() >= 50 {
+                let mean = s.organic.iter().sum::<f64>() / s.organic.len() as f64;
+                let se = t.average_order_value / 12f64.sqrt() / (s.organic.len() as f64).sqrt();
+                assert!((mean - t.average_order_value).abs() < 4.0 * se + 0.01, "{segment}: mean order {mean:.2} vs {:.2}", t.average_order_value);
+            }
         }
         assert!(checked >= 2, "enough segments had deliveries to check");
     }
