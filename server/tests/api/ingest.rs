@@ -380,3 +380,116 @@ async fn every_batch_feeds_the_quality_metrics_and_their_alerts() {
     assert_eq!(app.get_with_cookie("/api/v1/quality", &cmo.cookie).await.status(), 403);
     assert_eq!(app.get_with_cookie("/api/v1/quality?hours=0", &ds.cookie).await.status(), 422);
 }
+
+#[tokio::test]
+async fn a_valid_example_of_every_event_type_is_accepted() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use std::collections::BTreeSet;
+
+    let app = spawn_app().await;
+    let p = producer(&app, &[Scope::Events]).await;
+    let other = crate::support::create_campaign(&app, "Weekend Cashback").await.id.to_string();
+    let now = Utc::now();
+    let at = now.to_rfc3339();
+    let id = || Uuid::new_v4().to_string();
+    let (campaign, creative) = (p.campaign.to_string(), p.creative.to_string());
+    let event = |event_type: &str, user_id: &str, source: &str, properties: Value| {
+        json!({
+            "event_id": Uuid::new_v4().to_string(), "event_type": event_type, "timestamp": at, "user_id": user_id,
+            "session_id": "s-1", "source": source, "properties": properties,
+            "context": { "app_version": "4.2.0", "platform": "iOS", "user_segment": "HIGH_SPENDER", "region": "US-CA" }
+        })
+    };
+    // One example per type, in the order of `EVENT_TYPES`; enums in their serde spellings.
+    let examples = vec![
+        event("campaign_delivered", "u-1", "backend", json!({
+            "campaign_id": campaign, "campaign_type": "DISCOUNT", "creative_id": creative, "segment_id": "HIGH_SPENDER",
+            "delivery_channel": "push", "scheduled_time": at, "is_holdout": false, "allocation_method": "ai_optimized"
+        })),
+        event("campaign_viewed", "u-1", "mobile", json!({
+            "campaign_id": campaign, "creative_id": creative, "view_duration_seconds": 4, "view_type": "opened", "impression_position": 1
+        })),
+        event("campaign_clicked", "u-1", "mobile", json!({
+            "campaign_id": campaign, "creative_id": creative, "click_type": "cta", "destination_url": "swipesavvy://offers/summer", "time_to_click_seconds": 7
+        })),
+        event("campaign_converted", "u-1", "backend", json!({
+            "campaign_id": campaign, "creative_id": creative, "conversion_delay_seconds": 3600, "order_id": id(), "order_value": 42.5,
+            "attribution_model": "last_touch", "is_incremental": true, "incrementality_score": 0.7
+        })),
+        event("campaign_abandoned", "u-2", "backend", json!({ "campaign_id": campaign, "reason": "expired", "days_to_abandon": 14 })),
+        event("user_segmented", "u-1", "backend", json!({
+            "segment_id": "HIGH_SPENDER", "segment_type": "HIGH_SPENDER", "segment_score": 0.85, "previous_segment": "NEW_SHOPPER", "segment_change_reason": "spend_threshold"
+        })),
+        event("user_purchased", "u-1", "backend", json!({
+            "order_id": id(), "order_value": 42.5, "order_category": "groceries", "order_timestamp": at, "payment_method": "card",
+            "promo_code_used": false, "is_repeat_purchase": true, "days_since_last_purchase": 3
+        })),
+        event("user_engaged", "u-1", "mobile", json!({ "engagement_type": "view_rewards", "session_duration_seconds": 120, "screen_name": "rewards" })),
+        event("user_unsubscribed", "u-3", "mobile", json!({ "unsubscribe_type": "push_only", "unsubscribe_reason": "too_many", "campaign_id": campaign })),
+        event("campaign_created", "m-1", "admin_portal", json!({
+            "campaign_id": campaign, "marketer_id": "m-1", "campaign_type": "DISCOUNT", "target_segment_id": "HIGH_SPENDER",
+            "initial_budget": 20000.0, "template_used": "seasonal", "time_to_completion_minutes": 25
+        })),
+        event("campaign_launched", "m-1", "admin_portal", json!({
+            "campaign_id": campaign, "marketer_id": "m-1", "actual_audience_size": 5000, "scheduled_delivery_time": at,
+            "budget_approved": 20000.0, "ai_recommendation_applied": true, "ai_recommendation_score": 0.8
+        })),
+        event("campaign_paused", "m-1", "admin_portal", json!({
+            "campaign_id": campaign, "marketer_id": "m-1", "pause_reason": "low_performance", "time_to_pause_hours": 48,
+            "pause_metrics_snapshot": { "roas": 0.9 }
+        })),
+        event("budget_reallocated", "m-1", "admin_portal", json!({
+            "reallocation_id": id(), "marketer_id": "m-1", "from_campaign_id": campaign, "to_campaign_id": other,
+            "amount": 500.0, "reallocation_reason": "ai_recommendation", "ai_recommendation_id": id()
+        })),
+        event("dashboard_accessed", "m-2", "admin_portal", json!({
+            "user_role": "cmo", "dashboard_section": "kpi", "time_spent_seconds": 90, "filters_applied": { "range": "7d" }, "export_requested": false
+        })),
+        // The single creative of the producer's campaign is variant A; variant B is not checked against the catalogue.
+        event("creative_variant_tested", "m-1", "admin_portal", json!({
+            "test_id": id(), "campaign_id": campaign, "variant_a_creative_id": creative, "variant_b_creative_id": id(),
+            "split_percentage": 50, "test_duration_days": 14, "primary_metric": "conversion_rate", "statistical_significance_threshold": 0.95
+        })),
+        event("data_refresh_completed", "system", "backend", json!({
+            "refresh_id": id(), "data_source": "events", "records_processed": 1200, "refresh_duration_seconds": 2.5,
+            "data_lag_seconds": 30, "errors_encountered": 0
+        })),
+        event("metric_calculation_completed", "system", "backend", json!({
+            "metric_id": "roas", "calculation_timestamp": at, "calculation_duration_ms": 120, "result_value": 3.2,
+            "dimension_breakdown": { "DISCOUNT": 3.2 }, "data_completeness_percentage": 99.5
+        })),
+        event("anomaly_detected", "system", "backend", json!({
+            "anomaly_id": id(), "metric_id": "conversion_rate", "anomaly_type": "drop", "anomaly_severity": "warning",
+            "expected_value": 0.05, "actual_value": 0.02, "percentage_deviation": -60.0, "affected_records": 300, "auto_remediation_applied": false
+        })),
+        event("model_inference_completed", "u-1", "backend", json!({
+            "model_name": "uplift", "inference_timestamp": at, "input_record_id": id(), "prediction": 0.4, "confidence_score": 0.9,
+            "inference_duration_ms": 12, "feature_importance_top_3": ["recency", "frequency", "spend"]
+        })),
+        event("user_action_recommended", "m-1", "backend", json!({
+            "recommendation_id": id(), "recommendation_type": "reallocate_budget", "target_entity_id": campaign,
+            "impact_projection": { "projected_roas_change_percent": 12.0, "projected_revenue_impact": 1500.0, "confidence_score": 0.75 },
+            "confidence_level": "high", "expiration_time": (now + Duration::days(7)).to_rfc3339()
+        })),
+        event("consent_updated", "u-3", "mobile", json!({ "channel": "email", "status": "opted_in", "method": "double_opt_in", "source": "settings", "region": "US-CA" })),
+    ];
+    assert_eq!(analytics::events::EVENT_TYPES.len(), 21, "a new event type needs an example here");
+    let sent: Vec<&str> = examples.iter().map(|e| e["event_type"].as_str().unwrap()).collect();
+    assert_eq!(sent, analytics::events::EVENT_TYPES, "one example of each type, in order");
+
+    let res = send(&app, &p.key, json!(examples)).await;
+    assert_eq!(res.status(), 200);
+    let result: IngestResult = res.json().await.unwrap();
+    assert!(result.rejected.is_empty(), "rejected: {:#?}", result.rejected);
+    assert_eq!((result.accepted, result.duplicates, result.corrections), (21, 0, 0), "{result:?}");
+
+    // The producer's rows (the catalogue's own `campaign_created` is stored without a key).
+    let rows = server::entities::events::Entity::find()
+        .filter(server::entities::events::Column::KeyId.is_not_null())
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 21);
+    let stored: BTreeSet<&str> = rows.iter().map(|r| r.event_type.as_str()).collect();
+    assert_eq!(stored, analytics::events::EVENT_TYPES.iter().copied().collect::<BTreeSet<_>>());
+}
