@@ -106,6 +106,21 @@ async fn good_events_are_stored_beside_rejected_ones_with_named_fields() {
     assert_eq!(by_index(7), vec!["timestamp"]);
     assert_eq!(by_index(8), vec!["event_id"]);
     assert!(result.rejected.iter().all(|r| !r.reason.is_empty()));
+    // Each reason says what is wrong.
+    let reason = |i: usize, field: &str| result.rejected.iter().find(|r| r.index == i && r.field == field).unwrap().reason.clone();
+    for (i, field, says) in [
+        (1, "properties.creative_id", "UUID"),
+        (2, "user_id", "required"),
+        (2, "timestamp", "future"),
+        (3, "properties.campaign_id", "unknown campaign"),
+        (4, "source", "web"),
+        (5, "properties.order_value", "≥ 0"),
+        (6, "properties.segment_score", "between 0.0 and 1.0"),
+        (7, "timestamp", "30 days"),
+        (8, "event_id", "required"),
+    ] {
+        assert!(reason(i, field).contains(says), "{field}: {}", reason(i, field));
+    }
     assert_eq!(result.rejected.iter().find(|r| r.index == 3).unwrap().event_id, unknown_campaign["event_id"].as_str().map(str::to_owned));
     assert_eq!(stored_count(&app).await, 2, "the two good events are stored");
 }
@@ -132,7 +147,7 @@ async fn every_rule_names_its_field_and_reason_and_the_good_events_are_stored() 
     let mut foreign_creative = viewed(&p, now);
     foreign_creative["properties"]["creative_id"] = json!(other.creatives[0].id.to_string());
     let cases: Vec<(Value, &str, &str)> = vec![
-        (null_time, "timestamp", ""),
+        (null_time, "timestamp", "is required"),
         (event("user_purchased", json!({ "order_id": "order-7", "order_value": 5.0 })), "properties.order_id", "UUID"),
         (event("user_purchased", json!({ "order_id": id() })), "properties.order_value", "required"),
         (event("campaign_created", json!({ "campaign_id": c, "marketer_id": "m", "campaign_type": "CASHBACK", "initial_budget": -1.0 })), "properties.initial_budget", "≥ 0"),
