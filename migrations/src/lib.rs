@@ -10,6 +10,7 @@ mod m20261125_000004_create_spend;
 mod m20261125_000005_create_quality_counters;
 mod m20261125_000006_create_system_log;
 mod m20261125_000007_add_frequency_cap;
+mod m20261125_000008_create_audit_log;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_quality_counters::Migration),
             Box::new(m20261125_000006_create_system_log::Migration),
             Box::new(m20261125_000007_add_frequency_cap::Migration),
+            Box::new(m20261125_000008_create_audit_log::Migration),
         ]
     }
 }

@@ -52,6 +52,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ApiKeyAction,
     },
+    /// Check or checkpoint the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Recompute every derived table from the raw event log.
     Rebuild,
     /// Load-test the ingestion API of a running server; prints a JSON report (for benchmarks).
@@ -164,6 +169,16 @@ pub enum Command {
         #[arg(long, default_value = "docs")]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Walk the chain against the key and the checkpoints; names the first bad entry and exits
+    /// non-zero when there is one.
+    Verify,
+    /// Append the chain's head to the checkpoint file now (the server does it hourly and at
+    /// shutdown).
+    Checkpoint,
 }
 
 #[derive(Debug, Subcommand)]
@@ -312,6 +327,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             Command::Migrate { action } => crate::db::migrate(&settings, action).await,
             Command::User { action } => crate::commands::user(&settings, action).await,
             Command::Apikey { action } => crate::commands::api_key(&settings, action).await,
+            Command::Audit { action } => crate::commands::audit(&settings, action).await,
             Command::Docs { out } => crate::commands::docs(&out),
             Command::Import { file, format, errors, backfill } => {
                 let format = match format {

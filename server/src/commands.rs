@@ -60,6 +60,33 @@ pub async fn user(settings: &Settings, action: UserAction) -> Result<()> {
 }
 
 /// `swipesavvy apikey …`.
+/// `swipesavvy audit verify|checkpoint`.
+pub async fn audit(settings: &Settings, action: crate::cli::AuditAction) -> Result<()> {
+    use crate::services::audit;
+    let db = db::connect(&settings.database).await?;
+    db::migrate_up(&db).await?;
+    let log = audit::Audit::new(settings);
+    match action {
+        crate::cli::AuditAction::Verify => {
+            let result = audit::verify(&db, &log).await?;
+            match &result.first_bad {
+                None => {
+                    println!("audit log verified: {} entries, {} checkpoints, head {:?}", result.entries, result.checkpoints, result.head);
+                    Ok(())
+                }
+                Some(bad) => Err(AppError::Conflict(format!("audit log entry {} fails: {} ({} entries checked)", bad.seq, bad.reason, result.entries))),
+            }
+        }
+        crate::cli::AuditAction::Checkpoint => {
+            match audit::checkpoint(&db, &log, Clock::system().now()).await? {
+                Some(c) => println!("checkpoint written to {}: entry {} {}", log.checkpoint_file().display(), c.seq, c.mac),
+                None => println!("nothing new to checkpoint"),
+            }
+            Ok(())
+        }
+    }
+}
+
 pub async fn api_key(settings: &Settings, action: ApiKeyAction) -> Result<()> {
     let db = db::connect(&settings.database).await?;
     db::migrate_up(&db).await?;
@@ -92,7 +119,8 @@ pub async fn import_spend(settings: &Settings, file: &Path, errors: Option<&Path
     let db = db::connect(&settings.database).await?;
     db::migrate_up(&db).await?;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    match spend_import::import(&db, file, &format!("import:{name}"), Clock::system().now()).await? {
+    let audit = crate::services::audit::Audit::new(settings);
+    match spend_import::import(&db, file, &format!("import:{name}"), &audit, Clock::system().now()).await? {
         SpendImport::Recorded { result, campaigns } => {
             println!(
                 "recorded {} spend lines from {} for {campaigns} campaigns, ${:.2} in total",

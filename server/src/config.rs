@@ -130,6 +130,12 @@ pub struct Settings {
     /// The metrics' configurable rules (`[metrics]`: attribution lookback, time-decay half-life,
     /// margin rates per order category, cost per CPU-second).
     pub metrics: analytics::metrics::Config,
+    /// The audit log's HMAC key from `SWIPESAVVY_AUDIT_KEY`; without it, `audit_key_file`.
+    pub audit_key: Option<SecretString>,
+    /// Where the audit key is kept (created on first use); never inside the database.
+    pub audit_key_file: PathBuf,
+    /// Where the audit chain's signed checkpoints are appended.
+    pub audit_checkpoint_file: PathBuf,
 }
 
 impl Default for Settings {
@@ -145,6 +151,9 @@ impl Default for Settings {
             key_requests_per_minute: 6_000,
             secure_cookies: false,
             metrics: analytics::metrics::Config::default(),
+            audit_key: None,
+            audit_key_file: PathBuf::from("./data/audit.key"),
+            audit_checkpoint_file: PathBuf::from("./data/audit-checkpoints.log"),
         }
     }
 }
@@ -175,6 +184,8 @@ struct FileSettings {
     key_requests_per_minute: Option<u32>,
     secure_cookies: Option<bool>,
     metrics: Option<MetricsFile>,
+    audit_key_file: Option<PathBuf>,
+    audit_checkpoint_file: Option<PathBuf>,
 }
 
 /// `[metrics]` of `swipesavvy.toml`.
@@ -257,6 +268,10 @@ impl Settings {
                 0 => return Err(AppError::Config("key_requests_per_minute must be at least 1".to_owned())),
                 n => n,
             },
+            // A secret, so only from the environment (never the file or a flag in shell history).
+            audit_key: std::env::var("SWIPESAVVY_AUDIT_KEY").ok().filter(|k| !k.is_empty()).map(SecretString::from),
+            audit_key_file: file.audit_key_file.unwrap_or(defaults.audit_key_file),
+            audit_checkpoint_file: file.audit_checkpoint_file.unwrap_or(defaults.audit_checkpoint_file),
         })
     }
 }

@@ -34,6 +34,7 @@ impl Application {
         tokio::spawn(jobs::change_feed::run(state.clone()));
         tokio::spawn(jobs::segmentation::run(state.clone()));
         tokio::spawn(jobs::data_refresh::run(state.clone()));
+        tokio::spawn(jobs::audit_checkpoint::run(state.clone()));
         // Pay for the decoy hash now, not in the first sign-in's timing.
         tokio::task::spawn_blocking(crate::auth::password::warm_up);
         Ok(Application { listener, router, state, inventory })
@@ -48,10 +49,10 @@ impl Application {
         // Trailing slashes are trimmed before routing, so `/admin/` is `/admin`, with its access check.
         let app = tower::Layer::layer(&tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(), self.router);
         let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(app);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|err| AppError::Internal(err.into()))
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|err| AppError::Internal(err.into()));
+        // The chain's head as it is at shutdown, so nothing written since the last hour can be cut.
+        jobs::audit_checkpoint::once(&self.state).await;
+        served
     }
 }
 

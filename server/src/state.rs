@@ -31,6 +31,8 @@ pub struct AppState {
     pub live_views: crate::http::live::LiveViews,
     /// Health probes waiting to be written (metric 24).
     pub probe_log: PendingProbes,
+    /// The audit log's key and checkpoint file.
+    pub audit: crate::services::audit::Audit,
     pub leptos_options: LeptosOptions,
 }
 
@@ -53,6 +55,7 @@ impl AppState {
             metrics: MetricsHub::new(settings.metrics.clone()),
             probe_log: PendingProbes::default(),
             live_views: Default::default(),
+            audit: crate::services::audit::Audit::new(&settings),
             settings: Arc::new(settings),
             leptos_options,
         }

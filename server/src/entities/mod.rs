@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod audit_log;
 pub mod campaigns;
 pub mod creatives;
 pub mod event_volume_hourly;

@@ -81,7 +81,9 @@ pub async fn login(
         Err(reason) => return AppError::BadRequest(format!("cannot read the sign-in request: {reason}")).into_response(),
     };
     let next = safe_next(body.next.as_deref());
-    match sign_in(&state, &body, peer, &headers).await {
+    let outcome = sign_in(&state, &body, peer, &headers).await;
+    audit_sign_in(&state, &body.email, &outcome, peer).await;
+    match outcome {
         Ok((me, new_session)) => {
             let redirect = next.unwrap_or_else(|| me.landing_path.clone());
             let max_age = (new_session.expires_at - state.clock.now()).num_seconds().max(0);
@@ -104,6 +106,30 @@ pub async fn login(
             Redirect::to(&format!("/login?error={reason}{}", next.unwrap_or_default())).into_response()
         }
         Err(err) => err.into_response(),
+    }
+}
+
+/// Every sign-in and every refused one goes to the audit log (who tried, from where, and why it
+/// was refused). A failure to write it is logged, never shown to the person signing in.
+async fn audit_sign_in(state: &AppState, email: &str, outcome: &Result<(Me, sessions::NewSession)>, peer: SocketAddr) {
+    // What was typed, made safe to store: no control characters, at most 254 characters.
+    let typed: String = email.trim().chars().filter(|c| !c.is_control()).take(254).collect::<String>().to_lowercase();
+    let (role, action, reason) = match outcome {
+        Ok((me, _)) => (me.role.to_string(), "auth.login", None),
+        Err(AppError::Throttled(seconds)) => ("none".to_owned(), "auth.login_failed", Some(format!("throttled for {seconds} s"))),
+        Err(_) => ("none".to_owned(), "auth.login_failed", Some("wrong email or password".to_owned())),
+    };
+    let entry = crate::services::audit::Entry {
+        actor: typed.clone(),
+        role,
+        action: action.to_owned(),
+        target: format!("account:{typed}"),
+        after: Some(serde_json::json!({ "client_ip": peer.ip().to_string() })),
+        reason,
+        ..Default::default()
+    };
+    if let Err(err) = crate::services::audit::record_alone(&state.db, &state.audit, entry, state.clock.now()).await {
+        tracing::error!(error = %err.one_line(), "sign-in not written to the audit log");
     }
 }
 

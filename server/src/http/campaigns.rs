@@ -27,7 +27,7 @@ pub async fn create(
     payload: std::result::Result<Json<NewCampaignRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CampaignView>)> {
     let request = body(payload)?;
-    let view = catalogue::create(&state.db, request, &Actor::new(caller), state.clock.now()).await?;
+    let view = catalogue::create(&state.db, request, &Actor::new(caller, state.audit.clone()), state.clock.now()).await?;
     state.metrics.after_catalogue_change(&state.db).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -45,7 +45,7 @@ pub async fn patch(
     payload: std::result::Result<Json<CampaignPatch>, JsonRejection>,
 ) -> Result<Json<CampaignView>> {
     let patch = body(payload)?;
-    let view = catalogue::patch(&state.db, id, patch, &Actor::new(caller), state.clock.now()).await?;
+    let view = catalogue::patch(&state.db, id, patch, &Actor::new(caller, state.audit.clone()), state.clock.now()).await?;
     state.metrics.after_catalogue_change(&state.db).await?;
     Ok(Json(view))
 }
@@ -57,7 +57,7 @@ pub async fn spend(
     payload: std::result::Result<Json<SpendRequest>, JsonRejection>,
 ) -> Result<Json<SpendResult>> {
     let request = body(payload)?;
-    let result = catalogue::record_spend(&state.db, request, &Actor::new(caller), state.clock.now()).await?;
+    let result = catalogue::record_spend(&state.db, request, &Actor::new(caller, state.audit.clone()), state.clock.now()).await?;
     state.metrics.after_catalogue_change(&state.db).await?;
     Ok(Json(result))
 }
@@ -83,7 +83,7 @@ pub async fn reallocate(
     payload: std::result::Result<Json<ReallocationRequest>, JsonRejection>,
 ) -> Result<Json<ReallocationResult>> {
     let request = body(payload)?;
-    let result = catalogue::reallocate(&state.db, request, &Actor::new(caller), state.clock.now()).await?;
+    let result = catalogue::reallocate(&state.db, request, &Actor::new(caller, state.audit.clone()), state.clock.now()).await?;
     state.metrics.after_catalogue_change(&state.db).await?;
     Ok(Json(result))
 }

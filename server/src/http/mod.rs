@@ -1,6 +1,7 @@
 //! The HTTP surface: every route is registered here with the access it requires, and every
 //! request passes through the same pipeline (`pipeline.rs`).
 
+mod audit;
 mod auth;
 mod campaigns;
 mod events;
@@ -68,6 +69,7 @@ fn api() -> RouteTable {
         .get("/api/v1/roi", Access::Requires(Capability::View(Module::RoiDeepDive)), get(metrics::roi))
         .get("/api/v1/attribution", Access::Requires(Capability::View(Module::RoiDeepDive)), get(views::attribution))
         .get("/metrics/roas", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::seed_roas))
+        .get("/api/v1/audit/verify", Access::Requires(Capability::View(Module::ComplianceAudit)), get(audit::verify))
         .get("/api/v1/quality", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::quality))
         .post("/api/v1/spend", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::spend))
         .post("/api/v1/reallocations", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::reallocate))

@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, campaigns, events, health, live, metrics, quality, views};
+use super::{audit, auth, campaigns, events, health, live, metrics, quality, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +39,7 @@ use super::{auth, campaigns, events, health, live, metrics, quality, views};
         views::campaign_performance,
         views::attribution,
         quality::quality,
+        audit::verify,
         live::live,
         document,
     ),

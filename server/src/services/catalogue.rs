@@ -14,16 +14,57 @@ use uuid::Uuid;
 use crate::entities::{campaigns, creatives, spend};
 use crate::error::{AppError, Result};
 use crate::ingest;
+use crate::services::audit::{self, Audit};
 
 /// Who is changing the catalogue: a person (checked against the role's capabilities) or a
 /// producer's API key with the `catalogue` scope (may do everything except approve).
 pub struct Actor {
     caller: Caller,
+    audit: Audit,
 }
 
 impl Actor {
-    pub fn new(caller: Caller) -> Actor {
-        Actor { caller }
+    pub fn new(caller: Caller, audit: Audit) -> Actor {
+        Actor { caller, audit }
+    }
+
+    /// How the actor appears in the audit log: (who, role).
+    fn who(&self) -> (String, String) {
+        match &self.caller {
+            Caller::User(p) => (p.email.clone(), p.role.to_string()),
+            Caller::Key(k) => (format!("key:{}", k.name), "api_key".to_owned()),
+            Caller::Anonymous => ("anonymous".to_owned(), "none".to_owned()),
+        }
+    }
+
+    /// Writes the audit entry of a change to a campaign inside its transaction, with the consent
+    /// facts the campaign carries after it.
+    async fn audit_campaign(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        action: &str,
+        before: Option<&CampaignView>,
+        after: &CampaignView,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (actor, role) = self.who();
+        let consent = serde_json::json!({
+            "consent_method": after.consent_method,
+            "has_opt_out_link": after.has_opt_out_link,
+            "target_regions": after.target_regions,
+        });
+        let entry = audit::Entry {
+            actor,
+            role,
+            action: action.to_owned(),
+            target: format!("campaign:{}", after.id),
+            before: before.map(|b| serde_json::to_value(b).unwrap_or_default()),
+            after: Some(serde_json::to_value(after).unwrap_or_default()),
+            reason,
+            consent_check: Some(consent),
+        };
+        audit::record(txn, &self.audit, entry, now).await.map(|_| ())
     }
 
     /// How the actor appears in the log: an account id, or `key:<name>`.
@@ -48,6 +89,9 @@ impl Actor {
         }
     }
 }
+
+/// PostgreSQL cannot store a NUL character in text.
+const NUL_REASON: &str = "contains a NUL character (\\u0000), which cannot be stored";
 
 fn field(field: &str, reason: impl Into<String>) -> FieldError {
     FieldError { field: field.to_owned(), reason: reason.into() }
@@ -75,6 +119,8 @@ fn check_creative(index: usize, creative: &CreativeInput, errors: &mut Vec<Field
         let len = value.trim().chars().count();
         if len == 0 || len > max {
             errors.push(field(&format!("creatives[{index}].{name}"), format!("must be 1 to {max} characters")));
+        } else if value.contains('\0') {
+            errors.push(field(&format!("creatives[{index}].{name}"), NUL_REASON));
         }
     }
 }
@@ -96,6 +142,8 @@ fn check_common(
         let len = name.trim().chars().count();
         if len == 0 || len > 200 {
             errors.push(field("name", "must be 1 to 200 characters"));
+        } else if name.contains('\0') {
+            errors.push(field("name", NUL_REASON));
         }
     }
     if budget_cents.is_some_and(|b| b < 0) {
@@ -105,7 +153,7 @@ fn check_common(
         errors.push(field("channels", "give at least one of push, email, sms, in_app"));
     }
     if let Some(regions) = regions {
-        if regions.iter().any(|r| r.trim().is_empty() || r.len() > 32 || r.contains(',')) {
+        if regions.iter().any(|r| r.trim().is_empty() || r.len() > 32 || r.contains(',') || r.contains('\0')) {
             errors.push(field("target_regions", "each region is a code of 1 to 32 characters without commas, e.g. US-CA"));
         }
     }
@@ -210,8 +258,10 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
         time_to_completion_minutes: None,
     });
     ingest::append(&txn, &marketer_event(actor, now, created), now).await?;
+    let view = get(&txn, id).await?;
+    actor.audit_campaign(&txn, "campaign.create", None, &view, None, now).await?;
     txn.commit().await?;
-    get(db, id).await
+    Ok(view)
 }
 
 fn consent_name(method: analytics::events::ConsentMethod) -> String {
@@ -260,6 +310,7 @@ async fn apply_patch(
 ) -> Result<()> {
     let txn = txn;
     let model = campaigns::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
+    let before = get(txn, id).await?;
     let current: CampaignStatus = model
         .status
         .parse()
@@ -305,6 +356,9 @@ async fn apply_patch(
         (patch.starts_at.or(model.starts_at), patch.ends_at.or(model.ends_at)),
         &mut errors,
     );
+    if patch.reason.as_deref().is_some_and(|r| r.contains('\0') || r.chars().count() > 2_000) {
+        errors.push(field("reason", "must be at most 2,000 characters without NUL characters"));
+    }
     if patch.frequency_cap_per_week.is_some_and(|cap| cap > MAX_FREQUENCY_CAP) {
         errors.push(field("frequency_cap_per_week", format!("must be 1 to {MAX_FREQUENCY_CAP} deliveries per user per week, or 0 to remove the cap")));
     }
@@ -379,6 +433,23 @@ async fn apply_patch(
     }
     active.updated_at = Set(now);
     active.update(txn).await?;
+    // One entry per change, named by what changed most: the status, else the budget, else fields.
+    let action = match (patch.status.filter(|to| *to != current), patch.budget_cents) {
+        (Some(to), _) => format!("campaign.{}", match to {
+            CampaignStatus::PendingApproval => "submit",
+            CampaignStatus::Scheduled => "approve",
+            CampaignStatus::Draft => "return_to_draft",
+            CampaignStatus::Active if current == CampaignStatus::Paused => "resume",
+            CampaignStatus::Active => "launch",
+            CampaignStatus::Paused => "pause",
+            CampaignStatus::Completed => "complete",
+            CampaignStatus::Archived => "archive",
+        }),
+        (None, Some(_)) => "campaign.budget_change".to_owned(),
+        (None, None) => "campaign.edit".to_owned(),
+    };
+    let after = get(txn, id).await?;
+    actor.audit_campaign(txn, &action, Some(&before), &after, patch.reason.clone(), now).await?;
     Ok(())
 }
 
@@ -462,6 +533,12 @@ pub async fn reallocate(db: &DatabaseConnection, request: ReallocationRequest, a
             ai_recommendation_id: request.recommendation_id,
         });
         ingest::append(&txn, &marketer_event(actor, now, moved), now).await?;
+        let reason = Some(format!("reallocation {reallocation_id}: {} cents from {} ({:?})", request.amount_cents, request.from_campaign_id, request.reason));
+        let (from_view, to_view) = (get(&txn, request.from_campaign_id).await?, get(&txn, request.to_campaign_id).await?);
+        for (view, old_budget) in [(&from_view, from_budget + request.amount_cents), (&to_view, to_budget - request.amount_cents)] {
+            let before = CampaignView { budget_cents: old_budget, ..view.clone() };
+            actor.audit_campaign(&txn, "campaign.budget_reallocate", Some(&before), view, reason.clone(), now).await?;
+        }
         Ok(reallocation_id)
     }
     .await;
@@ -509,7 +586,8 @@ pub async fn record_spend(db: &DatabaseConnection, request: SpendRequest, actor:
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    insert_spend(db, &request.entries, &actor.label(), now).await
+    let (who, role) = actor.who();
+    insert_spend(db, &request.entries, &actor.audit, (&who, &role), now).await
 }
 
 /// The spend ledger's rules, shared by `POST /api/v1/spend` and `swipesavvy import-spend`:
@@ -555,8 +633,10 @@ pub async fn check_spend(db: &impl ConnectionTrait, entries: &[SpendEntry], now:
     Ok(errors)
 }
 
-/// Writes checked spend lines in one transaction, as recorded by `recorded_by`.
-pub async fn insert_spend(db: &DatabaseConnection, entries: &[SpendEntry], recorded_by: &str, now: DateTime<Utc>) -> Result<SpendResult> {
+/// Writes checked spend lines in one transaction, as recorded by `who` (who, role), with their
+/// audit entry.
+pub async fn insert_spend(db: &DatabaseConnection, entries: &[SpendEntry], audit: &Audit, who: (&str, &str), now: DateTime<Utc>) -> Result<SpendResult> {
+    let recorded_by = who.0;
     let txn = db.begin().await?;
     let mut total = 0;
     for entry in entries {
@@ -574,6 +654,16 @@ pub async fn insert_spend(db: &DatabaseConnection, entries: &[SpendEntry], recor
         .await?;
         total += entry.amount_cents;
     }
+    let campaigns: std::collections::BTreeSet<Uuid> = entries.iter().map(|e| e.campaign_id).collect();
+    let entry = audit::Entry {
+        actor: who.0.to_owned(),
+        role: who.1.to_owned(),
+        action: "spend.record".to_owned(),
+        target: campaigns.iter().map(|c| format!("campaign:{c}")).collect::<Vec<_>>().join(","),
+        after: Some(serde_json::json!({ "lines": entries.len(), "total_cents": total })),
+        ..audit::Entry::default()
+    };
+    audit::record(&txn, audit, entry, now).await?;
     txn.commit().await?;
     Ok(SpendResult { recorded: entries.len(), total_cents: total })
 }

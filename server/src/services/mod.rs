@@ -1,6 +1,7 @@
 //! Queries and domain operations, each taking the state or a connection. Handlers, server
 //! functions and jobs call these; they never build queries themselves.
 
+pub mod audit;
 pub mod catalogue;
 pub mod event_volume;
 pub mod health;

@@ -33,7 +33,12 @@ pub struct RebuildSummary {
 /// rebuild commits; none is lost or counted twice. Batches wait for the rebuild to finish.
 pub async fn rebuild(db: &DatabaseConnection, mut progress: impl FnMut(u64)) -> Result<RebuildSummary> {
     let backend = db.get_database_backend();
-    let txn = db.begin().await?;
+    // On PostgreSQL every page reads one snapshot, so a correction committed mid-rebuild cannot be
+    // counted under both its versions (SQLite's write lock already keeps writers out).
+    let txn = match backend {
+        sea_orm::DatabaseBackend::Postgres => db.begin_with_config(Some(sea_orm::IsolationLevel::RepeatableRead), None).await?,
+        _ => db.begin().await?,
+    };
     if backend == sea_orm::DatabaseBackend::Postgres {
         txn.execute_unprepared("LOCK TABLE event_volume_hourly IN EXCLUSIVE MODE").await?;
     }

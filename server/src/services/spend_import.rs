@@ -171,7 +171,7 @@ fn read(path: &Path) -> Result<ReadFile> {
 
 /// Imports `path`: every line is checked (parsing, then the ledger's rules); only when all pass
 /// are they recorded, in one transaction, as recorded by `recorded_by`.
-pub async fn import(db: &DatabaseConnection, path: &Path, recorded_by: &str, now: DateTime<Utc>) -> Result<SpendImport> {
+pub async fn import(db: &DatabaseConnection, path: &Path, recorded_by: &str, audit: &crate::services::audit::Audit, now: DateTime<Utc>) -> Result<SpendImport> {
     let ReadFile { entries, mut errors, amount } = read(path)?;
     let rows = entries.len() + errors.len();
     if rows == 0 {
@@ -192,7 +192,8 @@ pub async fn import(db: &DatabaseConnection, path: &Path, recorded_by: &str, now
         return Ok(SpendImport::Refused { rows, errors });
     }
     let campaigns = entries.iter().map(|e| e.campaign_id).collect::<std::collections::HashSet<_>>().len();
-    let result = catalogue::insert_spend(db, &entries, recorded_by, now).await?;
+    // The command line is run by whoever has the server's files: recorded as the operator.
+    let result = catalogue::insert_spend(db, &entries, audit, (recorded_by, "operator"), now).await?;
     Ok(SpendImport::Recorded { result, campaigns })
 }
 

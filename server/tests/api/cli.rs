@@ -5,7 +5,7 @@ use std::process::Command;
 use migrations::MigratorTrait;
 
 fn swipesavvy() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swipesavvy"));
+    let mut cmd = crate::support::swipesavvy();
     for var in ["DATABASE_URL", "SWIPESAVVY_CONFIG", "SWIPESAVVY_ADDR", "SWIPESAVVY_LOG", "SWIPESAVVY_LOG_FORMAT", "SWIPESAVVY_SITE_ROOT"] {
         cmd.env_remove(var);
     }

@@ -1,7 +1,7 @@
 //! What was acknowledged is never lost, and the derived tables can always be rebuilt from the
 //! raw log. The crash test runs the real binary and kills it with SIGKILL mid-load.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use app::access::Scope;
@@ -26,7 +26,7 @@ fn purchases(n: usize) -> Vec<Value> {
 }
 
 fn start_server(url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+    crate::support::swipesavvy()
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", url, "--log", "warn"])
         .env_remove("DATABASE_URL")
         .stdout(Stdio::null())
@@ -70,7 +70,7 @@ async fn stored_once(url: &str, ids: &[String]) -> Vec<(String, i64)> {
 async fn acknowledged_events_survive_a_sigkill_and_retries_store_them_once() {
     let (url, _file) = fresh_database_url().await;
     // A key, through the command line as an operator would.
-    let out = Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+    let out = crate::support::swipesavvy()
         .args(["apikey", "create", "--name", "crash test", "--scope", "events", "--database-url", &url])
         .env_remove("DATABASE_URL")
         .output()
@@ -176,7 +176,7 @@ async fn the_simulator_loads_every_event_through_ingestion_and_reruns_add_nothin
     let dir = std::env::temp_dir().join(format!("swipesavvy-sim-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let simulate = |truth: &std::path::Path| {
-        let out = Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+        let out = crate::support::swipesavvy()
             .args(["simulate", "--to-db", "--seed", "5", "--users", "300", "--days", "10", "--campaigns", "3", "--truth"])
             .arg(truth)
             .args(["--database-url", &url])
@@ -216,7 +216,7 @@ async fn simulated_faults_show_up_in_the_quality_counters() {
     let dir = std::env::temp_dir().join(format!("swipesavvy-faults-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let truth_path = dir.join("truth.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+    let out = crate::support::swipesavvy()
         .args(["simulate", "--to-db", "--seed", "9", "--users", "200", "--days", "10", "--campaigns", "2"])
         .args(["--invalid-rate", "0.05", "--duplicate-rate", "0.05", "--truth"])
         .arg(&truth_path)
@@ -240,7 +240,7 @@ async fn the_simulator_can_produce_through_the_public_api_like_any_producer() {
     let (_, key) = server::auth::api_keys::create(&app.state.db, "simulator", &Scope::ALL, None, app.state.clock.now()).await.unwrap();
     let base = app.url("");
     let run = move || {
-        Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+        crate::support::swipesavvy()
             .args(["simulate", "--to-url", &base, "--api-key", &key, "--seed", "3", "--users", "150", "--days", "10", "--campaigns", "2"])
             .env_remove("DATABASE_URL")
             .output()

@@ -1,7 +1,6 @@
 //! `swipesavvy import`, run as a user would.
 
 use std::io::Write;
-use std::process::Command;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -10,7 +9,7 @@ use uuid::Uuid;
 use crate::support::fresh_database_url;
 
 fn import(url: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+    let out = crate::support::swipesavvy()
         .arg("import")
         .args(args)
         .args(["--database-url", url])
@@ -106,7 +105,7 @@ async fn peak_rss_kib(rows: usize) -> u64 {
             writeln!(file, "{}", purchase_line(i, now)).unwrap();
         }
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+    let mut child = crate::support::swipesavvy()
         .args(["import", path.to_str().unwrap(), "--database-url", &url])
         .env_remove("DATABASE_URL")
         .stdout(std::process::Stdio::null())

@@ -111,7 +111,7 @@ async fn events_sent_to_one_process_reach_a_client_of_another() {
     let (c, k) = (campaign.id.to_string(), campaign.creatives[0].id.to_string());
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut other = std::process::Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+    let mut other = crate::support::swipesavvy()
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", &url, "--log", "warn"])
         .env_remove("DATABASE_URL")
         .stdout(std::process::Stdio::null())

@@ -1,7 +1,7 @@
 //! `swipesavvy simulate --live` against a running server: actions taken in the product (a pause,
 //! a frequency cap) change what the simulation delivers.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use app::access::Scope;
@@ -41,7 +41,7 @@ async fn a_campaign_paused_in_the_product_stops_delivering_in_the_live_simulatio
     let app = spawn_app().await;
     let (_, key) = server::auth::api_keys::create(&app.state.db, "live simulator", &[Scope::Catalogue, Scope::Events], None, app.state.clock.now()).await.unwrap();
     let _simulator = Running(
-        Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+        crate::support::swipesavvy()
             .args(["simulate", "--to-url", &app.url(""), "--api-key", &key, "--live", "--rate", "200"])
             .args(["--seed", "7", "--users", "400", "--campaigns", "2", "--duration-seconds", "60"])
             .env_remove("DATABASE_URL")

@@ -1,6 +1,5 @@
 //! `swipesavvy import-spend`, run as a user would, against a running app's database.
 
-use std::process::Command;
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
@@ -15,7 +14,7 @@ fn database_url(app: &crate::support::TestApp) -> String {
 }
 
 fn import_spend(url: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_swipesavvy"))
+    let out = crate::support::swipesavvy()
         .arg("import-spend")
         .args(args)
         .args(["--database-url", url])

@@ -230,6 +230,10 @@ async fn spawn_configured(
     };
     // The daily segmentation would change segments mid-test at its hour; tests call it directly.
     settings.metrics.segmentation_hour = None;
+    // Each application its own audit key and checkpoints, never the working directory's.
+    let audit_dir = std::env::temp_dir().join(format!("swipesavvy-audit-{}", uuid::Uuid::new_v4().simple()));
+    settings.audit_key_file = audit_dir.join("audit.key");
+    settings.audit_checkpoint_file = audit_dir.join("checkpoints.log");
     configure(&mut settings);
     let app = Application::build(settings, clock).await.expect("the application failed to start");
     let address = app.local_addr().expect("local address");
@@ -277,9 +281,19 @@ pub async fn create_campaign(app: &TestApp, name: &str) -> app::wire::CampaignVi
         key_id: uuid::Uuid::new_v4(),
         name: "planner".to_owned(),
         scopes: vec![app::access::Scope::Catalogue],
-    }));
+    }), app.state.audit.clone());
     let view = server::services::catalogue::create(&app.state.db, campaign_request(name), &actor, app.state.clock.now()).await.expect("create campaign");
     // As the HTTP handler does once the change is committed.
     app.state.metrics.after_catalogue_change(&app.state.db).await.expect("rollup refreshed");
     view
+}
+
+/// The built binary, run from a fresh temporary folder, so that nothing it writes by default
+/// (the SQLite file, the audit key and checkpoints under `./data`) lands in the source tree.
+pub fn swipesavvy() -> std::process::Command {
+    let dir = std::env::temp_dir().join(format!("swipesavvy-run-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_swipesavvy"));
+    cmd.current_dir(dir);
+    cmd
 }
