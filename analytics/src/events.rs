@@ -601,6 +601,28 @@ impl Payload {
         }
     }
 
+    /// Every campaign the event names, with the field naming it (all must be in the catalogue).
+    pub fn campaign_references(&self) -> Vec<(&'static str, Uuid)> {
+        match self {
+            Payload::BudgetReallocated(p) => vec![("properties.from_campaign_id", p.from_campaign_id), ("properties.to_campaign_id", p.to_campaign_id)],
+            other => other.campaign_id().map(|c| ("properties.campaign_id", c)).into_iter().collect(),
+        }
+    }
+
+    /// Every creative the event names, with the field naming it and the campaign it must belong to.
+    pub fn creative_references(&self) -> Vec<(&'static str, Uuid, Uuid)> {
+        match self {
+            Payload::CreativeVariantTested(p) => vec![
+                ("properties.variant_a_creative_id", p.variant_a_creative_id, p.campaign_id),
+                ("properties.variant_b_creative_id", p.variant_b_creative_id, p.campaign_id),
+            ],
+            other => match (other.creative_id(), other.campaign_id()) {
+                (Some(creative), Some(campaign)) => vec![("properties.creative_id", creative, campaign)],
+                _ => Vec::new(),
+            },
+        }
+    }
+
     /// The spec's range rules on amounts (≥ 0) and scores (0 to 1), and per-type sanity checks.
     fn check_ranges(&self) -> Vec<Issue> {
         let mut issues = Vec::new();
@@ -655,6 +677,11 @@ impl Payload {
             Payload::CampaignConverted(p) => non_negative("conversion_delay_seconds", p.conversion_delay_seconds),
             Payload::UserEngaged(p) => non_negative("session_duration_seconds", p.session_duration_seconds),
             _ => {}
+        }
+        if let Payload::BudgetReallocated(p) = self {
+            if p.from_campaign_id == p.to_campaign_id {
+                issues.push(Issue::new("properties.to_campaign_id", "must be another campaign than from_campaign_id"));
+            }
         }
         if let Payload::CreativeVariantTested(p) = self {
             if !(1..=99).contains(&p.split_percentage) {

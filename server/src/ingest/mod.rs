@@ -255,9 +255,11 @@ async fn store_in(
     let mut outcome = Outcome { accepted: 0, duplicates: 0, corrections: 0, rejected: Vec::new(), applied: Vec::new() };
     let mut counts = arrived.clone();
 
-    // Events must name campaigns and creatives the catalogue knows.
-    let campaign_ids: Vec<Uuid> = valid.iter().filter_map(|v| v.event.campaign_id()).collect::<HashSet<_>>().into_iter().collect();
-    let creative_ids: Vec<Uuid> = valid.iter().filter_map(|v| v.event.creative_id()).collect::<HashSet<_>>().into_iter().collect();
+    // Events must name campaigns and creatives the catalogue knows, each creative its campaign's.
+    let campaign_ids: Vec<Uuid> =
+        valid.iter().flat_map(|v| v.event.payload.campaign_references()).map(|(_, c)| c).collect::<HashSet<_>>().into_iter().collect();
+    let creative_ids: Vec<Uuid> =
+        valid.iter().flat_map(|v| v.event.payload.creative_references()).map(|(_, c, _)| c).collect::<HashSet<_>>().into_iter().collect();
     let mut known_campaigns = HashSet::new();
     for chunk in campaign_ids.chunks(LOOKUP_CHUNK) {
         let ids: Vec<Uuid> =
@@ -320,24 +322,19 @@ async fn store_in(
             field: field.to_owned(),
             reason,
         };
-        if let Some(campaign) = event.campaign_id() {
-            if !known_campaigns.contains(&campaign) {
-                outcome.rejected.push(reject("properties.campaign_id", format!("unknown campaign {campaign}: add it to the catalogue first")));
-                continue;
-            }
-            if let Some(creative) = event.creative_id() {
-                match creative_owner.get(&creative) {
-                    None => {
-                        outcome.rejected.push(reject("properties.creative_id", format!("unknown creative {creative}")));
-                        continue;
-                    }
-                    Some(owner) if *owner != campaign => {
-                        outcome.rejected.push(reject("properties.creative_id", format!("creative {creative} belongs to another campaign")));
-                        continue;
-                    }
-                    Some(_) => {}
-                }
-            }
+        let unknown_campaign = event.payload.campaign_references().into_iter().find(|(_, c)| !known_campaigns.contains(c));
+        if let Some((field, campaign)) = unknown_campaign {
+            outcome.rejected.push(reject(field, format!("unknown campaign {campaign}: add it to the catalogue first")));
+            continue;
+        }
+        let bad_creative = event.payload.creative_references().into_iter().find_map(|(field, creative, campaign)| match creative_owner.get(&creative) {
+            None => Some((field, format!("unknown creative {creative}"))),
+            Some(owner) if *owner != campaign => Some((field, format!("creative {creative} belongs to another campaign"))),
+            Some(_) => None,
+        });
+        if let Some((field, reason)) = bad_creative {
+            outcome.rejected.push(reject(field, reason));
+            continue;
         }
         let replaces = stored.get(&event.event_id).map(|s| Superseded { user_id: s.user_id.clone(), occurred_at: s.occurred_at });
         let version = match stored.get(&event.event_id) {

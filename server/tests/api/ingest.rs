@@ -159,6 +159,9 @@ async fn every_rule_names_its_field_and_reason_and_the_good_events_are_stored() 
         (nul_property, "context.region", "NUL"),
         (unknown_creative, "properties.creative_id", "unknown creative"),
         (foreign_creative, "properties.creative_id", "another campaign"),
+        (event("budget_reallocated", json!({ "reallocation_id": id(), "marketer_id": "m", "from_campaign_id": c, "to_campaign_id": id(), "amount": 10.0, "reallocation_reason": "manual" })), "properties.to_campaign_id", "unknown campaign"),
+        (event("budget_reallocated", json!({ "reallocation_id": id(), "marketer_id": "m", "from_campaign_id": c, "to_campaign_id": c, "amount": 10.0, "reallocation_reason": "manual" })), "properties.to_campaign_id", "another campaign"),
+        (event("creative_variant_tested", json!({ "test_id": id(), "campaign_id": c, "variant_a_creative_id": p.creative.to_string(), "variant_b_creative_id": other.creatives[0].id.to_string(), "split_percentage": 50, "test_duration_days": 7, "primary_metric": "click_rate", "statistical_significance_threshold": 0.95 })), "properties.variant_b_creative_id", "another campaign"),
     ];
     let mut batch = vec![viewed(&p, now)];
     batch.extend(cases.iter().map(|(e, _, _)| e.clone()));
@@ -404,6 +407,11 @@ async fn a_valid_example_of_every_event_type_is_accepted() {
     let app = spawn_app().await;
     let p = producer(&app, &[Scope::Events]).await;
     let other = crate::support::create_campaign(&app, "Weekend Cashback").await.id.to_string();
+    // A campaign with two creatives, for the A/B test's two variants.
+    let mut two = crate::support::campaign_request("Two creatives");
+    two.creatives.push(app::wire::CreativeInput { id: None, name: "B".to_owned(), headline: "Save more".to_owned(), body: "Now".to_owned(), call_to_action: "Go".to_owned() });
+    let tested = crate::support::create_campaign_from(&app, two).await;
+    let (tested_campaign, variant_a, variant_b) = (tested.id.to_string(), tested.creatives[0].id.to_string(), tested.creatives[1].id.to_string());
     let now = Utc::now();
     let at = now.to_rfc3339();
     let id = || Uuid::new_v4().to_string();
@@ -460,9 +468,8 @@ async fn a_valid_example_of_every_event_type_is_accepted() {
         event("dashboard_accessed", "m-2", "admin_portal", json!({
             "user_role": "cmo", "dashboard_section": "kpi", "time_spent_seconds": 90, "filters_applied": { "range": "7d" }, "export_requested": false
         })),
-        // The single creative of the producer's campaign is variant A; variant B is not checked against the catalogue.
         event("creative_variant_tested", "m-1", "admin_portal", json!({
-            "test_id": id(), "campaign_id": campaign, "variant_a_creative_id": creative, "variant_b_creative_id": id(),
+            "test_id": id(), "campaign_id": tested_campaign, "variant_a_creative_id": variant_a, "variant_b_creative_id": variant_b,
             "split_percentage": 50, "test_duration_days": 14, "primary_metric": "conversion_rate", "statistical_significance_threshold": 0.95
         })),
         event("data_refresh_completed", "system", "backend", json!({

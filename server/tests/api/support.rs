@@ -277,12 +277,17 @@ pub fn campaign_request(name: &str) -> app::wire::NewCampaignRequest {
 
 /// A campaign in the catalogue, created as a planning system with a catalogue key would.
 pub async fn create_campaign(app: &TestApp, name: &str) -> app::wire::CampaignView {
+    create_campaign_from(app, campaign_request(name)).await
+}
+
+/// A campaign from a request of the test's own.
+pub async fn create_campaign_from(app: &TestApp, request: app::wire::NewCampaignRequest) -> app::wire::CampaignView {
     let actor = server::services::catalogue::Actor::new(app::access::Caller::Key(app::access::KeyPrincipal {
         key_id: uuid::Uuid::new_v4(),
         name: "planner".to_owned(),
         scopes: vec![app::access::Scope::Catalogue],
     }), app.state.audit.clone());
-    let view = server::services::catalogue::create(&app.state.db, campaign_request(name), &actor, app.state.clock.now()).await.expect("create campaign");
+    let view = server::services::catalogue::create(&app.state.db, request, &actor, app.state.clock.now()).await.expect("create campaign");
     // As the HTTP handler does once the change is committed.
     app.state.metrics.after_catalogue_change(&app.state.db).await.expect("rollup refreshed");
     view
