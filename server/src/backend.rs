@@ -10,7 +10,9 @@ use uuid::Uuid;
 use crate::auth::{accounts, api_keys, password, sessions, tokens};
 use crate::error::{AppError, Result};
 use crate::services;
+use crate::services::audit;
 use crate::state::AppState;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 
 pub struct ServerBackend {
     state: AppState,
@@ -95,10 +97,26 @@ impl ServerBackend {
         Ok(AdminOverview { accounts, sessions, tokens: self.token_rows(None).await?, api_keys })
     }
 
+    /// The audit entry of an account, key or token change, inside its transaction.
+    async fn audit(&self, txn: &DatabaseTransaction, actor: &Principal, action: &str, target: String, after: serde_json::Value) -> Result<()> {
+        let entry = audit::Entry {
+            actor: actor.email.clone(),
+            role: actor.role.to_string(),
+            action: action.to_owned(),
+            target,
+            after: Some(after),
+            ..Default::default()
+        };
+        audit::record(txn, &self.state.audit, entry, self.state.clock.now()).await.map(|_| ())
+    }
+
     async fn add_account(&self, actor: &Principal, email: String, role: Role, password: Option<String>) -> Result<Option<OneTimeSecret>> {
         let generated = password.is_none().then(password::generate);
         let secret = password.or_else(|| generated.clone()).unwrap_or_default();
-        let account = accounts::create(&self.state.db, &email, role, &secret, self.state.clock.now()).await?;
+        let txn = self.state.db.begin().await?;
+        let account = accounts::create(&txn, &email, role, &secret, self.state.clock.now()).await?;
+        self.audit(&txn, actor, "account.create", format!("account:{}", account.email), serde_json::json!({ "role": role })).await?;
+        txn.commit().await?;
         tracing::info!(actor = %actor.account_id, account_id = %account.id, role = %role, "account created");
         Ok(generated.map(|secret| OneTimeSecret { label: format!("password for {}", account.email), secret }))
     }
@@ -143,7 +161,12 @@ impl Backend for ServerBackend {
     async fn set_account_role(&self, actor: &Principal, account_id: Uuid, role: Role) -> Result<(), ServerFnError> {
         lift(async {
             Self::refuse_self_lockout(actor, account_id)?;
-            accounts::set_role(&self.state.db, account_id, role, self.state.clock.now()).await?;
+            let txn = self.state.db.begin().await?;
+            let before = accounts::get(&txn, account_id).await?;
+            let account = accounts::set_role(&txn, account_id, role, self.state.clock.now()).await?;
+            let change = serde_json::json!({ "role": role, "previous_role": before.role });
+            self.audit(&txn, actor, "account.set_role", format!("account:{}", account.email), change).await?;
+            txn.commit().await?;
             tracing::info!(actor = %actor.account_id, %account_id, role = %role, "role changed");
             Ok(())
         }
@@ -153,7 +176,11 @@ impl Backend for ServerBackend {
     async fn set_account_disabled(&self, actor: &Principal, account_id: Uuid, disabled: bool) -> Result<(), ServerFnError> {
         lift(async {
             Self::refuse_self_lockout(actor, account_id)?;
-            accounts::set_disabled(&self.state.db, account_id, disabled, self.state.clock.now()).await?;
+            let txn = self.state.db.begin().await?;
+            let account = accounts::set_disabled(&txn, account_id, disabled, self.state.clock.now()).await?;
+            let action = if disabled { "account.disable" } else { "account.enable" };
+            self.audit(&txn, actor, action, format!("account:{}", account.email), serde_json::json!({ "disabled": disabled })).await?;
+            txn.commit().await?;
             tracing::info!(actor = %actor.account_id, %account_id, disabled, "account status changed");
             Ok(())
         }
@@ -162,7 +189,10 @@ impl Backend for ServerBackend {
 
     async fn revoke_session(&self, actor: &Principal, session_id: Uuid) -> Result<(), ServerFnError> {
         lift(async {
-            sessions::revoke(&self.state.db, session_id, self.state.clock.now()).await?;
+            let txn = self.state.db.begin().await?;
+            sessions::revoke(&txn, session_id, self.state.clock.now()).await?;
+            self.audit(&txn, actor, "session.revoke", format!("session:{session_id}"), serde_json::json!({ "revoked": true })).await?;
+            txn.commit().await?;
             tracing::info!(actor = %actor.account_id, %session_id, "session revoked");
             Ok(())
         }
@@ -171,7 +201,11 @@ impl Backend for ServerBackend {
 
     async fn create_api_key(&self, actor: &Principal, name: String, scopes: Vec<app::access::Scope>) -> Result<OneTimeSecret, ServerFnError> {
         lift(async {
-            let (key, secret) = api_keys::create(&self.state.db, &name, &scopes, Some(actor.account_id), self.state.clock.now()).await?;
+            let txn = self.state.db.begin().await?;
+            let (key, secret) = api_keys::create(&txn, &name, &scopes, Some(actor.account_id), self.state.clock.now()).await?;
+            let after = serde_json::json!({ "name": key.name, "scopes": key.scopes, "prefix": key.prefix });
+            self.audit(&txn, actor, "api_key.create", format!("api_key:{}", key.id), after).await?;
+            txn.commit().await?;
             tracing::info!(actor = %actor.account_id, key_id = %key.id, scopes = %key.scopes, "API key created");
             Ok(OneTimeSecret { label: format!("API key '{}'", key.name), secret })
         }
@@ -180,7 +214,10 @@ impl Backend for ServerBackend {
 
     async fn revoke_api_key(&self, actor: &Principal, key_id: Uuid) -> Result<(), ServerFnError> {
         lift(async {
-            api_keys::revoke(&self.state.db, key_id, self.state.clock.now()).await?;
+            let txn = self.state.db.begin().await?;
+            let key = api_keys::revoke(&txn, key_id, self.state.clock.now()).await?;
+            self.audit(&txn, actor, "api_key.revoke", format!("api_key:{key_id}"), serde_json::json!({ "name": key.name })).await?;
+            txn.commit().await?;
             tracing::info!(actor = %actor.account_id, %key_id, "API key revoked");
             Ok(())
         }
@@ -193,7 +230,10 @@ impl Backend for ServerBackend {
 
     async fn create_token(&self, actor: &Principal, name: String) -> Result<OneTimeSecret, ServerFnError> {
         lift(async {
-            let (token, secret) = tokens::create(&self.state.db, actor.account_id, &name, self.state.clock.now()).await?;
+            let txn = self.state.db.begin().await?;
+            let (token, secret) = tokens::create(&txn, actor.account_id, &name, self.state.clock.now()).await?;
+            self.audit(&txn, actor, "token.create", format!("token:{}", token.id), serde_json::json!({ "name": token.name, "prefix": token.prefix })).await?;
+            txn.commit().await?;
             tracing::info!(actor = %actor.account_id, token_id = %token.id, "personal token created");
             Ok(OneTimeSecret { label: format!("token '{}'", token.name), secret })
         }
@@ -207,7 +247,10 @@ impl Backend for ServerBackend {
                 // The same answer as for a token that does not exist: others' tokens stay unknown.
                 return Err(AppError::NotFound(format!("token {token_id}")));
             }
-            tokens::revoke(&self.state.db, token_id, self.state.clock.now()).await?;
+            let txn = self.state.db.begin().await?;
+            let token = tokens::revoke(&txn, token_id, self.state.clock.now()).await?;
+            self.audit(&txn, actor, "token.revoke", format!("token:{token_id}"), serde_json::json!({ "name": token.name })).await?;
+            txn.commit().await?;
             tracing::info!(actor = %actor.account_id, %token_id, "personal token revoked");
             Ok(())
         }

@@ -13,6 +13,13 @@ use crate::config::Settings;
 use crate::db;
 use crate::error::{AppError, Result};
 
+/// The audit entry of a change made on the command line, by whoever runs the server's binary.
+async fn audit_cli(db: &sea_orm::DatabaseConnection, settings: &Settings, action: &str, target: String, after: serde_json::Value) -> Result<()> {
+    use crate::services::audit;
+    let entry = audit::Entry { actor: "command line".to_owned(), role: "operator".to_owned(), action: action.to_owned(), target, after: Some(after), ..Default::default() };
+    audit::record_alone(db, &audit::Audit::new(settings), entry, Clock::system().now()).await.map(|_| ())
+}
+
 /// `swipesavvy user …`.
 pub async fn user(settings: &Settings, action: UserAction) -> Result<()> {
     let db = db::connect(&settings.database).await?;
@@ -23,6 +30,7 @@ pub async fn user(settings: &Settings, action: UserAction) -> Result<()> {
             let given = if generate_password { None } else { read_password_line()? };
             let secret = given.clone().unwrap_or_else(password::generate);
             let account = accounts::create(&db, &email, role, &secret, now).await?;
+            audit_cli(&db, settings, "account.create", format!("account:{}", account.email), serde_json::json!({ "role": role })).await?;
             println!("created {} ({})", account.email, account.role);
             if given.is_none() {
                 println!("password (shown once): {secret}");
@@ -38,21 +46,26 @@ pub async fn user(settings: &Settings, action: UserAction) -> Result<()> {
         UserAction::Disable { email } => {
             let account = accounts::get_by_email(&db, &email).await?;
             accounts::set_disabled(&db, account.id, true, now).await?;
+            audit_cli(&db, settings, "account.disable", format!("account:{}", account.email), serde_json::json!({ "disabled": true })).await?;
             println!("disabled {}", account.email);
         }
         UserAction::Enable { email } => {
             let account = accounts::get_by_email(&db, &email).await?;
             accounts::set_disabled(&db, account.id, false, now).await?;
+            audit_cli(&db, settings, "account.enable", format!("account:{}", account.email), serde_json::json!({ "disabled": false })).await?;
             println!("enabled {}", account.email);
         }
         UserAction::SetRole { email, role } => {
             let account = accounts::get_by_email(&db, &email).await?;
             accounts::set_role(&db, account.id, role, now).await?;
+            let change = serde_json::json!({ "role": role, "previous_role": account.role });
+            audit_cli(&db, settings, "account.set_role", format!("account:{}", account.email), change).await?;
             println!("{} is now {role}", account.email);
         }
         UserAction::Token { email, name } => {
             let account = accounts::get_by_email(&db, &email).await?;
-            let (_, secret) = tokens::create(&db, account.id, &name, now).await?;
+            let (token, secret) = tokens::create(&db, account.id, &name, now).await?;
+            audit_cli(&db, settings, "token.create", format!("token:{}", token.id), serde_json::json!({ "name": token.name, "owner": account.email })).await?;
             println!("personal read token for {} (shown once): {secret}", account.email);
         }
     }
@@ -95,6 +108,7 @@ pub async fn api_key(settings: &Settings, action: ApiKeyAction) -> Result<()> {
         ApiKeyAction::Create { name, scope } => {
             let scopes = api_keys::parse_scopes(&scope)?;
             let (key, secret) = api_keys::create(&db, &name, &scopes, None, now).await?;
+            audit_cli(&db, settings, "api_key.create", format!("api_key:{}", key.id), serde_json::json!({ "name": key.name, "scopes": key.scopes })).await?;
             println!("created API key {} '{}' with scopes {}", key.id, key.name, key.scopes);
             println!("key (shown once): {secret}");
         }
@@ -107,6 +121,7 @@ pub async fn api_key(settings: &Settings, action: ApiKeyAction) -> Result<()> {
         }
         ApiKeyAction::Revoke { id } => {
             let key = api_keys::revoke(&db, id, now).await?;
+            audit_cli(&db, settings, "api_key.revoke", format!("api_key:{id}"), serde_json::json!({ "name": key.name })).await?;
             println!("revoked API key {} '{}'", key.id, key.name);
         }
     }

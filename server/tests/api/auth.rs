@@ -266,6 +266,17 @@ async fn no_password_session_or_token_ever_reaches_the_logs() {
     {
         assert!(!logs.contains(secret), "the {what} appears in the logs");
     }
+    // The audit log records each of these actions by the administrator, and no secret.
+    use sea_orm::EntityTrait;
+    let entries = server::entities::audit_log::Entity::find().all(&app.state.db).await.unwrap();
+    for action in ["auth.login_failed", "auth.login", "token.create", "account.create", "api_key.create"] {
+        let entry = entries.iter().find(|e| e.action == action).unwrap_or_else(|| panic!("{action} is audited"));
+        assert_eq!(entry.actor, email, "{action}");
+    }
+    let everything = format!("{entries:?}");
+    for secret in [password.as_str(), wrong.as_str(), session_secret, created.secret.as_str(), generated.as_str(), key.secret.as_str()] {
+        assert!(!everything.contains(secret), "a secret reached the audit log");
+    }
 }
 
 #[tokio::test]
