@@ -451,7 +451,12 @@ fn baseline_probability(segment: SegmentType, t: DateTime<Utc>) -> f64 {
 
 /// Generates the simulation day by day, handing each day's events (the API's envelope, JSON) to
 /// `sink`, and returns the truth.
-pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
+pub fn run(world: &World, sink: impl FnMut(u32, Vec<Value>)) -> Truth {
+    run_in_parts(world, FLUSH_EVENTS, sink)
+}
+
+/// `run`, handing a day over whenever it has made `part` events.
+fn run_in_parts(world: &World, part: usize, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
     let config = &world.config;
     let mut rng = Rng::new(config.seed ^ 0xD1B5_4A32_D192_ED03);
     let mut segment_acc: BTreeMap<String, (SegmentTruth, f64, f64, f64)> = BTreeMap::new();
@@ -492,6 +497,10 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
                 event["session_id"] = Value::from(session);
             }
             events.push(event);
+            // A large world hands its day over in parts, so memory holds a part, not a day.
+            if events.len() >= part {
+                flush(day, &mut events, &config.faults, &mut fault_rng, &mut fault_counts, &mut total_events, &mut sink);
+            }
         };
 
         if day == 0 {
@@ -622,10 +631,7 @@ pub fn run(world: &World, mut sink: impl FnMut(u32, Vec<Value>)) -> Truth {
             });
         }
 
-        events.sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
-        apply_faults(&mut events, &config.faults, &mut fault_rng, &mut fault_counts);
-        total_events += events.len() as u64;
-        sink(day, events);
+        flush(day, &mut events, &config.faults, &mut fault_rng, &mut fault_counts, &mut total_events, &mut sink);
     }
 
     let segments = segment_acc
@@ -668,6 +674,21 @@ fn apply_faults(events: &mut Vec<Value>, faults: &Faults, rng: &mut Rng, counts:
         }
     }
     events.extend(copies);
+}
+
+/// The most events of a day handed over at once (a world of a million users makes several
+/// million on its first day; as JSON they would not fit in memory together).
+const FLUSH_EVENTS: usize = 200_000;
+
+/// Hands over what a day has made so far: sorted by time, with the faults asked for.
+fn flush(day: u32, events: &mut Vec<Value>, faults: &Faults, fault_rng: &mut Rng, counts: &mut FaultCounts, total: &mut u64, sink: &mut impl FnMut(u32, Vec<Value>)) {
+    if events.is_empty() {
+        return;
+    }
+    events.sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
+    apply_faults(events, faults, fault_rng, counts);
+    *total += events.len() as u64;
+    sink(day, std::mem::take(events));
 }
 
 fn round2(x: f64) -> f64 {
@@ -717,6 +738,23 @@ mod tests {
         let mut all = Vec::new();
         let truth = run(&world, |_, events| all.extend(events));
         (truth, all)
+    }
+
+    #[test]
+    fn a_day_handed_over_in_parts_holds_the_same_events_and_truth() {
+        let world = world(&config(8));
+        let mut whole = Vec::new();
+        let truth = run_in_parts(&world, usize::MAX, |_, events| whole.push(events));
+        let mut parts = Vec::new();
+        let truth_in_parts = run_in_parts(&world, 500, |_, events| parts.push(events));
+        assert_eq!(serde_json::to_string(&truth).unwrap(), serde_json::to_string(&truth_in_parts).unwrap());
+        assert!(parts.len() > whole.len() && parts.iter().all(|p| p.len() <= 500 + 1), "{} parts", parts.len());
+        let key = |e: &Value| e["event_id"].as_str().unwrap().to_owned();
+        let mut a: Vec<String> = whole.iter().flatten().map(key).collect();
+        let mut b: Vec<String> = parts.iter().flatten().map(key).collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
     }
 
     #[test]
