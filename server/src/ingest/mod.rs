@@ -8,7 +8,7 @@
 pub mod body;
 pub mod import;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use analytics::events::{Event, RawEvent, Rules, validate};
 use analytics::quality::{Category, QualityCounts};
@@ -59,7 +59,9 @@ pub async fn ingest(state: &AppState, items: Vec<Value>, producer: Producer) -> 
     let mut result = IngestResult::default();
     let mut valid: Vec<Valid> = Vec::with_capacity(items.len());
     // Quality counters of what arrived, by category; storing adds what became of it.
-    let mut arrived: HashMap<Category, QualityCounts> = HashMap::new();
+    // Ordered maps: rollup rows are updated in one order in every batch, so concurrent batches
+    // take their row locks in the same order and never deadlock.
+    let mut arrived: BTreeMap<Category, QualityCounts> = BTreeMap::new();
     for (index, item) in items.into_iter().enumerate() {
         let id_hint = item.get("event_id").and_then(Value::as_str).map(str::to_owned);
         let category = Category::of(item.get("event_type").and_then(Value::as_str).unwrap_or_default());
@@ -127,6 +129,11 @@ pub async fn ingest(state: &AppState, items: Vec<Value>, producer: Producer) -> 
             }
             Err(AppError::Database(err)) if attempt < 3 && matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
                 tracing::debug!("concurrent insert of the same event; deciding the batch again");
+            }
+            // Two batches holding the same new event can still wait on each other (each on the
+            // other's row); PostgreSQL then aborts one, which is simply run again.
+            Err(AppError::Database(err)) if attempt < 3 && err.to_string().contains("deadlock detected") => {
+                tracing::debug!("deadlock with a concurrent batch; deciding the batch again");
             }
             Err(err) => return Err(err),
         }
@@ -227,7 +234,7 @@ struct Outcome {
 async fn store(
     state: &AppState,
     valid: &[Valid],
-    arrived: &HashMap<Category, QualityCounts>,
+    arrived: &BTreeMap<Category, QualityCounts>,
     producer: Producer,
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
@@ -248,7 +255,7 @@ async fn store(
 async fn store_in(
     txn: &sea_orm::DatabaseTransaction,
     valid: &[Valid],
-    arrived: &HashMap<Category, QualityCounts>,
+    arrived: &BTreeMap<Category, QualityCounts>,
     producer: Producer,
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
@@ -314,7 +321,7 @@ async fn store_in(
     }
 
     let mut rows: Vec<events::ActiveModel> = Vec::new();
-    let mut volume: HashMap<(DateTime<Utc>, String), i64> = HashMap::new();
+    let mut volume: BTreeMap<(DateTime<Utc>, String), i64> = BTreeMap::new();
     for (k, Valid { index, event, properties, context, hash }) in valid.iter().enumerate() {
         let reject = |field: &str, reason: String| Rejection {
             index: *index,

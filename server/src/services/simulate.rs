@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use analytics::simulator::{self, SimConfig, Truth, World};
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
 
 use crate::entities::{campaigns, creatives, spend};
@@ -88,6 +89,9 @@ async fn load_catalogue(state: &AppState, world: &World, now: DateTime<Utc>) -> 
     Ok(())
 }
 
+/// Batches `to_db` ingests at once.
+const IN_FLIGHT: usize = 4;
+
 /// Simulates `config` into the database; returns the truth and what the ingestion did.
 pub async fn to_db(state: &AppState, config: SimConfig, mut progress: impl FnMut(u32, &LoadSummary)) -> Result<(Truth, LoadSummary)> {
     config.check().map_err(AppError::Config)?;
@@ -106,10 +110,16 @@ pub async fn to_db(state: &AppState, config: SimConfig, mut progress: impl FnMut
     let mut summary = LoadSummary::default();
     while let Some((day, events)) = rx.recv().await {
         let mut events = events.into_iter().peekable();
+        let mut batches = Vec::new();
         while events.peek().is_some() {
-            let batch: Vec<serde_json::Value> = events.by_ref().take(MAX_BATCH).collect();
-            summary.events += batch.len() as u64;
-            let result = ingest::ingest(state, batch, producer).await?;
+            batches.push(events.by_ref().take(MAX_BATCH).collect::<Vec<serde_json::Value>>());
+        }
+        summary.events += batches.iter().map(|b| b.len() as u64).sum::<u64>();
+        // Several batches at once, as producers send them: one alone leaves a core idle while it
+        // waits on the database. A duplicate stored by a concurrent batch is decided again.
+        let mut results = futures_util::stream::iter(batches.into_iter().map(|batch| ingest::ingest(state, batch, producer))).buffer_unordered(IN_FLIGHT);
+        while let Some(result) = results.next().await {
+            let result = result?;
             summary.accepted += result.accepted as u64;
             summary.duplicates += result.duplicates as u64;
             summary.rejected += result.rejected.iter().map(|r| r.index).collect::<std::collections::BTreeSet<_>>().len() as u64;
