@@ -319,8 +319,7 @@ pub const LAST_TOUCH: usize = 1;
 /// A purchase with no touch calls nothing.
 pub fn touch_credits<'f>(facts: &'f [Fact], i: usize, lookback: i64, half_life: f64, mut credit: impl FnMut(usize, &'f Fact, [f64; 4])) {
     let purchase = &facts[i];
-    let start = i - facts[..i].iter().rev().take_while(|t| purchase.at - t.at <= lookback).count();
-    let touches = || (start..i).filter(|j| matches!(facts[*j].kind, Kind::Viewed | Kind::Clicked) && facts[*j].campaign != NONE);
+    let touches = || touches_before(facts, i, lookback);
     let weight = |t: &Fact| (-((purchase.at - t.at) as f64) / half_life).exp2();
     let (Some(first), Some(last)) = (touches().next(), touches().next_back()) else { return };
     let (n, total_weight) = touches().fold((0.0, 0.0), |(n, w), j| (n + 1.0, w + weight(&facts[j])));
@@ -328,6 +327,14 @@ pub fn touch_credits<'f>(facts: &'f [Fact], i: usize, lookback: i64, half_life: 
         let t = &facts[j];
         credit(j, t, [f64::from(u8::from(j == first)), f64::from(u8::from(j == last)), 1.0 / n, weight(t) / total_weight]);
     }
+}
+
+/// The touches of the purchase at `facts[i]` (indexes, oldest first): impressions and clicks of a
+/// campaign at most `lookback` seconds before it, its own second included.
+pub(super) fn touches_before(facts: &[Fact], i: usize, lookback: i64) -> impl DoubleEndedIterator<Item = usize> + '_ {
+    let purchase = &facts[i];
+    let start = i - facts[..i].iter().rev().take_while(|t| purchase.at - t.at <= lookback).count();
+    (start..i).filter(|j| matches!(facts[*j].kind, Kind::Viewed | Kind::Clicked) && facts[*j].campaign != NONE)
 }
 
 /// The filter resolved against the store's indexes.

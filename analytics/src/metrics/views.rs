@@ -14,7 +14,7 @@ use chrono::{DateTime, Datelike, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::compute::{CampaignTally, Config, Filter, Query, Scope, SystemStats, Tally, tally};
+use super::compute::{CampaignTally, Config, Filter, Query, Scope, SystemStats, Tally, tally, touches_before};
 use super::definitions::MetricId;
 use super::leaderboard::Performance;
 use super::store::{Fact, Kind, NONE, Store};
@@ -41,8 +41,7 @@ fn after_click(c: &Fact, x: &Fact) -> bool {
 /// The touch a purchase at `i` is credited to by last touch: the latest impression or click of a
 /// campaign at or before it and at most `lookback` seconds before it (as `tally`).
 fn last_touch(facts: &[Fact], i: usize, lookback: i64) -> Option<&Fact> {
-    let p = &facts[i];
-    facts[..i].iter().rev().take_while(|t| p.at - t.at <= lookback).find(|t| matches!(t.kind, Kind::Viewed | Kind::Clicked) && t.campaign != NONE)
+    touches_before(facts, i, lookback).next_back().map(|j| &facts[j])
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -62,17 +62,13 @@ pub async fn spend(
     Ok(Json(result))
 }
 
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-pub struct AssignmentParams {
-    /// The user to place.
-    pub user_id: String,
-}
-
 /// Which group (holdout or treatment) a user is in for a campaign, by the pinned hash the
-/// simulator and the product share; a sender asks before delivering.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/assignment", tag = "catalogue", params(("id" = uuid::Uuid, Path), AssignmentParams), responses((status = 200, body = app::wire::Assignment), (status = 404, body = app::wire::ErrorBody)))]
-pub async fn assignment(State(state): State<AppState>, Path(id): Path<Uuid>, Query(params): Query<AssignmentParams>) -> Result<Json<Assignment>> {
-    Ok(Json(catalogue::assignment(&state.db, id, &params.user_id).await?))
+/// simulator and the product share; a sender asks before delivering. A missing `user_id` is a 422
+/// naming it (query pairs, so no extractor answers first with a plain-text 400).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/assignment", tag = "catalogue", params(("id" = uuid::Uuid, Path), ("user_id" = String, Query, description = "The user to place")), responses((status = 200, body = app::wire::Assignment), (status = 404, body = app::wire::ErrorBody), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn assignment(State(state): State<AppState>, Path(id): Path<Uuid>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<Assignment>> {
+    let user_id = pairs.iter().find(|(k, _)| k == "user_id").map_or("", |(_, v)| v.as_str());
+    Ok(Json(catalogue::assignment(&state.db, id, user_id).await?))
 }
 
 /// Moves budget between two campaigns at once and logs `budget_reallocated`.

@@ -44,7 +44,6 @@ pub struct Producer {
 #[derive(Debug, Clone)]
 struct Stored {
     version: i32,
-    content_hash: String,
     /// The content hashes of every version: a retry of any of them is a duplicate.
     hashes: HashSet<String>,
     first_received_at: DateTime<Utc>,
@@ -301,7 +300,6 @@ async fn store_in(
         for row in rows {
             let entry = stored.entry(row.event_id).or_insert_with(|| Stored {
                 version: row.version,
-                content_hash: row.content_hash.clone(),
                 hashes: HashSet::new(),
                 first_received_at: row.received_at,
                 event_type: row.event_type.clone(),
@@ -309,10 +307,9 @@ async fn store_in(
                 user_id: row.user_id.clone(),
             });
             entry.first_received_at = entry.first_received_at.min(row.received_at);
-            entry.hashes.insert(row.content_hash.clone());
+            entry.hashes.insert(row.content_hash);
             if row.version >= entry.version {
                 entry.version = row.version;
-                entry.content_hash = row.content_hash;
                 entry.event_type = row.event_type;
                 entry.occurred_at = row.occurred_at;
                 entry.user_id = row.user_id;
@@ -375,7 +372,6 @@ async fn store_in(
             event.event_id,
             Stored {
                 version,
-                content_hash: hash.clone(),
                 hashes,
                 first_received_at,
                 event_type: event.event_type().to_owned(),

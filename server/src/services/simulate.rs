@@ -26,6 +26,15 @@ pub struct LoadSummary {
     pub rejected: u64,
 }
 
+impl LoadSummary {
+    /// Counts what ingestion said of one batch (an event with several problems is one rejected).
+    fn add(&mut self, result: &app::wire::IngestResult) {
+        self.accepted += result.accepted as u64;
+        self.duplicates += result.duplicates as u64;
+        self.rejected += result.rejected.iter().map(|r| r.index).collect::<std::collections::BTreeSet<_>>().len() as u64;
+    }
+}
+
 /// Writes the world's campaigns, creatives and spend, skipping campaigns already there.
 async fn load_catalogue(state: &AppState, world: &World, now: DateTime<Utc>) -> Result<()> {
     let txn = state.db.begin().await?;
@@ -119,10 +128,7 @@ pub async fn to_db(state: &AppState, config: SimConfig, mut progress: impl FnMut
         // waits on the database. A duplicate stored by a concurrent batch is decided again.
         let mut results = futures_util::stream::iter(batches.into_iter().map(|batch| ingest::ingest(state, batch, producer))).buffer_unordered(IN_FLIGHT);
         while let Some(result) = results.next().await {
-            let result = result?;
-            summary.accepted += result.accepted as u64;
-            summary.duplicates += result.duplicates as u64;
-            summary.rejected += result.rejected.iter().map(|r| r.index).collect::<std::collections::BTreeSet<_>>().len() as u64;
+            summary.add(&result?);
         }
         progress(day, &summary);
     }
@@ -197,9 +203,7 @@ pub async fn to_url(base: &str, api_key: &str, config: SimConfig, mut progress: 
                 return Err(refused("sending events", response).await);
             }
             let result: app::wire::IngestResult = response.json().await.map_err(|e| AppError::Internal(e.into()))?;
-            summary.accepted += result.accepted as u64;
-            summary.duplicates += result.duplicates as u64;
-            summary.rejected += result.rejected.iter().map(|r| r.index).collect::<std::collections::BTreeSet<_>>().len() as u64;
+            summary.add(&result);
         }
         progress(day, &summary);
     }

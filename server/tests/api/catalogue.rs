@@ -234,8 +234,11 @@ async fn a_sender_asks_which_group_a_user_is_in_by_the_pinned_hash() {
         *groups.entry(a.group).or_insert(0) += 1;
     }
     assert_eq!(groups.values().sum::<i32>(), 40);
-    let res = app.client.get(app.url(&format!("/api/v1/campaigns/{}/assignment?user_id=", campaign.id))).bearer_auth(&key).send().await.unwrap();
-    assert_eq!(res.status(), 422);
+    for query in ["user_id=", ""] {
+        let res = app.client.get(app.url(&format!("/api/v1/campaigns/{}/assignment?{query}", campaign.id))).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(res.status(), 422, "{query}");
+        assert_eq!(res.json::<ErrorBody>().await.unwrap().error.fields[0].field, "user_id");
+    }
     let res = app.client.get(app.url(&format!("/api/v1/campaigns/{}/assignment?user_id=u", uuid::Uuid::new_v4()))).bearer_auth(&key).send().await.unwrap();
     assert_eq!(res.status(), 404);
 }
