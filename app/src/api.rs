@@ -20,6 +20,11 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_health", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_database_latency", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_event_volume", Access::Requires(Capability::View(Module::KpiCards))),
+    ("/api/fn/load_kpis", Access::Requires(Capability::View(Module::KpiCards))),
+    ("/api/fn/load_leaderboard", Access::Requires(Capability::View(Module::Leaderboard))),
+    // Everyone who may see a campaign may ask for a change; the catalogue checks each change
+    // against its own capability (status transition, budget), as the PATCH API does.
+    ("/api/fn/change_campaign", Access::Requires(Capability::View(Module::CampaignDetail))),
     ("/api/fn/load_admin", Access::Requires(Capability::ManageUsers)),
     ("/api/fn/create_account", Access::Requires(Capability::ManageUsers)),
     ("/api/fn/set_account_role", Access::Requires(Capability::ManageUsers)),
@@ -61,6 +66,50 @@ pub async fn load_event_volume(hours: u32) -> Result<EventVolume, ServerFnError>
         )));
     }
     crate::backend::backend()?.event_volume(hours).await
+}
+
+// ----- dashboard modules -----
+
+/// The executive KPI cards for the page's filters (`query`: `range=30d&segment=…`, the metrics
+/// API's parameters, checked by the server as the API checks them).
+#[server(prefix = "/api/fn", endpoint = "load_kpis")]
+pub async fn load_kpis(query: String) -> Result<crate::wire::KpiBoard, ServerFnError> {
+    crate::backend::authorize("load_kpis")?;
+    crate::backend::backend()?.kpi_board(query).await
+}
+
+/// One page of the campaign leaderboard for the page's filters, sorting and paging.
+#[server(prefix = "/api/fn", endpoint = "load_leaderboard")]
+pub async fn load_leaderboard(query: String) -> Result<crate::wire::TablePage<crate::wire::LeaderboardRow>, ServerFnError> {
+    crate::backend::authorize("load_leaderboard")?;
+    crate::backend::backend()?.leaderboard(query).await
+}
+
+/// Pauses, resumes or otherwise moves a campaign's status, or sets its budget (`budget`: dollars
+/// as typed, at most two decimals); `reason` is kept with the change in the audit log.
+#[server(prefix = "/api/fn", endpoint = "change_campaign")]
+pub async fn change_campaign(
+    campaign_id: uuid::Uuid,
+    status: Option<analytics::CampaignStatus>,
+    budget: Option<String>,
+    reason: Option<String>,
+) -> Result<crate::wire::CampaignView, ServerFnError> {
+    crate::backend::authorize("change_campaign")?;
+    let actor = crate::backend::principal()?;
+    let budget_cents = match budget.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        Some(text) => Some(crate::format::parse_dollars(text).map_err(|reason| ServerFnError::new(format!("budget: {reason}")))?),
+        None => None,
+    };
+    if status.is_none() && budget_cents.is_none() {
+        return Err(ServerFnError::new("nothing to change: give a status or a budget"));
+    }
+    let patch = crate::wire::CampaignPatch {
+        status,
+        budget_cents,
+        reason: reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()),
+        ..Default::default()
+    };
+    crate::backend::backend()?.change_campaign(&actor, campaign_id, patch).await
 }
 
 // ----- accounts, sessions and tokens -----

@@ -12,7 +12,9 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Caller, Principal, Role};
-use crate::wire::{AdminOverview, EventVolume, HealthReport, LatencySample, OneTimeSecret, TokenRow};
+use crate::wire::{
+    AdminOverview, CampaignPatch, CampaignView, EventVolume, HealthReport, KpiBoard, LatencySample, LeaderboardRow, OneTimeSecret, TablePage, TokenRow,
+};
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
@@ -22,6 +24,15 @@ pub trait Backend: Send + Sync + 'static {
     async fn database_latency(&self) -> Vec<LatencySample>;
     /// Ingested events per hour for the `hours` hours ending now.
     async fn event_volume(&self, hours: u32) -> Result<EventVolume, ServerFnError>;
+
+    /// The executive KPI cards for a query string of the metrics API's filters (`range=30d&…`),
+    /// validated as the API validates them.
+    async fn kpi_board(&self, query: String) -> Result<KpiBoard, ServerFnError>;
+    /// One page of the campaign leaderboard for a query string of filters, sorting and paging.
+    async fn leaderboard(&self, query: String) -> Result<TablePage<LeaderboardRow>, ServerFnError>;
+    /// Changes a campaign for a person (status, budget…), checked against their capabilities,
+    /// audited and logged as marketer-action events, as `PATCH /api/v1/campaigns/{id}` does.
+    async fn change_campaign(&self, actor: &Principal, campaign_id: Uuid, patch: CampaignPatch) -> Result<CampaignView, ServerFnError>;
 
     /// Accounts, live sessions and tokens, for administrators.
     async fn admin_overview(&self) -> Result<AdminOverview, ServerFnError>;

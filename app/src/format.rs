@@ -47,9 +47,137 @@ pub fn millis(value: f64) -> String {
     }
 }
 
+/// Dollars with separators and cents: `$12,345.67`, `-$3.10`; `—` for a non-finite value.
+pub fn money(dollars: f64) -> String {
+    if !dollars.is_finite() {
+        return MISSING.to_owned();
+    }
+    let cents = (dollars.abs() * 100.0).round() as i64;
+    let sign = if dollars < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}${}.{:02}", count(cents / 100), cents % 100)
+}
+
+/// Money for cards and axes: millions shortened (`$1.2M`), anything less in full.
+pub fn money_compact(dollars: f64) -> String {
+    if dollars.is_finite() && dollars.abs() >= 1_000_000.0 {
+        let sign = if dollars < 0.0 { "-" } else { "" };
+        format!("{sign}${:.1}M", dollars.abs() / 1_000_000.0)
+    } else {
+        money(dollars)
+    }
+}
+
+/// A value already in percent: one decimal, two below 1% (`3.8%`, `0.45%`).
+pub fn percent(value: f64) -> String {
+    if !value.is_finite() {
+        MISSING.to_owned()
+    } else if value != 0.0 && value.abs() < 1.0 {
+        format!("{value:.2}%")
+    } else {
+        format!("{value:.1}%")
+    }
+}
+
+/// A multiple: `4.2×`.
+pub fn ratio(value: f64) -> String {
+    if value.is_finite() { format!("{value:.1}×") } else { MISSING.to_owned() }
+}
+
+/// A relative change (0.05 = 5%) with its sign: `+5.0%`, `-12.3%`.
+pub fn change(fraction: f64) -> String {
+    if !fraction.is_finite() {
+        return MISSING.to_owned();
+    }
+    let percent = fraction * 100.0;
+    let sign = if percent > 0.0 { "+" } else if percent < 0.0 { "-" } else { "" };
+    format!("{sign}{:.1}%", percent.abs())
+}
+
+/// A metric's value in its unit; `compact` shortens millions of dollars (cards).
+pub fn metric(value: f64, unit: analytics::metrics::Unit, compact: bool) -> String {
+    use analytics::metrics::Unit;
+    match unit {
+        Unit::Ratio => ratio(value),
+        Unit::Percent => percent(value),
+        Unit::Dollars if compact => money_compact(value),
+        Unit::Dollars => money(value),
+        Unit::Count => count(value.round() as i64),
+        Unit::Months => format!("{value:.1} months"),
+        Unit::Hours => duration((value * 3_600.0).round() as i64),
+        Unit::Minutes => duration((value * 60.0).round() as i64),
+    }
+}
+
+/// A target as people say it: `≥ 3.5×`, `≤ $15.00`, `75.0%–105.0%`.
+pub fn target(target: analytics::metrics::Target, unit: analytics::metrics::Unit) -> String {
+    match (target.low, target.high) {
+        (Some(low), Some(high)) => format!("{}–{}", metric(low, unit, true), metric(high, unit, true)),
+        (Some(low), None) => format!("≥ {}", metric(low, unit, true)),
+        (None, Some(high)) => format!("≤ {}", metric(high, unit, true)),
+        (None, None) => MISSING.to_owned(),
+    }
+}
+
+/// Dollars as a person types them (`20000`, `$20,000.50`) into cents; more than two decimals,
+/// a negative amount or anything that is not a number is refused with the reason.
+pub fn parse_dollars(text: &str) -> Result<i64, String> {
+    let cleaned: String = text.trim().trim_start_matches('$').chars().filter(|c| *c != ',').collect();
+    let bad = || format!("'{text}' is not an amount in dollars (e.g. 20000 or 20,000.50)");
+    if cleaned.starts_with('-') {
+        return Err(format!("'{text}' is negative; give an amount of 0 or more"));
+    }
+    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    if fraction.len() > 2 {
+        return Err(format!("'{text}' has more than two decimals"));
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    whole.checked_mul(100).and_then(|w| w.checked_add(cents)).ok_or_else(|| format!("'{text}' is too large"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_and_rates_follow_the_design_rules() {
+        assert_eq!(money(12_345.674), "$12,345.67");
+        assert_eq!(money(-3.1), "-$3.10");
+        assert_eq!(money(0.0), "$0.00");
+        assert_eq!(money(f64::NAN), MISSING);
+        assert_eq!(money_compact(1_234_567.0), "$1.2M");
+        assert_eq!(money_compact(485.0), "$485.00");
+        assert_eq!(percent(3.84), "3.8%");
+        assert_eq!(percent(0.456), "0.46%");
+        assert_eq!(percent(0.0), "0.0%");
+        assert_eq!(ratio(4.22), "4.2×");
+        assert_eq!(change(0.05), "+5.0%");
+        assert_eq!(change(-0.123), "-12.3%");
+        assert_eq!(change(f64::INFINITY), MISSING);
+    }
+
+    #[test]
+    fn targets_read_with_their_direction() {
+        use analytics::metrics::{Target, Unit};
+        assert_eq!(target(Target { low: Some(3.5), high: None }, Unit::Ratio), "≥ 3.5×");
+        assert_eq!(target(Target { low: None, high: Some(15.0) }, Unit::Dollars), "≤ $15.00");
+        assert_eq!(target(Target { low: Some(75.0), high: Some(105.0) }, Unit::Percent), "75.0%–105.0%");
+    }
+
+    #[test]
+    fn dollars_as_typed_become_cents_or_a_reason() {
+        assert_eq!(parse_dollars("20000"), Ok(2_000_000));
+        assert_eq!(parse_dollars("$20,000.5"), Ok(2_000_050));
+        assert_eq!(parse_dollars(" 0.07 "), Ok(7));
+        assert!(parse_dollars("-5").unwrap_err().contains("negative"));
+        assert!(parse_dollars("1.234").unwrap_err().contains("two decimals"));
+        assert!(parse_dollars("ten").unwrap_err().contains("not an amount"));
+        assert!(parse_dollars("").is_err());
+        assert!(parse_dollars("99999999999999999999").is_err());
+    }
 
     #[test]
     fn counts_get_thousands_separators() {

@@ -9,6 +9,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod components;
+pub mod filters;
 pub mod format;
 pub mod pages;
 pub mod session;
@@ -24,7 +25,7 @@ use leptos_router::{
 
 use access::{Access, Capability, Module};
 use components::layout::Layout;
-use pages::{Account, Admin, Login, NotFound, Overview, Section, SystemHealth};
+use pages::{Account, Admin, Campaigns, Login, NotFound, Overview, Section, SystemHealth};
 
 /// The access each page requires, by its route path. The server refuses to start when a route
 /// below is missing here, and checks this on every request (`server/src/http/pipeline.rs`).
@@ -92,7 +93,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/login") view=Login/>
                     <Route path=path!("/") view=Overview/>
-                    <Route path=path!("/campaigns") view=|| view! { <Section section=pages::SectionId::Campaigns/> }/>
+                    <Route path=path!("/campaigns") view=Campaigns/>
                     <Route path=path!("/segments") view=|| view! { <Section section=pages::SectionId::Segments/> }/>
                     <Route path=path!("/funnel") view=|| view! { <Section section=pages::SectionId::Funnel/> }/>
                     <Route path=path!("/insights") view=|| view! { <Section section=pages::SectionId::Insights/> }/>

@@ -374,3 +374,67 @@ pub struct QualityReport {
     pub overall: analytics::quality::QualityMetrics,
     pub by_category: Vec<CategoryQuality>,
 }
+
+/// One campaign of the leaderboard (Module 2): `GET /api/v1/campaigns`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeaderboardRow {
+    pub rank: usize,
+    pub campaign_id: uuid::Uuid,
+    pub name: String,
+    pub campaign_type: analytics::CampaignType,
+    pub status: analytics::CampaignStatus,
+    pub channels: Vec<analytics::DeliveryChannel>,
+    /// Dollars: the budget, and what was spent of it up to the window's end.
+    pub budget: f64,
+    pub budget_spent: f64,
+    #[serde(flatten)]
+    pub performance: analytics::metrics::Performance,
+}
+
+/// One page of a sorted table, with the window it covers.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TablePage<T> {
+    pub as_of: DateTime<Utc>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Rows matching the filters, before paging.
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+    pub rows: Vec<T>,
+}
+
+impl<T> TablePage<T> {
+    /// How many pages the rows fill (at least one, so "page 1 of 1" reads right when empty).
+    pub fn pages(&self) -> usize {
+        self.total.div_ceil(self.per_page.max(1)).max(1)
+    }
+}
+
+/// One point of a KPI card's sparkline: the card's value as it stood at `at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KpiPoint {
+    pub at: DateTime<Utc>,
+    pub value: Option<f64>,
+    pub status: Option<analytics::metrics::Status>,
+}
+
+/// One executive KPI card (Module 1): the metric now, and its value at the end of each of the
+/// last seven days over the same window length, for the sparkline and the 3-day alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KpiCard {
+    pub metric: analytics::metrics::MetricValue,
+    /// Oldest first; the last point is now.
+    pub history: Vec<KpiPoint>,
+    /// Consecutive days, counting back from now, on which the value was off target.
+    pub off_target_days: u32,
+}
+
+/// The five executive KPI cards for a set of filters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KpiBoard {
+    pub as_of: DateTime<Utc>,
+    pub cards: Vec<KpiCard>,
+}

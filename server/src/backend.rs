@@ -1,9 +1,12 @@
 //! The server's side of `app::backend::Backend`: what rendered pages and server functions read
 //! and change. The pipeline has already checked each server function's declared access.
 
-use app::access::{Capability, Principal, Role};
+use app::access::{Caller, Capability, Principal, Role};
 use app::backend::Backend;
-use app::wire::{AccountRow, AdminOverview, ApiKeyRow, EventVolume, HealthReport, LatencySample, OneTimeSecret, SessionRow, TokenRow};
+use app::wire::{
+    AccountRow, AdminOverview, ApiKeyRow, CampaignPatch, CampaignView, EventVolume, HealthReport, KpiBoard, LatencySample, LeaderboardRow, OneTimeSecret,
+    SessionRow, TablePage, TokenRow,
+};
 use leptos::prelude::ServerFnError;
 use uuid::Uuid;
 
@@ -40,6 +43,11 @@ fn to_server_fn_error(err: AppError) -> ServerFnError {
 
 fn lift<T>(result: Result<T>) -> Result<T, ServerFnError> {
     result.map_err(to_server_fn_error)
+}
+
+/// A page's query string (`a=1&b=2`, percent-encoded) as the pairs the API handlers take.
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).into_owned().collect()
 }
 
 impl ServerBackend {
@@ -142,6 +150,22 @@ impl Backend for ServerBackend {
 
     async fn event_volume(&self, hours: u32) -> Result<EventVolume, ServerFnError> {
         lift(services::event_volume::hourly(&self.state.db, self.state.clock.now(), hours).await)
+    }
+
+    async fn kpi_board(&self, query: String) -> Result<KpiBoard, ServerFnError> {
+        lift(crate::http::metrics::kpi_board(&self.state, &query_pairs(&query)).await)
+    }
+
+    async fn leaderboard(&self, query: String) -> Result<TablePage<LeaderboardRow>, ServerFnError> {
+        lift(crate::http::metrics::leaderboard_page(&self.state, &query_pairs(&query)).await)
+    }
+
+    async fn change_campaign(&self, actor: &Principal, campaign_id: Uuid, patch: CampaignPatch) -> Result<CampaignView, ServerFnError> {
+        let state = &self.state;
+        let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());
+        let view = lift(services::catalogue::patch(&state.db, campaign_id, patch, &who, state.clock.now()).await)?;
+        lift(state.metrics.after_catalogue_change(&state.db).await)?;
+        Ok(view)
     }
 
     async fn admin_overview(&self) -> Result<AdminOverview, ServerFnError> {

@@ -191,6 +191,9 @@ fn test() -> Result<()> {
     Ok(())
 }
 
+/// The simulator's seed for the end-to-end data set.
+const E2E_SEED: &str = "42";
+
 fn end_to_end() -> Result<()> {
     let binary = build(false)?;
     let env = tools::ensure_test_tools()?;
@@ -215,6 +218,27 @@ fn end_to_end() -> Result<()> {
             bail!("creating the {role} account for the end-to-end tests failed");
         }
     }
+    // The persona journeys read a simulated world with a fixed seed, ending today; the live test
+    // sends events with a producer's key.
+    println!("seeding the end-to-end database with simulated data (seed {E2E_SEED})");
+    let seeded = Command::new(&binary)
+        .args(["simulate", "--to-db", "--seed", E2E_SEED, "--users", "1500", "--days", "21", "--campaigns", "12"])
+        .args(["--database-url", &database_url])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("cannot seed the end-to-end database")?;
+    if !seeded.success() {
+        bail!("seeding the end-to-end database failed");
+    }
+    let created = Command::new(&binary)
+        .args(["apikey", "create", "--name", "e2e producer", "--scope", "events,catalogue", "--database-url", &database_url])
+        .output()
+        .context("cannot create the end-to-end API key")?;
+    let api_key = String::from_utf8_lossy(&created.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("key (shown once): ").map(str::to_owned))
+        .filter(|_| created.status.success())
+        .context("creating the end-to-end API key printed no key")?;
     let log_path = dir.join("server.log");
     let log = std::fs::File::create(&log_path)?;
     let server = Command::new(&binary)
@@ -236,6 +260,7 @@ fn end_to_end() -> Result<()> {
                 .env("PATH", &env.path)
                 .env("BASE_URL", &base_url)
                 .env("E2E_PASSWORD", &password)
+                .env("E2E_API_KEY", &api_key)
                 .env("CHROMIUM_PATH", &env.chromium),
         )
     });
@@ -247,6 +272,9 @@ fn end_to_end() -> Result<()> {
             bail!("the end-to-end password appears in the server log {}", log_path.display());
         }
         // Session cookies, personal tokens and API keys all start with these prefixes.
+        if log.contains(&api_key) {
+            bail!("the end-to-end API key appears in the server log {}", log_path.display());
+        }
         if let Some(prefix) = ["sss_", "sspt_", "sskey_"].into_iter().find(|p| log.contains(p)) {
             bail!("a secret starting with {prefix} appears in the server log {}", log_path.display());
         }

@@ -1,5 +1,8 @@
 //! Pieces shared by pages.
 
 pub mod chart;
+pub mod filter_bar;
+pub mod kpi;
 pub mod layout;
+pub mod live;
 pub mod panel;

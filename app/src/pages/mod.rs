@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod campaigns;
 mod health;
 mod login;
 mod overview;
@@ -9,6 +10,7 @@ mod section;
 
 pub use account::Account;
 pub use admin::Admin;
+pub use campaigns::Campaigns;
 pub use health::SystemHealth;
 pub use login::Login;
 pub use overview::Overview;

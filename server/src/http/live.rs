@@ -25,7 +25,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::metrics::{LeaderboardRow, Scope, leaderboard_rows, parse_scope};
+use app::wire::LeaderboardRow;
+
+use super::metrics::{leaderboard_rows, parse_scope};
 use crate::error::AppError;
 use crate::services::system_log;
 use crate::state::AppState;
@@ -68,7 +70,9 @@ pub async fn live(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> R
 
 async fn serve(state: AppState, mut socket: WebSocket) {
     let mut changes = state.metrics.subscribe();
-    let mut scope: Option<Scope> = None;
+    // The subscription's filters as sent; a `range` is resolved again at each computation, so
+    // "the last 7 days" keeps ending now.
+    let mut subscription: Option<Vec<(String, String)>> = None;
     let mut shown: Option<Arc<View>> = None;
     loop {
         tokio::select! {
@@ -78,9 +82,9 @@ async fn serve(state: AppState, mut socket: WebSocket) {
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                     Some(Ok(_)) => continue,
                 };
-                match parse_subscription(&text) {
-                    Ok(new_scope) => {
-                        scope = Some(new_scope);
+                match parse_subscription(&text, state.clock.now()) {
+                    Ok(pairs) => {
+                        subscription = Some(pairs);
                         shown = None;
                     }
                     Err(errors) => {
@@ -101,8 +105,8 @@ async fn serve(state: AppState, mut socket: WebSocket) {
                 while !matches!(changes.try_recv(), Err(tokio::sync::broadcast::error::TryRecvError::Empty | tokio::sync::broadcast::error::TryRecvError::Closed)) {}
             }
         }
-        let Some(scope) = scope.as_ref() else { continue };
-        let view = match compute(&state, scope).await {
+        let Some(pairs) = subscription.as_ref() else { continue };
+        let view = match compute(&state, pairs).await {
             Ok(view) => view,
             Err(err) => {
                 tracing::warn!(error = %err.one_line(), "live view not computed");
@@ -132,15 +136,18 @@ async fn serve(state: AppState, mut socket: WebSocket) {
     }
 }
 
-fn parse_subscription(text: &str) -> Result<Scope, Vec<app::wire::FieldError>> {
+/// The filters of a subscribe message, sorted, once they have been checked.
+fn parse_subscription(text: &str, now: DateTime<Utc>) -> Result<Vec<(String, String)>, Vec<app::wire::FieldError>> {
     let field_error = |field: &str, reason: String| vec![app::wire::FieldError { field: field.to_owned(), reason }];
     let message: ClientMessage = serde_json::from_str(text).map_err(|e| field_error("message", format!("not a subscribe message: {e}")))?;
     let ClientMessage::Subscribe { filters } = message;
-    let pairs: Vec<(String, String)> = filters.into_iter().collect();
-    parse_scope(&pairs, &[]).map_err(|err| match err {
+    let mut pairs: Vec<(String, String)> = filters.into_iter().collect();
+    pairs.sort();
+    parse_scope(&pairs, &[], now).map_err(|err| match err {
         AppError::Validation(errors) => errors,
         other => field_error("filters", other.one_line()),
-    })
+    })?;
+    Ok(pairs)
 }
 
 /// Sends one message, or reports that the client is gone or too slow.
@@ -151,8 +158,8 @@ async fn send(socket: &mut WebSocket, message: &ServerMessage<'_>) -> bool {
 
 /// The KPI cards and the top of the leaderboard for a scope, shared by every client with the
 /// same filters at the same version.
-async fn compute(state: &AppState, scope: &Scope) -> crate::error::Result<Arc<View>> {
-    let key = serde_json::to_string(scope).unwrap_or_default();
+async fn compute(state: &AppState, pairs: &[(String, String)]) -> crate::error::Result<Arc<View>> {
+    let key = serde_json::to_string(pairs).unwrap_or_default();
     let version = state.metrics.version();
     if let Some(view) = state.live_views.get(&key, version) {
         return Ok(view);
@@ -165,8 +172,8 @@ async fn compute(state: &AppState, scope: &Scope) -> crate::error::Result<Arc<Vi
         return Ok(view);
     }
     let now = state.clock.now();
+    let scope = parse_scope(pairs, &[], now)?;
     let system = system_log::stats(&state.db).await?;
-    let scope = scope.clone();
     let hub = state.metrics.clone();
     let view = tokio::task::spawn_blocking(move || {
         hub.read(|store| {

@@ -2,9 +2,10 @@
 //! `GET /metrics/roas`: the 25 metrics and incrementality, computed from the in-memory rollup.
 
 use analytics::metrics::compute::second_ceil;
-use analytics::metrics::{Filter, MetricId, MetricValue, Performance, Query as MetricQuery, RoiRow, SortColumn, creative_notes, roi_row, sort_rows, tally};
+use analytics::metrics::{Filter, KPI_CARDS, MetricId, Status, MetricValue, Performance, Query as MetricQuery, RoiRow, SortColumn, creative_notes, roi_row, sort_rows, tally};
 use analytics::{CampaignStatus, CampaignType, Platform, SegmentType};
-use app::wire::FieldError;
+use app::filters::{FILTER_KEYS, Range};
+use app::wire::{FieldError, KpiBoard, KpiCard, KpiPoint, LeaderboardRow, TablePage};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -32,6 +33,8 @@ pub struct Scope {
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FilterParams {
+    /// A window ending at `to` (or now): `7d`, `30d`, `90d` (any `1d` to `3660d`) or `ytd`; not with `from`.
+    range: Option<String>,
     /// Start, inclusive: a date (`2026-11-01`, UTC) or an RFC 3339 time.
     from: Option<String>,
     /// End, exclusive: a date or an RFC 3339 time (default now; never later than now).
@@ -65,16 +68,28 @@ pub struct PagingParams {
     page: Option<u32>,
     /// 1–500 (default 50).
     per_page: Option<u32>,
+    /// Only rows with a ROAS below this multiple (rows without a ROAS are left out).
+    roas_below: Option<f64>,
 }
 
-/// Parses the query string into a scope, naming every bad parameter.
-pub fn parse_scope(pairs: &[(String, String)], extra: &[&str]) -> Result<Scope> {
+/// Parses the query string into a scope, naming every bad parameter. A `range` (`7d`, `30d`,
+/// `90d`, any `Nd`, or `ytd`) becomes the `from` of a window ending at `to` (or `now`).
+pub fn parse_scope(pairs: &[(String, String)], extra: &[&str], now: DateTime<Utc>) -> Result<Scope> {
     let mut scope = Scope::default();
+    let mut range: Option<Range> = None;
     let mut errors = Vec::new();
     for (key, value) in pairs {
+        // An empty value (`segment=`, as an empty form field sends it) sets no filter.
+        if value.trim().is_empty() && FILTER_KEYS.contains(&key.as_str()) {
+            continue;
+        }
         let values = value.split(',').map(str::trim).filter(|v| !v.is_empty());
         let mut bad = |reason: String| errors.push(FieldError { field: key.clone(), reason });
         match key.as_str() {
+            "range" => match value.parse::<Range>() {
+                Ok(r) => range = Some(r),
+                Err(reason) => bad(reason),
+            },
             "from" | "to" => match parse_time(value) {
                 Ok(t) if key == "from" => scope.from = Some(t),
                 Ok(t) => scope.to = Some(t),
@@ -115,9 +130,16 @@ pub fn parse_scope(pairs: &[(String, String)], extra: &[&str]) -> Result<Scope> 
             "region" => scope.filter.regions.extend(values.map(str::to_owned)),
             other if extra.contains(&other) => {}
             other => bad(format!(
-                "unknown parameter '{other}': expected from, to, campaign, type, status, segment, region, platform, creative{}",
+                "unknown parameter '{other}': expected range, from, to, campaign, type, status, segment, region, platform, creative{}",
                 extra.iter().map(|e| format!(", {e}")).collect::<String>()
             )),
+        }
+    }
+    if let Some(range) = range {
+        if scope.from.is_some() {
+            errors.push(FieldError { field: "range".to_owned(), reason: "give either a range or a `from`, not both".to_owned() });
+        } else {
+            scope.from = Some(range.start(scope.to.unwrap_or(now).min(now)));
         }
     }
     if let (Some(from), Some(to)) = (scope.from, scope.to)
@@ -165,8 +187,8 @@ pub(crate) async fn compute<T: Send + 'static>(state: &AppState, f: impl FnOnce(
 
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics", params(FilterParams), responses((status = 200, body = MetricsResponse), (status = 422, body = app::wire::ErrorBody)))]
 pub async fn all(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<MetricsResponse>> {
-    let scope = parse_scope(&pairs, &[])?;
     let now = state.clock.now();
+    let scope = parse_scope(&pairs, &[], now)?;
     let system = system_log::stats(&state.db).await?;
     let for_query = scope.clone();
     let metrics = compute(&state, move |store, config| {
@@ -174,6 +196,39 @@ pub async fn all(State(state): State<AppState>, Query(pairs): Query<Vec<(String,
     })
     .await?;
     Ok(Json(MetricsResponse { as_of: now, scope, metrics }))
+}
+
+/// Days of history on a KPI card: its sparkline, and enough for the 3-day alert.
+const KPI_HISTORY_DAYS: i64 = 7;
+
+/// The executive KPI cards (Module 1) for a query string: each card's metric now, and its value
+/// as it stood at the end of each of the last seven days over the same window (the same
+/// explicit period shifted back, or the metric's default window ending then).
+pub async fn kpi_board(state: &AppState, pairs: &[(String, String)]) -> Result<KpiBoard> {
+    let now = state.clock.now();
+    let scope = parse_scope(pairs, &[], now)?;
+    let system = system_log::stats(&state.db).await?;
+    let cards = compute(state, move |store, config| {
+        let end = scope.to.unwrap_or(now).min(now);
+        let values_days_back = |days: i64| {
+            let shift = Duration::days(days);
+            let query = MetricQuery { store, system: &system, filter: &scope.filter, config, from: scope.from.map(|f| f - shift), to: Some(end - shift), now };
+            query.some(&KPI_CARDS)
+        };
+        let history: Vec<Vec<MetricValue>> = (0..KPI_HISTORY_DAYS).rev().map(values_days_back).collect();
+        let current = history.last().cloned().unwrap_or_default();
+        current
+            .into_iter()
+            .enumerate()
+            .map(|(i, metric)| {
+                let points: Vec<KpiPoint> = history.iter().map(|day| KpiPoint { at: day[i].to, value: day[i].value, status: day[i].status }).collect();
+                let off_target_days = points.iter().rev().take_while(|p| p.status == Some(Status::OffTarget)).count() as u32;
+                KpiCard { metric, history: points, off_target_days }
+            })
+            .collect()
+    })
+    .await?;
+    Ok(KpiBoard { as_of: now, cards })
 }
 
 /// One point of a metric's series.
@@ -199,7 +254,7 @@ const MAX_POINTS: i64 = 744;
 #[utoipa::path(get, path = "/api/v1/metrics/{id}", tag = "metrics", params(("id" = String, Path, description = "A metric id (`roas`) or number (1–25)"), ("granularity" = Option<String>, Query, description = "`hour` or `day` (default)"), FilterParams), responses((status = 200, body = MetricResponse), (status = 404, body = app::wire::ErrorBody)))]
 pub async fn one(State(state): State<AppState>, Path(id): Path<String>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<MetricResponse>> {
     let id: MetricId = id.parse().map_err(|e: analytics::UnknownName| AppError::NotFound(e.to_string()))?;
-    let scope = parse_scope(&pairs, &["granularity"])?;
+    let scope = parse_scope(&pairs, &["granularity"], state.clock.now())?;
     let granularity = pairs.iter().find(|(k, _)| k == "granularity").map_or("day", |(_, v)| v.as_str()).to_owned();
     let step = match granularity.as_str() {
         "hour" => Duration::hours(1),
@@ -245,8 +300,8 @@ pub struct RoiResponse {
 /// (default the last 7 days).
 #[utoipa::path(get, path = "/api/v1/roi", tag = "metrics", params(FilterParams), responses((status = 200, body = RoiResponse)))]
 pub async fn roi(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<RoiResponse>> {
-    let scope = parse_scope(&pairs, &[])?;
     let now = state.clock.now();
+    let scope = parse_scope(&pairs, &[], now)?;
     let to = scope.to.unwrap_or(now).min(now);
     let from = scope.from.unwrap_or(to - Duration::days(7));
     let filter = scope.filter.clone();
@@ -269,8 +324,8 @@ pub async fn roi(State(state): State<AppState>, Query(pairs): Query<Vec<(String,
 /// The spec runbook's `GET /metrics/roas?campaign_id=…` → `{"roas": …, "confidence": …}`.
 #[utoipa::path(get, path = "/metrics/roas", tag = "metrics", description = "The spec's runbook: `{\"roas\": …, \"confidence\": …}`", params(FilterParams), responses((status = 200, body = Object)))]
 pub async fn seed_roas(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<serde_json::Value>> {
-    let scope = parse_scope(&pairs, &[])?;
     let now = state.clock.now();
+    let scope = parse_scope(&pairs, &[], now)?;
     let system = system_log::stats(&state.db).await?;
     let metric = compute(&state, move |store, config| {
         MetricQuery { store, system: &system, filter: &scope.filter, config, from: scope.from, to: scope.to, now }.some(&[MetricId::Roas]).remove(0)
@@ -281,18 +336,27 @@ pub async fn seed_roas(State(state): State<AppState>, Query(pairs): Query<Vec<(S
 
 /// Sorting and paging of a table: `sort` (a column), `order` (`asc` or `desc`, default `desc`),
 /// `page` (from 1) and `per_page` (1–500, default 50).
+/// `roas_below` keeps only rows whose ROAS is known and below it (the CMO's "campaigns under
+/// 2.5x" drill-down).
 #[derive(Debug, Clone, Copy)]
 struct Paging {
     sort: SortColumn,
     descending: bool,
     page: usize,
     per_page: usize,
+    roas_below: Option<f64>,
 }
 
-const PAGING_PARAMS: &[&str] = &["sort", "order", "page", "per_page"];
+impl Paging {
+    fn keeps(&self, performance: &Performance) -> bool {
+        self.roas_below.is_none_or(|limit| performance.roas.is_some_and(|roas| roas < limit))
+    }
+}
+
+const PAGING_PARAMS: &[&str] = &["sort", "order", "page", "per_page", "roas_below"];
 
 fn parse_paging(pairs: &[(String, String)], default_sort: SortColumn) -> Result<Paging> {
-    let mut paging = Paging { sort: default_sort, descending: true, page: 1, per_page: 50 };
+    let mut paging = Paging { sort: default_sort, descending: true, page: 1, per_page: 50, roas_below: None };
     let mut errors = Vec::new();
     for (key, value) in pairs {
         let mut bad = |reason: String| errors.push(FieldError { field: key.clone(), reason });
@@ -314,6 +378,10 @@ fn parse_paging(pairs: &[(String, String)], default_sort: SortColumn) -> Result<
                 Ok(n) if (1..=500).contains(&n) => paging.per_page = n,
                 _ => bad(format!("'{value}' is not between 1 and 500")),
             },
+            "roas_below" => match value.parse::<f64>() {
+                Ok(x) if x.is_finite() && x > 0.0 => paging.roas_below = Some(x),
+                _ => bad(format!("'{value}' is not a ROAS above 0 (e.g. 2.5)")),
+            },
             _ => {}
         }
     }
@@ -322,36 +390,6 @@ fn parse_paging(pairs: &[(String, String)], default_sort: SortColumn) -> Result<
 
 fn page<T>(rows: Vec<T>, paging: Paging) -> Vec<T> {
     rows.into_iter().skip((paging.page - 1) * paging.per_page).take(paging.per_page).collect()
-}
-
-/// One campaign of the leaderboard.
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LeaderboardRow {
-    pub rank: usize,
-    pub campaign_id: Uuid,
-    pub name: String,
-    pub campaign_type: CampaignType,
-    pub status: CampaignStatus,
-    pub channels: Vec<analytics::DeliveryChannel>,
-    /// Dollars: the budget, and what was spent of it up to the window's end.
-    pub budget: f64,
-    pub budget_spent: f64,
-    #[serde(flatten)]
-    pub performance: Performance,
-}
-
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TablePage<T> {
-    pub as_of: DateTime<Utc>,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    /// Rows matching the filters, before paging.
-    pub total: usize,
-    pub page: usize,
-    pub per_page: usize,
-    pub rows: Vec<T>,
 }
 
 /// The window of a table: the filters' `from`/`to`, by default the last 7 days.
@@ -364,14 +402,30 @@ fn table_window(scope: &Scope, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<U
 /// sorted (default ROAS, descending) and paged.
 #[utoipa::path(get, path = "/api/v1/campaigns", tag = "metrics", params(FilterParams, PagingParams), responses((status = 200, body = TablePage<LeaderboardRow>)))]
 pub async fn leaderboard(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<TablePage<LeaderboardRow>>> {
-    let scope = parse_scope(&pairs, PAGING_PARAMS)?;
-    let paging = parse_paging(&pairs, SortColumn::Roas)?;
+    Ok(Json(leaderboard_page(&state, &pairs).await?))
+}
+
+/// The leaderboard page a query string asks for (the API's and the dashboard's).
+pub async fn leaderboard_page(state: &AppState, pairs: &[(String, String)]) -> Result<TablePage<LeaderboardRow>> {
+    let mut whole = leaderboard_all(state, pairs).await?;
+    let paging = parse_paging(pairs, SortColumn::Roas)?;
+    whole.page = paging.page;
+    whole.per_page = paging.per_page;
+    whole.rows = page(whole.rows, paging);
+    Ok(whole)
+}
+
+/// Every leaderboard row a query string's filters allow, sorted, in one page (for exports).
+pub async fn leaderboard_all(state: &AppState, pairs: &[(String, String)]) -> Result<TablePage<LeaderboardRow>> {
     let now = state.clock.now();
+    let scope = parse_scope(pairs, PAGING_PARAMS, now)?;
+    let paging = parse_paging(pairs, SortColumn::Roas)?;
     let (from, to) = table_window(&scope, now);
     let filter = scope.filter.clone();
-    let rows = compute(&state, move |store, config| leaderboard_rows(store, config, &filter, from, to, paging.sort, paging.descending)).await?;
+    let mut rows = compute(state, move |store, config| leaderboard_rows(store, config, &filter, from, to, paging.sort, paging.descending)).await?;
+    rows.retain(|r| paging.keeps(&r.performance));
     let total = rows.len();
-    Ok(Json(TablePage { as_of: now, from, to, total, page: paging.page, per_page: paging.per_page, rows: page(rows, paging) }))
+    Ok(TablePage { as_of: now, from, to, total, page: 1, per_page: total.max(1), rows })
 }
 
 /// Every campaign the filter allows with its figures over `[from, to)`, sorted and ranked.
@@ -437,9 +491,9 @@ pub struct CreativeRow {
 #[utoipa::path(get, path = "/api/v1/creatives", tag = "metrics", params(FilterParams, PagingParams), responses((status = 200, body = TablePage<CreativeRow>)))]
 pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<TablePage<CreativeRow>>> {
     use sea_orm::EntityTrait;
-    let scope = parse_scope(&pairs, PAGING_PARAMS)?;
-    let paging = parse_paging(&pairs, SortColumn::Roas)?;
     let now = state.clock.now();
+    let scope = parse_scope(&pairs, PAGING_PARAMS, now)?;
+    let paging = parse_paging(&pairs, SortColumn::Roas)?;
     let (from, to) = table_window(&scope, now);
     let catalogue = crate::entities::creatives::Entity::find().all(&state.db).await?;
     let filter = scope.filter.clone();
@@ -474,7 +528,7 @@ pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(S
         for ((row, _), notes) in rows.iter_mut().zip(notes) {
             row.notes = notes;
         }
-        let mut rows: Vec<CreativeRow> = rows.into_iter().map(|(r, _)| r).collect();
+        let mut rows: Vec<CreativeRow> = rows.into_iter().map(|(r, _)| r).filter(|r| paging.keeps(&r.performance)).collect();
         sort_rows(&mut rows, paging.sort, paging.descending, |r| &r.performance, |r, _| format!("{} {}", r.campaign_name, r.name));
         rows
     })

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod campaigns;
 mod events;
+mod exports;
 mod health;
 pub mod live;
 pub mod metrics;
@@ -63,6 +64,7 @@ fn api() -> RouteTable {
             Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Catalogue),
             axum::routing::patch(campaigns::patch),
         )
+        .get("/api/v1/exports/campaigns.csv", Access::Requires(Capability::View(Module::Leaderboard)), get(exports::campaigns_csv))
         .get("/api/v1/metrics", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::all))
         .get("/api/v1/metrics/{id}", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::one))
         .get("/api/v1/live", Access::Requires(Capability::View(Module::KpiCards)), get(live::live))

@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, campaigns, events, health, live, metrics, quality, views};
+use super::{audit, auth, campaigns, events, exports, health, live, metrics, quality, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,7 @@ use super::{audit, auth, campaigns, events, health, live, metrics, quality, view
         campaigns::reallocate,
         campaigns::assignment,
         metrics::leaderboard,
+        exports::campaigns_csv,
         metrics::creatives,
         metrics::all,
         metrics::one,

@@ -96,7 +96,7 @@ fn parse_compare(pairs: &[(String, String)]) -> Result<Vec<(String, Item)>> {
 /// `GET /api/v1/funnel`: impression → click → app open → add to cart → purchase, as users.
 #[utoipa::path(get, path = "/api/v1/funnel", tag = "views", params(("compare" = Option<String>, Query, description = "Up to 4 of `segment:CODE` or `campaign:ID`, comma-separated"), super::metrics::FilterParams), responses((status = 200, body = FunnelResponse)))]
 pub async fn funnel(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<FunnelResponse>> {
-    let scope = parse_scope(&pairs, &["compare"])?;
+    let scope = parse_scope(&pairs, &["compare"], state.clock.now())?;
     let items = parse_compare(&pairs)?;
     let now = state.clock.now();
     let (from, to) = window(&scope, now)?;
@@ -144,7 +144,7 @@ pub struct HeatmapResponse {
 /// week (Monday first) and UTC hour; `segment=` overlays a segment like every filter.
 #[utoipa::path(get, path = "/api/v1/heatmap", tag = "views", params(super::metrics::FilterParams), responses((status = 200, body = HeatmapResponse)))]
 pub async fn heatmap(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<HeatmapResponse>> {
-    let scope = parse_scope(&pairs, &[])?;
+    let scope = parse_scope(&pairs, &[], state.clock.now())?;
     let now = state.clock.now();
     let (from, to) = window(&scope, now)?;
     let filter = scope.filter.clone();
@@ -171,7 +171,7 @@ pub struct AttributionResponse {
 /// to 1 across campaigns. Lookback and half-life come from `[metrics]` in the configuration.
 #[utoipa::path(get, path = "/api/v1/attribution", tag = "views", params(super::metrics::FilterParams), responses((status = 200, body = AttributionResponse)))]
 pub async fn attribution(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<AttributionResponse>> {
-    let scope = parse_scope(&pairs, &[])?;
+    let scope = parse_scope(&pairs, &[], state.clock.now())?;
     let now = state.clock.now();
     let (from, to) = window(&scope, now)?;
     let filter = scope.filter.clone();
@@ -197,7 +197,7 @@ pub struct SegmentsResponse {
 /// AOV, CTR, conversion rate, revenue and its trend.
 #[utoipa::path(get, path = "/api/v1/segments", tag = "views", params(super::metrics::FilterParams), responses((status = 200, body = SegmentsResponse)))]
 pub async fn segments(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<SegmentsResponse>> {
-    let scope = parse_scope(&pairs, &[])?;
+    let scope = parse_scope(&pairs, &[], state.clock.now())?;
     let now = state.clock.now();
     let (from, to) = window(&scope, now)?;
     let filter = scope.filter.clone();
@@ -258,7 +258,7 @@ pub async fn campaign_performance(
 ) -> Result<Json<CampaignPerformanceResponse>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let id = Uuid::parse_str(&id).map_err(|_| invalid("id", format!("'{id}' is not a campaign id (a UUID)")))?;
-    let scope = parse_scope(&pairs, &[])?;
+    let scope = parse_scope(&pairs, &[], state.clock.now())?;
     if !scope.filter.campaigns.is_empty() {
         return Err(invalid("campaign", "the campaign is the one in the path; filter by type, status, segment, region, platform or creative".to_owned()));
     }

@@ -1,0 +1,237 @@
+//! The live feed: after hydration the page opens `/api/v1/live`, subscribes with its filters and
+//! writes what the server pushes into signals that the KPI cards and the leaderboard read. The
+//! socket reconnects by itself (1 s, then doubling up to 15 s) and says so while it does.
+//!
+//! Protocol (server side: `server/src/http/live.rs`): send `{"type":"subscribe","filters":{…}}`;
+//! receive a `snapshot`, then `update`s carrying only the metrics that changed and the top of the
+//! leaderboard when it changed.
+
+use leptos::prelude::*;
+use serde::Deserialize;
+
+use analytics::metrics::MetricValue;
+
+use crate::filters::QueryPairs;
+use crate::wire::LeaderboardRow;
+
+/// Where the connection stands, for the indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveStatus {
+    /// Not started (server rendering, or before hydration).
+    Idle,
+    Connecting,
+    Live,
+    Reconnecting,
+}
+
+/// A message from the server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveMessage {
+    Snapshot { version: u64, metrics: Vec<MetricValue>, leaderboard: Vec<LeaderboardRow> },
+    Update { version: u64, metrics: Vec<MetricValue>, #[serde(default)] leaderboard: Option<Vec<LeaderboardRow>> },
+    Error { errors: Vec<crate::wire::FieldError> },
+}
+
+/// What the page reads: the latest values pushed, when they arrived, and the connection's state.
+#[derive(Clone, Copy)]
+pub struct LiveFeed {
+    /// The latest value of each metric pushed since the subscription (empty until then).
+    pub metrics: RwSignal<Vec<MetricValue>>,
+    /// Bumped whenever the server says the leaderboard changed (tables refetch on it).
+    pub leaderboard_version: RwSignal<u64>,
+    /// Milliseconds since the Unix epoch of the last message.
+    pub updated_at: RwSignal<Option<f64>>,
+    pub status: RwSignal<LiveStatus>,
+    /// Why the server refused the subscription, if it did.
+    pub error: RwSignal<Option<String>>,
+}
+
+impl LiveFeed {
+    /// The pushed value of a metric, if any arrived.
+    pub fn metric(&self, id: analytics::metrics::MetricId) -> Option<MetricValue> {
+        self.metrics.with(|metrics| metrics.iter().find(|m| m.id == id).cloned())
+    }
+
+    pub fn apply(&self, message: LiveMessage) {
+        match message {
+            LiveMessage::Snapshot { metrics, .. } => {
+                self.metrics.set(metrics);
+                self.leaderboard_version.update(|v| *v += 1);
+                self.error.set(None);
+            }
+            LiveMessage::Update { metrics, leaderboard, .. } => {
+                self.metrics.update(|known| {
+                    for metric in metrics {
+                        match known.iter_mut().find(|k| k.id == metric.id) {
+                            Some(slot) => *slot = metric,
+                            None => known.push(metric),
+                        }
+                    }
+                });
+                if leaderboard.is_some() {
+                    self.leaderboard_version.update(|v| *v += 1);
+                }
+            }
+            LiveMessage::Error { errors } => {
+                self.error.set(Some(errors.iter().map(|e| format!("{}: {}", e.field, e.reason)).collect::<Vec<_>>().join("; ")));
+            }
+        }
+        #[cfg(feature = "hydrate")]
+        self.updated_at.set(Some(js_sys_now()));
+    }
+}
+
+/// The subscribe message for a set of filters.
+pub fn subscribe_message(filters: &QueryPairs) -> String {
+    let map: serde_json::Map<String, serde_json::Value> =
+        filters.0.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    serde_json::json!({ "type": "subscribe", "filters": map }).to_string()
+}
+
+/// Starts the live feed for the filters `filters` (re-subscribing whenever they change). On the
+/// server this only creates the signals.
+pub fn use_live_feed(filters: Memo<QueryPairs>) -> LiveFeed {
+    let feed = LiveFeed {
+        metrics: RwSignal::new(Vec::new()),
+        leaderboard_version: RwSignal::new(0),
+        updated_at: RwSignal::new(None),
+        status: RwSignal::new(LiveStatus::Idle),
+        error: RwSignal::new(None),
+    };
+    #[cfg(feature = "hydrate")]
+    browser::start(feed, filters);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = filters;
+    feed
+}
+
+#[cfg(feature = "hydrate")]
+fn js_sys_now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.time_origin() + p.now())
+}
+
+/// "updated 4 s ago" and the connection state, re-read every second.
+#[component]
+pub fn LiveIndicator(feed: LiveFeed) -> impl IntoView {
+    let tick = RwSignal::new(0u64);
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(handle) = set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(1)) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    let text = move || {
+        tick.track();
+        match feed.status.get() {
+            LiveStatus::Idle => "Live updates start once the page has loaded".to_owned(),
+            LiveStatus::Connecting => "Connecting to live updates…".to_owned(),
+            LiveStatus::Reconnecting => "Reconnecting to live updates…".to_owned(),
+            LiveStatus::Live => match feed.updated_at.get() {
+                #[cfg(feature = "hydrate")]
+                Some(at) => format!("Live · updated {} ago", crate::format::duration(((js_sys_now() - at) / 1000.0).floor() as i64)),
+                #[cfg(not(feature = "hydrate"))]
+                Some(_) => "Live".to_owned(),
+                None => "Live".to_owned(),
+            },
+        }
+    };
+    let state = move || match feed.status.get() {
+        LiveStatus::Live => "live",
+        LiveStatus::Reconnecting => "reconnecting",
+        LiveStatus::Connecting | LiveStatus::Idle => "idle",
+    };
+    view! {
+        <p class="live" data-state=state role="status" aria-live="polite" data-testid="live-indicator">
+            <span class="live__dot" aria-hidden="true"></span>
+            <span>{text}</span>
+            {move || feed.error.get().map(|e| view! { <span class="live__error">" — " {e}</span> })}
+        </p>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use futures::channel::mpsc;
+    use futures::future::{Either, select};
+    use futures::{SinkExt, StreamExt};
+    use gloo_net::websocket::Message;
+    use gloo_net::websocket::futures::WebSocket;
+    use leptos::prelude::*;
+    use leptos::task::spawn_local;
+
+    use super::{LiveFeed, LiveMessage, LiveStatus, subscribe_message};
+    use crate::filters::QueryPairs;
+
+    const FIRST_RETRY_MS: u32 = 1_000;
+    const LONGEST_RETRY_MS: u32 = 15_000;
+
+    fn socket_url() -> Option<String> {
+        let location = web_sys::window()?.location();
+        let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+        Some(format!("{scheme}://{}/api/v1/live", location.host().ok()?))
+    }
+
+    async fn sleep_ms(ms: u32) {
+        let (done, wait) = futures::channel::oneshot::channel::<()>();
+        let _ = set_timeout_with_handle(move || { let _ = done.send(()); }, std::time::Duration::from_millis(u64::from(ms)));
+        let _ = wait.await;
+    }
+
+    /// One task per page: it owns the socket, takes new filters from a channel, and stops when
+    /// the page goes away (the channel closes).
+    pub fn start(feed: LiveFeed, filters: Memo<QueryPairs>) {
+        let (changes, mut wanted) = mpsc::unbounded::<String>();
+        // Every change of the filters (the first run included) becomes a subscription.
+        // Values pushed for the old filters no longer apply.
+        Effect::new(move |_| {
+            let message = subscribe_message(&filters.get());
+            feed.metrics.set(Vec::new());
+            let _ = changes.unbounded_send(message);
+        });
+        spawn_local(async move {
+            let Some(url) = socket_url() else { return };
+            let Some(mut subscription) = wanted.next().await else { return };
+            let mut retry = FIRST_RETRY_MS;
+            loop {
+                feed.status.set(if feed.updated_at.get_untracked().is_some() { LiveStatus::Reconnecting } else { LiveStatus::Connecting });
+                if let Ok(mut socket) = WebSocket::open(&url)
+                    && socket.send(Message::Text(subscription.clone())).await.is_ok()
+                {
+                    loop {
+                        let next = {
+                            let incoming = socket.next();
+                            let change = wanted.next();
+                            match select(incoming, change).await {
+                                Either::Left((message, _)) => Either::Left(message),
+                                Either::Right((change, _)) => Either::Right(change),
+                            }
+                        };
+                        match next {
+                            Either::Left(Some(Ok(Message::Text(text)))) => {
+                                if let Ok(message) = serde_json::from_str::<LiveMessage>(&text) {
+                                    retry = FIRST_RETRY_MS;
+                                    feed.status.set(LiveStatus::Live);
+                                    feed.apply(message);
+                                }
+                            }
+                            Either::Left(Some(Ok(Message::Bytes(_)))) => {}
+                            Either::Left(Some(Err(_)) | None) => break,
+                            Either::Right(Some(newer)) => {
+                                subscription = newer;
+                                if socket.send(Message::Text(subscription.clone())).await.is_err() {
+                                    break;
+                                }
+                            }
+                            // The page is gone: close the socket by dropping it.
+                            Either::Right(None) => return,
+                        }
+                    }
+                }
+                feed.status.set(LiveStatus::Reconnecting);
+                sleep_ms(retry).await;
+                retry = (retry * 2).min(LONGEST_RETRY_MS);
+            }
+        });
+    }
+}

@@ -1,0 +1,159 @@
+//! What the dashboard's pages read and do: the KPI cards (`/api/fn/load_kpis`) equal the metrics
+//! API for the same filters, with seven days of history; the leaderboard's `roas_below` drill-down
+//! and the `range` presets follow the API's rules; the CSV export lists the same rows; and a row
+//! action (`/api/fn/change_campaign`) pauses a campaign as the PATCH API would, audited.
+
+use analytics::simulator::{Faults, SimConfig, start_for};
+use app::access::Role;
+use chrono::{Duration, SecondsFormat, TimeZone, Utc};
+use serde_json::Value;
+
+use crate::support::{TestApp, spawn_app_with};
+
+async fn get(app: &TestApp, cookie: &str, path: &str) -> Value {
+    let res = app.get_with_cookie(path, cookie).await;
+    assert_eq!(res.status(), 200, "{path}");
+    res.json().await.unwrap()
+}
+
+async fn call(app: &TestApp, cookie: &str, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/fn/{function}")))
+        .header("cookie", cookie)
+        .header("origin", app.origin())
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn metric<'a>(metrics: &'a Value, id: &str) -> &'a Value {
+    metrics["metrics"].as_array().unwrap().iter().find(|m| m["id"] == id).unwrap_or_else(|| panic!("{id} missing"))
+}
+
+#[tokio::test]
+async fn the_dashboards_cards_table_export_and_row_actions_agree_with_the_api() {
+    // A fixed clock, so "the last 7 days" means the same thing to every request.
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 15, 30, 0).unwrap();
+    let app = spawn_app_with(server::clock::Clock::fixed(now)).await;
+    let days = 12;
+    let config = SimConfig { seed: 31, users: 500, days, campaigns: 5, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default() };
+    server::services::simulate::to_db(&app.state, config, |_, _| {}).await.unwrap();
+    let cmo = app.sign_in(Role::Cmo).await.cookie;
+
+    // `range=30d` is the same window as an explicit `from` thirty days back.
+    let from = (now - Duration::days(30)).to_rfc3339_opts(SecondsFormat::Secs, true).replace('+', "%2B");
+    let by_range = get(&app, &cmo, "/api/v1/metrics?range=30d&type=DISCOUNT,CASHBACK").await;
+    let by_from = get(&app, &cmo, &format!("/api/v1/metrics?from={from}&type=DISCOUNT,CASHBACK")).await;
+    // Cost per query counts the queries themselves, so it moves between two requests.
+    let values = |m: &Value| -> Vec<Value> { m["metrics"].as_array().unwrap().iter().filter(|m| m["id"] != "cost_per_query").map(|m| m["value"].clone()).collect() };
+    assert_eq!(values(&by_range), values(&by_from));
+    assert!(metric(&by_range, "roas")["value"].is_number(), "the window holds data: {}", metric(&by_range, "roas"));
+    let ytd = get(&app, &cmo, "/api/v1/metrics?range=ytd").await;
+    assert_eq!(metric(&ytd, "roas")["from"], "2026-01-01T00:00:00Z");
+    // Empty form fields set no filter; bad ranges and a range with a `from` are named.
+    let empty = get(&app, &cmo, "/api/v1/metrics?range=7d&segment=&type=&status=").await;
+    assert_eq!(empty["scope"]["filter"]["segments"], serde_json::json!([]));
+    for (query, field) in [("range=week", "range"), (&format!("range=30d&from={from}")[..], "range"), ("range=0d", "range")] {
+        let res = app.get_with_cookie(&format!("/api/v1/metrics?{query}"), &cmo).await;
+        assert_eq!(res.status(), 422, "{query}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["fields"][0]["field"], field, "{body}");
+    }
+
+    // The KPI cards: the five primary metrics as the API has them, and seven days of history
+    // whose last point is the value shown.
+    let res = call(&app, &cmo, "load_kpis", &[("query", "range=30d&type=DISCOUNT,CASHBACK")]).await;
+    assert_eq!(res.status(), 200);
+    let board: app::wire::KpiBoard = res.json().await.unwrap();
+    let api = get(&app, &cmo, "/api/v1/metrics?range=30d&type=DISCOUNT,CASHBACK").await;
+    let ids: Vec<&str> = board.cards.iter().map(|c| c.metric.id.as_str()).collect();
+    assert_eq!(ids, ["roas", "incrementality", "ltv", "cac", "open_rate"]);
+    for card in &board.cards {
+        let expected = metric(&api, card.metric.id.as_str());
+        assert_eq!(card.metric.value, expected["value"].as_f64(), "{}", card.metric.id.as_str());
+        assert_eq!(card.history.len(), 7);
+        let last = card.history.last().unwrap();
+        assert_eq!((last.value, last.status), (card.metric.value, card.metric.status));
+        let off = card.history.iter().rev().take_while(|p| p.status == Some(analytics::metrics::Status::OffTarget)).count() as u32;
+        assert_eq!(card.off_target_days, off);
+        assert!(card.history.windows(2).all(|w| w[1].at - w[0].at == Duration::days(1)), "one point a day");
+    }
+    // Each earlier point is the same 30-day window, ending that many days earlier.
+    let two_days_back = (now - Duration::days(2)).to_rfc3339_opts(SecondsFormat::Secs, true).replace('+', "%2B");
+    let earlier = get(&app, &cmo, &format!("/api/v1/metrics?range=30d&to={two_days_back}&type=DISCOUNT,CASHBACK")).await;
+    assert_eq!(board.cards[0].history[4].value, metric(&earlier, "roas")["value"].as_f64());
+    // A bad filter in the page's URL is refused with the parameter named.
+    let res = call(&app, &cmo, "load_kpis", &[("query", "segment=WHALES")]).await;
+    assert_eq!(res.status(), 500, "server functions answer errors with 500 and the message");
+    assert!(res.text().await.unwrap().contains("segment"));
+
+    // The leaderboard's drill-down: only campaigns whose ROAS is known and below the limit.
+    let perf = app.sign_in(Role::PerfLead).await.cookie;
+    let all = get(&app, &perf, "/api/v1/campaigns?range=30d&per_page=500").await;
+    let roas: Vec<f64> = all["rows"].as_array().unwrap().iter().filter_map(|r| r["roas"].as_f64()).collect();
+    let limit = roas.iter().copied().fold(0.0_f64, f64::max);
+    let below = get(&app, &perf, &format!("/api/v1/campaigns?range=30d&roas_below={limit}&sort=roas&order=asc")).await;
+    let kept: Vec<f64> = below["rows"].as_array().unwrap().iter().map(|r| r["roas"].as_f64().unwrap()).collect();
+    assert_eq!(kept.len(), roas.iter().filter(|r| **r < limit).count());
+    assert!(kept.iter().all(|r| *r < limit) && kept.windows(2).all(|w| w[0] <= w[1]), "{kept:?}");
+    assert_eq!(below["total"], kept.len());
+    let res = app.get_with_cookie("/api/v1/campaigns?roas_below=-1", &perf).await;
+    assert_eq!(res.status(), 422);
+
+    // The dashboard's table is the API's page.
+    let res = call(&app, &perf, "load_leaderboard", &[("query", "sort=ctr&order=asc&per_page=2&page=2")]).await;
+    let page: app::wire::TablePage<app::wire::LeaderboardRow> = res.json().await.unwrap();
+    let api_page = get(&app, &perf, "/api/v1/campaigns?sort=ctr&order=asc&per_page=2&page=2").await;
+    let ids: Vec<String> = page.rows.iter().map(|r| r.campaign_id.to_string()).collect();
+    let api_ids: Vec<String> = api_page["rows"].as_array().unwrap().iter().map(|r| r["campaign_id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!((ids, page.total, page.pages()), (api_ids, 5, 3));
+
+    // The CSV export: every row, in the same order, the same figures.
+    let res = app.get_with_cookie("/api/v1/exports/campaigns.csv?sort=revenue", &perf).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("campaigns-2026-11-20.csv"));
+    let text = res.text().await.unwrap();
+    let text = text.strip_prefix('\u{feff}').expect("a byte-order mark for Excel");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let by_revenue = get(&app, &perf, "/api/v1/campaigns?sort=revenue&per_page=500").await;
+    let api_rows = by_revenue["rows"].as_array().unwrap();
+    assert_eq!(records.len(), api_rows.len());
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for (record, row) in records.iter().zip(api_rows) {
+        assert_eq!(&record[column("campaign_id")], row["campaign_id"].as_str().unwrap());
+        assert_eq!(record[column("revenue_usd")].parse::<f64>().unwrap(), (row["revenue"].as_f64().unwrap() * 100.0).round() / 100.0);
+    }
+    let res = app.get_with_cookie("/api/v1/exports/campaigns.csv?sort=bogus", &perf).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(app.get("/api/v1/exports/campaigns.csv").await.status(), 401, "signed-in people only");
+
+    // Row actions through the dashboard's server function, each checked against its role: submit,
+    // approve (compliance only), launch, then pause with a reason.
+    let campaign = crate::support::create_campaign(&app, "Dashboard pause").await;
+    let id = &campaign.id.to_string();
+    let compliance = app.sign_in(Role::Compliance).await.cookie;
+    for (cookie, status) in [(&perf, "pending_approval"), (&compliance, "scheduled"), (&perf, "active")] {
+        let res = call(&app, cookie, "change_campaign", &[("campaign_id", id), ("status", status)]).await;
+        assert_eq!(res.status(), 200, "{status}: {}", res.text().await.unwrap());
+    }
+    let res = call(&app, &compliance, "change_campaign", &[("campaign_id", id), ("status", "paused")]).await;
+    assert!(res.text().await.unwrap().contains("pause"), "compliance may not pause");
+    let res = call(&app, &perf, "change_campaign", &[("campaign_id", id), ("status", "paused"), ("reason", "ROAS below target")]).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let campaign = get(&app, &perf, &format!("/api/v1/campaigns/{id}")).await;
+    assert_eq!(campaign["status"], "paused");
+    let board = get(&app, &perf, &format!("/api/v1/campaigns?campaign={id}")).await;
+    assert_eq!(board["rows"][0]["status"], "paused", "the leaderboard shows it at once");
+    let audit = server::services::audit::verify(&app.state.db, &app.state.audit).await.unwrap();
+    assert!(audit.entries > 0);
+    // A budget typed with too many decimals is refused with the reason; nothing changes.
+    let res = call(&app, &perf, "change_campaign", &[("campaign_id", id), ("budget", "12.345")]).await;
+    assert!(res.text().await.unwrap().contains("two decimals"));
+    let res = call(&app, &perf, "change_campaign", &[("campaign_id", id), ("budget", "25,000")]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(get(&app, &perf, &format!("/api/v1/campaigns/{id}")).await["budget_cents"], 2_500_000);
+}
