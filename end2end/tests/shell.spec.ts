@@ -46,9 +46,10 @@ test("navigation reaches every section with landmarks and keyboard focus", async
   await expect(nav.getByRole("link", { name: "Campaigns", exact: true })).toHaveAttribute("aria-current", "page");
 });
 
-test("the overview explains an empty database instead of drawing an empty chart", async ({ page }) => {
+test("the overview charts the simulated world's ingestion volume", async ({ page }) => {
   await signIn(page, "cmo");
-  await expect(page.getByText("No events in the last 48 hours")).toBeVisible();
+  await hydrated(page);
+  await expect(page.locator("#event-volume-chart canvas")).toHaveCount(1);
 });
 
 test("the health page draws the database round-trip chart from the server's probes", async ({ page }) => {

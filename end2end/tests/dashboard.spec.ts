@@ -1,0 +1,187 @@
+import { expect, request, test, type APIRequestContext, type Page } from "@playwright/test";
+import { hydrated, password, signIn } from "./auth";
+import { count, metric, money, percent, ratio } from "./format";
+
+// `cargo xtask test` seeds 21 simulated days ending at today's 00:00 UTC (seed 42). A window
+// that ends there is fixed: the numbers cannot move while a test reads them.
+const SIMULATED_DAYS = 21;
+
+function day(offset: number): string {
+  const d = new Date();
+  d.setUTCHours(0, 0, 0, 0);
+  d.setUTCDate(d.getUTCDate() + offset);
+  return d.toISOString().slice(0, 10);
+}
+
+const world = `from=${day(-SIMULATED_DAYS)}&to=${day(0)}`;
+const KPI_IDS = ["roas", "incrementality", "ltv", "cac", "open_rate"];
+
+async function api(page: Page, path: string) {
+  const res = await page.request.get(path);
+  expect(res.status(), path).toBe(200);
+  return res.json();
+}
+
+/** A campaign made active the way the product requires: a producer's key creates and submits
+ * it, compliance approves it, the key launches it. */
+async function activeCampaign(baseURL: string, name: string): Promise<string> {
+  const producer = await request.newContext({ baseURL, extraHTTPHeaders: { Authorization: `Bearer ${process.env.E2E_API_KEY}` } });
+  const created = await producer.post("/api/v1/campaigns", {
+    data: {
+      name,
+      campaign_type: "DISCOUNT",
+      channels: ["push", "email"],
+      target_segments: ["HIGH_SPENDER"],
+      target_regions: ["US-CA"],
+      budget_cents: 2_000_000,
+      starts_at: null,
+      ends_at: null,
+      holdout_percent: null,
+      creatives: [{ name: "A", headline: "Save 20%", body: "This weekend only", call_to_action: "Shop now" }],
+      consent_method: "double_opt_in",
+      has_opt_out_link: true,
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const id: string = (await created.json()).id;
+  const move = async (ctx: APIRequestContext, status: string, headers: Record<string, string> = {}) => {
+    const res = await ctx.patch(`/api/v1/campaigns/${id}`, { data: { status }, headers });
+    expect(res.status(), `${status}: ${await res.text()}`).toBe(200);
+  };
+  await move(producer, "pending_approval");
+  const compliance = await request.newContext({ baseURL });
+  const login = await compliance.post("/api/v1/auth/login", { data: { email: "compliance@e2e.test", password }, headers: { Origin: baseURL } });
+  expect(login.status()).toBe(200);
+  await move(compliance, "scheduled", { Origin: baseURL });
+  await move(producer, "active");
+  return id;
+}
+
+test("every KPI card shows the metrics API's value for the same filters, with its target", async ({ page }) => {
+  await signIn(page, "cmo");
+  await page.goto(`/?${world}`);
+  const body = await api(page, `/api/v1/metrics?${world}`);
+  for (const id of KPI_IDS) {
+    const m = body.metrics.find((x: any) => x.id === id);
+    const card = page.getByTestId(`kpi-${id}`);
+    await expect(card.getByTestId("kpi-value")).toHaveText(metric(m.value, m.unit));
+  }
+  await expect(page.getByRole("article", { name: "ROAS" })).toContainText("Target ≥ 3.5×");
+  await expect(page.getByRole("article", { name: "Customer acquisition cost" })).toContainText("Target ≤ $15.00");
+  // The period is part of the link: the chip names it and one click clears it.
+  await expect(page.getByRole("list", { name: "Active filters" })).toContainText(`Period: ${day(-SIMULATED_DAYS)} to ${day(0)}`);
+});
+
+test("the leaderboard's first page shows the API's rows, columns and order", async ({ page }) => {
+  await signIn(page, "perf_lead");
+  await page.goto(`/campaigns?${world}`);
+  const body = await api(page, `/api/v1/campaigns?${world}&per_page=25`);
+  const rows = page.getByRole("table", { name: "Campaign leaderboard" }).locator("tbody tr");
+  await expect(rows).toHaveCount(body.rows.length);
+  expect(body.rows.length).toBeGreaterThan(0);
+  const dash = (v: number | null, f: (x: number) => string) => (v === null ? "—" : f(v));
+  for (let i = 0; i < body.rows.length; i++) {
+    const r = body.rows[i];
+    const row = rows.nth(i);
+    await expect(row.getByRole("rowheader")).toHaveText(r.name);
+    const cells = row.getByRole("cell");
+    await expect(cells.nth(0)).toHaveText(String(r.rank));
+    await expect(cells.nth(3)).toHaveText(dash(r.roas, ratio));
+    await expect(cells.nth(4)).toHaveText(dash(r.ctr, percent));
+    await expect(cells.nth(5)).toHaveText(count(r.conversions));
+    await expect(cells.nth(6)).toHaveText(money(r.revenue));
+    await expect(cells.nth(7)).toHaveText(dash(r.cac, money));
+  }
+});
+
+test("CMO: the ROAS card drills into the campaigns below 2.5x, and sorting and clearing follow the URL", async ({ page }) => {
+  await signIn(page, "cmo");
+  await page.goto(`/?${world}`);
+  await hydrated(page);
+  await page.getByRole("article", { name: "ROAS" }).getByRole("link").click();
+  await expect(page).toHaveURL(/\/campaigns\?.*roas_below=2\.5/);
+  await expect(page.getByRole("list", { name: "Active filters" })).toContainText("ROAS below 2.5×");
+  const below = await api(page, `/api/v1/campaigns?${world}&sort=roas&order=asc&roas_below=2.5&per_page=25`);
+  const table = page.getByRole("table", { name: "Campaign leaderboard" });
+  if (below.total > 0) {
+    await expect(table.locator("tbody tr")).toHaveCount(below.rows.length);
+    await expect(table.locator("tbody tr").first().getByRole("rowheader")).toHaveText(below.rows[0].name);
+  } else {
+    await expect(page.getByText("No campaign matches these filters")).toBeVisible();
+  }
+  // Clearing the chip shows every campaign again; the period stays.
+  await page.getByRole("link", { name: "Clear ROAS below 2.5×" }).click();
+  await expect(page).not.toHaveURL(/roas_below/);
+  const all = await api(page, `/api/v1/campaigns?${world}&per_page=25`);
+  await expect(table.locator("tbody tr")).toHaveCount(all.rows.length);
+  // A header sorts; a second click flips the order; back returns to the previous order.
+  await table.getByRole("link", { name: "CAC" }).click();
+  await expect(table.getByRole("columnheader", { name: "CAC" })).toHaveAttribute("aria-sort", "descending");
+  await table.getByRole("link", { name: "CAC" }).click();
+  await expect(table.getByRole("columnheader", { name: "CAC" })).toHaveAttribute("aria-sort", "ascending");
+  await page.goBack();
+  await expect(table.getByRole("columnheader", { name: "CAC" })).toHaveAttribute("aria-sort", "descending");
+});
+
+test("a campaign is paused from its row menu after a confirmation, and shows as paused", async ({ page, baseURL }) => {
+  const name = `E2E pause ${Date.now()}`;
+  await activeCampaign(baseURL!, name);
+  await signIn(page, "cmo");
+  await page.goto(`/campaigns?sort=name&order=asc&per_page=500`);
+  await hydrated(page);
+  const row = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name }) });
+  await expect(row.getByRole("cell").nth(2)).toHaveText("active");
+  await row.getByLabel(`Actions for ${name}`).click();
+  await row.getByText("Pause campaign…").click();
+  await row.getByLabel("Reason (kept in the audit log)").fill("ROAS below target in the e2e journey");
+  await row.getByRole("button", { name: "Confirm pause" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `${name} is now paused` })).toBeVisible();
+  await expect(row.getByRole("cell").nth(2)).toHaveText("paused");
+  const campaigns = await api(page, `/api/v1/campaigns?sort=name&per_page=500`);
+  expect(campaigns.rows.find((r: any) => r.name === name).status).toBe("paused");
+});
+
+test("events sent to the API change a KPI card on an open page without a reload", async ({ page, baseURL }) => {
+  const name = `E2E live ${Date.now()}`;
+  const id = await activeCampaign(baseURL!, name);
+  const campaign = await (await request.newContext({ baseURL, extraHTTPHeaders: { Authorization: `Bearer ${process.env.E2E_API_KEY}` } }))
+    .get(`/api/v1/campaigns/${id}`)
+    .then((r) => r.json());
+  await signIn(page, "cmo");
+  // Only this campaign, over the last 24 hours: nothing sent yet, so no open rate.
+  await page.goto(`/?campaign=${id}&range=1d`);
+  await hydrated(page);
+  await expect(page.getByTestId("live-indicator")).toContainText("Live");
+  const openRate = page.getByTestId("kpi-open_rate").getByTestId("kpi-value");
+  await expect(openRate).toHaveText("—");
+  await page.evaluate(() => ((window as any).__noReload = true));
+
+  const now = new Date().toISOString();
+  const envelope = (type: string, user: string, properties: object) => ({
+    event_id: crypto.randomUUID(),
+    event_type: type,
+    timestamp: now,
+    user_id: user,
+    source: "backend",
+    properties,
+    context: { platform: "iOS", user_segment: "HIGH_SPENDER", region: "US-CA" },
+  });
+  const creative = campaign.creatives[0].id;
+  const delivered = { campaign_id: id, campaign_type: "DISCOUNT", creative_id: creative, segment_id: "HIGH_SPENDER", delivery_channel: "push", is_holdout: false };
+  const producer = await request.newContext({ baseURL, extraHTTPHeaders: { Authorization: `Bearer ${process.env.E2E_API_KEY}` } });
+  const sent = await producer.post("/api/v1/events", {
+    data: [
+      envelope("campaign_delivered", "e2e-live-1", delivered),
+      envelope("campaign_delivered", "e2e-live-2", delivered),
+      envelope("campaign_delivered", "e2e-live-3", delivered),
+      envelope("campaign_delivered", "e2e-live-4", delivered),
+      envelope("campaign_viewed", "e2e-live-1", { campaign_id: id, creative_id: creative }),
+    ],
+  });
+  expect(sent.status()).toBe(200);
+  expect((await sent.json()).accepted).toBe(5);
+  // One of four users sent to opened it: 25%, pushed over the WebSocket.
+  await expect(openRate).toHaveText("25.0%", { timeout: 10_000 });
+  await expect(page.getByTestId("live-indicator")).toContainText("updated");
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+});

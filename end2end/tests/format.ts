@@ -1,0 +1,45 @@
+// The dashboard's number formats (app/src/format.rs), to compare what a page shows with the API.
+
+export function count(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
+
+export function money(dollars: number): string {
+  const cents = Math.round(Math.abs(dollars) * 100);
+  const sign = dollars < 0 && cents > 0 ? "-" : "";
+  return `${sign}$${count(Math.floor(cents / 100))}.${String(cents % 100).padStart(2, "0")}`;
+}
+
+export function moneyCompact(dollars: number): string {
+  if (Math.abs(dollars) >= 1_000_000) {
+    return `${dollars < 0 ? "-" : ""}$${(Math.abs(dollars) / 1_000_000).toFixed(1)}M`;
+  }
+  return money(dollars);
+}
+
+export function percent(value: number): string {
+  return value !== 0 && Math.abs(value) < 1 ? `${value.toFixed(2)}%` : `${value.toFixed(1)}%`;
+}
+
+export function ratio(value: number): string {
+  return `${value.toFixed(1)}×`;
+}
+
+/** A metric's value as a KPI card shows it, by unit; "—" when there is none. */
+export function metric(value: number | null, unit: string): string {
+  if (value === null || value === undefined) return "—";
+  switch (unit) {
+    case "ratio":
+      return ratio(value);
+    case "percent":
+      return percent(value);
+    case "dollars":
+      return moneyCompact(value);
+    case "count":
+      return count(value);
+    case "months":
+      return `${value.toFixed(1)} months`;
+    default:
+      throw new Error(`no format for unit ${unit}`);
+  }
+}
