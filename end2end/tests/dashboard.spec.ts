@@ -151,7 +151,8 @@ test("events sent to the API change a KPI card on an open page without a reload"
   // Only this campaign, over the last 24 hours: nothing sent yet, so no open rate.
   await page.goto(`/?campaign=${id}&range=1d`);
   await hydrated(page);
-  await expect(page.getByTestId("live-indicator")).toContainText("Live");
+  // Subscribed: the server has sent its snapshot.
+  await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-state", "live");
   const openRate = page.getByTestId("kpi-open_rate").getByTestId("kpi-value");
   await expect(openRate).toHaveText("—");
   await page.evaluate(() => ((window as any).__noReload = true));

@@ -55,9 +55,9 @@ impl LiveFeed {
 
     pub fn apply(&self, message: LiveMessage) {
         match message {
+            // The page was rendered with the same figures; tables refetch only on a change.
             LiveMessage::Snapshot { metrics, .. } => {
                 self.metrics.set(metrics);
-                self.leaderboard_version.update(|v| *v += 1);
                 self.error.set(None);
             }
             LiveMessage::Update { metrics, leaderboard, .. } => {
@@ -84,8 +84,19 @@ impl LiveFeed {
 
 /// The subscribe message for a set of filters.
 pub fn subscribe_message(filters: &QueryPairs) -> String {
-    let map: serde_json::Map<String, serde_json::Value> =
-        filters.0.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    // A repeated key (`segment=A&segment=B`) is one comma-separated list, as the API reads it.
+    let mut map = serde_json::Map::new();
+    for (key, value) in &filters.0 {
+        match map.get_mut(key) {
+            Some(serde_json::Value::String(list)) => {
+                list.push(',');
+                list.push_str(value);
+            }
+            _ => {
+                map.insert(key.clone(), serde_json::Value::String(value.clone()));
+            }
+        }
+    }
     serde_json::json!({ "type": "subscribe", "filters": map }).to_string()
 }
 
@@ -182,6 +193,13 @@ mod browser {
     /// the page goes away (the channel closes).
     pub fn start(feed: LiveFeed, filters: Memo<QueryPairs>) {
         let (changes, mut wanted) = mpsc::unbounded::<String>();
+        // The page can go away while the task sleeps between attempts: it must not touch the
+        // page's (then disposed) signals again.
+        let alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        {
+            let alive = alive.clone();
+            on_cleanup(move || alive.store(false, std::sync::atomic::Ordering::Relaxed));
+        }
         // Every change of the filters (the first run included) becomes a subscription.
         // Values pushed for the old filters no longer apply.
         Effect::new(move |_| {
@@ -194,6 +212,9 @@ mod browser {
             let Some(mut subscription) = wanted.next().await else { return };
             let mut retry = FIRST_RETRY_MS;
             loop {
+                if !alive.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
                 feed.status.set(if feed.updated_at.get_untracked().is_some() { LiveStatus::Reconnecting } else { LiveStatus::Connecting });
                 if let Ok(mut socket) = WebSocket::open(&url)
                     && socket.send(Message::Text(subscription.clone())).await.is_ok()
@@ -207,11 +228,16 @@ mod browser {
                                 Either::Right((change, _)) => Either::Right(change),
                             }
                         };
+                        if !alive.load(std::sync::atomic::Ordering::Relaxed) {
+                            return;
+                        }
                         match next {
                             Either::Left(Some(Ok(Message::Text(text)))) => {
                                 if let Ok(message) = serde_json::from_str::<LiveMessage>(&text) {
                                     retry = FIRST_RETRY_MS;
-                                    feed.status.set(LiveStatus::Live);
+                                    if !matches!(message, LiveMessage::Error { .. }) {
+                                        feed.status.set(LiveStatus::Live);
+                                    }
                                     feed.apply(message);
                                 }
                             }
@@ -227,6 +253,9 @@ mod browser {
                             Either::Right(None) => return,
                         }
                     }
+                }
+                if !alive.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
                 }
                 feed.status.set(LiveStatus::Reconnecting);
                 sleep_ms(retry).await;

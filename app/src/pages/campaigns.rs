@@ -123,6 +123,8 @@ fn Leaderboard(page: TablePage<LeaderboardRow>, pairs: QueryPairs, change: Serve
     };
     let pages = page.pages();
     let at = page.page;
+    let rows = page.rows.clone();
+    let row_pairs = pairs.clone();
     let link_to = |n: usize| pairs.with_param("page", Some(&n.to_string())).href("/campaigns");
     view! {
         <div class="table-scroll">
@@ -134,7 +136,15 @@ fn Leaderboard(page: TablePage<LeaderboardRow>, pairs: QueryPairs, change: Serve
                     </tr>
                 </thead>
                 <tbody>
-                    {page.rows.into_iter().map(|row| view! { <LeaderboardLine row pairs=pairs.clone() change/> }).collect_view()}
+                    // Keyed by the campaign and its figures: a refetch that reorders rows never leaves
+                    // an open form on a row that now shows another campaign.
+                    <For
+                        each=move || rows.clone()
+                        key=|row| (row.campaign_id, format!("{row:?}"))
+                        let(row)
+                    >
+                        <LeaderboardLine row pairs=row_pairs.clone() change/>
+                    </For>
                 </tbody>
             </table>
         </div>
@@ -157,7 +167,7 @@ fn LeaderboardLine(row: LeaderboardRow, pairs: QueryPairs, change: ServerAction<
     let why_missing = "No spend, impressions or conversions in the window to compute it from";
     let id = row.campaign_id.to_string();
     let name = row.name.clone();
-    let incrementality_href = pairs.with_param("campaign", Some(&id)).href("/insights");
+    let incrementality_href = pairs.only(FILTER_KEYS).with_param("campaign", Some(&id)).href("/insights");
     let csv_href = pairs.with_param("page", None).with_param("per_page", None).with_param("campaign", Some(&id)).href("/api/v1/exports/campaigns.csv");
     let next_status = match row.status {
         CampaignStatus::Active => Some((CampaignStatus::Paused, "Pause campaign", "Confirm pause")),

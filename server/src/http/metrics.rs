@@ -371,8 +371,8 @@ fn parse_paging(pairs: &[(String, String)], default_sort: SortColumn) -> Result<
                 other => bad(format!("'{other}' is not asc or desc")),
             },
             "page" => match value.parse::<usize>() {
-                Ok(n) if n >= 1 => paging.page = n,
-                _ => bad(format!("'{value}' is not a page number (1 or more)")),
+                Ok(n) if (1..=1_000_000).contains(&n) => paging.page = n,
+                _ => bad(format!("'{value}' is not a page number (1 to 1,000,000)")),
             },
             "per_page" => match value.parse::<usize>() {
                 Ok(n) if (1..=500).contains(&n) => paging.per_page = n,
