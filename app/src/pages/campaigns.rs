@@ -161,8 +161,10 @@ fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
     value.map_or_else(|| format::MISSING.to_owned(), show)
 }
 
+/// One row; its view type is erased (`into_any`), as the nested menu makes it deep enough to
+/// overflow the compiler's query depth in some builds.
 #[component]
-fn LeaderboardLine(row: LeaderboardRow, pairs: QueryPairs, change: ServerAction<ChangeCampaign>) -> impl IntoView {
+fn LeaderboardLine(row: LeaderboardRow, pairs: QueryPairs, change: ServerAction<ChangeCampaign>) -> AnyView {
     let p = &row.performance;
     let why_missing = "No spend, impressions or conversions in the window to compute it from";
     let id = row.campaign_id.to_string();
@@ -230,4 +232,5 @@ fn LeaderboardLine(row: LeaderboardRow, pairs: QueryPairs, change: ServerAction<
             </td>
         </tr>
     }
+    .into_any()
 }
