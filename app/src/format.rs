@@ -118,24 +118,35 @@ pub fn target(target: analytics::metrics::Target, unit: analytics::metrics::Unit
     }
 }
 
-/// Dollars as a person types them (`20000`, `$20,000.50`) into cents; more than two decimals,
-/// a negative amount or anything that is not a number is refused with the reason.
-pub fn parse_dollars(text: &str) -> Result<i64, String> {
-    let cleaned: String = text.trim().trim_start_matches('$').chars().filter(|c| *c != ',').collect();
-    let bad = || format!("'{text}' is not an amount in dollars (e.g. 20000 or 20,000.50)");
-    if cleaned.starts_with('-') {
-        return Err(format!("'{text}' is negative; give an amount of 0 or more"));
-    }
-    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+/// Dollars with at most two decimals as exact cents (`"12.5"` → 1250, `"-3"` → -300): the one
+/// parser of dollar amounts, for files (`swipesavvy import-spend`) and for what people type.
+pub fn dollars_to_cents(text: &str) -> Result<i64, String> {
+    let bad = || format!("'{text}' is not an amount in dollars such as 125.40");
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty() || !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
         return Err(bad());
     }
     if fraction.len() > 2 {
-        return Err(format!("'{text}' has more than two decimals"));
+        return Err(format!("'{text}' has more than two decimals (cents)"));
     }
-    let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
-    whole.checked_mul(100).and_then(|w| w.checked_add(cents)).ok_or_else(|| format!("'{text}' is too large"))
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    let cents = whole.checked_mul(100).and_then(|w| w.checked_add(fraction)).ok_or_else(bad)?;
+    Ok(if negative { -cents } else { cents })
+}
+
+/// Dollars as a person types them (`20000`, `$20,000.50`) into cents: the `$`, separators and
+/// spaces are dropped, then [`dollars_to_cents`]; a negative amount is refused.
+pub fn parse_dollars(text: &str) -> Result<i64, String> {
+    let cleaned: String = text.trim().trim_start_matches('$').chars().filter(|c| *c != ',').collect();
+    if cleaned.starts_with('-') {
+        return Err(format!("'{text}' is negative; give an amount of 0 or more"));
+    }
+    dollars_to_cents(&cleaned)
 }
 
 #[cfg(test)]
@@ -165,6 +176,19 @@ mod tests {
         assert_eq!(target(Target { low: Some(3.5), high: None }, Unit::Ratio), "≥ 3.5×");
         assert_eq!(target(Target { low: None, high: Some(15.0) }, Unit::Dollars), "≤ $15.00");
         assert_eq!(target(Target { low: Some(75.0), high: Some(105.0) }, Unit::Percent), "75.0%–105.0%");
+    }
+
+    #[test]
+    fn dollars_become_exact_cents() {
+        assert_eq!(dollars_to_cents("125.40"), Ok(12_540));
+        assert_eq!(dollars_to_cents("12.5"), Ok(1_250));
+        assert_eq!(dollars_to_cents("7"), Ok(700));
+        assert_eq!(dollars_to_cents(".99"), Ok(99));
+        assert_eq!(dollars_to_cents("-3"), Ok(-300));
+        assert!(dollars_to_cents("1.005").unwrap_err().contains("two decimals"));
+        assert!(dollars_to_cents("$5").is_err());
+        assert!(dollars_to_cents("").is_err());
+        assert!(dollars_to_cents("1e3").is_err());
     }
 
     #[test]

@@ -20,6 +20,25 @@ pub fn use_query_pairs() -> Memo<QueryPairs> {
     })
 }
 
+/// The page's global filters alone (no sorting or paging): what the metrics and the live feed take.
+pub fn use_filters() -> Memo<QueryPairs> {
+    let pairs = use_query_pairs();
+    Memo::new(move |_| pairs.with(|p| p.only(FILTER_KEYS)))
+}
+
+/// The head of every dashboard page: its title, the live indicator, then the filter bar.
+#[component]
+pub fn DashboardHead(title: &'static str, feed: crate::components::live::LiveFeed) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=title/>
+        <div class="page-head">
+            <h1 class="page-title">{title}</h1>
+            <crate::components::live::LiveIndicator feed/>
+        </div>
+        <FilterBar/>
+    }
+}
+
 /// Hidden inputs that carry the current pairs through a GET form, except the keys the form sets
 /// itself and the page number (new filters start at page one).
 fn carried(pairs: &QueryPairs, set_by_form: &[&str]) -> impl IntoView + use<> {

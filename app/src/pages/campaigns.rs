@@ -3,14 +3,13 @@
 //! incrementality) and the table as CSV. It refreshes when the live feed says the figures moved.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 use analytics::CampaignStatus;
 
 use crate::api::{ChangeCampaign, load_leaderboard};
-use crate::components::filter_bar::{FilterBar, use_query_pairs};
-use crate::components::live::{LiveIndicator, use_live_feed};
+use crate::components::filter_bar::{DashboardHead, use_filters, use_query_pairs};
+use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::filters::{FILTER_KEYS, QueryPairs};
 use crate::format;
@@ -37,8 +36,7 @@ const COLUMNS: &[(&str, Option<&str>, bool)] = &[
 #[component]
 pub fn Campaigns() -> impl IntoView {
     let pairs = use_query_pairs();
-    let filters = Memo::new(move |_| pairs.with(|p| p.only(FILTER_KEYS)));
-    let feed = use_live_feed(filters);
+    let feed = use_live_feed(use_filters());
     let change = ServerAction::<ChangeCampaign>::new();
     // The table's query: the page's, with the dashboard's page size unless the link sets one.
     let query = Memo::new(move |_| pairs.with(|p| if p.get("per_page").is_some() { p.clone() } else { p.with_param("per_page", Some(PER_PAGE)) }));
@@ -48,12 +46,7 @@ pub fn Campaigns() -> impl IntoView {
     );
     let csv = move || pairs.with(|p| p.with_param("page", None).with_param("per_page", None).href("/api/v1/exports/campaigns.csv"));
     view! {
-        <Title text="Campaigns"/>
-        <div class="page-head">
-            <h1 class="page-title">"Campaigns"</h1>
-            <LiveIndicator feed/>
-        </div>
-        <FilterBar/>
+        <DashboardHead title="Campaigns" feed/>
         <div class="grid">
             <Panel title="Campaign leaderboard" subtitle="Every campaign the filters allow, over the period (default: the last 7 days)" span=12>
                 <div class="toolbar">

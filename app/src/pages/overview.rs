@@ -2,15 +2,13 @@
 //! updated live, and the ingestion volume of the last 48 hours.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::{load_event_volume, load_kpis};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
-use crate::components::filter_bar::{FilterBar, use_query_pairs};
+use crate::components::filter_bar::{DashboardHead, use_filters};
 use crate::components::kpi::KpiCards;
-use crate::components::live::{LiveIndicator, use_live_feed};
+use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
-use crate::filters::FILTER_KEYS;
 use crate::format;
 use crate::wire::EventVolume;
 
@@ -18,18 +16,12 @@ const WINDOW_HOURS: u32 = 48;
 
 #[component]
 pub fn Overview() -> impl IntoView {
-    let pairs = use_query_pairs();
-    let filters = Memo::new(move |_| pairs.with(|p| p.only(FILTER_KEYS)));
+    let filters = use_filters();
     let board = Resource::new(move || filters.with(|f| f.encode()), load_kpis);
     let feed = use_live_feed(filters);
     let volume = Resource::new(|| WINDOW_HOURS, load_event_volume);
     view! {
-        <Title text="Overview"/>
-        <div class="page-head">
-            <h1 class="page-title">"Overview"</h1>
-            <LiveIndicator feed/>
-        </div>
-        <FilterBar/>
+        <DashboardHead title="Overview" feed/>
         <section class="kpi-grid" aria-label="Executive KPIs">
             // A transition keeps the cards on screen while new filters load: no jump, no blank.
             <Transition fallback=|| (0..5).map(|_| view! { <div class="kpi kpi--loading"><Skeleton lines=4/></div> }).collect_view()>

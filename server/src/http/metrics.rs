@@ -407,8 +407,7 @@ pub async fn leaderboard(State(state): State<AppState>, Query(pairs): Query<Vec<
 
 /// The leaderboard page a query string asks for (the API's and the dashboard's).
 pub async fn leaderboard_page(state: &AppState, pairs: &[(String, String)]) -> Result<TablePage<LeaderboardRow>> {
-    let mut whole = leaderboard_all(state, pairs).await?;
-    let paging = parse_paging(pairs, SortColumn::Roas)?;
+    let (mut whole, paging) = sorted_leaderboard(state, pairs).await?;
     whole.page = paging.page;
     whole.per_page = paging.per_page;
     whole.rows = page(whole.rows, paging);
@@ -417,6 +416,11 @@ pub async fn leaderboard_page(state: &AppState, pairs: &[(String, String)]) -> R
 
 /// Every leaderboard row a query string's filters allow, sorted, in one page (for exports).
 pub async fn leaderboard_all(state: &AppState, pairs: &[(String, String)]) -> Result<TablePage<LeaderboardRow>> {
+    Ok(sorted_leaderboard(state, pairs).await?.0)
+}
+
+/// The rows the filters and `roas_below` keep, sorted, as one page; and the paging asked for.
+async fn sorted_leaderboard(state: &AppState, pairs: &[(String, String)]) -> Result<(TablePage<LeaderboardRow>, Paging)> {
     let now = state.clock.now();
     let scope = parse_scope(pairs, PAGING_PARAMS, now)?;
     let paging = parse_paging(pairs, SortColumn::Roas)?;
@@ -425,7 +429,7 @@ pub async fn leaderboard_all(state: &AppState, pairs: &[(String, String)]) -> Re
     let mut rows = compute(state, move |store, config| leaderboard_rows(store, config, &filter, from, to, paging.sort, paging.descending)).await?;
     rows.retain(|r| paging.keeps(&r.performance));
     let total = rows.len();
-    Ok(TablePage { as_of: now, from, to, total, page: 1, per_page: total.max(1), rows })
+    Ok((TablePage { as_of: now, from, to, total, page: 1, per_page: total.max(1), rows }, paging))
 }
 
 /// Every campaign the filter allows with its figures over `[from, to)`, sorted and ranked.

@@ -10,6 +10,7 @@
 
 use std::path::Path;
 
+use app::format::dollars_to_cents;
 use app::wire::{SpendEntry, SpendResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
@@ -37,26 +38,6 @@ pub enum SpendImport {
 enum AmountColumn {
     Dollars(usize),
     Cents(usize),
-}
-
-/// Dollars with at most two decimals as exact cents (`"12.5"` → 1250, `"-3"` → -300).
-fn dollars_to_cents(text: &str) -> std::result::Result<i64, String> {
-    let bad = || format!("'{text}' is not an amount in dollars such as 125.40");
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty() && fraction.is_empty() || !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
-        return Err(bad());
-    }
-    if fraction.len() > 2 {
-        return Err(format!("'{text}' has more than two decimals (cents)"));
-    }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
-    let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
-    let cents = whole.checked_mul(100).and_then(|w| w.checked_add(fraction)).ok_or_else(bad)?;
-    Ok(if negative { -cents } else { cents })
 }
 
 fn parse_period_start(text: &str) -> std::result::Result<DateTime<Utc>, String> {
@@ -200,19 +181,6 @@ pub async fn import(db: &DatabaseConnection, path: &Path, recorded_by: &str, aud
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dollars_become_exact_cents() {
-        assert_eq!(dollars_to_cents("125.40"), Ok(12_540));
-        assert_eq!(dollars_to_cents("12.5"), Ok(1_250));
-        assert_eq!(dollars_to_cents("7"), Ok(700));
-        assert_eq!(dollars_to_cents(".99"), Ok(99));
-        assert_eq!(dollars_to_cents("-3"), Ok(-300));
-        assert!(dollars_to_cents("1.005").unwrap_err().contains("two decimals"));
-        assert!(dollars_to_cents("$5").is_err());
-        assert!(dollars_to_cents("").is_err());
-        assert!(dollars_to_cents("1e3").is_err());
-    }
 
     #[test]
     fn a_date_alone_is_midnight_utc() {
