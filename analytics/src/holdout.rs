@@ -19,6 +19,17 @@ pub fn is_holdout(campaign: Uuid, user_id: &str, share: f64) -> bool {
     position(campaign, user_id) < share
 }
 
+/// Which of `n` deliverable creatives a treatment user gets: the treatment part of the range,
+/// `[share, 1)`, cut into `n` equal slices, so each creative gets an equal, fixed share of users
+/// and pausing one moves only its own users. `None` for a held-out user or when there is none.
+pub fn creative_slot(position: f64, share: f64, n: usize) -> Option<usize> {
+    if n == 0 || position < share || share >= 1.0 {
+        return None;
+    }
+    let within = (position - share) / (1.0 - share);
+    Some(((within * n as f64) as usize).min(n - 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +57,24 @@ mod tests {
         let held = (0..20_000).filter(|i| is_holdout(campaign, &format!("u-{i}"), 0.10)).count();
         // 10% of 20,000 = 2,000 ± 4 standard errors (≈ 170).
         assert!((1_830..=2_170).contains(&held), "{held}");
+    }
+
+    #[test]
+    fn treatment_users_are_split_evenly_over_the_deliverable_creatives() {
+        assert_eq!(creative_slot(0.05, 0.10, 3), None, "held out");
+        assert_eq!(creative_slot(0.5, 0.10, 0), None, "nothing to deliver");
+        assert_eq!(creative_slot(0.10, 0.10, 3), Some(0));
+        assert_eq!(creative_slot(0.999_999, 0.10, 3), Some(2));
+        // (0.55 − 0.10) ÷ 0.90 = 0.5 → the middle of three.
+        assert_eq!(creative_slot(0.55, 0.10, 3), Some(1));
+        let campaign = Uuid::from_u128(9);
+        let mut counts = [0usize; 4];
+        for i in 0..20_000 {
+            if let Some(slot) = creative_slot(position(campaign, &format!("u-{i}")), 0.2, 4) {
+                counts[slot] += 1;
+            }
+        }
+        // 80% of 20,000 ÷ 4 = 4,000 each ± 4 standard errors (≈ 250).
+        assert!(counts.iter().all(|c| (3_750..=4_250).contains(c)), "{counts:?}");
     }
 }

@@ -22,6 +22,13 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_event_volume", Access::Requires(Capability::View(Module::KpiCards))),
     ("/api/fn/load_kpis", Access::Requires(Capability::View(Module::KpiCards))),
     ("/api/fn/load_leaderboard", Access::Requires(Capability::View(Module::Leaderboard))),
+    ("/api/fn/load_segments", Access::Requires(Capability::View(Module::Segments))),
+    ("/api/fn/load_campaign", Access::Requires(Capability::View(Module::CampaignDetail))),
+    ("/api/fn/load_funnel", Access::Requires(Capability::View(Module::Funnel))),
+    ("/api/fn/load_heatmap", Access::Requires(Capability::View(Module::Heatmap))),
+    ("/api/fn/load_roi", Access::Requires(Capability::View(Module::RoiDeepDive))),
+    ("/api/fn/load_attribution", Access::Requires(Capability::View(Module::RoiDeepDive))),
+    ("/api/fn/change_creative", Access::Requires(Capability::PauseResumeCampaigns)),
     // Everyone who may see a campaign may ask for a change; the catalogue checks each change
     // against its own capability (status transition, budget), as the PATCH API does.
     ("/api/fn/change_campaign", Access::Requires(Capability::View(Module::CampaignDetail))),
@@ -83,6 +90,67 @@ pub async fn load_kpis(query: String) -> Result<crate::wire::KpiBoard, ServerFnE
 pub async fn load_leaderboard(query: String) -> Result<crate::wire::TablePage<crate::wire::LeaderboardRow>, ServerFnError> {
     crate::backend::authorize("load_leaderboard")?;
     crate::backend::backend()?.leaderboard(query).await
+}
+
+/// Module 3: the segments' figures for the page's filters.
+#[server(prefix = "/api/fn", endpoint = "load_segments")]
+pub async fn load_segments(query: String) -> Result<crate::wire::SegmentsResponse, ServerFnError> {
+    crate::backend::authorize("load_segments")?;
+    crate::backend::backend()?.segments(query).await
+}
+
+/// Modules 4 and 5: one campaign's figures, series and creatives for the page's filters.
+#[server(prefix = "/api/fn", endpoint = "load_campaign")]
+pub async fn load_campaign(campaign_id: uuid::Uuid, query: String) -> Result<crate::wire::CampaignPerformanceResponse, ServerFnError> {
+    crate::backend::authorize("load_campaign")?;
+    crate::backend::backend()?.campaign_performance(campaign_id, query).await
+}
+
+/// Module 6: the funnel, with `compare=segment:…,campaign:…` when the page compares.
+#[server(prefix = "/api/fn", endpoint = "load_funnel")]
+pub async fn load_funnel(query: String) -> Result<crate::wire::FunnelResponse, ServerFnError> {
+    crate::backend::authorize("load_funnel")?;
+    crate::backend::backend()?.funnel(query).await
+}
+
+/// Module 7: the engagement heatmap.
+#[server(prefix = "/api/fn", endpoint = "load_heatmap")]
+pub async fn load_heatmap(query: String) -> Result<crate::wire::HeatmapResponse, ServerFnError> {
+    crate::backend::authorize("load_heatmap")?;
+    crate::backend::backend()?.heatmap(query).await
+}
+
+/// Module 8: treatment vs holdout per campaign.
+#[server(prefix = "/api/fn", endpoint = "load_roi")]
+pub async fn load_roi(query: String) -> Result<crate::wire::RoiResponse, ServerFnError> {
+    crate::backend::authorize("load_roi")?;
+    crate::backend::backend()?.roi(query).await
+}
+
+/// Module 8: credit by attribution model.
+#[server(prefix = "/api/fn", endpoint = "load_attribution")]
+pub async fn load_attribution(query: String) -> Result<crate::wire::AttributionResponse, ServerFnError> {
+    crate::backend::authorize("load_attribution")?;
+    crate::backend::backend()?.attribution(query).await
+}
+
+/// Pauses or resumes a creative (`status`: `active` or `paused`); `reason` goes to the audit log.
+/// Answers with the creative as it now stands.
+#[server(prefix = "/api/fn", endpoint = "change_creative")]
+pub async fn change_creative(
+    creative_id: uuid::Uuid,
+    status: crate::wire::CreativeStatus,
+    reason: Option<String>,
+) -> Result<crate::wire::CreativeView, ServerFnError> {
+    crate::backend::authorize("change_creative")?;
+    let actor = crate::backend::principal()?;
+    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    let campaign = crate::backend::backend()?.change_creative(&actor, creative_id, crate::wire::CreativePatch { status, reason }).await?;
+    campaign
+        .creatives
+        .into_iter()
+        .find(|c| c.id == creative_id)
+        .ok_or_else(|| ServerFnError::new(format!("creative {creative_id} is no longer in its campaign")))
 }
 
 /// Pauses, resumes or otherwise moves a campaign's status, or sets its budget (`budget`: dollars

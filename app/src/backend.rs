@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use crate::access::{Caller, Principal, Role};
 use crate::wire::{
-    AdminOverview, CampaignPatch, CampaignView, EventVolume, HealthReport, KpiBoard, LatencySample, LeaderboardRow, OneTimeSecret, TablePage, TokenRow,
+    AdminOverview, AttributionResponse, CampaignPatch, CampaignPerformanceResponse, CampaignView, CreativePatch, EventVolume, FunnelResponse, HealthReport,
+    HeatmapResponse, KpiBoard, LatencySample, LeaderboardRow, OneTimeSecret, RoiResponse, SegmentsResponse, TablePage, TokenRow,
 };
 
 #[async_trait::async_trait]
@@ -30,6 +31,19 @@ pub trait Backend: Send + Sync + 'static {
     async fn kpi_board(&self, query: String) -> Result<KpiBoard, ServerFnError>;
     /// One page of the campaign leaderboard for a query string of filters, sorting and paging.
     async fn leaderboard(&self, query: String) -> Result<TablePage<LeaderboardRow>, ServerFnError>;
+    /// Module 3: every segment's figures (`GET /api/v1/segments`).
+    async fn segments(&self, query: String) -> Result<SegmentsResponse, ServerFnError>;
+    /// Modules 4 and 5: one campaign (`GET /api/v1/campaigns/{id}/performance`).
+    async fn campaign_performance(&self, campaign_id: Uuid, query: String) -> Result<CampaignPerformanceResponse, ServerFnError>;
+    /// Module 6 (`GET /api/v1/funnel`, `compare` included).
+    async fn funnel(&self, query: String) -> Result<FunnelResponse, ServerFnError>;
+    /// Module 7 (`GET /api/v1/heatmap`).
+    async fn heatmap(&self, query: String) -> Result<HeatmapResponse, ServerFnError>;
+    /// Module 8: treatment vs holdout (`GET /api/v1/roi`) and attribution (`GET /api/v1/attribution`).
+    async fn roi(&self, query: String) -> Result<RoiResponse, ServerFnError>;
+    async fn attribution(&self, query: String) -> Result<AttributionResponse, ServerFnError>;
+    /// Pauses or resumes a creative for a person, as `PATCH /api/v1/creatives/{id}` does.
+    async fn change_creative(&self, actor: &Principal, creative_id: Uuid, patch: CreativePatch) -> Result<CampaignView, ServerFnError>;
     /// Changes a campaign for a person (status, budget…), checked against their capabilities,
     /// audited and logged as marketer-action events, as `PATCH /api/v1/campaigns/{id}` does.
     async fn change_campaign(&self, actor: &Principal, campaign_id: Uuid, patch: CampaignPatch) -> Result<CampaignView, ServerFnError>;

@@ -19,6 +19,9 @@ pub const FILTER_KEYS: &[&str] = &["range", "from", "to", "segment", "type", "st
 /// The leaderboard's own parameters: sorting, paging and its ROAS threshold.
 pub const TABLE_KEYS: &[&str] = &["sort", "order", "page", "per_page", "roas_below"];
 
+/// The pages' own comparison parameter (segments, funnel, ROI deep dive): what to set side by side.
+pub const VIEW_KEYS: &[&str] = &["compare"];
+
 /// A period ending now (or at `to`): the last `n` days, or the year to date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Range {
@@ -100,6 +103,15 @@ impl QueryPairs {
 
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `key`, repeated keys and comma-separated lists alike, in order.
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .flat_map(|(_, v)| v.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect::<Vec<_>>())
+            .collect()
     }
 
     /// Only the pairs whose keys are in `keys`.

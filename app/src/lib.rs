@@ -25,7 +25,7 @@ use leptos_router::{
 
 use access::{Access, Capability, Module};
 use components::layout::Layout;
-use pages::{Account, Admin, Campaigns, Login, NotFound, Overview, Section, SystemHealth};
+use pages::{Account, Admin, CampaignPage, Campaigns, FunnelPage, Insights, Login, NotFound, Overview, Section, Segments, SystemHealth};
 
 /// The access each page requires, by its route path. The server refuses to start when a route
 /// below is missing here, and checks this on every request (`server/src/http/pipeline.rs`).
@@ -33,6 +33,7 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/login", Access::Public),
     ("/", Access::Requires(Capability::View(Module::KpiCards))),
     ("/campaigns", Access::Requires(Capability::View(Module::Leaderboard))),
+    ("/campaigns/{id}", Access::Requires(Capability::View(Module::CampaignDetail))),
     ("/segments", Access::Requires(Capability::View(Module::Segments))),
     ("/funnel", Access::Requires(Capability::View(Module::Funnel))),
     ("/insights", Access::Requires(Capability::View(Module::RoiDeepDive))),
@@ -94,9 +95,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=Login/>
                     <Route path=path!("/") view=Overview/>
                     <Route path=path!("/campaigns") view=Campaigns/>
-                    <Route path=path!("/segments") view=|| view! { <Section section=pages::SectionId::Segments/> }/>
-                    <Route path=path!("/funnel") view=|| view! { <Section section=pages::SectionId::Funnel/> }/>
-                    <Route path=path!("/insights") view=|| view! { <Section section=pages::SectionId::Insights/> }/>
+                    <Route path=path!("/campaigns/:id") view=CampaignPage/>
+                    <Route path=path!("/segments") view=Segments/>
+                    <Route path=path!("/funnel") view=FunnelPage/>
+                    <Route path=path!("/insights") view=Insights/>
                     <Route path=path!("/actions") view=|| view! { <Section section=pages::SectionId::ActionCenter/> }/>
                     <Route path=path!("/compliance") view=|| view! { <Section section=pages::SectionId::Compliance/> }/>
                     <Route path=path!("/system-health") view=SystemHealth/>

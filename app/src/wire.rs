@@ -256,6 +256,7 @@ pub struct CreativeView {
     pub headline: String,
     pub body: String,
     pub call_to_action: String,
+    pub status: CreativeStatus,
 }
 
 /// A campaign of the catalogue.
@@ -321,6 +322,10 @@ pub struct Assignment {
     /// The user's fixed position in [0, 1); holdout when below the share.
     pub position: f64,
     pub holdout_percent: f64,
+    /// For a treatment user, the creative to deliver: the campaign's active creatives split the
+    /// treatment users evenly (`analytics::holdout::creative_slot`); paused ones are never picked.
+    /// Null for a held-out user, or when every creative is paused.
+    pub creative_id: Option<uuid::Uuid>,
 }
 
 /// One line of `POST /api/v1/spend`: what a campaign cost on one channel in one day or hour.
@@ -437,4 +442,169 @@ pub struct KpiCard {
 pub struct KpiBoard {
     pub as_of: DateTime<Utc>,
     pub cards: Vec<KpiCard>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dashboard modules 3–8: what `server/src/http/views.rs` answers, and the pages render.
+
+/// The filters a metrics query resolved to: `from`, `to` (`to` exclusive) and the filter lists.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FilterScope {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub filter: analytics::metrics::Filter,
+}
+
+/// Module 3: `GET /api/v1/segments`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentsResponse {
+    pub as_of: DateTime<Utc>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub scope: FilterScope,
+    pub segments: Vec<analytics::metrics::views::SegmentSummary>,
+}
+
+/// Whether a creative is still delivered.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CreativeStatus {
+    #[default]
+    Active,
+    Paused,
+}
+
+impl CreativeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreativeStatus::Active => "active",
+            CreativeStatus::Paused => "paused",
+        }
+    }
+}
+
+impl std::str::FromStr for CreativeStatus {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<CreativeStatus, String> {
+        match value {
+            "active" => Ok(CreativeStatus::Active),
+            "paused" => Ok(CreativeStatus::Paused),
+            other => Err(format!("'{other}' is not a creative status (active or paused)")),
+        }
+    }
+}
+
+/// `PATCH /api/v1/creatives/{id}`: pauses or resumes a creative.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreativePatch {
+    pub status: CreativeStatus,
+    /// Why (kept in the audit log).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// One creative of a campaign with its figures and notes (Module 5).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreativeRow {
+    pub creative_id: uuid::Uuid,
+    pub campaign_id: uuid::Uuid,
+    pub campaign_name: String,
+    pub name: String,
+    pub headline: String,
+    pub body: String,
+    pub call_to_action: String,
+    pub status: CreativeStatus,
+    #[serde(flatten)]
+    pub performance: analytics::metrics::Performance,
+    /// "Best CTR", "Lower conv rate", "Low ROAS" (Module 5).
+    pub notes: Vec<String>,
+}
+
+/// Module 4 (and the campaign's Module 5): `GET /api/v1/campaigns/{id}/performance`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignPerformanceResponse {
+    pub as_of: DateTime<Utc>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub scope: FilterScope,
+    /// The campaign as the catalogue has it (status, where it may go next, budget, creatives).
+    pub campaign: CampaignView,
+    /// Dollars spent up to the window's end.
+    pub budget_spent: f64,
+    pub totals: analytics::metrics::Performance,
+    pub daily: Vec<analytics::metrics::views::SeriesPoint>,
+    pub hourly: Vec<analytics::metrics::views::SeriesPoint>,
+    pub segments: Vec<analytics::metrics::views::SegmentPerformance>,
+    pub frequency: analytics::metrics::views::Frequency,
+    pub creatives: Vec<CreativeRow>,
+    pub notes: Vec<String>,
+}
+
+/// One funnel of a comparison: `segment:HIGH_SPENDER` or `campaign:<id>`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparedFunnel {
+    pub item: String,
+    /// The segment's code or the campaign's name.
+    pub label: String,
+    pub funnel: analytics::metrics::views::Funnel,
+}
+
+/// Module 6: `GET /api/v1/funnel`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunnelResponse {
+    pub as_of: DateTime<Utc>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub scope: FilterScope,
+    /// The funnel of the filters.
+    pub funnel: analytics::metrics::views::Funnel,
+    /// With `compare`: one funnel per item, each the filters narrowed to that segment or
+    /// campaign (an item replaces the filters' own segment or campaign list).
+    pub compare: Vec<ComparedFunnel>,
+    /// The compared item with the highest overall rate.
+    pub best: Option<String>,
+}
+
+/// Module 7: `GET /api/v1/heatmap`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeatmapResponse {
+    pub as_of: DateTime<Utc>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub scope: FilterScope,
+    #[serde(flatten)]
+    pub heatmap: analytics::metrics::views::Heatmap,
+}
+
+/// Module 8: `GET /api/v1/roi`, treatment vs holdout per campaign.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoiResponse {
+    pub as_of: DateTime<Utc>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub campaigns: Vec<analytics::metrics::RoiRow>,
+}
+
+/// Module 8: `GET /api/v1/attribution`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributionResponse {
+    pub as_of: DateTime<Utc>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub scope: FilterScope,
+    #[serde(flatten)]
+    pub attribution: analytics::metrics::attribution::Attribution,
 }

@@ -43,3 +43,9 @@ export function metric(value: number | null, unit: string): string {
       throw new Error(`no format for unit ${unit}`);
   }
 }
+
+/** A difference of two rates (fractions) in percentage points, signed: `+1.2 pp`. */
+export function points(fraction: number): string {
+  const pp = 100 * fraction;
+  return `${pp > 0 ? "+" : ""}${pp.toFixed(1)} pp`;
+}

@@ -11,6 +11,7 @@ mod m20261125_000005_create_quality_counters;
 mod m20261125_000006_create_system_log;
 mod m20261125_000007_add_frequency_cap;
 mod m20261125_000008_create_audit_log;
+mod m20261130_000009_add_creative_status;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_system_log::Migration),
             Box::new(m20261125_000007_add_frequency_cap::Migration),
             Box::new(m20261125_000008_create_audit_log::Migration),
+            Box::new(m20261130_000009_add_creative_status::Migration),
         ]
     }
 }

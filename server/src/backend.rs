@@ -4,7 +4,8 @@
 use app::access::{Caller, Capability, Principal, Role};
 use app::backend::Backend;
 use app::wire::{
-    AccountRow, AdminOverview, ApiKeyRow, CampaignPatch, CampaignView, EventVolume, HealthReport, KpiBoard, LatencySample, LeaderboardRow, OneTimeSecret,
+    AccountRow, AdminOverview, ApiKeyRow, AttributionResponse, CampaignPatch, CampaignPerformanceResponse, CampaignView, CreativePatch, FunnelResponse,
+    HeatmapResponse, RoiResponse, SegmentsResponse, EventVolume, HealthReport, KpiBoard, LatencySample, LeaderboardRow, OneTimeSecret,
     SessionRow, TablePage, TokenRow,
 };
 use leptos::prelude::ServerFnError;
@@ -158,6 +159,38 @@ impl Backend for ServerBackend {
 
     async fn leaderboard(&self, query: String) -> Result<TablePage<LeaderboardRow>, ServerFnError> {
         lift(crate::http::metrics::leaderboard_page(&self.state, &query_pairs(&query)).await)
+    }
+
+    async fn segments(&self, query: String) -> Result<SegmentsResponse, ServerFnError> {
+        lift(crate::http::views::segments_view(&self.state, &query_pairs(&query), &[]).await)
+    }
+
+    async fn campaign_performance(&self, campaign_id: Uuid, query: String) -> Result<CampaignPerformanceResponse, ServerFnError> {
+        lift(crate::http::views::campaign_performance_view(&self.state, campaign_id, &query_pairs(&query)).await)
+    }
+
+    async fn funnel(&self, query: String) -> Result<FunnelResponse, ServerFnError> {
+        lift(crate::http::views::funnel_view(&self.state, &query_pairs(&query)).await)
+    }
+
+    async fn heatmap(&self, query: String) -> Result<HeatmapResponse, ServerFnError> {
+        lift(crate::http::views::heatmap_view(&self.state, &query_pairs(&query)).await)
+    }
+
+    async fn roi(&self, query: String) -> Result<RoiResponse, ServerFnError> {
+        lift(crate::http::metrics::roi_view(&self.state, &query_pairs(&query)).await)
+    }
+
+    async fn attribution(&self, query: String) -> Result<AttributionResponse, ServerFnError> {
+        lift(crate::http::views::attribution_view(&self.state, &query_pairs(&query)).await)
+    }
+
+    async fn change_creative(&self, actor: &Principal, creative_id: Uuid, patch: CreativePatch) -> Result<CampaignView, ServerFnError> {
+        let state = &self.state;
+        let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());
+        let view = lift(services::catalogue::set_creative_status(&state.db, creative_id, patch, &who, state.clock.now()).await)?;
+        lift(state.metrics.after_catalogue_change(&state.db).await)?;
+        Ok(view)
     }
 
     async fn change_campaign(&self, actor: &Principal, campaign_id: Uuid, patch: CampaignPatch) -> Result<CampaignView, ServerFnError> {

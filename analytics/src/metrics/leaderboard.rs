@@ -29,6 +29,8 @@ pub struct Performance {
     pub conversion_rate: Option<f64>,
     pub cac: Option<f64>,
     pub aov: Option<f64>,
+    /// Spend ÷ clicks, dollars (Module 4's "Cost/Click").
+    pub cost_per_click: Option<f64>,
     /// Metric 18 for this campaign: incremental ÷ treatment conversions × 100.
     pub incrementality: Option<f64>,
     pub treated_users: u64,
@@ -53,6 +55,7 @@ impl Performance {
             conversion_rate: ratio(100.0 * c.converters as f64, c.clickers as f64),
             cac: if spend_cents > 0.0 { ratio(spend_cents / 100.0, c.new_customers as f64) } else { None },
             aov: ratio(c.attributed_cents as f64 / 100.0, c.attributed_orders as f64),
+            cost_per_click: ratio(spend_cents / 100.0, c.clicks as f64),
             incrementality: c.incremental_conversions().and_then(|i| ratio(100.0 * i, c.treated_converted as f64)),
             treated_users: c.treated,
             holdout_users: c.held,

@@ -9,13 +9,13 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 use analytics::{CampaignStatus, CampaignType, SegmentType};
 
-use crate::filters::{FILTER_KEYS, Period, QueryPairs, Range, TABLE_KEYS};
+use crate::filters::{FILTER_KEYS, Period, QueryPairs, Range, TABLE_KEYS, VIEW_KEYS};
 
-/// The page's current query pairs: filters first, then the table's own parameters.
+/// The page's current query pairs: filters first, then the table's and the comparison's own.
 pub fn use_query_pairs() -> Memo<QueryPairs> {
     let query = use_query_map();
     Memo::new(move |_| {
-        let keys: Vec<&str> = FILTER_KEYS.iter().chain(TABLE_KEYS).copied().collect();
+        let keys: Vec<&str> = FILTER_KEYS.iter().chain(TABLE_KEYS).chain(VIEW_KEYS).copied().collect();
         query.with(|params| QueryPairs::from_params(params, &keys))
     })
 }

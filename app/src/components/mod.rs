@@ -1,5 +1,6 @@
 //! Pieces shared by pages.
 
+pub mod campaign_actions;
 pub mod chart;
 pub mod filter_bar;
 pub mod kpi;

@@ -87,7 +87,7 @@ pub fn TokenTable(tokens: Vec<TokenRow>, revoke: ServerAction<RevokeToken>, show
     }
     let when = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table">
                 <thead>
                     <tr>

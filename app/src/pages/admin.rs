@@ -127,9 +127,15 @@ pub fn Admin() -> impl IntoView {
 
 /// A `<select>` of every role.
 #[component]
-pub fn RoleSelect(name: &'static str, selected: Role) -> impl IntoView {
+pub fn RoleSelect(
+    name: &'static str,
+    selected: Role,
+    /// The accessible name, when no visible label wraps the select.
+    #[prop(optional, into)]
+    label: Option<String>,
+) -> impl IntoView {
     view! {
-        <select name=name>
+        <select name=name aria-label=label>
             {Role::ALL
                 .into_iter()
                 .map(|role| view! { <option value=role.as_str() selected=role == selected>{role.title()}</option> })
@@ -145,7 +151,7 @@ fn AccountTable(
     set_disabled: ServerAction<SetAccountDisabled>,
 ) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table">
                 <thead>
                     <tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col" class="num">"Created"</th><th scope="col">"Actions"</th></tr>
@@ -162,7 +168,7 @@ fn AccountTable(
                                     <td>
                                         <ActionForm action=set_role attr:class="form form--row">
                                             <input type="hidden" name="account_id" value=id_for_role/>
-                                            <RoleSelect name="role" selected=account.role/>
+                                            <RoleSelect name="role" selected=account.role label=format!("Role of {}", account.email)/>
                                             <button type="submit" class="button button--quiet">"Change role"</button>
                                         </ActionForm>
                                     </td>
@@ -193,7 +199,7 @@ fn SessionTable(sessions: Vec<SessionRow>, revoke: ServerAction<RevokeSession>) 
         return view! { <EmptyState title="No live sessions" detail="Nobody is signed in right now."/> }.into_any();
     }
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table">
                 <thead>
                     <tr><th scope="col">"Account"</th><th scope="col" class="num">"Signed in"</th><th scope="col" class="num">"Expires"</th><th scope="col">"From"</th><th scope="col">"Actions"</th></tr>
@@ -229,7 +235,7 @@ fn ApiKeyTable(keys: Vec<ApiKeyRow>, revoke: ServerAction<RevokeApiKey>) -> impl
         return view! { <EmptyState title="No API keys yet" detail="Create one above for each producer that sends events."/> }.into_any();
     }
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table">
                 <thead>
                     <tr>

@@ -5,9 +5,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use analytics::CampaignStatus;
-
 use crate::api::{ChangeCampaign, load_leaderboard};
+use crate::components::campaign_actions::{BudgetForm, ChangeOutcome, StatusForm};
 use crate::components::filter_bar::{DashboardHead, use_filters, use_query_pairs};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
@@ -52,7 +51,7 @@ pub fn Campaigns() -> impl IntoView {
                 <div class="toolbar">
                     <a class="button button--quiet" href=csv download="">"Download CSV"</a>
                 </div>
-                <ActionOutcome change/>
+                <ChangeOutcome change/>
                 <Transition fallback=|| view! { <Skeleton lines=8/> }>
                     {move || Suspend::new(async move {
                         match table.await {
@@ -63,22 +62,6 @@ pub fn Campaigns() -> impl IntoView {
                 </Transition>
             </Panel>
         </div>
-    }
-}
-
-/// What the last row action did, or why it was refused.
-#[component]
-fn ActionOutcome(change: ServerAction<ChangeCampaign>) -> impl IntoView {
-    move || {
-        change.value().get().map(|outcome| match outcome {
-            Ok(campaign) => view! {
-                <p class="notice notice--info" role="status">
-                    {format!("{} is now {}; budget {}.", campaign.name, campaign.status, format::money(campaign.budget_cents as f64 / 100.0))}
-                </p>
-            }
-            .into_any(),
-            Err(err) => view! { <p class="notice notice--error" role="alert">{format!("The change was refused: {err}")}</p> }.into_any(),
-        })
     }
 }
 
@@ -120,7 +103,7 @@ fn Leaderboard(page: TablePage<LeaderboardRow>, pairs: QueryPairs, change: Serve
     let row_pairs = pairs.clone();
     let link_to = |n: usize| pairs.with_param("page", Some(&n.to_string())).href("/campaigns");
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table" aria-label="Campaign leaderboard">
                 <thead>
                     <tr>
@@ -164,15 +147,11 @@ fn LeaderboardLine(row: LeaderboardRow, pairs: QueryPairs, change: ServerAction<
     let name = row.name.clone();
     let incrementality_href = pairs.only(FILTER_KEYS).with_param("campaign", Some(&id)).href("/insights");
     let csv_href = pairs.with_param("page", None).with_param("per_page", None).with_param("campaign", Some(&id)).href("/api/v1/exports/campaigns.csv");
-    let next_status = match row.status {
-        CampaignStatus::Active => Some((CampaignStatus::Paused, "Pause campaign", "Confirm pause")),
-        CampaignStatus::Paused => Some((CampaignStatus::Active, "Resume campaign", "Confirm resume")),
-        _ => None,
-    };
+    let detail_href = pairs.only(FILTER_KEYS).href(&format!("/campaigns/{id}"));
     view! {
         <tr>
             <td class="num">{row.rank}</td>
-            <th scope="row" class="table__name">{row.name.clone()}</th>
+            <th scope="row" class="table__name"><A href=detail_href.clone()>{row.name.clone()}</A></th>
             <td>{row.campaign_type.as_str()}</td>
             <td><span class=format!("pill pill--{}", row.status.as_str())>{row.status.as_str()}</span></td>
             <td class="num" title=p.roas.is_none().then_some(why_missing)>{or_missing(p.roas, format::ratio)}</td>
@@ -186,40 +165,11 @@ fn LeaderboardLine(row: LeaderboardRow, pairs: QueryPairs, change: ServerAction<
                 <details class="menu">
                     <summary class="menu__button" aria-label=format!("Actions for {name}")>"⋮"</summary>
                     <div class="menu__items">
+                        <a href=detail_href.clone()>"Open campaign"</a>
                         <a href=incrementality_href>"View incrementality data"</a>
                         <a href=csv_href download="">"Download report (CSV)"</a>
-                        {next_status.map(|(status, label, confirm)| {
-                            let id = id.clone();
-                            view! {
-                                <details class="menu__confirm">
-                                    <summary>{label}"…"</summary>
-                                    <ActionForm action=change attr:class="form">
-                                        <input type="hidden" name="campaign_id" value=id.clone()/>
-                                        <input type="hidden" name="status" value=status.as_str()/>
-                                        <label class="field">
-                                            <span class="field__label">"Reason (kept in the audit log)"</span>
-                                            <input type="text" name="reason" maxlength="500"/>
-                                        </label>
-                                        <button type="submit" class="button">{confirm}</button>
-                                    </ActionForm>
-                                </details>
-                            }
-                        })}
-                        <details class="menu__confirm">
-                            <summary>"Adjust budget…"</summary>
-                            <ActionForm action=change attr:class="form">
-                                <input type="hidden" name="campaign_id" value=id.clone()/>
-                                <label class="field">
-                                    <span class="field__label">"New budget (US$)"</span>
-                                    <input type="text" inputmode="decimal" name="budget" required=true value=format!("{:.2}", row.budget)/>
-                                </label>
-                                <label class="field">
-                                    <span class="field__label">"Reason"</span>
-                                    <input type="text" name="reason" maxlength="500"/>
-                                </label>
-                                <button type="submit" class="button">"Save budget"</button>
-                            </ActionForm>
-                        </details>
+                        <StatusForm campaign_id=row.campaign_id status=row.status change/>
+                        <BudgetForm campaign_id=row.campaign_id budget=row.budget change/>
                     </div>
                 </details>
             </td>

@@ -2,16 +2,24 @@
 
 mod account;
 mod admin;
+mod campaign;
 mod campaigns;
+mod funnel;
 mod health;
+mod insights;
 mod login;
 mod overview;
 mod section;
+mod segments;
 
 pub use account::Account;
 pub use admin::Admin;
+pub use campaign::CampaignPage;
 pub use campaigns::Campaigns;
+pub use funnel::FunnelPage;
 pub use health::SystemHealth;
+pub use insights::Insights;
 pub use login::Login;
 pub use overview::Overview;
 pub use section::{NotFound, Section, SectionId};
+pub use segments::Segments;

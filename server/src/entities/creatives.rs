@@ -12,6 +12,8 @@ pub struct Model {
     pub headline: String,
     pub body: String,
     pub call_to_action: String,
+    /// `active` or `paused` (`app::wire::CreativeStatus`).
+    pub status: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,10 +1,10 @@
 //! The campaign catalogue and the spend ledger over HTTP: `POST /api/v1/campaigns`,
 //! `GET|PATCH /api/v1/campaigns/{id}`, `GET /api/v1/campaigns/{id}/assignment`,
-//! `POST /api/v1/reallocations`, `POST /api/v1/spend`. People with the capability and
+//! `PATCH /api/v1/creatives/{id}`, `POST /api/v1/reallocations`, `POST /api/v1/spend`. People with the capability and
 //! API keys with the `catalogue` scope may use them; each change is checked again in the service.
 
 use app::access::Caller;
-use app::wire::{Assignment, CampaignPatch, CampaignView, NewCampaignRequest, ReallocationRequest, ReallocationResult, SpendRequest, SpendResult};
+use app::wire::{Assignment, CampaignPatch, CampaignView, CreativePatch, NewCampaignRequest, ReallocationRequest, ReallocationResult, SpendRequest, SpendResult};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -46,6 +46,20 @@ pub async fn patch(
 ) -> Result<Json<CampaignView>> {
     let patch = body(payload)?;
     let view = catalogue::patch(&state.db, id, patch, &Actor::new(caller, state.audit.clone()), state.clock.now()).await?;
+    state.metrics.after_catalogue_change(&state.db).await?;
+    Ok(Json(view))
+}
+
+/// Pauses or resumes one creative; answers with its campaign as it now stands.
+#[utoipa::path(patch, path = "/api/v1/creatives/{id}", tag = "catalogue", params(("id" = uuid::Uuid, Path)), request_body = app::wire::CreativePatch, responses((status = 200, body = app::wire::CampaignView), (status = 404, body = app::wire::ErrorBody)))]
+pub async fn patch_creative(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<Uuid>,
+    payload: std::result::Result<Json<CreativePatch>, JsonRejection>,
+) -> Result<Json<CampaignView>> {
+    let patch = body(payload)?;
+    let view = catalogue::set_creative_status(&state.db, id, patch, &Actor::new(caller, state.audit.clone()), state.clock.now()).await?;
     state.metrics.after_catalogue_change(&state.db).await?;
     Ok(Json(view))
 }

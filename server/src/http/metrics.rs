@@ -2,10 +2,10 @@
 //! `GET /metrics/roas`: the 25 metrics and incrementality, computed from the in-memory rollup.
 
 use analytics::metrics::compute::second_ceil;
-use analytics::metrics::{Filter, KPI_CARDS, MetricId, Status, MetricValue, Performance, Query as MetricQuery, RoiRow, SortColumn, creative_notes, roi_row, sort_rows, tally};
+use analytics::metrics::{Filter, KPI_CARDS, MetricId, Status, MetricValue, Performance, Query as MetricQuery, SortColumn, creative_notes, roi_row, sort_rows, tally};
 use analytics::{CampaignStatus, CampaignType, Platform, SegmentType};
 use app::filters::{FILTER_KEYS, Range};
-use app::wire::{FieldError, KpiBoard, KpiCard, KpiPoint, LeaderboardRow, TablePage};
+use app::wire::{CreativeRow, FieldError, KpiBoard, KpiCard, KpiPoint, LeaderboardRow, RoiResponse, TablePage};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -16,16 +16,7 @@ use crate::error::{AppError, Result};
 use crate::services::system_log;
 use crate::state::AppState;
 
-/// The filters every metrics query takes: `from`, `to` (UTC dates or RFC 3339 times, `to`
-/// exclusive), and comma-separated or repeated `campaign`, `type`, `status`, `segment`, `region`,
-/// `platform`, `creative`.
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Scope {
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub filter: Filter,
-}
+pub use app::wire::FilterScope as Scope;
 
 /// The filters, for the OpenAPI document (the handlers read them from the raw query so that
 /// every bad value is named, and lists may repeat or be comma-separated).
@@ -287,25 +278,21 @@ pub async fn one(State(state): State<AppState>, Path(id): Path<String>, Query(pa
     Ok(Json(MetricResponse { metric, granularity, series }))
 }
 
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RoiResponse {
-    pub as_of: DateTime<Utc>,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub campaigns: Vec<RoiRow>,
-}
-
 /// `GET /api/v1/roi`: treatment vs holdout per campaign, users first assigned in the window
 /// (default the last 7 days).
 #[utoipa::path(get, path = "/api/v1/roi", tag = "metrics", params(FilterParams), responses((status = 200, body = RoiResponse)))]
 pub async fn roi(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<RoiResponse>> {
+    roi_view(&state, &pairs).await.map(Json)
+}
+
+/// Module 8's treatment-vs-holdout table for a query string's pairs.
+pub async fn roi_view(state: &AppState, pairs: &[(String, String)]) -> Result<RoiResponse> {
     let now = state.clock.now();
-    let scope = parse_scope(&pairs, &[], now)?;
+    let scope = parse_scope(pairs, &[], now)?;
     let to = scope.to.unwrap_or(now).min(now);
     let from = scope.from.unwrap_or(to - Duration::days(7));
     let filter = scope.filter.clone();
-    let campaigns = compute(&state, move |store, config| {
+    let campaigns = compute(state, move |store, config| {
         let t = tally(store, &filter, config, second_ceil(from), second_ceil(to));
         let split = filter.splits_spend();
         t.campaigns
@@ -318,7 +305,7 @@ pub async fn roi(State(state): State<AppState>, Query(pairs): Query<Vec<(String,
             .collect::<Vec<_>>()
     })
     .await?;
-    Ok(Json(RoiResponse { as_of: now, from, to, campaigns }))
+    Ok(RoiResponse { as_of: now, from, to, campaigns })
 }
 
 /// The spec runbook's `GET /metrics/roas?campaign_id=…` → `{"roas": …, "confidence": …}`.
@@ -473,23 +460,6 @@ pub fn leaderboard_rows(
     rows
 }
 
-/// One creative of the breakdown.
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CreativeRow {
-    pub creative_id: Uuid,
-    pub campaign_id: Uuid,
-    pub campaign_name: String,
-    pub name: String,
-    pub headline: String,
-    pub body: String,
-    pub call_to_action: String,
-    #[serde(flatten)]
-    pub performance: Performance,
-    /// "Best CTR", "Lower conv rate", "Low ROAS" (Module 5).
-    pub notes: Vec<String>,
-}
-
 /// `GET /api/v1/creatives`: every creative of the campaigns the filters allow, with its figures
 /// and notes, sorted (default ROAS, descending) and paged.
 #[utoipa::path(get, path = "/api/v1/creatives", tag = "metrics", params(FilterParams, PagingParams), responses((status = 200, body = TablePage<CreativeRow>)))]
@@ -514,6 +484,7 @@ pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(S
                 let allowed = filter.allows_campaign(c) && (filter.creatives.is_empty() || filter.creatives.contains(&k.id));
                 allowed.then(|| {
                     let row = CreativeRow {
+                        status: crate::services::catalogue::creative_status(&k),
                         creative_id: k.id,
                         campaign_id: c.id,
                         campaign_name: c.name.clone(),

@@ -12,7 +12,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pipeline;
 mod quality;
-mod views;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -63,6 +63,12 @@ fn api() -> RouteTable {
             "/api/v1/campaigns/{id}",
             Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Catalogue),
             axum::routing::patch(campaigns::patch),
+        )
+        .route(
+            Some(Method::PATCH),
+            "/api/v1/creatives/{id}",
+            Access::UserOrKey(Capability::PauseResumeCampaigns, Scope::Catalogue),
+            axum::routing::patch(campaigns::patch_creative),
         )
         .get("/api/v1/exports/campaigns.csv", Access::Requires(Capability::View(Module::Leaderboard)), get(exports::campaigns_csv))
         .get("/api/v1/metrics", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::all))

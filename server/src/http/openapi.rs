@@ -24,6 +24,7 @@ use super::{audit, auth, campaigns, events, exports, health, live, metrics, qual
         campaigns::create,
         campaigns::get,
         campaigns::patch,
+        campaigns::patch_creative,
         campaigns::spend,
         campaigns::reallocate,
         campaigns::assignment,

@@ -5,18 +5,19 @@
 
 use analytics::SegmentType;
 use analytics::metrics::compute::second_ceil;
-use analytics::metrics::attribution::{self, Attribution};
-use analytics::metrics::views::{self, Frequency, Funnel, Heatmap, SegmentPerformance, SegmentSummary, SeriesPoint};
-use analytics::metrics::{Filter, Performance};
-use analytics::{CampaignStatus, CampaignType, DeliveryChannel};
-use app::wire::FieldError;
+use analytics::metrics::attribution;
+use analytics::metrics::views;
+use analytics::metrics::{Filter, creative_notes};
+use app::wire::{
+    AttributionResponse, CampaignPerformanceResponse, ComparedFunnel, CreativeRow, FieldError, FunnelResponse, HeatmapResponse, SegmentsResponse,
+};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::metrics::{Scope, compute, parse_scope};
+use super::metrics::{compute, parse_scope};
+use app::wire::FilterScope as Scope;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 
@@ -36,32 +37,6 @@ fn window(scope: &Scope, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<
 
 // ---------------------------------------------------------------------------------------------
 // Module 6.
-
-/// One funnel of a comparison: `segment:HIGH_SPENDER` or `campaign:<id>`.
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ComparedFunnel {
-    pub item: String,
-    /// The segment's code or the campaign's name.
-    pub label: String,
-    pub funnel: Funnel,
-}
-
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FunnelResponse {
-    pub as_of: DateTime<Utc>,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub scope: Scope,
-    /// The funnel of the filters.
-    pub funnel: Funnel,
-    /// With `compare`: one funnel per item, each the filters narrowed to that segment or
-    /// campaign (an item replaces the filters' own segment or campaign list).
-    pub compare: Vec<ComparedFunnel>,
-    /// The compared item with the highest overall rate.
-    pub best: Option<String>,
-}
 
 /// The most items `compare` takes.
 const MAX_COMPARE: usize = 4;
@@ -96,12 +71,17 @@ fn parse_compare(pairs: &[(String, String)]) -> Result<Vec<(String, Item)>> {
 /// `GET /api/v1/funnel`: impression → click → app open → add to cart → purchase, as users.
 #[utoipa::path(get, path = "/api/v1/funnel", tag = "views", params(("compare" = Option<String>, Query, description = "Up to 4 of `segment:CODE` or `campaign:ID`, comma-separated"), super::metrics::FilterParams), responses((status = 200, body = FunnelResponse)))]
 pub async fn funnel(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<FunnelResponse>> {
-    let scope = parse_scope(&pairs, &["compare"], state.clock.now())?;
-    let items = parse_compare(&pairs)?;
+    funnel_view(&state, &pairs).await.map(Json)
+}
+
+/// Module 6 for a query string's pairs (the API and the dashboard page share it).
+pub async fn funnel_view(state: &AppState, pairs: &[(String, String)]) -> Result<FunnelResponse> {
     let now = state.clock.now();
+    let scope = parse_scope(pairs, &["compare"], now)?;
+    let items = parse_compare(pairs)?;
     let (from, to) = window(&scope, now)?;
     let filter = scope.filter.clone();
-    let (funnel, compare) = compute(&state, move |store, config| {
+    let (funnel, compare) = compute(state, move |store, config| {
         let (start, end) = (second_ceil(from), second_ceil(to));
         let mut compare = Vec::new();
         for (key, item) in items {
@@ -123,182 +103,130 @@ pub async fn funnel(State(state): State<AppState>, Query(pairs): Query<Vec<(Stri
         .filter_map(|c| c.funnel.overall_rate.map(|r| (r, &c.item)))
         .fold(None::<(f64, &String)>, |best, (r, item)| if best.is_none_or(|b| r > b.0) { Some((r, item)) } else { best })
         .map(|(_, item)| item.clone());
-    Ok(Json(FunnelResponse { as_of: now, from, to, scope, funnel, compare, best }))
+    Ok(FunnelResponse { as_of: now, from, to, scope, funnel, compare, best })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Module 7.
 
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HeatmapResponse {
-    pub as_of: DateTime<Utc>,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub scope: Scope,
-    #[serde(flatten)]
-    pub heatmap: Heatmap,
-}
-
 /// `GET /api/v1/heatmap`: impressions, clicks, click rate and attributed purchases by day of the
 /// week (Monday first) and UTC hour; `segment=` overlays a segment like every filter.
 #[utoipa::path(get, path = "/api/v1/heatmap", tag = "views", params(super::metrics::FilterParams), responses((status = 200, body = HeatmapResponse)))]
 pub async fn heatmap(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<HeatmapResponse>> {
-    let scope = parse_scope(&pairs, &[], state.clock.now())?;
+    heatmap_view(&state, &pairs).await.map(Json)
+}
+
+pub async fn heatmap_view(state: &AppState, pairs: &[(String, String)]) -> Result<HeatmapResponse> {
     let now = state.clock.now();
+    let scope = parse_scope(pairs, &[], now)?;
     let (from, to) = window(&scope, now)?;
     let filter = scope.filter.clone();
-    let heatmap = compute(&state, move |store, config| views::heatmap(store, &filter, config, second_ceil(from), second_ceil(to))).await?;
-    Ok(Json(HeatmapResponse { as_of: now, from, to, scope, heatmap }))
+    let heatmap = compute(state, move |store, config| views::heatmap(store, &filter, config, second_ceil(from), second_ceil(to))).await?;
+    Ok(HeatmapResponse { as_of: now, from, to, scope, heatmap })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Module 8: attribution (metric 21) per campaign and channel.
-
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AttributionResponse {
-    pub as_of: DateTime<Utc>,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub scope: Scope,
-    #[serde(flatten)]
-    pub attribution: Attribution,
-}
 
 /// `GET /api/v1/attribution`: first touch, last touch, linear and time decay side by side, per
 /// campaign and per delivery channel, in conversions and revenue; a conversion's credit adds up
 /// to 1 across campaigns. Lookback and half-life come from `[metrics]` in the configuration.
 #[utoipa::path(get, path = "/api/v1/attribution", tag = "views", params(super::metrics::FilterParams), responses((status = 200, body = AttributionResponse)))]
 pub async fn attribution(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<AttributionResponse>> {
-    let scope = parse_scope(&pairs, &[], state.clock.now())?;
+    attribution_view(&state, &pairs).await.map(Json)
+}
+
+pub async fn attribution_view(state: &AppState, pairs: &[(String, String)]) -> Result<AttributionResponse> {
     let now = state.clock.now();
+    let scope = parse_scope(pairs, &[], now)?;
     let (from, to) = window(&scope, now)?;
     let filter = scope.filter.clone();
     let attribution =
-        compute(&state, move |store, config| attribution::attribution(store, &filter, config, second_ceil(from), second_ceil(to))).await?;
-    Ok(Json(AttributionResponse { as_of: now, from, to, scope, attribution }))
+        compute(state, move |store, config| attribution::attribution(store, &filter, config, second_ceil(from), second_ceil(to))).await?;
+    Ok(AttributionResponse { as_of: now, from, to, scope, attribution })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Module 3.
 
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SegmentsResponse {
-    pub as_of: DateTime<Utc>,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub scope: Scope,
-    pub segments: Vec<SegmentSummary>,
-}
-
 /// `GET /api/v1/segments`: the 8 segments (or those of `segment=`) with their size, LTV, CAC,
 /// AOV, CTR, conversion rate, revenue and its trend.
 #[utoipa::path(get, path = "/api/v1/segments", tag = "views", params(super::metrics::FilterParams), responses((status = 200, body = SegmentsResponse)))]
 pub async fn segments(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<SegmentsResponse>> {
-    let scope = parse_scope(&pairs, &[], state.clock.now())?;
+    segments_view(&state, &pairs, &[]).await.map(Json)
+}
+
+/// Module 3 for a query string's pairs; `extra` names parameters of the caller's own (the page's
+/// comparison) that the filters should ignore.
+pub async fn segments_view(state: &AppState, pairs: &[(String, String)], extra: &[&str]) -> Result<SegmentsResponse> {
     let now = state.clock.now();
+    let scope = parse_scope(pairs, extra, now)?;
     let (from, to) = window(&scope, now)?;
     let filter = scope.filter.clone();
-    let segments = compute(&state, move |store, config| views::segments(store, &filter, config, from, to)).await?;
-    Ok(Json(SegmentsResponse { as_of: now, from, to, scope, segments }))
+    let segments = compute(state, move |store, config| views::segments(store, &filter, config, from, to)).await?;
+    Ok(SegmentsResponse { as_of: now, from, to, scope, segments })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Module 4.
 
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CampaignSummary {
-    pub id: Uuid,
-    pub name: String,
-    pub campaign_type: CampaignType,
-    pub status: CampaignStatus,
-    pub channels: Vec<DeliveryChannel>,
-    /// Dollars.
-    pub budget: f64,
-}
-
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CreativeFigures {
-    pub creative_id: Uuid,
-    pub name: String,
-    pub headline: String,
-    pub call_to_action: String,
-    #[serde(flatten)]
-    pub performance: Performance,
-}
-
-#[derive(utoipa::ToSchema)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CampaignPerformanceResponse {
-    pub as_of: DateTime<Utc>,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub scope: Scope,
-    pub campaign: CampaignSummary,
-    pub totals: Performance,
-    pub daily: Vec<SeriesPoint>,
-    pub hourly: Vec<SeriesPoint>,
-    pub segments: Vec<SegmentPerformance>,
-    pub frequency: Frequency,
-    pub creatives: Vec<CreativeFigures>,
-    pub notes: Vec<String>,
-}
-
 /// `GET /api/v1/campaigns/{id}/performance`: one campaign's totals, daily and hourly series,
-/// segments, frequency and creatives over the window.
+/// segments, frequency and creatives (with their status and Module 5's notes) over the window.
 #[utoipa::path(get, path = "/api/v1/campaigns/{id}/performance", tag = "views", params(("id" = String, Path), super::metrics::FilterParams), responses((status = 200, body = CampaignPerformanceResponse), (status = 404, body = app::wire::ErrorBody)))]
 pub async fn campaign_performance(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<CampaignPerformanceResponse>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let id = Uuid::parse_str(&id).map_err(|_| invalid("id", format!("'{id}' is not a campaign id (a UUID)")))?;
-    let scope = parse_scope(&pairs, &[], state.clock.now())?;
+    campaign_performance_view(&state, id, &pairs).await.map(Json)
+}
+
+pub async fn campaign_performance_view(state: &AppState, id: Uuid, pairs: &[(String, String)]) -> Result<CampaignPerformanceResponse> {
+    let now = state.clock.now();
+    let scope = parse_scope(pairs, &[], now)?;
     if !scope.filter.campaigns.is_empty() {
         return Err(invalid("campaign", "the campaign is the one in the path; filter by type, status, segment, region, platform or creative".to_owned()));
     }
-    let now = state.clock.now();
     let (from, to) = window(&scope, now)?;
+    let campaign = crate::services::catalogue::get(&state.db, id).await?;
     let filter = scope.filter.clone();
-    let found = compute(&state, move |store, config| {
-        let info = store.campaign_index(id).map(|i| store.campaigns[i as usize].clone())?;
-        views::campaign_detail(store, &filter, config, id, second_ceil(from), second_ceil(to)).map(|d| (info, d))
+    let found = compute(state, move |store, config| {
+        let index = store.campaign_index(id)?;
+        let spent = store.spend.iter().filter(|l| l.campaign == index && l.at < second_ceil(to)).map(|l| l.cents).sum::<i64>();
+        views::campaign_detail(store, &filter, config, id, second_ceil(from), second_ceil(to)).map(|d| (spent, d))
     })
     .await?;
-    let Some((info, detail)) = found else { return Err(AppError::NotFound(format!("campaign {id}"))) };
-    let catalogue = crate::entities::creatives::Entity::find().filter(crate::entities::creatives::Column::CampaignId.eq(id)).all(&state.db).await?;
-    let creatives = detail
+    let Some((spent_cents, detail)) = found else { return Err(AppError::NotFound(format!("campaign {id}"))) };
+    let mut creatives: Vec<CreativeRow> = detail
         .creatives
         .into_iter()
-        .map(|c| {
-            let k = catalogue.iter().find(|k| k.id == c.creative_id);
-            CreativeFigures {
+        .filter_map(|c| {
+            let k = campaign.creatives.iter().find(|k| k.id == c.creative_id)?;
+            Some(CreativeRow {
                 creative_id: c.creative_id,
-                name: k.map_or_else(String::new, |k| k.name.clone()),
-                headline: k.map_or_else(String::new, |k| k.headline.clone()),
-                call_to_action: k.map_or_else(String::new, |k| k.call_to_action.clone()),
+                campaign_id: id,
+                campaign_name: campaign.name.clone(),
+                name: k.name.clone(),
+                headline: k.headline.clone(),
+                body: k.body.clone(),
+                call_to_action: k.call_to_action.clone(),
+                status: k.status,
                 performance: c.performance,
-            }
+                notes: Vec::new(),
+            })
         })
         .collect();
-    let campaign = CampaignSummary {
-        id,
-        name: info.name,
-        campaign_type: info.campaign_type,
-        status: info.status,
-        channels: info.channels,
-        budget: info.budget_cents as f64 / 100.0,
-    };
-    Ok(Json(CampaignPerformanceResponse {
+    let notes = creative_notes(&creatives.iter().map(|c| ((), &c.performance, &detail.totals)).collect::<Vec<_>>());
+    for (row, notes) in creatives.iter_mut().zip(notes) {
+        row.notes = notes;
+    }
+    Ok(CampaignPerformanceResponse {
         as_of: now,
         from,
         to,
         scope,
+        budget_spent: spent_cents as f64 / 100.0,
         campaign,
         totals: detail.totals,
         daily: detail.daily,
@@ -307,5 +235,5 @@ pub async fn campaign_performance(
         frequency: detail.frequency,
         creatives,
         notes: detail.notes,
-    }))
+    })
 }

@@ -6,7 +6,7 @@
 use analytics::events::{BudgetReallocated, CampaignCreated, CampaignLaunched, CampaignPaused, Context, Event, PauseReason, Payload};
 use analytics::{CampaignStatus, CampaignType, DeliveryChannel, EventSource, SegmentType};
 use app::access::{Capability, Caller};
-use app::wire::{Assignment, CampaignPatch, CampaignView, CreativeInput, CreativeView, FieldError, NewCampaignRequest, ReallocationRequest, ReallocationResult, SpendEntry, SpendRequest, SpendResult};
+use app::wire::{Assignment, CampaignPatch, CampaignView, CreativeInput, CreativeStatus, CreativeView, CreativePatch, FieldError, NewCampaignRequest, ReallocationRequest, ReallocationResult, SpendEntry, SpendRequest, SpendResult};
 use chrono::{DateTime, Duration, Timelike, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
 use uuid::Uuid;
@@ -63,6 +63,32 @@ impl Actor {
             after: Some(serde_json::to_value(after).unwrap_or_default()),
             reason,
             consent_check: Some(consent),
+        };
+        audit::record(txn, &self.audit, entry, now).await.map(|_| ())
+    }
+
+    /// Writes the audit entry of a change to one creative: its campaign before and after.
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_creative(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        action: &str,
+        creative_id: Uuid,
+        before: &CampaignView,
+        after: &CampaignView,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (actor, role) = self.who();
+        let entry = audit::Entry {
+            actor,
+            role,
+            action: action.to_owned(),
+            target: format!("creative:{creative_id}"),
+            before: Some(serde_json::to_value(before).unwrap_or_default()),
+            after: Some(serde_json::to_value(after).unwrap_or_default()),
+            reason,
+            consent_check: None,
         };
         audit::record(txn, &self.audit, entry, now).await.map(|_| ())
     }
@@ -243,6 +269,7 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
             headline: Set(creative.headline.trim().to_owned()),
             body: Set(creative.body.trim().to_owned()),
             call_to_action: Set(creative.call_to_action.trim().to_owned()),
+            status: Set(CreativeStatus::Active.as_str().to_owned()),
             created_at: Set(now),
         }
         .insert(&txn)
@@ -453,6 +480,52 @@ async fn apply_patch(
     Ok(())
 }
 
+/// A stored creative's status (the column's check constraint allows only the two names).
+pub fn creative_status(model: &creatives::Model) -> CreativeStatus {
+    model.status.parse().unwrap_or(CreativeStatus::Active)
+}
+
+/// Pauses or resumes one creative (Module 5), with the same capability as pausing a campaign,
+/// audited with its campaign before and after. Paused creatives are not delivered: the
+/// assignment endpoint never picks them. Returns the campaign as it now stands.
+pub async fn set_creative_status(db: &DatabaseConnection, id: Uuid, patch: CreativePatch, actor: &Actor, now: DateTime<Utc>) -> Result<CampaignView> {
+    actor.require(Capability::PauseResumeCampaigns)?;
+    if patch.reason.as_deref().is_some_and(|r| r.contains('\0') || r.chars().count() > 2_000) {
+        return Err(AppError::Validation(vec![field("reason", "must be at most 2,000 characters without NUL characters")]));
+    }
+    let txn = db.begin().await?;
+    let result = async {
+        let model = creatives::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| AppError::NotFound(format!("creative {id}")))?;
+        let campaign_id = model.campaign_id;
+        if creative_status(&model) == patch.status {
+            return Ok(campaign_id);
+        }
+        let before = get(&txn, campaign_id).await?;
+        let mut active: creatives::ActiveModel = model.into();
+        active.status = Set(patch.status.as_str().to_owned());
+        active.update(&txn).await?;
+        campaigns::ActiveModel { id: Set(campaign_id), updated_at: Set(now), ..Default::default() }.update(&txn).await?;
+        let after = get(&txn, campaign_id).await?;
+        let action = match patch.status {
+            CreativeStatus::Paused => "creative.pause",
+            CreativeStatus::Active => "creative.resume",
+        };
+        actor.audit_creative(&txn, action, id, &before, &after, patch.reason.clone(), now).await?;
+        Ok(campaign_id)
+    }
+    .await;
+    match result {
+        Ok(campaign_id) => {
+            txn.commit().await?;
+            get(db, campaign_id).await
+        }
+        Err(err) => {
+            let _ = txn.rollback().await;
+            Err(err)
+        }
+    }
+}
+
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<CampaignView> {
     let model = campaigns::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
     let creatives = creatives::Entity::find()
@@ -481,7 +554,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<CampaignView> {
         frequency_cap_per_week: model.frequency_cap_per_week.map(|cap| cap as u32),
         creatives: creatives
             .into_iter()
-            .map(|c| CreativeView { id: c.id, name: c.name, headline: c.headline, body: c.body, call_to_action: c.call_to_action })
+            .map(|c| CreativeView { status: creative_status(&c), id: c.id, name: c.name, headline: c.headline, body: c.body, call_to_action: c.call_to_action })
             .collect(),
         created_by: model.created_by,
         created_at: model.created_at,
@@ -562,7 +635,10 @@ pub async fn assignment(db: &DatabaseConnection, id: Uuid, user_id: &str) -> Res
     let campaign = campaigns::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
     let share = f64::from(campaign.holdout_share_bp) / 10_000.0;
     let position = analytics::holdout::position(id, user_id);
+    let deliverable: Vec<Uuid> = get(db, id).await?.creatives.into_iter().filter(|c| c.status == CreativeStatus::Active).map(|c| c.id).collect();
+    let creative_id = analytics::holdout::creative_slot(position, share, deliverable.len()).map(|slot| deliverable[slot]);
     Ok(Assignment {
+        creative_id,
         campaign_id: id,
         user_id: user_id.to_owned(),
         group: if position < share { "holdout" } else { "treatment" }.to_owned(),

@@ -242,3 +242,75 @@ async fn a_sender_asks_which_group_a_user_is_in_by_the_pinned_hash() {
     let res = app.client.get(app.url(&format!("/api/v1/campaigns/{}/assignment?user_id=u", uuid::Uuid::new_v4()))).bearer_auth(&key).send().await.unwrap();
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn a_paused_creative_is_audited_and_never_assigned() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let mut request = campaign_request("Two creatives");
+    let mut second = request.creatives[0].clone();
+    second.name = "B".to_owned();
+    request.creatives.push(second);
+    let campaign = crate::support::create_campaign_from(&app, request).await;
+    let (a, b) = (campaign.creatives[0].id, campaign.creatives[1].id);
+    let perf = app.sign_in(Role::PerfLead).await;
+    let cmo = app.sign_in(Role::Cmo).await;
+    let analyst = app.sign_in(Role::DataScience).await;
+    let send = |cookie: String, id: uuid::Uuid, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.client
+                .patch(app.url(&format!("/api/v1/creatives/{id}")))
+                .header("cookie", cookie)
+                .header("origin", app.origin())
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Whose role may not pause campaigns may not pause a creative either.
+    assert_eq!(send(analyst.cookie.clone(), b, json!({ "status": "paused" })).await.status(), 403);
+    // A bad status names the field; an unknown creative is a 404.
+    let res = send(perf.cookie.clone(), b, json!({ "status": "stopped" })).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("status"));
+    assert_eq!(send(perf.cookie.clone(), uuid::Uuid::new_v4(), json!({ "status": "paused" })).await.status(), 404);
+
+    let res = send(cmo.cookie.clone(), b, json!({ "status": "paused", "reason": "Low ROAS" })).await;
+    assert_eq!(res.status(), 200);
+    let view: CampaignView = res.json().await.unwrap();
+    let status_of = |v: &CampaignView, id| v.creatives.iter().find(|c| c.id == id).unwrap().status;
+    assert_eq!(status_of(&view, b), app::wire::CreativeStatus::Paused);
+    assert_eq!(status_of(&view, a), app::wire::CreativeStatus::Active);
+
+    // Every treatment user now gets creative A; held-out users get none.
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "sender", &[Scope::Events], None, app.state.clock.now()).await.unwrap();
+    for i in 0..30 {
+        let url = app.url(&format!("/api/v1/campaigns/{}/assignment?user_id=u-{i}", campaign.id));
+        let assignment: app::wire::Assignment = app.client.get(url).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+        let expected = (assignment.group == "treatment").then_some(a);
+        assert_eq!(assignment.creative_id, expected, "u-{i}");
+    }
+
+    // The audit log has the change with its reason and the campaign before and after.
+    let entries = server::entities::audit_log::Entity::find()
+        .filter(server::entities::audit_log::Column::Target.eq(format!("creative:{b}")))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].action, "creative.pause");
+    assert_eq!(entries[0].reason.as_deref(), Some("Low ROAS"));
+
+    // Resuming brings it back; asking again for the same status changes nothing and logs nothing.
+    assert_eq!(send(perf.cookie.clone(), b, json!({ "status": "active" })).await.status(), 200);
+    assert_eq!(send(perf.cookie.clone(), b, json!({ "status": "active" })).await.status(), 200);
+    let entries = server::entities::audit_log::Entity::find()
+        .filter(server::entities::audit_log::Column::Target.eq(format!("creative:{b}")))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["creative.pause", "creative.resume"]);
+}

@@ -158,3 +158,71 @@ async fn the_dashboards_cards_table_export_and_row_actions_agree_with_the_api() 
     assert_eq!(res.status(), 200);
     assert_eq!(get(&app, &perf, &format!("/api/v1/campaigns/{id}")).await["budget_cents"], 2_500_000);
 }
+
+#[tokio::test]
+async fn the_module_pages_read_the_apis_figures_and_render_them_on_the_server() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 15, 30, 0).unwrap();
+    let app = spawn_app_with(server::clock::Clock::fixed(now)).await;
+    let days = 12;
+    let config = SimConfig { seed: 7, users: 400, days, campaigns: 4, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default() };
+    server::services::simulate::to_db(&app.state, config, |_, _| {}).await.unwrap();
+    let cmo = app.sign_in(Role::Cmo).await.cookie;
+    let query = "range=30d";
+
+    // Each page's server function answers exactly what its API answers for the same filters.
+    for (function, path, extra) in [
+        ("load_segments", "/api/v1/segments", ""),
+        ("load_funnel", "/api/v1/funnel", "&compare=segment:HIGH_SPENDER,segment:NEW_SHOPPER"),
+        ("load_heatmap", "/api/v1/heatmap", "&segment=SEASONAL_SPENDER"),
+        ("load_roi", "/api/v1/roi", ""),
+        ("load_attribution", "/api/v1/attribution", ""),
+    ] {
+        let q = format!("{query}{extra}");
+        let res = call(&app, &cmo, function, &[("query", &q)]).await;
+        assert_eq!(res.status(), 200, "{function}");
+        let page: Value = res.json().await.unwrap();
+        assert_eq!(page, get(&app, &cmo, &format!("{path}?{q}")).await, "{function} = {path}");
+    }
+    let leaderboard = get(&app, &cmo, &format!("/api/v1/campaigns?{query}")).await;
+    let top = &leaderboard["rows"][0];
+    let id = top["campaign_id"].as_str().unwrap();
+    let res = call(&app, &cmo, "load_campaign", &[("campaign_id", id), ("query", query)]).await;
+    assert_eq!(res.status(), 200);
+    let detail: app::wire::CampaignPerformanceResponse = res.json().await.unwrap();
+    let api: app::wire::CampaignPerformanceResponse = serde_json::from_value(get(&app, &cmo, &format!("/api/v1/campaigns/{id}/performance?{query}")).await).unwrap();
+    assert_eq!(detail, api);
+    assert!(!detail.creatives.is_empty(), "the campaign's creatives come with it");
+    assert!(detail.creatives.iter().all(|c| c.status == app::wire::CreativeStatus::Active));
+
+    // The first paint already has the numbers (server-rendered), not placeholders.
+    let html = |path: String| {
+        let app = &app;
+        let cmo = cmo.clone();
+        async move {
+            let res = app.get_with_cookie(&path, &cmo).await;
+            assert_eq!(res.status(), 200, "{path}");
+            res.text().await.unwrap()
+        }
+    };
+    let page = html(format!("/campaigns/{id}?{query}")).await;
+    assert!(page.contains(&detail.campaign.name), "the campaign's name");
+    assert!(page.contains(&app::format::money(detail.totals.revenue)), "its revenue");
+    for creative in &detail.creatives {
+        assert!(page.contains(&creative.headline), "creative {}", creative.headline);
+    }
+    let segments: app::wire::SegmentsResponse = serde_json::from_value(get(&app, &cmo, &format!("/api/v1/segments?{query}")).await).unwrap();
+    let page = html(format!("/segments?{query}")).await;
+    for s in &segments.segments {
+        assert!(page.contains(&app::format::money(s.revenue)), "{} revenue", s.segment.as_str());
+    }
+    let funnel: app::wire::FunnelResponse = serde_json::from_value(get(&app, &cmo, &format!("/api/v1/funnel?{query}")).await).unwrap();
+    let page = html(format!("/funnel?{query}")).await;
+    assert!(page.contains(&funnel.funnel.insight.replace('\'', "&#x27;")) || page.contains(&funnel.funnel.insight), "the funnel's reading");
+    let roi: app::wire::RoiResponse = serde_json::from_value(get(&app, &cmo, &format!("/api/v1/roi?{query}")).await).unwrap();
+    let page = html(format!("/insights?{query}")).await;
+    assert!(roi.campaigns.iter().all(|r| page.contains(&r.name)), "every campaign of the ROI table");
+
+    // An unknown campaign is a clear error on the page, not a blank.
+    let page = html(format!("/campaigns/{}?{query}", uuid::Uuid::new_v4())).await;
+    assert!(page.contains("campaign") && page.contains("not found"), "names the missing campaign");
+}

@@ -1,0 +1,288 @@
+//! One campaign (Module 4) and its creatives (Module 5), for the global filters: the campaign's
+//! status, budget and actions; its figures over the period; the segments it reached; its daily and
+//! hourly series; how often users saw it; and each creative with the spec's notes and its own
+//! pause or resume. Refreshes when the live feed says the figures moved, or after a change.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{ChangeCampaign, ChangeCreative, load_campaign};
+use crate::components::campaign_actions::{BudgetForm, ChangeOutcome, CreativeOutcome, CreativeStatusForm, StatusForm};
+use crate::components::chart::{Chart, ChartData, ChartKind, Series};
+use crate::components::filter_bar::{DashboardHead, use_filters};
+use crate::components::live::use_live_feed;
+use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
+use crate::filters::QueryPairs;
+use crate::format;
+use crate::wire::{CampaignPerformanceResponse, CreativeRow};
+
+#[component]
+pub fn CampaignPage() -> impl IntoView {
+    let params = use_params_map();
+    let filters = use_filters();
+    let feed = use_live_feed(filters);
+    let change = ServerAction::<ChangeCampaign>::new();
+    let change_creative = ServerAction::<ChangeCreative>::new();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let detail = Resource::new(
+        move || (id.get(), filters.with(QueryPairs::encode), feed.leaderboard_version.get(), change.version().get(), change_creative.version().get()),
+        |(id, query, _, _, _)| async move {
+            let id = uuid::Uuid::parse_str(&id).map_err(|_| ServerFnError::new(format!("'{id}' is not a campaign id")))?;
+            load_campaign(id, query).await
+        },
+    );
+    view! {
+        <DashboardHead title="Campaign detail" feed/>
+        <ChangeOutcome change/>
+        <CreativeOutcome change=change_creative/>
+        <Transition fallback=|| view! { <div class="grid"><Panel title="Campaign" span=12><Skeleton lines=8/></Panel></div> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <CampaignDetail detail filters=filters.get_untracked() change change_creative/> }.into_any(),
+                    Err(err) => view! { <div class="grid"><Panel title="Campaign" span=12><ErrorState message=err.to_string()/></Panel></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
+    value.map_or_else(|| format::MISSING.to_owned(), show)
+}
+
+fn period(detail: &CampaignPerformanceResponse) -> String {
+    format!("{} to {} UTC", detail.from.format("%d %b %Y %H:%M"), detail.to.format("%d %b %Y %H:%M"))
+}
+
+#[component]
+fn CampaignDetail(
+    detail: CampaignPerformanceResponse,
+    filters: QueryPairs,
+    change: ServerAction<ChangeCampaign>,
+    change_creative: ServerAction<ChangeCreative>,
+) -> AnyView {
+    let c = detail.campaign.clone();
+    let t = detail.totals.clone();
+    let id = c.id.to_string();
+    let period = period(&detail);
+    let back = filters.href("/campaigns");
+    let incrementality = filters.with_param("campaign", Some(&id)).href("/insights");
+    let csv = filters.with_param("campaign", Some(&id)).href("/api/v1/exports/campaigns.csv");
+    let tiles: Vec<(&str, String)> = vec![
+        ("Impressions", format::count(t.impressions as i64)),
+        ("Clicks", format::count(t.clicks as i64)),
+        ("CTR", or_missing(t.ctr, format::percent)),
+        ("Cost / click", or_missing(t.cost_per_click, format::money)),
+        ("Conversions", format::count(t.conversions as i64)),
+        ("Conv rate", or_missing(t.conversion_rate, format::percent)),
+        ("Revenue", format::money(t.revenue)),
+        ("ROAS", or_missing(t.roas, format::ratio)),
+    ];
+    let segments = detail.segments.clone();
+    let targeted: Vec<String> = c.target_segments.iter().map(|s| s.as_str().to_owned()).collect();
+    let day_labels: Vec<String> = detail.daily.iter().map(|p| p.from.format("%d %b").to_string()).collect();
+    let daily = ChartData {
+        kind: ChartKind::Line,
+        labels: day_labels.clone(),
+        series: vec![
+            Series { name: "Impressions".into(), values: detail.daily.iter().map(|p| Some(p.impressions as f64)).collect() },
+            Series { name: "Clicks".into(), values: detail.daily.iter().map(|p| Some(p.clicks as f64)).collect() },
+            Series { name: "Conversions".into(), values: detail.daily.iter().map(|p| Some(p.orders as f64)).collect() },
+        ],
+        y_unit: "count".into(),
+    };
+    let revenue = ChartData {
+        kind: ChartKind::Bar,
+        labels: day_labels,
+        series: vec![Series { name: "Revenue".into(), values: detail.daily.iter().map(|p| Some(p.revenue)).collect() }],
+        y_unit: "US$".into(),
+    };
+    let hourly = ChartData {
+        kind: ChartKind::Bar,
+        labels: detail.hourly.iter().map(|p| p.from.format("%a %H:00").to_string()).collect(),
+        series: vec![
+            Series { name: "Impressions".into(), values: detail.hourly.iter().map(|p| Some(p.impressions as f64)).collect() },
+            Series { name: "Clicks".into(), values: detail.hourly.iter().map(|p| Some(p.clicks as f64)).collect() },
+        ],
+        y_unit: "count".into(),
+    };
+    let frequency = ChartData {
+        kind: ChartKind::Bar,
+        labels: detail.frequency.buckets.iter().map(|b| format!("{}×", b.impressions)).collect(),
+        series: vec![Series { name: "Users".into(), values: detail.frequency.buckets.iter().map(|b| b.share).collect() }],
+        y_unit: "% of users".into(),
+    };
+    let average = or_missing(detail.frequency.average, |a| format!("{a:.1}× per user"));
+    let creatives = detail.creatives.clone();
+    let notes = detail.notes.clone();
+    view! {
+        <div class="grid">
+            <Panel title=c.name.clone() subtitle=format!("{} · {}", c.campaign_type.as_str(), period) span=12>
+                <div class="campaign-head">
+                    <dl class="facts">
+                        <dt>"Status"</dt>
+                        <dd><span class=format!("pill pill--{}", c.status.as_str())>{c.status.as_str()}</span></dd>
+                        <dt>"Budget"</dt>
+                        <dd>{format!("{} · spent {}", format::money(c.budget_cents as f64 / 100.0), format::money(detail.budget_spent))}</dd>
+                        <dt>"Channels"</dt>
+                        <dd>{c.channels.iter().map(|ch| ch.as_str()).collect::<Vec<_>>().join(", ")}</dd>
+                        <dt>"Segments targeted"</dt>
+                        <dd>{if targeted.is_empty() { "All".to_owned() } else { targeted.join(", ") }}</dd>
+                        <dt>"Holdout"</dt>
+                        <dd>{format!("{:.1}% of users", c.holdout_percent)}</dd>
+                        <dt>"Created"</dt>
+                        <dd>{format!("{} by {} · updated {}", c.created_at.format("%d %b %Y"), c.created_by, c.updated_at.format("%d %b %Y %H:%M UTC"))}</dd>
+                    </dl>
+                    <div class="campaign-head__actions" role="group" aria-label="Campaign actions">
+                        <StatusForm campaign_id=c.id status=c.status change/>
+                        <BudgetForm campaign_id=c.id budget=c.budget_cents as f64 / 100.0 change/>
+                        <a class="button button--quiet" href=incrementality>"View incrementality data"</a>
+                        <a class="button button--quiet" href=csv download="">"Download report (CSV)"</a>
+                        <A href=back attr:class="button button--quiet">"Back to leaderboard"</A>
+                    </div>
+                </div>
+                {(!notes.is_empty()).then(|| view! { <ul class="notes">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul> })}
+            </Panel>
+            <section class="tiles span-12" aria-label="Campaign figures over the period">
+                {tiles.into_iter().map(|(label, value)| view! {
+                    <div class="tile">
+                        <p class="tile__label">{label}</p>
+                        <p class="tile__value">{value}</p>
+                    </div>
+                }).collect_view()}
+            </section>
+            <Panel title="Performance over time" subtitle=format!("Per UTC day · {period}") span=8>
+                <Chart id="campaign-daily-chart" label="Impressions, clicks and conversions per day" data=Signal::derive(move || daily.clone())/>
+            </Panel>
+            <Panel title="Revenue per day" subtitle="Attributed revenue, US$" span=4>
+                <Chart id="campaign-revenue-chart" label="Attributed revenue per day" data=Signal::derive(move || revenue.clone())/>
+            </Panel>
+            <Panel title="Hourly breakdown" subtitle="Impressions and clicks per UTC hour, the period's last 48 hours" span=8>
+                <Chart id="campaign-hourly-chart" label="Impressions and clicks per hour" data=Signal::derive(move || hourly.clone())/>
+            </Panel>
+            <Panel title="Frequency distribution" subtitle=format!("Users by impressions seen · average {average}") span=4>
+                <Chart id="campaign-frequency-chart" label="Share of users by impressions seen" data=Signal::derive(move || frequency.clone()) empty="No user saw this campaign in the period."/>
+            </Panel>
+            <Panel title="Segments reached" subtitle="The campaign's figures within each segment" span=12>
+                <SegmentTable segments/>
+            </Panel>
+            <Panel title="Creative breakdown" subtitle=format!("Every creative of the campaign · {period}") span=12>
+                <CreativeTable creatives filters=filters.clone() change=change_creative/>
+            </Panel>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn SegmentTable(segments: Vec<analytics::metrics::views::SegmentPerformance>) -> impl IntoView {
+    if segments.iter().all(|s| s.performance.sends == 0 && s.performance.impressions == 0) {
+        return view! { <EmptyState title="No segment reached" detail="The campaign sent nothing in the period."/> }.into_any();
+    }
+    view! {
+        <div class="table-scroll" tabindex="0">
+            <table class="table" aria-label="Segments reached">
+                <thead>
+                    <tr>
+                        <th scope="col">"Segment"</th>
+                        <th scope="col" class="num">"Sends"</th>
+                        <th scope="col" class="num">"Impressions"</th>
+                        <th scope="col" class="num">"CTR"</th>
+                        <th scope="col" class="num">"Conv rate"</th>
+                        <th scope="col" class="num">"Revenue"</th>
+                        <th scope="col" class="num">"ROAS"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {segments.into_iter().filter(|s| s.performance.sends > 0 || s.performance.impressions > 0).map(|s| {
+                        let p = s.performance;
+                        view! {
+                            <tr>
+                                <th scope="row">{s.segment.as_str()}</th>
+                                <td class="num">{format::count(p.sends as i64)}</td>
+                                <td class="num">{format::count(p.impressions as i64)}</td>
+                                <td class="num">{or_missing(p.ctr, format::percent)}</td>
+                                <td class="num">{or_missing(p.conversion_rate, format::percent)}</td>
+                                <td class="num">{format::money(p.revenue)}</td>
+                                <td class="num">{or_missing(p.roas, format::ratio)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// Module 5: one row per creative, in the catalogue's order, with its notes and actions.
+#[component]
+fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: ServerAction<ChangeCreative>) -> AnyView {
+    if creatives.is_empty() {
+        return view! { <EmptyState title="No creatives" detail="This campaign has no creatives in the catalogue."/> }.into_any();
+    }
+    let snippet = |body: &str| {
+        let short: String = body.chars().take(40).collect();
+        if short.len() < body.len() { format!("{short}…") } else { short }
+    };
+    view! {
+        <div class="table-scroll" tabindex="0">
+            <table class="table" aria-label="Creative breakdown">
+                <thead>
+                    <tr>
+                        <th scope="col" class="num">"#"</th>
+                        <th scope="col">"Headline"</th>
+                        <th scope="col">"Body"</th>
+                        <th scope="col">"CTA"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col" class="num">"Impressions"</th>
+                        <th scope="col" class="num">"CTR"</th>
+                        <th scope="col" class="num">"Conversions"</th>
+                        <th scope="col" class="num">"Conv rate"</th>
+                        <th scope="col" class="num">"Revenue"</th>
+                        <th scope="col" class="num">"ROAS"</th>
+                        <th scope="col">"Notes"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {creatives.into_iter().enumerate().map(|(i, row)| {
+                        let p = row.performance.clone();
+                        let name = row.name.clone();
+                        let incrementality = filters.with_param("creative", Some(&row.creative_id.to_string())).href("/insights");
+                        let notes = row.notes.join(" · ");
+                        let warn = row.notes.iter().any(|n| n.contains("Low"));
+                        view! {
+                            <tr>
+                                <td class="num">{i + 1}</td>
+                                <th scope="row" class="table__name">{row.headline.clone()}<span class="table__sub">{name.clone()}</span></th>
+                                <td>{snippet(&row.body)}</td>
+                                <td>{row.call_to_action.clone()}</td>
+                                <td><span class=format!("pill pill--{}", row.status.as_str())>{row.status.as_str()}</span></td>
+                                <td class="num">{format::count(p.impressions as i64)}</td>
+                                <td class="num">{or_missing(p.ctr, format::percent)}</td>
+                                <td class="num">{format::count(p.conversions as i64)}</td>
+                                <td class="num">{or_missing(p.conversion_rate, format::percent)}</td>
+                                <td class="num">{format::money(p.revenue)}</td>
+                                <td class="num">{or_missing(p.roas, format::ratio)}</td>
+                                <td class=if warn { "note note--warn" } else { "note" }>{if warn { format!("⚠ {notes}") } else { notes }}</td>
+                                <td>
+                                    <details class="menu">
+                                        <summary class="menu__button" aria-label=format!("Actions for creative {name}")>"⋮"</summary>
+                                        <div class="menu__items">
+                                            <a href=incrementality>"View incrementality"</a>
+                                            <CreativeStatusForm creative_id=row.creative_id name=name.clone() status=row.status change/>
+                                        </div>
+                                    </details>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <p class="freshness">"Paused creatives are no longer assigned to users; their figures so far stay in the table."</p>
+    }
+    .into_any()
+}

@@ -1,0 +1,164 @@
+import { expect, test } from "@playwright/test";
+import { hydrated, signIn } from "./auth";
+import { activeCampaign, campaignActivity, type Creative } from "./catalogue";
+import { count, metric, money, percent, points, ratio } from "./format";
+import { api, world } from "./world";
+
+// The spec's persona workflows (PART 3), end to end on the seeded server, asserting on what the
+// person sees against what the API answers for the same filters.
+
+const TWO_CREATIVES: Creative[] = [
+  { name: "Variant A", headline: "Save 20% this weekend", body: "Members only, while stocks last.", call_to_action: "Shop now" },
+  { name: "Variant B", headline: "Weekend Flash Sale", body: "Limited time. Limited stock.", call_to_action: "Grab deals" },
+];
+
+const dash = (v: number | null, f: (x: number) => string) => (v === null ? "—" : f(v));
+
+test("CMO: ROAS against its target, the campaigns under 2.5x, one campaign and its creatives, paused", async ({ page, baseURL }) => {
+  const name = `E2E CMO ${Date.now()}`;
+  const campaign = await activeCampaign(baseURL!, name, TWO_CREATIVES);
+  await campaignActivity(baseURL!, campaign, 40, 400);
+  await signIn(page, "cmo");
+  await page.goto("/?range=1d");
+  await hydrated(page);
+  const metrics = await api(page, "/api/v1/metrics?range=1d");
+  const roas = metrics.metrics.find((m: any) => m.id === "roas");
+  const card = page.getByRole("article", { name: "ROAS" });
+  await expect(card.getByTestId("kpi-value")).toHaveText(metric(roas.value, roas.unit));
+  await expect(card).toContainText("Target ≥ 3.5×");
+
+  // The card drills into the leaderboard, narrowed to the campaigns under 2.5x.
+  await card.getByRole("link").click();
+  await expect(page).toHaveURL(/\/campaigns\?.*roas_below=2\.5/);
+  const leaderboard = page.getByRole("table", { name: "Campaign leaderboard" });
+  const row = leaderboard.getByRole("row").filter({ has: page.getByRole("rowheader", { name, exact: true }) });
+  await expect(row).toHaveCount(1);
+  await row.getByRole("link", { name, exact: true }).click();
+
+  // The campaign: its figures are the API's, its creatives are listed.
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${campaign.id}\\?`));
+  await expect(page.getByRole("heading", { level: 2, name })).toBeVisible();
+  const detail = await api(page, `/api/v1/campaigns/${campaign.id}/performance?range=1d`);
+  expect(detail.totals.roas).toBeLessThan(2.5);
+  const tiles = page.getByRole("region", { name: "Campaign figures over the period" });
+  await expect(tiles).toContainText(`ROAS${ratio(detail.totals.roas)}`);
+  await expect(tiles).toContainText(`Revenue${money(detail.totals.revenue)}`);
+  await expect(tiles).toContainText(`Clicks${count(detail.totals.clicks)}`);
+  const creatives = page.getByRole("table", { name: "Creative breakdown" }).locator("tbody tr");
+  await expect(creatives).toHaveCount(2);
+
+  // Pause it, with a confirmation and a reason; the page and the API both say paused.
+  await hydrated(page);
+  const actions = page.getByRole("group", { name: "Campaign actions" });
+  await actions.getByText("Pause campaign…").click();
+  await actions.getByLabel("Reason (kept in the audit log)").fill("ROAS under 2.5x for the board");
+  await actions.getByRole("button", { name: "Confirm pause" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `${name} is now paused` })).toBeVisible();
+  await expect(actions.getByText("Resume campaign…")).toBeVisible();
+  await expect(page.getByRole("region", { name }).getByText("paused", { exact: true })).toBeVisible();
+  expect((await api(page, `/api/v1/campaigns/${campaign.id}`)).status).toBe("paused");
+});
+
+test("Performance lead: leaderboard by ROAS, the top campaign, the best creative, the worst paused, the checkout drop-off, incrementality with its interval", async ({ page, baseURL }) => {
+  const name = `E2E perf ${Date.now()}`;
+  const campaign = await activeCampaign(baseURL!, name, TWO_CREATIVES);
+  await campaignActivity(baseURL!, campaign, 40, 400);
+  await signIn(page, "perf_lead");
+
+  // The leaderboard is sorted by ROAS, best first; the top campaign opens with its creatives.
+  await page.goto(`/campaigns?${world}`);
+  const leaderboard = page.getByRole("table", { name: "Campaign leaderboard" });
+  await expect(leaderboard.getByRole("columnheader", { name: "ROAS" })).toHaveAttribute("aria-sort", "descending");
+  const top = (await api(page, `/api/v1/campaigns?${world}&per_page=25`)).rows[0];
+  const first = leaderboard.locator("tbody tr").first();
+  await expect(first.getByRole("rowheader")).toHaveText(top.name);
+  await hydrated(page);
+  await first.getByRole("link", { name: top.name, exact: true }).click();
+  await expect(page.getByRole("heading", { level: 2, name: top.name })).toBeVisible();
+  const topDetail = await api(page, `/api/v1/campaigns/${top.campaign_id}/performance?${world}`);
+  await expect(page.getByRole("table", { name: "Creative breakdown" }).locator("tbody tr")).toHaveCount(topDetail.creatives.length);
+
+  // A campaign of two creatives: the best CTR is noted, the lowest ROAS is paused.
+  await page.goto(`/campaigns/${campaign.id}?range=1d`);
+  await hydrated(page);
+  const detail = await api(page, `/api/v1/campaigns/${campaign.id}/performance?range=1d`);
+  const best = detail.creatives.find((c: any) => c.notes.includes("Best CTR"));
+  expect(best, "one creative has the best CTR").toBeTruthy();
+  const table = page.getByRole("table", { name: "Creative breakdown" });
+  const rowOf = (c: any) => table.getByRole("row").filter({ hasText: c.headline });
+  await expect(rowOf(best)).toContainText("Best CTR");
+  const worst = [...detail.creatives].sort((a: any, b: any) => (a.roas ?? Infinity) - (b.roas ?? Infinity))[0];
+  const worstRow = rowOf(worst);
+  await expect(worstRow).toContainText(dash(worst.roas, ratio));
+  await worstRow.getByLabel(`Actions for creative ${worst.name}`).click();
+  await worstRow.getByText("Pause creative…").click();
+  await worstRow.getByLabel("Reason (kept in the audit log)").fill("Lowest ROAS of the campaign");
+  await worstRow.getByRole("button", { name: "Confirm pause" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Creative ${worst.name} is now paused` })).toBeVisible();
+  await expect(rowOf(worst).getByRole("cell").nth(3)).toHaveText("paused");
+  const stored = await api(page, `/api/v1/campaigns/${campaign.id}`);
+  expect(stored.creatives.find((c: any) => c.id === worst.creative_id).status).toBe("paused");
+
+  // The funnel shows where users drop before buying, as the API computes it.
+  await page.goto(`/funnel?campaign=${campaign.id}&range=1d`);
+  const funnel = (await api(page, `/api/v1/funnel?campaign=${campaign.id}&range=1d`)).funnel;
+  const purchase = funnel.steps.find((s: any) => s.step === "purchase");
+  expect(purchase.drop_off).toBeGreaterThan(0);
+  const steps = page.getByRole("table", { name: "Funnel steps" });
+  await expect(steps.getByRole("row").filter({ hasText: "Purchase" })).toContainText(`${count(purchase.drop_off)} (${percent(purchase.drop_off_rate)})`);
+  await expect(page.getByRole("region", { name: "Conversion funnel" }).getByRole("note")).toHaveText(funnel.insight);
+
+  // The ROI deep dive: incrementality with its 95% interval, as the API has it.
+  await page.goto(`/insights?${world}`);
+  const roi = await api(page, `/api/v1/roi?${world}`);
+  const measured = roi.campaigns.find((r: any) => r.absolute_lift_interval && r.incrementality_percent !== null);
+  expect(measured, "a seeded campaign with a measured lift").toBeTruthy();
+  const roiRow = page.getByRole("table", { name: "Treatment vs holdout" }).getByRole("row").filter({ has: page.getByRole("rowheader", { name: measured.name, exact: true }) });
+  await expect(roiRow).toContainText(`95% CI ${points(measured.absolute_lift_interval.low)} to ${points(measured.absolute_lift_interval.high)}`);
+  await expect(roiRow).toContainText(percent(measured.incrementality_percent));
+});
+
+test("Rewards PM: the segment picker, SEASONAL_SPENDER, its campaigns, its heatmap, CAC against LTV", async ({ page }) => {
+  await signIn(page, "rewards_pm");
+  await page.goto(`/segments?${world}`);
+  await hydrated(page);
+  const table = page.getByRole("table", { name: "Segments" });
+  await expect(table.locator("tbody tr")).toHaveCount(8);
+  const seasonal = (await api(page, `/api/v1/segments?${world}`)).segments.find((s: any) => s.segment === "SEASONAL_SPENDER");
+
+  // Choosing the segment highlights it and narrows every module (the global filter).
+  await table.getByRole("link", { name: "SEASONAL_SPENDER", exact: true }).click();
+  await expect(page).toHaveURL(/segment=SEASONAL_SPENDER/);
+  const row = table.getByRole("row").filter({ has: page.getByRole("link", { name: "SEASONAL_SPENDER", exact: true }) });
+  await expect(row).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByRole("list", { name: "Active filters" })).toContainText("SEASONAL_SPENDER");
+
+  // CAC against LTV, as the API computes them.
+  const cells = row.getByRole("cell");
+  await expect(cells.nth(1)).toHaveText(count(seasonal.size));
+  await expect(cells.nth(2)).toHaveText(dash(seasonal.ltv, money));
+  await expect(cells.nth(3)).toHaveText(dash(seasonal.cac, money));
+
+  // Its campaigns.
+  await row.getByRole("link", { name: "Campaigns" }).click();
+  await expect(page).toHaveURL(/\/campaigns\?.*segment=SEASONAL_SPENDER/);
+  const campaigns = await api(page, `/api/v1/campaigns?${world}&segment=SEASONAL_SPENDER&per_page=25`);
+  const leaderboard = page.getByRole("table", { name: "Campaign leaderboard" });
+  await expect(leaderboard.locator("tbody tr")).toHaveCount(campaigns.rows.length);
+  await expect(leaderboard.locator("tbody tr").first().getByRole("rowheader")).toHaveText(campaigns.rows[0].name);
+
+  // Its engagement heatmap, with the peak windows named.
+  await page.goBack();
+  await page.getByRole("table", { name: "Segments" }).getByRole("row").filter({ has: page.getByRole("link", { name: "SEASONAL_SPENDER", exact: true }) }).getByRole("link", { name: "Heatmap" }).click();
+  await expect(page).toHaveURL(/\/funnel\?.*segment=SEASONAL_SPENDER/);
+  const heatmap = await api(page, `/api/v1/heatmap?${world}&segment=SEASONAL_SPENDER`);
+  const panel = page.getByRole("region", { name: "Engagement heatmap" });
+  await expect(panel).toContainText("Clicks by day of week and UTC hour, SEASONAL_SPENDER");
+  await expect(panel.getByRole("note")).toHaveText(heatmap.insight);
+  expect(heatmap.peaks.length).toBeGreaterThan(0);
+  for (const peak of heatmap.peaks) {
+    await expect(panel.getByRole("list", { name: "Peak windows" })).toContainText(peak.label);
+  }
+  await hydrated(page);
+  await expect(page.locator("#heatmap-chart canvas")).toHaveCount(1);
+});
