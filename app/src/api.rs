@@ -19,6 +19,7 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_me", Access::SignedIn),
     ("/api/fn/load_health", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_database_latency", Access::Requires(Capability::View(Module::SystemHealth))),
+    ("/api/fn/load_system_status", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_event_volume", Access::Requires(Capability::View(Module::KpiCards))),
     ("/api/fn/load_kpis", Access::Requires(Capability::View(Module::KpiCards))),
     ("/api/fn/load_leaderboard", Access::Requires(Capability::View(Module::Leaderboard))),
@@ -29,6 +30,7 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_roi", Access::Requires(Capability::View(Module::RoiDeepDive))),
     ("/api/fn/load_attribution", Access::Requires(Capability::View(Module::RoiDeepDive))),
     ("/api/fn/change_creative", Access::Requires(Capability::PauseResumeCampaigns)),
+    ("/api/fn/create_campaign", Access::Requires(Capability::CreateCampaigns)),
     // Everyone who may see a campaign may ask for a change; the catalogue checks each change
     // against its own capability (status transition, budget), as the PATCH API does.
     ("/api/fn/change_campaign", Access::Requires(Capability::View(Module::CampaignDetail))),
@@ -62,6 +64,13 @@ pub async fn load_health() -> Result<HealthReport, ServerFnError> {
 pub async fn load_database_latency() -> Result<Vec<LatencySample>, ServerFnError> {
     crate::backend::authorize("load_database_latency")?;
     Ok(crate::backend::backend()?.database_latency().await)
+}
+
+/// Module 9: data arrival, the API's own latency and errors, system metrics, quality, alerts.
+#[server(prefix = "/api/fn", endpoint = "load_system_status")]
+pub async fn load_system_status() -> Result<crate::wire::SystemStatus, ServerFnError> {
+    crate::backend::authorize("load_system_status")?;
+    crate::backend::backend()?.system_status().await
 }
 
 #[server(prefix = "/api/fn", endpoint = "load_event_volume")]
@@ -151,6 +160,62 @@ pub async fn change_creative(
         .into_iter()
         .find(|c| c.id == creative_id)
         .ok_or_else(|| ServerFnError::new(format!("creative {creative_id} is no longer in its campaign")))
+}
+
+/// One creative of the campaign form; all four fields empty means "no creative in this slot".
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreativeFields {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub headline: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub call_to_action: String,
+}
+
+/// Creates a campaign from the dashboard's form. Fields arrive as typed (checkbox lists as
+/// `channels[i]`); each one that cannot be read, and each the catalogue refuses, comes back as a
+/// field error for the form to show beside the field.
+#[server(prefix = "/api/fn", endpoint = "create_campaign")]
+#[allow(clippy::too_many_arguments)]
+pub async fn create_campaign(
+    name: String,
+    campaign_type: String,
+    channels: Option<Vec<String>>,
+    target_segments: Option<Vec<String>>,
+    target_regions: String,
+    budget: String,
+    starts_at: String,
+    ends_at: String,
+    holdout_percent: String,
+    consent_method: String,
+    has_opt_out_link: Option<String>,
+    frequency_cap_per_week: String,
+    creatives: Option<Vec<CreativeFields>>,
+) -> Result<crate::wire::CreateOutcome, ServerFnError> {
+    crate::backend::authorize("create_campaign")?;
+    let actor = crate::backend::principal()?;
+    let form = crate::campaign_form::CampaignForm {
+        name,
+        campaign_type,
+        channels: channels.unwrap_or_default(),
+        target_segments: target_segments.unwrap_or_default(),
+        target_regions,
+        budget,
+        starts_at,
+        ends_at,
+        holdout_percent,
+        consent_method,
+        has_opt_out_link: has_opt_out_link.is_some(),
+        frequency_cap_per_week,
+        creatives: creatives.unwrap_or_default(),
+    };
+    match form.into_request() {
+        Ok(request) => crate::backend::backend()?.create_campaign(&actor, request).await,
+        Err(fields) => Ok(crate::wire::CreateOutcome::Invalid(fields)),
+    }
 }
 
 /// Pauses, resumes or otherwise moves a campaign's status, or sets its budget (`budget`: dollars

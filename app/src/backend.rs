@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::access::{Caller, Principal, Role};
 use crate::wire::{
-    AdminOverview, AttributionResponse, CampaignPatch, CampaignPerformanceResponse, CampaignView, CreativePatch, EventVolume, FunnelResponse, HealthReport,
+    AdminOverview, AttributionResponse, CampaignPatch, CreateOutcome, NewCampaignRequest, CampaignPerformanceResponse, CampaignView, CreativePatch, EventVolume, FunnelResponse, HealthReport,
     HeatmapResponse, KpiBoard, LatencySample, LeaderboardRow, OneTimeSecret, RoiResponse, SegmentsResponse, TablePage, TokenRow,
 };
 
@@ -23,6 +23,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn health(&self) -> HealthReport;
     /// The recent periodic database probes, oldest first.
     async fn database_latency(&self) -> Vec<LatencySample>;
+    /// Module 9's figures beyond the probe (`GET /api/v1/system`).
+    async fn system_status(&self) -> Result<crate::wire::SystemStatus, ServerFnError>;
     /// Ingested events per hour for the `hours` hours ending now.
     async fn event_volume(&self, hours: u32) -> Result<EventVolume, ServerFnError>;
 
@@ -42,6 +44,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Module 8: treatment vs holdout (`GET /api/v1/roi`) and attribution (`GET /api/v1/attribution`).
     async fn roi(&self, query: String) -> Result<RoiResponse, ServerFnError>;
     async fn attribution(&self, query: String) -> Result<AttributionResponse, ServerFnError>;
+    /// Creates a campaign for a person, as `POST /api/v1/campaigns` does; the catalogue's
+    /// validation problems come back as field errors, not as a failure.
+    async fn create_campaign(&self, actor: &Principal, request: NewCampaignRequest) -> Result<CreateOutcome, ServerFnError>;
     /// Pauses or resumes a creative for a person, as `PATCH /api/v1/creatives/{id}` does.
     async fn change_creative(&self, actor: &Principal, creative_id: Uuid, patch: CreativePatch) -> Result<CampaignView, ServerFnError>;
     /// Changes a campaign for a person (status, budget…), checked against their capabilities,

@@ -8,6 +8,7 @@ pub mod access;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod campaign_form;
 pub mod components;
 pub mod filters;
 pub mod format;
@@ -25,7 +26,7 @@ use leptos_router::{
 
 use access::{Access, Capability, Module};
 use components::layout::Layout;
-use pages::{Account, Admin, CampaignPage, Campaigns, FunnelPage, Insights, Login, NotFound, Overview, Section, Segments, SystemHealth};
+use pages::{Account, Admin, CampaignPage, Campaigns, FunnelPage, Insights, Login, NewCampaign, NotFound, Overview, Section, Segments, SystemHealth};
 
 /// The access each page requires, by its route path. The server refuses to start when a route
 /// below is missing here, and checks this on every request (`server/src/http/pipeline.rs`).
@@ -33,6 +34,7 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/login", Access::Public),
     ("/", Access::Requires(Capability::View(Module::KpiCards))),
     ("/campaigns", Access::Requires(Capability::View(Module::Leaderboard))),
+    ("/campaigns/new", Access::Requires(Capability::CreateCampaigns)),
     ("/campaigns/{id}", Access::Requires(Capability::View(Module::CampaignDetail))),
     ("/segments", Access::Requires(Capability::View(Module::Segments))),
     ("/funnel", Access::Requires(Capability::View(Module::Funnel))),
@@ -95,6 +97,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=Login/>
                     <Route path=path!("/") view=Overview/>
                     <Route path=path!("/campaigns") view=Campaigns/>
+                    <Route path=path!("/campaigns/new") view=NewCampaign/>
                     <Route path=path!("/campaigns/:id") view=CampaignPage/>
                     <Route path=path!("/segments") view=Segments/>
                     <Route path=path!("/funnel") view=FunnelPage/>

@@ -226,6 +226,13 @@ pub struct NewCampaignRequest {
     pub frequency_cap_per_week: Option<u32>,
 }
 
+/// What the dashboard's campaign form gets back: the new campaign, or every field to fix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CreateOutcome {
+    Created(CampaignView),
+    Invalid(Vec<FieldError>),
+}
+
 /// `PATCH /api/v1/campaigns/{id}`: only the fields given change.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -379,6 +386,54 @@ pub struct QualityReport {
     pub overall: analytics::quality::QualityMetrics,
     pub by_category: Vec<CategoryQuality>,
 }
+
+/// The API's requests, server errors and latency over the last minutes, as the server measured
+/// them itself (every `/api/` request but the live socket).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiStats {
+    pub window_minutes: u32,
+    pub requests: u64,
+    /// Answers of 500 and above.
+    pub server_errors: u64,
+    /// Server errors ÷ requests × 100; null without requests.
+    pub error_rate: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+/// One alert of the system health module: how bad, and a sentence with the number.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemAlert {
+    pub level: analytics::quality::AlertLevel,
+    pub message: String,
+}
+
+/// Module 9: `GET /api/v1/system`, everything the system health page shows but the live probe.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemStatus {
+    pub as_of: DateTime<Utc>,
+    /// The latest event that arrived, and when.
+    pub last_event_at: Option<DateTime<Utc>>,
+    /// The latest `data_refresh_completed` the refresh job wrote.
+    pub last_refresh_at: Option<DateTime<Utc>>,
+    pub api_last_15_minutes: ApiStats,
+    pub api_last_hour: ApiStats,
+    /// Metrics 22 (data freshness), 24 (uptime) and 25 (cost per query).
+    pub metrics: Vec<analytics::metrics::MetricValue>,
+    /// The last 24 hours of arrivals.
+    pub quality: QualityReport,
+    pub alerts: Vec<SystemAlert>,
+}
+
+/// The API's latency target at the 95th percentile (spec PART 7: under 500 ms).
+pub const API_P95_TARGET_MS: f64 = 500.0;
+/// The API's error-rate target, and the rate that pages someone (spec PART 7).
+pub const API_ERROR_RATE_TARGET: f64 = 1.0;
+pub const API_ERROR_RATE_CRITICAL: f64 = 5.0;
 
 /// One campaign of the leaderboard (Module 2): `GET /api/v1/campaigns`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

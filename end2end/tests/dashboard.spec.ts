@@ -146,3 +146,39 @@ test("events sent to the API change a KPI card on an open page without a reload"
   const cls = await page.evaluate(() => (window as any).__cls as number);
   expect(cls, `cumulative layout shift ${cls}`).toBeLessThanOrEqual(0.1);
 });
+
+test("a campaign is created from the form; refused fields show their reason beside the field", async ({ page }) => {
+  await signIn(page, "perf_lead");
+  await hydrated(page);
+  await page.getByRole("link", { name: "New campaign" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "New campaign" })).toBeVisible();
+  const name = `E2E form ${Date.now()}`;
+  const form = page.getByRole("region", { name: "Campaign form" });
+  await form.getByLabel("Name", { exact: true }).first().fill(name);
+  await form.getByLabel("Type").selectOption("CASHBACK");
+  await form.getByLabel("Budget (US$)").fill("lots");
+  await form.getByLabel("Holdout share, % (0 to 50; default 10)").fill("80");
+  const creative = form.getByRole("group", { name: "Creative 1" });
+  await creative.getByLabel("Name").fill("A");
+  await creative.getByLabel("Headline").fill("Double cashback this weekend");
+  await creative.getByLabel("Body").fill("On every purchase.");
+  await creative.getByLabel("Call to action").fill("Activate");
+  await form.getByRole("button", { name: "Create campaign" }).click();
+  // The form's own reading fails first: the budget is named beside its field.
+  await expect(form.getByLabel("Budget (US$)")).toHaveAttribute("aria-invalid", "true");
+  await expect(form.locator("label", { hasText: "Budget (US$)" }).getByRole("alert")).toContainText("lots");
+  // Then the catalogue's rules: a channel is needed and the holdout is at most 50%.
+  await form.getByLabel("Budget (US$)").fill("12,500");
+  await form.getByRole("button", { name: "Create campaign" }).click();
+  await expect(form.getByRole("group", { name: "Channels" }).getByRole("alert")).toContainText("push");
+  await expect(form.locator("label", { hasText: "Holdout share" }).getByRole("alert")).toContainText("50");
+  await form.getByRole("group", { name: "Channels" }).getByLabel("push").check();
+  await form.getByLabel("Holdout share, % (0 to 50; default 10)").fill("10");
+  await form.getByRole("button", { name: "Create campaign" }).click();
+  await expect(page.getByRole("status")).toContainText(`${name} was created as a draft`);
+  await page.getByRole("link", { name: "Open it to submit it for approval" }).click();
+  await expect(page.getByRole("heading", { level: 2, name })).toBeVisible();
+  await expect(page.getByRole("region", { name }).getByText("draft", { exact: true })).toBeVisible();
+  const stored = (await api(page, "/api/v1/campaigns?sort=name&per_page=500")).rows.find((r: any) => r.name === name);
+  expect(stored.budget).toBe(12500);
+});

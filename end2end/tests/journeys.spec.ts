@@ -132,6 +132,8 @@ test("Rewards PM: the segment picker, SEASONAL_SPENDER, its campaigns, its heatm
   const row = table.getByRole("row").filter({ has: page.getByRole("link", { name: "SEASONAL_SPENDER", exact: true }) });
   await expect(row).toHaveAttribute("aria-selected", "true");
   await expect(page.getByRole("list", { name: "Active filters" })).toContainText("SEASONAL_SPENDER");
+  // The navigation carries the filters: every section opens on the same segment and period.
+  await expect(page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Funnel" })).toHaveAttribute("href", /segment=SEASONAL_SPENDER/);
 
   // CAC against LTV, as the API computes them.
   const cells = row.getByRole("cell");

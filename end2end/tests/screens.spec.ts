@@ -12,6 +12,7 @@ const PAGES: { name: string; path: string; role: Role; heading: string }[] = [
   { name: "overview", path: "/", role: "cmo", heading: "Overview" },
   { name: "campaigns", path: "/campaigns", role: "cmo", heading: "Campaigns" },
   { name: "campaign", path: "campaign", role: "perf_lead", heading: "Campaign detail" },
+  { name: "new-campaign", path: "/campaigns/new", role: "perf_lead", heading: "New campaign" },
   { name: "segments", path: "/segments", role: "rewards_pm", heading: "Segments" },
   { name: "funnel", path: "/funnel", role: "lifecycle_lead", heading: "Funnel" },
   { name: "insights", path: "/insights", role: "data_science", heading: "Insights" },

@@ -4,7 +4,7 @@
 use app::access::{Caller, Capability, Principal, Role};
 use app::backend::Backend;
 use app::wire::{
-    AccountRow, AdminOverview, ApiKeyRow, AttributionResponse, CampaignPatch, CampaignPerformanceResponse, CampaignView, CreativePatch, FunnelResponse,
+    AccountRow, AdminOverview, ApiKeyRow, AttributionResponse, CreateOutcome, NewCampaignRequest, CampaignPatch, CampaignPerformanceResponse, CampaignView, CreativePatch, FunnelResponse,
     HeatmapResponse, RoiResponse, SegmentsResponse, EventVolume, HealthReport, KpiBoard, LatencySample, LeaderboardRow, OneTimeSecret,
     SessionRow, TablePage, TokenRow,
 };
@@ -153,6 +153,10 @@ impl Backend for ServerBackend {
         lift(services::event_volume::hourly(&self.state.db, self.state.clock.now(), hours).await)
     }
 
+    async fn system_status(&self) -> Result<app::wire::SystemStatus, ServerFnError> {
+        lift(services::system_status::status(&self.state).await)
+    }
+
     async fn kpi_board(&self, query: String) -> Result<KpiBoard, ServerFnError> {
         lift(crate::http::metrics::kpi_board(&self.state, &query_pairs(&query)).await)
     }
@@ -183,6 +187,19 @@ impl Backend for ServerBackend {
 
     async fn attribution(&self, query: String) -> Result<AttributionResponse, ServerFnError> {
         lift(crate::http::views::attribution_view(&self.state, &query_pairs(&query)).await)
+    }
+
+    async fn create_campaign(&self, actor: &Principal, request: NewCampaignRequest) -> Result<CreateOutcome, ServerFnError> {
+        let state = &self.state;
+        let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());
+        match services::catalogue::create(&state.db, request, &who, state.clock.now()).await {
+            Ok(view) => {
+                lift(state.metrics.after_catalogue_change(&state.db).await)?;
+                Ok(CreateOutcome::Created(view))
+            }
+            Err(AppError::Validation(fields)) => Ok(CreateOutcome::Invalid(fields)),
+            Err(err) => Err(to_server_fn_error(err)),
+        }
     }
 
     async fn change_creative(&self, actor: &Principal, creative_id: Uuid, patch: CreativePatch) -> Result<CampaignView, ServerFnError> {

@@ -33,6 +33,8 @@ pub struct AppState {
     pub probe_log: PendingProbes,
     /// The audit log's key and checkpoint file.
     pub audit: crate::services::audit::Audit,
+    /// The API's latency and errors of the last hour, measured here (Module 9).
+    pub request_stats: crate::http::request_stats::RequestStats,
     pub leptos_options: LeptosOptions,
 }
 
@@ -56,6 +58,7 @@ impl AppState {
             probe_log: PendingProbes::default(),
             live_views: Default::default(),
             audit: crate::services::audit::Audit::new(&settings),
+            request_stats: Default::default(),
             settings: Arc::new(settings),
             leptos_options,
         }

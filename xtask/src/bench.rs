@@ -353,3 +353,125 @@ pub fn live() -> Result<()> {
     println!("clients dropped: {}, (client, batch) pairs never updated: {}", report["clients_dropped"], report["missed"]);
     Ok(())
 }
+
+/// Signs in through the API and returns the session cookie (`name=value`).
+fn session_cookie(port: u16, email: &str, password: &str) -> Result<String> {
+    let out = Command::new("curl")
+        .args(["-s", "-D", "-", "-o", "/dev/null", "-H", "content-type: application/json"])
+        .args(["-H", &format!("origin: http://127.0.0.1:{port}")])
+        .args(["--data", &serde_json::json!({ "email": email, "password": password }).to_string()])
+        .arg(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
+        .output()
+        .context("curl is needed for the UI bench")?;
+    let headers = String::from_utf8_lossy(&out.stdout).into_owned();
+    headers
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+        .with_context(|| format!("signing in set no cookie: {headers}"))
+}
+
+/// `total` GETs of `path` by `clients` concurrent connections (curl's parallel mode), each
+/// request's total time in milliseconds; any answer but 200 fails the bench.
+fn time_concurrent(port: u16, cookie: &str, path: &str, clients: usize, total: usize) -> Result<Vec<f64>> {
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let config: String = (0..total).map(|_| format!("url = \"{url}\"\noutput = \"/dev/null\"\n")).collect();
+    let mut child = Command::new("curl")
+        .args(["-s", "--parallel", "--parallel-immediate", "--parallel-max", &clients.to_string()])
+        .args(["-H", &format!("cookie: {cookie}"), "-H", "accept-encoding: gzip"])
+        .args(["-w", "%{http_code} %{time_total}\n", "--config", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("curl is needed for the UI bench")?;
+    child.stdin.take().context("stdin")?.write_all(config.as_bytes())?;
+    let out = child.wait_with_output()?;
+    let mut samples = Vec::with_capacity(total);
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let (code, seconds) = line.split_once(' ').context("curl printed a line without a status")?;
+        if code != "200" {
+            bail!("GET {path} answered {code}");
+        }
+        samples.push(seconds.trim().parse::<f64>()? * 1000.0);
+    }
+    if samples.len() != total {
+        bail!("GET {path}: {} of {total} requests answered", samples.len());
+    }
+    Ok(samples)
+}
+
+/// `cargo xtask bench ui`: the release build (server and wasm bundle) on PostgreSQL with the bench
+/// data set (`SWIPESAVVY_BENCH_USERS`, `_DAYS`, `_CAMPAIGNS` as `bench metrics`), then the
+/// server-rendered response time p50/p95 of each dashboard page under `SWIPESAVVY_BENCH_CLIENTS`
+/// (default 100) concurrent clients, `_REQUESTS` (default 500) requests a page; and the gzip size
+/// of the wasm bundle and of every script and stylesheet the browser loads (`print_bundle_sizes`).
+pub fn ui() -> Result<()> {
+    let bin = crate::build(true)?;
+    let users = size("SWIPESAVVY_BENCH_USERS", 100_000);
+    let days = size("SWIPESAVVY_BENCH_DAYS", 30);
+    let campaigns = size("SWIPESAVVY_BENCH_CAMPAIGNS", 100);
+    let clients = size("SWIPESAVVY_BENCH_CLIENTS", 100) as usize;
+    let requests = size("SWIPESAVVY_BENCH_REQUESTS", 500) as usize;
+
+    let cluster = postgres::Cluster::start()?;
+    cluster.psql("postgres", &["-c", "CREATE DATABASE bench"])?;
+    let url = format!("postgres://postgres@127.0.0.1:{}/bench", cluster.port);
+    banner(&format!("simulating {users} users, {campaigns} campaigns over {days} days into PostgreSQL"));
+    output(
+        &bin,
+        &["simulate", "--to-db", "--seed", "1", "--users", &users.to_string(), "--days", &days.to_string(), "--campaigns", &campaigns.to_string(), "--database-url", &url],
+    )?;
+    let password = "bench-password-1234";
+    let mut add = Command::new(&bin);
+    add.args(["user", "add", "--email", "ui@bench.test", "--role", "cmo", "--database-url", &url]).env_remove("DATABASE_URL").stdin(Stdio::piped()).stdout(Stdio::null());
+    let mut child = add.spawn()?;
+    child.stdin.take().context("stdin")?.write_all(format!("{password}\n").as_bytes())?;
+    if !child.wait()?.success() {
+        bail!("could not create the bench account");
+    }
+
+    banner("starting the release server");
+    let port = free_port()?;
+    let server = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "ulimit -n $(ulimit -Hn) && exec {} serve --addr 127.0.0.1:{port} --database-url {url} --site-root {} --log warn",
+                bin.display(),
+                root().join("target/site").display()
+            ),
+        ])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .spawn()?;
+    let _server = ServerGuard(server);
+    wait_until_healthy(port, Duration::from_secs(3_600))?;
+    let cookie = session_cookie(port, "ui@bench.test", password)?;
+
+    // The CMO's pages, each with the 30-day preset (the widest view a CMO opens first).
+    let pages = [
+        ("Overview (KPI cards)", "/?range=30d"),
+        ("Campaigns (leaderboard)", "/campaigns?range=30d"),
+        ("Segments", "/segments?range=30d"),
+        ("Funnel and heatmap", "/funnel?range=30d"),
+        ("Insights (ROI)", "/insights?range=30d"),
+    ];
+    banner(&format!("{clients} concurrent clients, {requests} requests a page"));
+    let mut rows = Vec::new();
+    for (name, path) in pages {
+        time_concurrent(port, &cookie, path, 1, 1)?;
+        let started = Instant::now();
+        let mut samples = time_concurrent(port, &cookie, path, clients, requests)?;
+        let rate = requests as f64 / started.elapsed().as_secs_f64();
+        rows.push((name, percentile_ms(&mut samples, 0.5), percentile_ms(&mut samples, 0.95), rate));
+    }
+
+    println!("\n{users} users, {campaigns} campaigns, {days} days on PostgreSQL; release build; {clients} concurrent clients");
+    println!("{:<28} {:>10} {:>10} {:>12}", "page (server-rendered)", "p50 ms", "p95 ms", "pages/s");
+    for (name, p50, p95, rate) in &rows {
+        println!("{:<28} {:>10.1} {:>10.1} {:>12.1}", name, p50, p95, rate);
+    }
+    println!("target: p95 ≤ 200 ms");
+    crate::print_bundle_sizes()
+}

@@ -5,6 +5,7 @@
 //! - `cargo xtask test`: every test: unit and integration on SQLite, integration on PostgreSQL,
 //!   then the Playwright journeys in Chromium against a freshly started server.
 //! - `cargo xtask bundle-size`: a release build, then the raw and gzip sizes of what browsers download.
+//! - `cargo xtask bench ingest|metrics|live|ui`: the speed targets, measured (`bench.rs`).
 
 mod bench;
 mod postgres;
@@ -33,7 +34,10 @@ commands:
   bench metrics                        release build, a simulated world on PostgreSQL, then p50/p95 of the
                                        metrics API and leaderboard beside the straightforward SQL
   bench live                           release build, then 1,000 WebSocket clients on /api/v1/live while
-                                       events arrive at 1,000/s: commit → update latency";
+                                       events arrive at 1,000/s: commit → update latency
+  bench ui                             release build, the bench data set on PostgreSQL, then p50/p95 of
+                                       each server-rendered dashboard page under 100 concurrent clients,
+                                       and the gzip size of the wasm bundle, JS and CSS";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,7 +61,8 @@ fn dispatch(args: &[String]) -> Result<()> {
             [what] if what == "ingest" => bench::ingest(),
             [what] if what == "metrics" => bench::metrics(),
             [what] if what == "live" => bench::live(),
-            _ => bail!("usage: cargo xtask bench ingest|metrics|live"),
+            [what] if what == "ui" => bench::ui(),
+            _ => bail!("usage: cargo xtask bench ingest|metrics|live|ui"),
         };
     }
     let release = own.iter().any(|a| a == "--release");
@@ -333,6 +338,11 @@ pub(crate) fn wait_until_healthy(port: u16, limit: Duration) -> Result<()> {
 
 fn bundle_size() -> Result<()> {
     build(true)?;
+    print_bundle_sizes()
+}
+
+/// The raw and gzip size of each file a browser downloads from the last build, and the totals.
+fn print_bundle_sizes() -> Result<()> {
     banner("what a browser downloads (release)");
     let pkg = root().join("target/site/pkg");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&pkg)
@@ -343,7 +353,7 @@ fn bundle_size() -> Result<()> {
         .collect();
     files.push(root().join("target/site/vendor/echarts.min.js"));
     files.sort();
-    let (mut raw_total, mut gzip_total) = (0, 0);
+    let (mut raw_total, mut gzip_total, mut wasm_gzip) = (0, 0, 0);
     println!("{:>10} {:>10}  file", "raw", "gzip");
     for path in files {
         let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -352,10 +362,14 @@ fn bundle_size() -> Result<()> {
         let gzip = encoder.finish()?.len();
         raw_total += bytes.len();
         gzip_total += gzip;
+        if path.extension().is_some_and(|e| e == "wasm") {
+            wasm_gzip += gzip;
+        }
         let name = path.strip_prefix(root()).unwrap_or(&path).display().to_string();
         println!("{:>10} {:>10}  {name}", kib(bytes.len()), kib(gzip));
     }
     println!("{:>10} {:>10}  total", kib(raw_total), kib(gzip_total));
+    println!("wasm {} gzip (target ≤ 1,024 KiB); JS and CSS {} gzip", kib(wasm_gzip), kib(gzip_total - wasm_gzip));
     Ok(())
 }
 

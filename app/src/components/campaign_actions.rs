@@ -10,16 +10,20 @@ use crate::api::{ChangeCampaign, ChangeCreative};
 use crate::format;
 use crate::wire::CreativeStatus;
 
-/// Where a pause/resume control can take a campaign from its status, with its wording.
+/// The next step of a campaign's lifecycle from its status, with its wording. The server checks
+/// the person's capability for it (approval is compliance's).
 fn next_status(status: CampaignStatus) -> Option<(CampaignStatus, &'static str, &'static str)> {
     match status {
+        CampaignStatus::Draft => Some((CampaignStatus::PendingApproval, "Submit for approval", "Confirm submission")),
+        CampaignStatus::PendingApproval => Some((CampaignStatus::Scheduled, "Approve", "Confirm approval")),
+        CampaignStatus::Scheduled => Some((CampaignStatus::Active, "Launch campaign", "Confirm launch")),
         CampaignStatus::Active => Some((CampaignStatus::Paused, "Pause campaign", "Confirm pause")),
         CampaignStatus::Paused => Some((CampaignStatus::Active, "Resume campaign", "Confirm resume")),
         _ => None,
     }
 }
 
-/// "Pause campaign…" (or resume): opens to a reason field and a confirm button.
+/// "Pause campaign…" (or the status's next step): opens to a reason field and a confirm button.
 #[component]
 pub fn StatusForm(campaign_id: uuid::Uuid, status: CampaignStatus, change: ServerAction<ChangeCampaign>) -> impl IntoView {
     next_status(status).map(|(to, label, confirm)| {

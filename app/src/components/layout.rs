@@ -15,14 +15,16 @@ struct NavItem {
     href: &'static str,
     label: &'static str,
     requires: Capability,
+    /// Whether the link carries the page's global filters.
+    keeps_filters: bool,
 }
 
 /// The sections of the spec's layout (PART 3), in its order; Health is for the technical roles.
 fn nav_items() -> Vec<NavItem> {
-    let mut items = vec![NavItem { href: "/", label: "Overview", requires: Capability::View(Module::KpiCards) }];
-    items.extend(SectionId::ALL.iter().map(|s| NavItem { href: s.href(), label: s.title(), requires: s.requires() }));
-    items.push(NavItem { href: "/system-health", label: "Health", requires: Capability::View(Module::SystemHealth) });
-    items.push(NavItem { href: "/admin", label: "Admin", requires: Capability::ManageUsers });
+    let mut items = vec![NavItem { href: "/", label: "Overview", requires: Capability::View(Module::KpiCards), keeps_filters: true }];
+    items.extend(SectionId::ALL.iter().map(|s| NavItem { href: s.href(), label: s.title(), requires: s.requires(), keeps_filters: s.keeps_filters() }));
+    items.push(NavItem { href: "/system-health", label: "Health", requires: Capability::View(Module::SystemHealth), keeps_filters: false });
+    items.push(NavItem { href: "/admin", label: "Admin", requires: Capability::ManageUsers, keeps_filters: false });
     items
 }
 
@@ -31,6 +33,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     provide_theme();
     provide_signed_in();
     let me = signed_in();
+    let filters = crate::components::filter_bar::use_filters();
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <div class="app">
@@ -51,7 +54,14 @@ pub fn Layout(children: Children) -> impl IntoView {
                             {nav_items()
                                 .into_iter()
                                 .filter(|item| me.can(item.requires))
-                                .map(|item| view! { <li><A href=item.href exact=true>{item.label}</A></li> })
+                                .map(|item| {
+                                    // The dashboard sections keep the global filters, so the view
+                                    // moves with the reader; the other pages start clean.
+                                    let href = item.href;
+                                    let keeps = item.keeps_filters;
+                                    let link = move || if keeps { filters.with(|f| f.href(href)) } else { href.to_owned() };
+                                    view! { <li><A href=link exact=true>{item.label}</A></li> }
+                                })
                                 .collect_view()}
                         </ul>
                     }

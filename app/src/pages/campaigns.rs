@@ -49,6 +49,9 @@ pub fn Campaigns() -> impl IntoView {
         <div class="grid">
             <Panel title="Campaign leaderboard" subtitle="Every campaign the filters allow, over the period (default: the last 7 days)" span=12>
                 <div class="toolbar">
+                    {crate::session::signed_in().filter(|me| me.can(crate::access::Capability::CreateCampaigns)).map(|_| view! {
+                        <A href="/campaigns/new" attr:class="button">"New campaign"</A>
+                    })}
                     <a class="button button--quiet" href=csv download="">"Download CSV"</a>
                 </div>
                 <ChangeOutcome change/>

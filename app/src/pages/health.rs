@@ -1,19 +1,21 @@
-//! System health (spec module 9, first cut): the server's own health check and the database
-//! round trip measured every few seconds by the server.
+//! System health (spec module 9): the server's own health check and database round trip, when
+//! data last arrived and was refreshed, the API's latency and error rate as the server measures
+//! them, the system metrics, the last day's data quality, and the alerts all of these raise.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{load_database_latency, load_health};
+use crate::api::{load_database_latency, load_health, load_system_status};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::format;
-use crate::wire::{HealthReport, HealthStatus, LatencySample};
+use crate::wire::{API_ERROR_RATE_TARGET, API_P95_TARGET_MS, ApiStats, HealthReport, HealthStatus, LatencySample, SystemStatus};
 
 #[component]
 pub fn SystemHealth() -> impl IntoView {
     let health = Resource::new(|| (), |_| load_health());
     let latency = Resource::new(|| (), |_| load_database_latency());
+    let system = Resource::new(|| (), |_| load_system_status());
     view! {
         <Title text="System health"/>
         <h1 class="page-title">"System health"</h1>
@@ -38,6 +40,14 @@ pub fn SystemHealth() -> impl IntoView {
                     })}
                 </Suspense>
             </Panel>
+            <Suspense fallback=|| view! { <Panel title="Alerts" span=12><Skeleton/></Panel> }>
+                {move || Suspend::new(async move {
+                    match system.await {
+                        Ok(status) => view! { <SystemPanels status/> }.into_any(),
+                        Err(err) => view! { <Panel title="Alerts" span=12><ErrorState message=err.to_string()/></Panel> }.into_any(),
+                    }
+                })}
+            </Suspense>
         </div>
     }
 }
@@ -118,4 +128,85 @@ fn LatencyChart(samples: Vec<LatencySample>) -> impl IntoView {
         <Chart id="db-latency-chart" label="Line chart of database round-trip time in milliseconds" data=Signal::derive(move || data.clone())/>
     }
     .into_any()
+}
+
+fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
+    value.map_or_else(|| format::MISSING.to_owned(), show)
+}
+
+/// "34 s ago" from a time and the report's own clock.
+fn ago(at: Option<chrono::DateTime<chrono::Utc>>, now: chrono::DateTime<chrono::Utc>) -> String {
+    at.map_or_else(|| "never".to_owned(), |at| format!("{} ago ({} UTC)", format::duration((now - at).num_seconds()), at.format("%d %b %H:%M:%S")))
+}
+
+fn api_line(stats: &ApiStats) -> String {
+    format!(
+        "{} requests · p50 {} · p95 {} · p99 {} · server errors {} ({})",
+        format::count(stats.requests as i64),
+        or_missing(stats.p50_ms, format::millis),
+        or_missing(stats.p95_ms, format::millis),
+        or_missing(stats.p99_ms, format::millis),
+        format::count(stats.server_errors as i64),
+        or_missing(stats.error_rate, format::percent),
+    )
+}
+
+#[component]
+fn SystemPanels(status: SystemStatus) -> impl IntoView {
+    let now = status.as_of;
+    let q = status.quality.overall.clone();
+    let api = status.api_last_15_minutes.clone();
+    let p95_ok = api.p95_ms.is_none_or(|p| p <= API_P95_TARGET_MS);
+    let errors_ok = api.error_rate.is_none_or(|r| r <= API_ERROR_RATE_TARGET);
+    view! {
+        <Panel title="Alerts" subtitle=format!("As of {} UTC", now.format("%H:%M:%S")) span=12>
+            {if status.alerts.is_empty() {
+                view! { <p class="status status--good"><span class="status__dot" aria-hidden="true"></span>"All systems healthy"</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="alerts" aria-label="Alerts">
+                        {status.alerts.iter().map(|a| {
+                            let (tone, word) = match a.level {
+                                analytics::quality::AlertLevel::Critical => ("bad", "Critical"),
+                                analytics::quality::AlertLevel::Warning => ("warning", "Warning"),
+                                analytics::quality::AlertLevel::Info => ("good", "Info"),
+                            };
+                            view! { <li class=format!("status status--{tone}")><span class="status__dot" aria-hidden="true"></span>{format!("{word}: {}", a.message)}</li> }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </Panel>
+        <Panel title="Data freshness" subtitle="Arrivals of the last 24 hours" span=6>
+            <dl class="facts">
+                <dt>"Last event received"</dt><dd>{ago(status.last_event_at, now)}</dd>
+                <dt>"Last data refresh"</dt><dd>{ago(status.last_refresh_at, now)}</dd>
+                <dt>"Freshness (p95 lag)"</dt><dd>{or_missing(q.data_freshness_minutes, |m| format!("{m:.1} min"))}</dd>
+                <dt>"Ingestion rate"</dt><dd>{or_missing(q.ingestion_rate_percent, format::percent)}</dd>
+                <dt>"Validation pass rate"</dt><dd>{or_missing(q.validation_pass_rate_percent, format::percent)}</dd>
+                <dt>"Schema compliance"</dt><dd>{or_missing(q.schema_compliance_percent, format::percent)}</dd>
+                <dt>"Completeness"</dt><dd>{or_missing(q.completeness_percent, format::percent)}</dd>
+                <dt>"Duplicates"</dt><dd>{or_missing(q.duplicate_rate_percent, format::percent)}</dd>
+                <dt>"Late arrivals"</dt><dd>{or_missing(q.late_arrival_rate_percent, format::percent)}</dd>
+            </dl>
+        </Panel>
+        <Panel title="API performance" subtitle="Measured by the server on every API request (the live socket aside)" span=6>
+            <dl class="facts">
+                <dt>"Last 15 minutes"</dt><dd>{api_line(&status.api_last_15_minutes)}</dd>
+                <dt>"Last hour"</dt><dd>{api_line(&status.api_last_hour)}</dd>
+                <dt>"Latency p95"</dt>
+                <dd class=if p95_ok { "status status--good" } else { "status status--warning" }>
+                    {format!("{} (target under {})", or_missing(api.p95_ms, format::millis), format::millis(API_P95_TARGET_MS))}
+                </dd>
+                <dt>"Error rate"</dt>
+                <dd class=if errors_ok { "status status--good" } else { "status status--bad" }>
+                    {format!("{} (target under {})", or_missing(api.error_rate, format::percent), format::percent(API_ERROR_RATE_TARGET))}
+                </dd>
+                {status.metrics.iter().map(|m| view! {
+                    <dt>{m.name.clone()}</dt>
+                    <dd title=m.reason.clone()>{or_missing(m.value, |v| format::metric(v, m.unit, false))}</dd>
+                }).collect_view()}
+            </dl>
+        </Panel>
+    }
 }

@@ -39,6 +39,11 @@ impl SectionId {
         }
     }
 
+    /// Whether the section reads the dashboard's global filters (its link carries them).
+    pub fn keeps_filters(self) -> bool {
+        !matches!(self, SectionId::ActionCenter | SectionId::Compliance)
+    }
+
     pub fn href(self) -> &'static str {
         match self {
             SectionId::Campaigns => "/campaigns",

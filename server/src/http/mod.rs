@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pipeline;
 mod quality;
+pub mod request_stats;
 pub mod views;
 
 use std::sync::Arc;
@@ -79,6 +80,7 @@ fn api() -> RouteTable {
         .get("/metrics/roas", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::seed_roas))
         .get("/api/v1/audit/verify", Access::Requires(Capability::View(Module::ComplianceAudit)), get(audit::verify))
         .get("/api/v1/quality", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::quality))
+        .get("/api/v1/system", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::system))
         .post("/api/v1/spend", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::spend))
         .post("/api/v1/reallocations", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::reallocate))
         // A sender holding an events key asks before it delivers.

@@ -41,6 +41,7 @@ use super::{audit, auth, campaigns, events, exports, health, live, metrics, qual
         views::campaign_performance,
         views::attribution,
         quality::quality,
+        quality::system,
         audit::verify,
         live::live,
         document,

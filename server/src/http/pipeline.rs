@@ -229,9 +229,23 @@ fn refuse(denied: Denied, req: &Request) -> Response {
 }
 
 /// The layers around everything, outermost last: request id, trace span, panic to 500, caller.
+/// Counts every API request (the live socket, which stays open, aside) with its latency and
+/// whether it failed on the server, for the system health module.
+async fn measure(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let counted = req.uri().path().starts_with("/api/") && req.uri().path() != "/api/v1/live";
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    if counted {
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        state.request_stats.record(state.clock.now(), latency_ms, res.status().is_server_error());
+    }
+    res
+}
+
 pub fn layers(router: Router<AppState>, state: AppState) -> Router<AppState> {
     router
-        .layer(middleware::from_fn_with_state(state, identify))
+        .layer(middleware::from_fn_with_state(state.clone(), identify))
+        .layer(middleware::from_fn_with_state(state, measure))
         .layer(CatchPanicLayer::custom(|_panic| {
             tracing::error!("a request handler panicked");
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()

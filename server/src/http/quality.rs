@@ -26,3 +26,10 @@ pub async fn quality(State(state): State<AppState>, Query(query): Query<QualityQ
     }
     Ok(Json(services::quality::report(&state.db, state.clock.now(), hours).await?))
 }
+
+/// `GET /api/v1/system`: Module 9: data arrival and refresh, the API's own latency and error
+/// rate, metrics 22, 24 and 25, the last day's data quality, and the alerts they raise.
+#[utoipa::path(get, path = "/api/v1/system", tag = "health", responses((status = 200, body = app::wire::SystemStatus)))]
+pub async fn system(State(state): State<AppState>) -> Result<Json<app::wire::SystemStatus>> {
+    Ok(Json(services::system_status::status(&state).await?))
+}

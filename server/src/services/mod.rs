@@ -14,3 +14,4 @@ pub mod segments;
 pub mod simulate;
 pub mod spend_import;
 pub mod system_log;
+pub mod system_status;

@@ -201,3 +201,29 @@ mod pg {
         }
     }
 }
+
+#[tokio::test]
+async fn the_system_module_counts_the_apis_own_requests_errors_and_latency() {
+    let app = spawn_app().await;
+    let session = app.sign_in(app::access::Role::DataScience).await;
+    // Five API requests (one of them a 404, which is the caller's error, not the server's).
+    for path in ["/api/v1/metrics", "/api/v1/campaigns", "/api/v1/quality", "/api/v1/segments", "/api/v1/nothing-here"] {
+        let _ = app.get_with_cookie(path, &session.cookie).await;
+    }
+    let res = app.get_with_cookie("/api/v1/system", &session.cookie).await;
+    assert_eq!(res.status(), 200);
+    let status: app::wire::SystemStatus = res.json().await.unwrap();
+    let api = &status.api_last_15_minutes;
+    // The sign-in and the five above; the request being answered is counted after it.
+    assert!(api.requests >= 6, "{api:?}");
+    assert_eq!(api.server_errors, 0);
+    assert_eq!(api.error_rate, Some(0.0));
+    assert!(api.p50_ms.is_some_and(|p| p > 0.0) && api.p95_ms >= api.p50_ms && api.p99_ms >= api.p95_ms, "{api:?}");
+    assert_eq!(status.api_last_hour.requests, api.requests);
+    let ids: Vec<&str> = status.metrics.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["data_freshness", "uptime", "cost_per_query"]);
+    assert_eq!(status.quality.window_hours, 24);
+    // The module is the technical roles': a CMO is refused.
+    let cmo = app.sign_in(app::access::Role::Cmo).await;
+    assert_eq!(app.get_with_cookie("/api/v1/system", &cmo.cookie).await.status(), 403);
+}
