@@ -30,6 +30,7 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_roi", Access::Requires(Capability::View(Module::RoiDeepDive))),
     ("/api/fn/load_attribution", Access::Requires(Capability::View(Module::RoiDeepDive))),
     ("/api/fn/change_creative", Access::Requires(Capability::PauseResumeCampaigns)),
+    ("/api/fn/pause_low_creatives", Access::Requires(Capability::PauseResumeCampaigns)),
     ("/api/fn/create_campaign", Access::Requires(Capability::CreateCampaigns)),
     // Everyone who may see a campaign may ask for a change; the catalogue checks each change
     // against its own capability (status transition, budget), as the PATCH API does.
@@ -160,6 +161,21 @@ pub async fn change_creative(
         .into_iter()
         .find(|c| c.id == creative_id)
         .ok_or_else(|| ServerFnError::new(format!("creative {creative_id} is no longer in its campaign")))
+}
+
+/// Module 5's bulk action: pauses the campaign's active creatives whose ROAS over the page's
+/// window (`query`) is below `below` (default 3.0×, the spec's "low performers"); answers with
+/// the names of those paused.
+#[server(prefix = "/api/fn", endpoint = "pause_low_creatives")]
+pub async fn pause_low_creatives(campaign_id: uuid::Uuid, query: String, below: Option<f64>, reason: Option<String>) -> Result<Vec<String>, ServerFnError> {
+    crate::backend::authorize("pause_low_creatives")?;
+    let actor = crate::backend::principal()?;
+    let below = below.unwrap_or(3.0);
+    if !below.is_finite() || below <= 0.0 {
+        return Err(ServerFnError::new(format!("below: {below} is not a ROAS above 0")));
+    }
+    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    crate::backend::backend()?.pause_low_creatives(&actor, campaign_id, query, below, reason).await
 }
 
 /// One creative of the campaign form; all four fields empty means "no creative in this slot".

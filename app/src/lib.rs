@@ -10,6 +10,7 @@ pub mod api;
 pub mod backend;
 pub mod campaign_form;
 pub mod components;
+pub mod csv;
 pub mod filters;
 pub mod format;
 pub mod pages;

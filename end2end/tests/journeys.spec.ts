@@ -141,6 +141,12 @@ test("Rewards PM: the segment picker, SEASONAL_SPENDER, its campaigns, its heatm
   await expect(cells.nth(2)).toHaveText(dash(seasonal.ltv, money));
   await expect(cells.nth(3)).toHaveText(dash(seasonal.cac, money));
 
+  // The table downloads as CSV, the same figures unformatted.
+  const csv = page.getByRole("link", { name: "Download CSV" }).first();
+  await expect(csv).toHaveAttribute("download", "segments.csv");
+  const text = decodeURIComponent((await csv.getAttribute("href"))!.replace(/^data:text\/csv;charset=utf-8,/, ""));
+  expect(text).toContain(`\r\nSEASONAL_SPENDER,${seasonal.size},`);
+
   // Its campaigns.
   await row.getByRole("link", { name: "Campaigns" }).click();
   await expect(page).toHaveURL(/\/campaigns\?.*segment=SEASONAL_SPENDER/);

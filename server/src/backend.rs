@@ -202,6 +202,23 @@ impl Backend for ServerBackend {
         }
     }
 
+    async fn pause_low_creatives(&self, actor: &Principal, campaign_id: Uuid, query: String, below: f64, reason: Option<String>) -> Result<Vec<String>, ServerFnError> {
+        let state = &self.state;
+        let detail = lift(crate::http::views::campaign_performance_view(state, campaign_id, &query_pairs(&query)).await)?;
+        let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());
+        let low = detail.creatives.iter().filter(|c| c.status == app::wire::CreativeStatus::Active && c.performance.roas.is_some_and(|r| r < below));
+        let mut paused = Vec::new();
+        for creative in low {
+            let patch = CreativePatch { status: app::wire::CreativeStatus::Paused, reason: reason.clone() };
+            lift(services::catalogue::set_creative_status(&state.db, creative.creative_id, patch, &who, state.clock.now()).await)?;
+            paused.push(creative.name.clone());
+        }
+        if !paused.is_empty() {
+            lift(state.metrics.after_catalogue_change(&state.db).await)?;
+        }
+        Ok(paused)
+    }
+
     async fn change_creative(&self, actor: &Principal, creative_id: Uuid, patch: CreativePatch) -> Result<CampaignView, ServerFnError> {
         let state = &self.state;
         let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());

@@ -7,9 +7,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{ChangeCampaign, ChangeCreative, load_campaign};
+use crate::api::{ChangeCampaign, ChangeCreative, PauseLowCreatives, load_campaign};
 use crate::components::campaign_actions::{BudgetForm, ChangeOutcome, CreativeOutcome, CreativeStatusForm, StatusForm};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
+use crate::csv::{Cell, CsvLink};
 use crate::components::filter_bar::{DashboardHead, use_filters};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
@@ -24,10 +25,11 @@ pub fn CampaignPage() -> impl IntoView {
     let feed = use_live_feed(filters);
     let change = ServerAction::<ChangeCampaign>::new();
     let change_creative = ServerAction::<ChangeCreative>::new();
+    let pause_low = ServerAction::<PauseLowCreatives>::new();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let detail = Resource::new(
-        move || (id.get(), filters.with(QueryPairs::encode), feed.leaderboard_version.get(), change.version().get(), change_creative.version().get()),
-        |(id, query, _, _, _)| async move {
+        move || (id.get(), filters.with(QueryPairs::encode), feed.leaderboard_version.get(), change.version().get(), change_creative.version().get(), pause_low.version().get()),
+        |(id, query, _, _, _, _)| async move {
             let id = uuid::Uuid::parse_str(&id).map_err(|_| ServerFnError::new(format!("'{id}' is not a campaign id")))?;
             load_campaign(id, query).await
         },
@@ -36,10 +38,15 @@ pub fn CampaignPage() -> impl IntoView {
         <DashboardHead title="Campaign detail" feed/>
         <ChangeOutcome change/>
         <CreativeOutcome change=change_creative/>
+        {move || pause_low.value().get().map(|outcome| match outcome {
+            Ok(names) if names.is_empty() => view! { <p class="notice notice--info" role="status">"No active creative was below 3.0× ROAS; nothing was paused."</p> }.into_any(),
+            Ok(names) => view! { <p class="notice notice--info" role="status">{format!("Paused {} low performer(s): {}.", names.len(), names.join(", "))}</p> }.into_any(),
+            Err(err) => view! { <p class="notice notice--error" role="alert">{format!("The change was refused: {err}")}</p> }.into_any(),
+        })}
         <Transition fallback=|| view! { <div class="grid"><Panel title="Campaign" span=12><Skeleton lines=8/></Panel></div> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <CampaignDetail detail filters=filters.get_untracked() change change_creative/> }.into_any(),
+                    Ok(detail) => view! { <CampaignDetail detail filters=filters.get_untracked() change change_creative pause_low/> }.into_any(),
                     Err(err) => view! { <div class="grid"><Panel title="Campaign" span=12><ErrorState message=err.to_string()/></Panel></div> }.into_any(),
                 }
             })}
@@ -61,6 +68,7 @@ fn CampaignDetail(
     filters: QueryPairs,
     change: ServerAction<ChangeCampaign>,
     change_creative: ServerAction<ChangeCreative>,
+    pause_low: ServerAction<PauseLowCreatives>,
 ) -> AnyView {
     let c = detail.campaign.clone();
     let t = detail.totals.clone();
@@ -69,6 +77,7 @@ fn CampaignDetail(
     let back = filters.href("/campaigns");
     let incrementality = filters.with_param("campaign", Some(&id)).href("/insights");
     let csv = filters.with_param("campaign", Some(&id)).href("/api/v1/exports/campaigns.csv");
+    let query = filters.encode();
     let tiles: Vec<(&str, String)> = vec![
         ("Impressions", format::count(t.impressions as i64)),
         ("Clicks", format::count(t.clicks as i64)),
@@ -168,6 +177,21 @@ fn CampaignDetail(
                 <SegmentTable segments/>
             </Panel>
             <Panel title="Creative breakdown" subtitle=format!("Every creative of the campaign · {period}") span=12>
+                <div class="toolbar" role="group" aria-label="Bulk actions">
+                    <details class="menu__confirm">
+                        <summary>"Pause low performers (ROAS < 3.0×)…"</summary>
+                        <ActionForm action=pause_low attr:class="form">
+                            <input type="hidden" name="campaign_id" value=id.clone()/>
+                            <input type="hidden" name="query" value=query/>
+                            <input type="hidden" name="below" value="3.0"/>
+                            <label class="field">
+                                <span class="field__label">"Reason (kept in the audit log)"</span>
+                                <input type="text" name="reason" maxlength="500"/>
+                            </label>
+                            <button type="submit" class="button">"Pause every active creative below 3.0×"</button>
+                        </ActionForm>
+                    </details>
+                </div>
                 <CreativeTable creatives filters=filters.clone() change=change_creative/>
             </Panel>
         </div>
@@ -180,7 +204,17 @@ fn SegmentTable(segments: Vec<analytics::metrics::views::SegmentPerformance>) ->
     if segments.iter().all(|s| s.performance.sends == 0 && s.performance.impressions == 0) {
         return view! { <EmptyState title="No segment reached" detail="The campaign sent nothing in the period."/> }.into_any();
     }
+    let csv_rows: Vec<Vec<Cell>> = segments
+        .iter()
+        .map(|s| {
+            let p = &s.performance;
+            vec![s.segment.as_str().into(), p.sends.into(), p.impressions.into(), p.ctr.into(), p.conversion_rate.into(), p.revenue.into(), p.roas.into()]
+        })
+        .collect();
     view! {
+        <div class="toolbar">
+            <CsvLink filename="campaign-segments.csv" rows=csv_rows header=&["segment", "sends", "impressions", "ctr_percent", "conversion_rate_percent", "revenue_usd", "roas"]/>
+        </div>
         <div class="table-scroll" tabindex="0">
             <table class="table" aria-label="Segments reached">
                 <thead>
@@ -222,6 +256,27 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
     if creatives.is_empty() {
         return view! { <EmptyState title="No creatives" detail="This campaign has no creatives in the catalogue."/> }.into_any();
     }
+    let csv_rows: Vec<Vec<Cell>> = creatives
+        .iter()
+        .map(|c| {
+            let p = &c.performance;
+            vec![
+                c.creative_id.to_string().into(),
+                c.name.clone().into(),
+                c.headline.clone().into(),
+                c.body.clone().into(),
+                c.call_to_action.clone().into(),
+                c.status.as_str().into(),
+                p.impressions.into(),
+                p.ctr.into(),
+                p.conversions.into(),
+                p.conversion_rate.into(),
+                p.revenue.into(),
+                p.roas.into(),
+                c.notes.join("; ").into(),
+            ]
+        })
+        .collect();
     let snippet = |body: &str| {
         let short: String = body.chars().take(40).collect();
         if short.len() < body.len() { format!("{short}…") } else { short }
@@ -250,7 +305,9 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
                     {creatives.into_iter().enumerate().map(|(i, row)| {
                         let p = row.performance.clone();
                         let name = row.name.clone();
-                        let incrementality = filters.with_param("creative", Some(&row.creative_id.to_string())).href("/insights");
+                        let creative_id = row.creative_id.to_string();
+                        let incrementality = filters.with_param("creative", Some(&creative_id)).href("/insights");
+                        let by_segment = filters.with_param("segment", None).with_param("creative", Some(&creative_id)).href("/segments");
                         let notes = row.notes.join(" · ");
                         let warn = row.notes.iter().any(|n| n.contains("Low"));
                         view! {
@@ -271,6 +328,7 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
                                     <details class="menu">
                                         <summary class="menu__button" aria-label=format!("Actions for creative {name}")>"⋮"</summary>
                                         <div class="menu__items">
+                                            <a href=by_segment>"View by segment"</a>
                                             <a href=incrementality>"View incrementality"</a>
                                             <CreativeStatusForm creative_id=row.creative_id name=name.clone() status=row.status change/>
                                         </div>
@@ -283,6 +341,8 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
             </table>
         </div>
         <p class="freshness">"Paused creatives are no longer assigned to users; their figures so far stay in the table."</p>
+        <CsvLink filename="creatives.csv" rows=csv_rows
+            header=&["creative_id", "name", "headline", "body", "call_to_action", "status", "impressions", "ctr_percent", "conversions", "conversion_rate_percent", "revenue_usd", "roas", "notes"]/>
     }
     .into_any()
 }

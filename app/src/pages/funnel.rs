@@ -11,6 +11,7 @@ use analytics::metrics::views::Funnel;
 
 use crate::api::{load_funnel, load_heatmap};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
+use crate::csv::{Cell, CsvLink};
 use crate::components::filter_bar::{DashboardHead, use_filters, use_query_pairs};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{ErrorState, Panel, Skeleton};
@@ -111,6 +112,21 @@ fn FunnelModule(data: FunnelResponse, pairs: QueryPairs) -> AnyView {
 
 #[component]
 fn StepTable(funnel: Funnel) -> impl IntoView {
+    let csv_rows: Vec<Vec<Cell>> = funnel
+        .steps
+        .iter()
+        .map(|s| {
+            vec![
+                s.label.clone().into(),
+                s.users.into(),
+                s.rate.into(),
+                s.rate_from_first.into(),
+                s.drop_off.map(|d| d as f64).into(),
+                s.drop_off_rate.into(),
+                s.median_seconds_from_previous.into(),
+            ]
+        })
+        .collect();
     view! {
         <div class="table-scroll" tabindex="0">
             <table class="table" aria-label="Funnel steps">
@@ -145,6 +161,8 @@ fn StepTable(funnel: Funnel) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        <CsvLink filename="funnel.csv" rows=csv_rows
+            header=&["step", "users", "step_rate_percent", "of_first_step_percent", "drop_off_users", "drop_off_percent", "median_seconds_from_previous"]/>
     }
 }
 
@@ -196,6 +214,15 @@ fn HeatmapModule(data: HeatmapResponse, filters: QueryPairs) -> AnyView {
         y_unit: "clicks".into(),
     };
     let overlay = filters.all("segment");
+    let csv_rows: Vec<Vec<Cell>> = h
+        .cells
+        .iter()
+        .flatten()
+        .map(|c| {
+            let e = &c.engagement;
+            vec![h.days[c.day as usize].clone().into(), f64::from(c.hour).into(), e.impressions.into(), e.clicks.into(), e.click_rate.into(), e.conversions.into(), e.revenue.into()]
+        })
+        .collect();
     let period = period(data.from, data.to);
     let subtitle = match overlay.as_slice() {
         [] => format!("Clicks by day of week and UTC hour, all segments · {period}"),
@@ -216,6 +243,7 @@ fn HeatmapModule(data: HeatmapResponse, filters: QueryPairs) -> AnyView {
             <p class="insight" role="note">{h.insight.clone()}</p>
             <Chart id="heatmap-chart" label="Clicks by day of week and hour" data=Signal::derive(move || chart.clone())
                 empty="No click in scope in this period."/>
+            <CsvLink filename="heatmap.csv" rows=csv_rows header=&["day", "utc_hour", "impressions", "clicks", "click_rate_percent", "conversions", "revenue_usd"]/>
             <h3 class="subheading">"Peak windows"</h3>
             {if h.peaks.is_empty() {
                 view! { <p class="freshness">"No clicks in this period, so no peak."</p> }.into_any()

@@ -11,6 +11,7 @@ use analytics::stats::Interval;
 
 use crate::api::{load_attribution, load_roi};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
+use crate::csv::{Cell, CsvLink};
 use crate::components::filter_bar::{DashboardHead, use_filters, use_query_pairs};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
@@ -100,6 +101,36 @@ fn RoiModule(data: RoiResponse, pairs: QueryPairs) -> AnyView {
         y_unit: "US$".into(),
     };
     let rows = data.campaigns.clone();
+    let lo = |i: Option<Interval>| i.map(|i| i.low);
+    let hi = |i: Option<Interval>| i.map(|i| i.high);
+    let csv_rows: Vec<Vec<Cell>> = data
+        .campaigns
+        .iter()
+        .map(|r| {
+            vec![
+                r.campaign_id.to_string().into(),
+                r.name.clone().into(),
+                r.treated_users.into(),
+                r.treated_converted.into(),
+                r.holdout_users.into(),
+                r.holdout_converted.into(),
+                r.treated_rate.into(),
+                r.holdout_rate.into(),
+                r.absolute_lift.into(),
+                lo(r.absolute_lift_interval).into(),
+                hi(r.absolute_lift_interval).into(),
+                r.relative_lift.into(),
+                lo(r.relative_lift_interval).into(),
+                hi(r.relative_lift_interval).into(),
+                r.lift_test.map(|t| t.p_value).into(),
+                r.incrementality_percent.into(),
+                r.incremental_revenue.into(),
+                r.spend.into(),
+                r.net_incremental_revenue.into(),
+                verdict(r).0.into(),
+            ]
+        })
+        .collect();
     view! {
         <Panel title="Incrementality: treatment vs holdout" subtitle=format!("Users first assigned in the period · {period}") span=12>
             <Form method="GET" action="/insights" attr:class="form">
@@ -156,7 +187,14 @@ fn RoiModule(data: RoiResponse, pairs: QueryPairs) -> AnyView {
                         </tbody>
                     </table>
                 </div>
-                <button type="submit" class="button">"Compare selected campaigns"</button>
+                <div class="toolbar">
+                    <button type="submit" class="button">"Compare selected campaigns"</button>
+                    <CsvLink filename="incrementality.csv" rows=csv_rows header=&[
+                        "campaign_id", "campaign", "treated_users", "treated_converted", "holdout_users", "holdout_converted", "treated_rate", "holdout_rate",
+                        "absolute_lift", "absolute_lift_low_95", "absolute_lift_high_95", "relative_lift", "relative_lift_low_95", "relative_lift_high_95",
+                        "p_value", "incrementality_percent", "incremental_revenue_usd", "spend_usd", "net_incremental_revenue_usd", "verdict",
+                    ]/>
+                </div>
             </Form>
         </Panel>
         <Panel title="Economics" subtitle=format!("Incremental revenue against spend · {period}") span=12>
@@ -218,6 +256,16 @@ fn AttributionModule(data: AttributionResponse) -> AnyView {
         .into_any();
     }
     let models: Vec<&str> = a.total.each().iter().map(|(name, _)| *name).collect();
+    let csv_rows: Vec<Vec<Cell>> = a
+        .campaigns
+        .iter()
+        .map(|c| {
+            let mut row: Vec<Cell> = vec![c.campaign_id.to_string().into(), c.name.clone().into()];
+            row.extend(c.models.each().iter().map(|(_, credit)| Cell::from(credit.revenue)));
+            row.push(c.revenue_spread_percent.into());
+            row
+        })
+        .collect();
     view! {
         <Panel title="Attribution models" subtitle=subtitle span=12>
             <div class="table-scroll" tabindex="0">
@@ -245,6 +293,8 @@ fn AttributionModule(data: AttributionResponse) -> AnyView {
                     </tbody>
                 </table>
             </div>
+            <CsvLink filename="attribution.csv" rows=csv_rows
+                header=&["campaign_id", "campaign", "first_touch_usd", "last_touch_usd", "linear_usd", "time_decay_usd", "spread_percent"]/>
         </Panel>
     }
     .into_any()

@@ -9,6 +9,7 @@ use analytics::metrics::views::SegmentSummary;
 
 use crate::api::load_segments;
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
+use crate::csv::{Cell, CsvLink};
 use crate::components::filter_bar::{DashboardHead, use_filters, use_query_pairs};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
@@ -70,6 +71,25 @@ fn SegmentViews(data: SegmentsResponse, pairs: QueryPairs) -> AnyView {
     let side_by_side: Vec<SegmentSummary> = data.segments.iter().filter(|s| compared.iter().any(|c| c == s.segment.as_str())).cloned().collect();
     let too_many = (compared.len() > MAX_COMPARE).then_some(compared.len());
     let rows = data.segments.clone();
+    let csv_rows: Vec<Vec<Cell>> = data
+        .segments
+        .iter()
+        .map(|s| {
+            vec![
+                s.segment.as_str().into(),
+                s.size.into(),
+                s.ltv.into(),
+                s.cac.into(),
+                ltv_to_cac(s).into(),
+                s.aov.into(),
+                s.ctr.into(),
+                s.conversion_rate.into(),
+                s.revenue.into(),
+                s.previous_revenue.into(),
+                s.trend.map(|t| 100.0 * t).into(),
+            ]
+        })
+        .collect();
     view! {
         <div class="grid">
             <Panel title="Segment picker" subtitle=format!("All 8 segments · {period}") span=12>
@@ -130,7 +150,11 @@ fn SegmentViews(data: SegmentsResponse, pairs: QueryPairs) -> AnyView {
                             </tbody>
                         </table>
                     </div>
-                    <button type="submit" class="button">"Compare selected"</button>
+                    <div class="toolbar">
+                        <button type="submit" class="button">"Compare selected"</button>
+                        <CsvLink filename="segments.csv" rows=csv_rows
+                            header=&["segment", "users", "ltv_usd", "cac_usd", "ltv_to_cac", "aov_usd", "ctr_percent", "conversion_rate_percent", "revenue_usd", "previous_revenue_usd", "trend_percent"]/>
+                    </div>
                 </Form>
             </Panel>
             <Panel title="Segments side by side" subtitle="Tick two or three segments above, then Compare selected" span=12>

@@ -5,15 +5,11 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use app::csv::text_cell;
+
 use super::metrics::leaderboard_all;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
-
-/// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return at
-/// the start) is prefixed with an apostrophe, so an exported name can never execute.
-fn text_cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() }
-}
 
 fn number(value: Option<f64>, decimals: usize) -> String {
     value.filter(|v| v.is_finite()).map(|v| format!("{v:.decimals$}")).unwrap_or_default()
@@ -68,16 +64,4 @@ pub async fn campaigns_csv(State(state): State<AppState>, Query(pairs): Query<Ve
         out,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formula_like_text_is_defused() {
-        assert_eq!(text_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(text_cell("-5 off"), "'-5 off");
-        assert_eq!(text_cell("Summer Sale"), "Summer Sale");
-    }
 }

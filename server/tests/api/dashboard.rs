@@ -225,4 +225,23 @@ async fn the_module_pages_read_the_apis_figures_and_render_them_on_the_server() 
     // An unknown campaign is a clear error on the page, not a blank.
     let page = html(format!("/campaigns/{}?{query}", uuid::Uuid::new_v4())).await;
     assert!(page.contains("campaign") && page.contains("not found"), "names the missing campaign");
+
+    // The bulk action pauses exactly the active creatives under the threshold, each audited.
+    let roas: Vec<f64> = detail.creatives.iter().filter_map(|c| c.performance.roas).collect();
+    let below = roas.iter().copied().fold(0.0_f64, f64::max);
+    let expected: Vec<String> = detail.creatives.iter().filter(|c| c.performance.roas.is_some_and(|r| r < below)).map(|c| c.name.clone()).collect();
+    let perf = app.sign_in(Role::PerfLead).await.cookie;
+    let res = call(&app, &perf, "pause_low_creatives", &[("campaign_id", id), ("query", query), ("below", &below.to_string()), ("reason", "Low ROAS")]).await;
+    assert_eq!(res.status(), 200);
+    let paused: Vec<String> = res.json().await.unwrap();
+    assert_eq!(paused, expected);
+    let stored = get(&app, &perf, &format!("/api/v1/campaigns/{id}")).await;
+    for c in stored["creatives"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap().to_owned();
+        assert_eq!(c["status"], if expected.contains(&name) { "paused" } else { "active" }, "{name}");
+    }
+    // A role that may not pause campaigns may not use it.
+    let analyst = app.sign_in(Role::DataScience).await.cookie;
+    let res = call(&app, &analyst, "pause_low_creatives", &[("campaign_id", id), ("query", query)]).await;
+    assert_eq!(res.status(), 403);
 }
