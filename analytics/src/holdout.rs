@@ -19,15 +19,24 @@ pub fn is_holdout(campaign: Uuid, user_id: &str, share: f64) -> bool {
     position(campaign, user_id) < share
 }
 
-/// Which of `n` deliverable creatives a treatment user gets: the treatment part of the range,
-/// `[share, 1)`, cut into `n` equal slices, so each creative gets an equal, fixed share of users
-/// and pausing one moves only its own users. `None` for a held-out user or when there is none.
-pub fn creative_slot(position: f64, share: f64, n: usize) -> Option<usize> {
-    if n == 0 || position < share || share >= 1.0 {
+/// Which deliverable creative a treatment user gets: the treatment part of the range,
+/// `[share, 1)`, cut into one slice per creative in proportion to its weight, so each creative's
+/// share of users is fixed by the weights and a user moves only when the weights change. `None`
+/// for a held-out user or when there is no creative (or no weight) to deliver.
+pub fn creative_slot(position: f64, share: f64, weights: &[u32]) -> Option<usize> {
+    let total: u64 = weights.iter().map(|w| u64::from(*w)).sum();
+    if total == 0 || position < share || share >= 1.0 {
         return None;
     }
-    let within = (position - share) / (1.0 - share);
-    Some(((within * n as f64) as usize).min(n - 1))
+    let target = (position - share) / (1.0 - share) * total as f64;
+    let mut end = 0.0;
+    for (slot, weight) in weights.iter().enumerate() {
+        end += f64::from(*weight);
+        if target < end {
+            return Some(slot);
+        }
+    }
+    weights.iter().rposition(|w| *w > 0)
 }
 
 #[cfg(test)]
@@ -60,21 +69,25 @@ mod tests {
     }
 
     #[test]
-    fn treatment_users_are_split_evenly_over_the_deliverable_creatives() {
-        assert_eq!(creative_slot(0.05, 0.10, 3), None, "held out");
-        assert_eq!(creative_slot(0.5, 0.10, 0), None, "nothing to deliver");
-        assert_eq!(creative_slot(0.10, 0.10, 3), Some(0));
-        assert_eq!(creative_slot(0.999_999, 0.10, 3), Some(2));
+    fn treatment_users_are_split_over_the_deliverable_creatives_by_weight() {
+        let even = [100, 100, 100];
+        assert_eq!(creative_slot(0.05, 0.10, &even), None, "held out");
+        assert_eq!(creative_slot(0.5, 0.10, &[]), None, "nothing to deliver");
+        assert_eq!(creative_slot(0.10, 0.10, &even), Some(0));
+        assert_eq!(creative_slot(0.999_999, 0.10, &even), Some(2));
         // (0.55 − 0.10) ÷ 0.90 = 0.5 → the middle of three.
-        assert_eq!(creative_slot(0.55, 0.10, 3), Some(1));
+        assert_eq!(creative_slot(0.55, 0.10, &even), Some(1));
         let campaign = Uuid::from_u128(9);
         let mut counts = [0usize; 4];
         for i in 0..20_000 {
-            if let Some(slot) = creative_slot(position(campaign, &format!("u-{i}")), 0.2, 4) {
+            if let Some(slot) = creative_slot(position(campaign, &format!("u-{i}")), 0.2, &[100, 100, 100, 100]) {
                 counts[slot] += 1;
             }
         }
         // 80% of 20,000 ÷ 4 = 4,000 each ± 4 standard errors (≈ 250).
         assert!(counts.iter().all(|c| (3_750..=4_250).contains(c)), "{counts:?}");
+        // A boost of 30%: 130 ÷ 230 of the treatment users, about 56.5%.
+        let boosted = (0..20_000).filter(|i| creative_slot(position(campaign, &format!("u-{i}")), 0.0, &[130, 100]) == Some(0)).count();
+        assert!((11_000..=11_600).contains(&boosted), "{boosted}");
     }
 }

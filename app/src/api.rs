@@ -29,8 +29,10 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_heatmap", Access::Requires(Capability::View(Module::Heatmap))),
     ("/api/fn/load_roi", Access::Requires(Capability::View(Module::RoiDeepDive))),
     ("/api/fn/load_attribution", Access::Requires(Capability::View(Module::RoiDeepDive))),
-    ("/api/fn/change_creative", Access::Requires(Capability::PauseResumeCampaigns)),
+    // Pausing needs the pause capability, a new weight the budget one; the catalogue checks each.
+    ("/api/fn/change_creative", Access::Requires(Capability::View(Module::Creatives))),
     ("/api/fn/pause_low_creatives", Access::Requires(Capability::PauseResumeCampaigns)),
+    ("/api/fn/boost_top_creatives", Access::Requires(Capability::ChangeBudgets)),
     ("/api/fn/create_campaign", Access::Requires(Capability::CreateCampaigns)),
     // Everyone who may see a campaign may ask for a change; the catalogue checks each change
     // against its own capability (status transition, budget), as the PATCH API does.
@@ -144,18 +146,20 @@ pub async fn load_attribution(query: String) -> Result<crate::wire::AttributionR
     crate::backend::backend()?.attribution(query).await
 }
 
-/// Pauses or resumes a creative (`status`: `active` or `paused`); `reason` goes to the audit log.
+/// Pauses or resumes a creative (`status`: `active` or `paused`) or sets its weight (Boost);
+/// `reason` goes to the audit log.
 /// Answers with the creative as it now stands.
 #[server(prefix = "/api/fn", endpoint = "change_creative")]
 pub async fn change_creative(
     creative_id: uuid::Uuid,
-    status: crate::wire::CreativeStatus,
+    status: Option<crate::wire::CreativeStatus>,
+    weight_percent: Option<u32>,
     reason: Option<String>,
 ) -> Result<crate::wire::CreativeView, ServerFnError> {
     crate::backend::authorize("change_creative")?;
     let actor = crate::backend::principal()?;
     let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
-    let campaign = crate::backend::backend()?.change_creative(&actor, creative_id, crate::wire::CreativePatch { status, reason }).await?;
+    let campaign = crate::backend::backend()?.change_creative(&actor, creative_id, crate::wire::CreativePatch { status, weight_percent, reason }).await?;
     campaign
         .creatives
         .into_iter()
@@ -175,7 +179,17 @@ pub async fn pause_low_creatives(campaign_id: uuid::Uuid, query: String, below: 
         return Err(ServerFnError::new(format!("below: {below} is not a ROAS above 0")));
     }
     let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
-    crate::backend::backend()?.pause_low_creatives(&actor, campaign_id, query, below, reason).await
+    crate::backend::backend()?.bulk_creatives(&actor, campaign_id, query, crate::wire::CreativeBulk::PauseBelow(below), reason).await
+}
+
+/// Module 5's bulk action: raises the share of the campaign's two active creatives with the best
+/// ROAS over the page's window by 30% each; answers with their names.
+#[server(prefix = "/api/fn", endpoint = "boost_top_creatives")]
+pub async fn boost_top_creatives(campaign_id: uuid::Uuid, query: String, reason: Option<String>) -> Result<Vec<String>, ServerFnError> {
+    crate::backend::authorize("boost_top_creatives")?;
+    let actor = crate::backend::principal()?;
+    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    crate::backend::backend()?.bulk_creatives(&actor, campaign_id, query, crate::wire::CreativeBulk::BoostTop(2), reason).await
 }
 
 /// One creative of the campaign form; all four fields empty means "no creative in this slot".

@@ -47,9 +47,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Creates a campaign for a person, as `POST /api/v1/campaigns` does; the catalogue's
     /// validation problems come back as field errors, not as a failure.
     async fn create_campaign(&self, actor: &Principal, request: NewCampaignRequest) -> Result<CreateOutcome, ServerFnError>;
-    /// Module 5's bulk action: pauses every active creative of a campaign whose ROAS over the
-    /// query's window is below `below`; returns the names of those paused.
-    async fn pause_low_creatives(&self, actor: &Principal, campaign_id: Uuid, query: String, below: f64, reason: Option<String>) -> Result<Vec<String>, ServerFnError>;
+    /// Module 5's bulk actions on a campaign's creatives, judged on their figures over the query's
+    /// window; returns the names of the creatives changed.
+    async fn bulk_creatives(&self, actor: &Principal, campaign_id: Uuid, query: String, action: crate::wire::CreativeBulk, reason: Option<String>) -> Result<Vec<String>, ServerFnError>;
     /// Pauses or resumes a creative for a person, as `PATCH /api/v1/creatives/{id}` does.
     async fn change_creative(&self, actor: &Principal, creative_id: Uuid, patch: CreativePatch) -> Result<CampaignView, ServerFnError>;
     /// Changes a campaign for a person (status, budget…), checked against their capabilities,

@@ -264,6 +264,9 @@ pub struct CreativeView {
     pub body: String,
     pub call_to_action: String,
     pub status: CreativeStatus,
+    /// Its share of the campaign's treatment users relative to the other active creatives, in
+    /// percent of a normal share (100; a boost of 30% makes it 130).
+    pub weight_percent: u32,
 }
 
 /// A campaign of the catalogue.
@@ -330,7 +333,8 @@ pub struct Assignment {
     pub position: f64,
     pub holdout_percent: f64,
     /// For a treatment user, the creative to deliver: the campaign's active creatives split the
-    /// treatment users evenly (`analytics::holdout::creative_slot`); paused ones are never picked.
+    /// treatment users by their weights (`analytics::holdout::creative_slot`); paused ones are
+    /// never picked.
     /// Null for a held-out user, or when every creative is paused.
     pub creative_id: Option<uuid::Uuid>,
 }
@@ -553,16 +557,32 @@ impl std::str::FromStr for CreativeStatus {
     }
 }
 
-/// `PATCH /api/v1/creatives/{id}`: pauses or resumes a creative.
+/// `PATCH /api/v1/creatives/{id}`: pauses or resumes a creative, or changes its share (Boost).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreativePatch {
-    pub status: CreativeStatus,
+    #[serde(default)]
+    pub status: Option<CreativeStatus>,
+    /// A new weight, 10 to 1,000 (percent of a normal share).
+    #[serde(default)]
+    pub weight_percent: Option<u32>,
     /// Why (kept in the audit log).
     #[serde(default)]
     pub reason: Option<String>,
 }
+
+/// Module 5's bulk actions on a campaign's creatives, judged on the figures of a window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum CreativeBulk {
+    /// Pause every active creative whose ROAS is below this.
+    PauseBelow(f64),
+    /// Raise the weight of this many active creatives with the best ROAS by 30%.
+    BoostTop(usize),
+}
+
+/// How much a boost raises a creative's weight: 30% (the spec's "+30% budget share").
+pub const BOOST_FACTOR: f64 = 1.3;
 
 /// One creative of a campaign with its figures and notes (Module 5).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -576,6 +596,10 @@ pub struct CreativeRow {
     pub body: String,
     pub call_to_action: String,
     pub status: CreativeStatus,
+    pub weight_percent: u32,
+    /// The share of the campaign's treatment users it gets now (its weight among the active
+    /// creatives' weights), percent; 0 when paused.
+    pub assignment_share: f64,
     #[serde(flatten)]
     pub performance: analytics::metrics::Performance,
     /// "Best CTR", "Lower conv rate", "Low ROAS" (Module 5).

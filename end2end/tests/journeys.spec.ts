@@ -50,9 +50,10 @@ test("CMO: ROAS against its target, the campaigns under 2.5x, one campaign and i
   // Pause it, with a confirmation and a reason; the page and the API both say paused.
   await hydrated(page);
   const actions = page.getByRole("group", { name: "Campaign actions" });
-  await actions.getByText("Pause campaign…").click();
-  await actions.getByLabel("Reason (kept in the audit log)").fill("ROAS under 2.5x for the board");
-  await actions.getByRole("button", { name: "Confirm pause" }).click();
+  const pause = actions.getByText("Pause campaign…").locator("..");
+  await pause.getByText("Pause campaign…").click();
+  await pause.getByLabel("Reason (kept in the audit log)").fill("ROAS under 2.5x for the board");
+  await pause.getByRole("button", { name: "Confirm pause" }).click();
   await expect(page.getByRole("status").filter({ hasText: `${name} is now paused` })).toBeVisible();
   await expect(actions.getByText("Resume campaign…")).toBeVisible();
   await expect(page.getByRole("region", { name }).getByText("paused", { exact: true })).toBeVisible();
@@ -87,13 +88,22 @@ test("Performance lead: leaderboard by ROAS, the top campaign, the best creative
   const table = page.getByRole("table", { name: "Creative breakdown" });
   const rowOf = (c: any) => table.getByRole("row").filter({ hasText: c.headline });
   await expect(rowOf(best)).toContainText("Best CTR");
+  // Boost the best: its share of the treatment users rises from a half to 130 ÷ 230.
+  await rowOf(best).getByLabel(`Actions for creative ${best.name}`).click();
+  await rowOf(best).getByText("Boost (+30% share)…").click();
+  await rowOf(best).getByRole("button", { name: "Confirm boost" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Creative ${best.name} is now active, weight 130%` })).toBeVisible();
+  await expect(rowOf(best).getByRole("cell").nth(4)).toHaveText(percent((100 * 130) / 230));
+  await expect(page.locator("details[open]"), "a completed action closes its menu").toHaveCount(0);
   const worst = [...detail.creatives].sort((a: any, b: any) => (a.roas ?? Infinity) - (b.roas ?? Infinity))[0];
   const worstRow = rowOf(worst);
   await expect(worstRow).toContainText(dash(worst.roas, ratio));
   await worstRow.getByLabel(`Actions for creative ${worst.name}`).click();
-  await worstRow.getByText("Pause creative…").click();
-  await worstRow.getByLabel("Reason (kept in the audit log)").fill("Lowest ROAS of the campaign");
-  await worstRow.getByRole("button", { name: "Confirm pause" }).click();
+  // The confirmation opened by "Pause creative…" (the summary's own details element).
+  const pause = worstRow.getByText("Pause creative…").locator("..");
+  await pause.getByText("Pause creative…").click();
+  await pause.getByLabel("Reason (kept in the audit log)").fill("Lowest ROAS of the campaign");
+  await pause.getByRole("button", { name: "Confirm pause" }).click();
   await expect(page.getByRole("status").filter({ hasText: `Creative ${worst.name} is now paused` })).toBeVisible();
   await expect(rowOf(worst).getByRole("cell").nth(3)).toHaveText("paused");
   const stored = await api(page, `/api/v1/campaigns/${campaign.id}`);

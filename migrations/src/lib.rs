@@ -12,6 +12,7 @@ mod m20261125_000006_create_system_log;
 mod m20261125_000007_add_frequency_cap;
 mod m20261125_000008_create_audit_log;
 mod m20261130_000009_add_creative_status;
+mod m20261130_000010_add_creative_weight;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_add_frequency_cap::Migration),
             Box::new(m20261125_000008_create_audit_log::Migration),
             Box::new(m20261130_000009_add_creative_status::Migration),
+            Box::new(m20261130_000010_add_creative_weight::Migration),
         ]
     }
 }

@@ -202,27 +202,46 @@ impl Backend for ServerBackend {
         }
     }
 
-    async fn pause_low_creatives(&self, actor: &Principal, campaign_id: Uuid, query: String, below: f64, reason: Option<String>) -> Result<Vec<String>, ServerFnError> {
+    async fn bulk_creatives(&self, actor: &Principal, campaign_id: Uuid, query: String, action: app::wire::CreativeBulk, reason: Option<String>) -> Result<Vec<String>, ServerFnError> {
+        use app::wire::{BOOST_FACTOR, CreativeBulk, CreativeStatus};
         let state = &self.state;
         let detail = lift(crate::http::views::campaign_performance_view(state, campaign_id, &query_pairs(&query)).await)?;
+        let mut active: Vec<&app::wire::CreativeRow> = detail.creatives.iter().filter(|c| c.status == CreativeStatus::Active).collect();
+        let chosen: Vec<(&app::wire::CreativeRow, CreativePatch)> = match action {
+            CreativeBulk::PauseBelow(below) => active
+                .into_iter()
+                .filter(|c| c.performance.roas.is_some_and(|r| r < below))
+                .map(|c| (c, CreativePatch { status: Some(CreativeStatus::Paused), weight_percent: None, reason: reason.clone() }))
+                .collect(),
+            CreativeBulk::BoostTop(n) => {
+                active.retain(|c| c.performance.roas.is_some());
+                active.sort_by(|a, b| b.performance.roas.partial_cmp(&a.performance.roas).unwrap_or(std::cmp::Ordering::Equal));
+                active
+                    .into_iter()
+                    .take(n)
+                    .map(|c| {
+                        let weight = ((f64::from(c.weight_percent) * BOOST_FACTOR).round() as u32).min(*services::catalogue::CREATIVE_WEIGHTS.end());
+                        (c, CreativePatch { status: None, weight_percent: Some(weight), reason: reason.clone() })
+                    })
+                    .collect()
+            }
+        };
         let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());
-        let low = detail.creatives.iter().filter(|c| c.status == app::wire::CreativeStatus::Active && c.performance.roas.is_some_and(|r| r < below));
-        let mut paused = Vec::new();
-        for creative in low {
-            let patch = CreativePatch { status: app::wire::CreativeStatus::Paused, reason: reason.clone() };
-            lift(services::catalogue::set_creative_status(&state.db, creative.creative_id, patch, &who, state.clock.now()).await)?;
-            paused.push(creative.name.clone());
+        let mut changed = Vec::new();
+        for (creative, patch) in chosen {
+            lift(services::catalogue::change_creative(&state.db, creative.creative_id, patch, &who, state.clock.now()).await)?;
+            changed.push(creative.name.clone());
         }
-        if !paused.is_empty() {
+        if !changed.is_empty() {
             lift(state.metrics.after_catalogue_change(&state.db).await)?;
         }
-        Ok(paused)
+        Ok(changed)
     }
 
     async fn change_creative(&self, actor: &Principal, creative_id: Uuid, patch: CreativePatch) -> Result<CampaignView, ServerFnError> {
         let state = &self.state;
         let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());
-        let view = lift(services::catalogue::set_creative_status(&state.db, creative_id, patch, &who, state.clock.now()).await)?;
+        let view = lift(services::catalogue::change_creative(&state.db, creative_id, patch, &who, state.clock.now()).await)?;
         lift(state.metrics.after_catalogue_change(&state.db).await)?;
         Ok(view)
     }

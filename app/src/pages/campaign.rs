@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{ChangeCampaign, ChangeCreative, PauseLowCreatives, load_campaign};
-use crate::components::campaign_actions::{BudgetForm, ChangeOutcome, CreativeOutcome, CreativeStatusForm, StatusForm};
+use crate::api::{BoostTopCreatives, ChangeCampaign, ChangeCreative, PauseLowCreatives, load_campaign};
+use crate::components::campaign_actions::{BudgetForm, ChangeOutcome, CreativeOutcome, CreativeStatusForm, CreativeWeightForms, StepForm, close_menus_after};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
 use crate::csv::{Cell, CsvLink};
 use crate::components::filter_bar::{DashboardHead, use_filters};
@@ -26,9 +26,11 @@ pub fn CampaignPage() -> impl IntoView {
     let change = ServerAction::<ChangeCampaign>::new();
     let change_creative = ServerAction::<ChangeCreative>::new();
     let pause_low = ServerAction::<PauseLowCreatives>::new();
+    let boost_top = ServerAction::<BoostTopCreatives>::new();
+    close_menus_after(move || change.version().get() + change_creative.version().get() + pause_low.version().get() + boost_top.version().get());
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let detail = Resource::new(
-        move || (id.get(), filters.with(QueryPairs::encode), feed.leaderboard_version.get(), change.version().get(), change_creative.version().get(), pause_low.version().get()),
+        move || (id.get(), filters.with(QueryPairs::encode), feed.leaderboard_version.get(), change.version().get(), change_creative.version().get(), (pause_low.version().get(), boost_top.version().get())),
         |(id, query, _, _, _, _)| async move {
             let id = uuid::Uuid::parse_str(&id).map_err(|_| ServerFnError::new(format!("'{id}' is not a campaign id")))?;
             load_campaign(id, query).await
@@ -43,10 +45,15 @@ pub fn CampaignPage() -> impl IntoView {
             Ok(names) => view! { <p class="notice notice--info" role="status">{format!("Paused {} low performer(s): {}.", names.len(), names.join(", "))}</p> }.into_any(),
             Err(err) => view! { <p class="notice notice--error" role="alert">{format!("The change was refused: {err}")}</p> }.into_any(),
         })}
+        {move || boost_top.value().get().map(|outcome| match outcome {
+            Ok(names) if names.is_empty() => view! { <p class="notice notice--info" role="status">"No active creative has a ROAS yet; nothing was boosted."</p> }.into_any(),
+            Ok(names) => view! { <p class="notice notice--info" role="status">{format!("Boosted by 30%: {}.", names.join(", "))}</p> }.into_any(),
+            Err(err) => view! { <p class="notice notice--error" role="alert">{format!("The change was refused: {err}")}</p> }.into_any(),
+        })}
         <Transition fallback=|| view! { <div class="grid"><Panel title="Campaign" span=12><Skeleton lines=8/></Panel></div> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <CampaignDetail detail filters=filters.get_untracked() change change_creative pause_low/> }.into_any(),
+                    Ok(detail) => view! { <CampaignDetail detail filters=filters.get_untracked() change change_creative pause_low boost_top/> }.into_any(),
                     Err(err) => view! { <div class="grid"><Panel title="Campaign" span=12><ErrorState message=err.to_string()/></Panel></div> }.into_any(),
                 }
             })}
@@ -69,6 +76,7 @@ fn CampaignDetail(
     change: ServerAction<ChangeCampaign>,
     change_creative: ServerAction<ChangeCreative>,
     pause_low: ServerAction<PauseLowCreatives>,
+    boost_top: ServerAction<BoostTopCreatives>,
 ) -> AnyView {
     let c = detail.campaign.clone();
     let t = detail.totals.clone();
@@ -78,6 +86,7 @@ fn CampaignDetail(
     let incrementality = filters.with_param("campaign", Some(&id)).href("/insights");
     let csv = filters.with_param("campaign", Some(&id)).href("/api/v1/exports/campaigns.csv");
     let query = filters.encode();
+    let (pause_id, boost_id, pause_query, boost_query) = (id.clone(), id.clone(), query.clone(), query);
     let tiles: Vec<(&str, String)> = vec![
         ("Impressions", format::count(t.impressions as i64)),
         ("Clicks", format::count(t.clicks as i64)),
@@ -107,14 +116,22 @@ fn CampaignDetail(
         series: vec![Series { name: "Revenue".into(), values: detail.daily.iter().map(|p| Some(p.revenue)).collect() }],
         y_unit: "US$".into(),
     };
+    // The last 48 hours as a day × hour grid of clicks (spec Module 4's hourly heatmap).
+    let mut days: Vec<(chrono::NaiveDate, Vec<Option<f64>>)> = Vec::new();
+    for p in &detail.hourly {
+        let date = p.from.date_naive();
+        if days.last().is_none_or(|(d, _)| *d != date) {
+            days.push((date, vec![None; 24]));
+        }
+        if let Some((_, hours)) = days.last_mut() {
+            hours[chrono::Timelike::hour(&p.from) as usize] = Some(p.clicks as f64);
+        }
+    }
     let hourly = ChartData {
-        kind: ChartKind::Bar,
-        labels: detail.hourly.iter().map(|p| p.from.format("%a %H:00").to_string()).collect(),
-        series: vec![
-            Series { name: "Impressions".into(), values: detail.hourly.iter().map(|p| Some(p.impressions as f64)).collect() },
-            Series { name: "Clicks".into(), values: detail.hourly.iter().map(|p| Some(p.clicks as f64)).collect() },
-        ],
-        y_unit: "count".into(),
+        kind: ChartKind::Heatmap,
+        labels: (0..24).map(|h| format!("{h:02}")).collect(),
+        series: days.into_iter().map(|(d, values)| Series { name: d.format("%a %d %b").to_string(), values }).collect(),
+        y_unit: "clicks".into(),
     };
     let frequency = ChartData {
         kind: ChartKind::Bar,
@@ -144,7 +161,7 @@ fn CampaignDetail(
                         <dd>{format!("{} by {} · updated {}", c.created_at.format("%d %b %Y"), c.created_by, c.updated_at.format("%d %b %Y %H:%M UTC"))}</dd>
                     </dl>
                     <div class="campaign-head__actions" role="group" aria-label="Campaign actions">
-                        <StatusForm campaign_id=c.id status=c.status change/>
+                        {c.next_statuses.iter().map(|to| view! { <StepForm campaign_id=c.id from=c.status to=*to change/> }).collect_view()}
                         <BudgetForm campaign_id=c.id budget=c.budget_cents as f64 / 100.0 change/>
                         <a class="button button--quiet" href=incrementality>"View incrementality data"</a>
                         <a class="button button--quiet" href=csv download="">"Download report (CSV)"</a>
@@ -167,8 +184,8 @@ fn CampaignDetail(
             <Panel title="Revenue per day" subtitle="Attributed revenue, US$" span=4>
                 <Chart id="campaign-revenue-chart" label="Attributed revenue per day" data=Signal::derive(move || revenue.clone())/>
             </Panel>
-            <Panel title="Hourly breakdown" subtitle="Impressions and clicks per UTC hour, the period's last 48 hours" span=8>
-                <Chart id="campaign-hourly-chart" label="Impressions and clicks per hour" data=Signal::derive(move || hourly.clone())/>
+            <Panel title="Hourly breakdown" subtitle="Clicks by UTC hour over the period's last 48 hours" span=8>
+                <Chart id="campaign-hourly-chart" label="Clicks by day and hour" data=Signal::derive(move || hourly.clone()) empty="No click in the period's last 48 hours."/>
             </Panel>
             <Panel title="Frequency distribution" subtitle=format!("Users by impressions seen · average {average}") span=4>
                 <Chart id="campaign-frequency-chart" label="Share of users by impressions seen" data=Signal::derive(move || frequency.clone()) empty="No user saw this campaign in the period."/>
@@ -181,14 +198,26 @@ fn CampaignDetail(
                     <details class="menu__confirm">
                         <summary>"Pause low performers (ROAS < 3.0×)…"</summary>
                         <ActionForm action=pause_low attr:class="form">
-                            <input type="hidden" name="campaign_id" value=id.clone()/>
-                            <input type="hidden" name="query" value=query/>
+                            <input type="hidden" name="campaign_id" value=pause_id/>
+                            <input type="hidden" name="query" value=pause_query/>
                             <input type="hidden" name="below" value="3.0"/>
                             <label class="field">
                                 <span class="field__label">"Reason (kept in the audit log)"</span>
                                 <input type="text" name="reason" maxlength="500"/>
                             </label>
                             <button type="submit" class="button">"Pause every active creative below 3.0×"</button>
+                        </ActionForm>
+                    </details>
+                    <details class="menu__confirm">
+                        <summary>"Boost top 2 creatives (+30% share)…"</summary>
+                        <ActionForm action=boost_top attr:class="form">
+                            <input type="hidden" name="campaign_id" value=boost_id/>
+                            <input type="hidden" name="query" value=boost_query/>
+                            <label class="field">
+                                <span class="field__label">"Reason (kept in the audit log)"</span>
+                                <input type="text" name="reason" maxlength="500"/>
+                            </label>
+                            <button type="submit" class="button">"Boost the two best by ROAS"</button>
                         </ActionForm>
                     </details>
                 </div>
@@ -267,6 +296,7 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
                 c.body.clone().into(),
                 c.call_to_action.clone().into(),
                 c.status.as_str().into(),
+                c.assignment_share.into(),
                 p.impressions.into(),
                 p.ctr.into(),
                 p.conversions.into(),
@@ -291,6 +321,7 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
                         <th scope="col">"Body"</th>
                         <th scope="col">"CTA"</th>
                         <th scope="col">"Status"</th>
+                        <th scope="col" class="num">"Share"</th>
                         <th scope="col" class="num">"Impressions"</th>
                         <th scope="col" class="num">"CTR"</th>
                         <th scope="col" class="num">"Conversions"</th>
@@ -317,6 +348,7 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
                                 <td>{snippet(&row.body)}</td>
                                 <td>{row.call_to_action.clone()}</td>
                                 <td><span class=format!("pill pill--{}", row.status.as_str())>{row.status.as_str()}</span></td>
+                                <td class="num" title=format!("Weight {}% of a normal share", row.weight_percent)>{format::percent(row.assignment_share)}</td>
                                 <td class="num">{format::count(p.impressions as i64)}</td>
                                 <td class="num">{or_missing(p.ctr, format::percent)}</td>
                                 <td class="num">{format::count(p.conversions as i64)}</td>
@@ -331,6 +363,7 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
                                             <a href=by_segment>"View by segment"</a>
                                             <a href=incrementality>"View incrementality"</a>
                                             <CreativeStatusForm creative_id=row.creative_id name=name.clone() status=row.status change/>
+                                            <CreativeWeightForms creative_id=row.creative_id name=name.clone() weight_percent=row.weight_percent change/>
                                         </div>
                                     </details>
                                 </td>
@@ -342,7 +375,7 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
         </div>
         <p class="freshness">"Paused creatives are no longer assigned to users; their figures so far stay in the table."</p>
         <CsvLink filename="creatives.csv" rows=csv_rows
-            header=&["creative_id", "name", "headline", "body", "call_to_action", "status", "impressions", "ctr_percent", "conversions", "conversion_rate_percent", "revenue_usd", "roas", "notes"]/>
+            header=&["creative_id", "name", "headline", "body", "call_to_action", "status", "assignment_share_percent", "impressions", "ctr_percent", "conversions", "conversion_rate_percent", "revenue_usd", "roas", "notes"]/>
     }
     .into_any()
 }

@@ -14,6 +14,8 @@ pub struct Model {
     pub call_to_action: String,
     /// `active` or `paused` (`app::wire::CreativeStatus`).
     pub status: String,
+    /// Share of treatment users relative to the other active creatives, percent of normal (100).
+    pub weight_percent: i32,
     pub created_at: DateTimeUtc,
 }
 

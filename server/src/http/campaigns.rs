@@ -50,7 +50,7 @@ pub async fn patch(
     Ok(Json(view))
 }
 
-/// Pauses or resumes one creative; answers with its campaign as it now stands.
+/// Pauses or resumes one creative, or sets its weight (Boost); answers with its campaign.
 #[utoipa::path(patch, path = "/api/v1/creatives/{id}", tag = "catalogue", params(("id" = uuid::Uuid, Path)), request_body = app::wire::CreativePatch, responses((status = 200, body = app::wire::CampaignView), (status = 404, body = app::wire::ErrorBody)))]
 pub async fn patch_creative(
     State(state): State<AppState>,
@@ -59,7 +59,7 @@ pub async fn patch_creative(
     payload: std::result::Result<Json<CreativePatch>, JsonRejection>,
 ) -> Result<Json<CampaignView>> {
     let patch = body(payload)?;
-    let view = catalogue::set_creative_status(&state.db, id, patch, &Actor::new(caller, state.audit.clone()), state.clock.now()).await?;
+    let view = catalogue::change_creative(&state.db, id, patch, &Actor::new(caller, state.audit.clone()), state.clock.now()).await?;
     state.metrics.after_catalogue_change(&state.db).await?;
     Ok(Json(view))
 }

@@ -470,6 +470,10 @@ pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(S
     let paging = parse_paging(&pairs, SortColumn::Roas)?;
     let (from, to) = table_window(&scope, now);
     let catalogue = crate::entities::creatives::Entity::find().all(&state.db).await?;
+    let mut active_weights: std::collections::HashMap<Uuid, u32> = std::collections::HashMap::new();
+    for k in catalogue.iter().filter(|k| crate::services::catalogue::creative_status(k) == app::wire::CreativeStatus::Active) {
+        *active_weights.entry(k.campaign_id).or_default() += k.weight_percent.max(0) as u32;
+    }
     let filter = scope.filter.clone();
     let rows = compute(&state, move |store, config| {
         let t = tally(store, &filter, config, second_ceil(from), second_ceil(to));
@@ -485,6 +489,12 @@ pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(S
                 allowed.then(|| {
                     let row = CreativeRow {
                         status: crate::services::catalogue::creative_status(&k),
+                        weight_percent: k.weight_percent.max(0) as u32,
+                        assignment_share: super::views::assignment_share(
+                            crate::services::catalogue::creative_status(&k),
+                            k.weight_percent.max(0) as u32,
+                            active_weights.get(&k.campaign_id).copied().unwrap_or(0),
+                        ),
                         creative_id: k.id,
                         campaign_id: c.id,
                         campaign_name: c.name.clone(),

@@ -182,6 +182,12 @@ pub async fn campaign_performance(
     campaign_performance_view(&state, id, &pairs).await.map(Json)
 }
 
+/// A creative's share of its campaign's treatment users, percent: its weight among the active
+/// creatives' weights; nothing when paused.
+pub fn assignment_share(status: app::wire::CreativeStatus, weight: u32, active_weights: u32) -> f64 {
+    if status == app::wire::CreativeStatus::Active && active_weights > 0 { 100.0 * f64::from(weight) / f64::from(active_weights) } else { 0.0 }
+}
+
 pub async fn campaign_performance_view(state: &AppState, id: Uuid, pairs: &[(String, String)]) -> Result<CampaignPerformanceResponse> {
     let now = state.clock.now();
     let scope = parse_scope(pairs, &[], now)?;
@@ -198,6 +204,7 @@ pub async fn campaign_performance_view(state: &AppState, id: Uuid, pairs: &[(Str
     })
     .await?;
     let Some((spent_cents, detail)) = found else { return Err(AppError::NotFound(format!("campaign {id}"))) };
+    let active_weights: u32 = campaign.creatives.iter().filter(|k| k.status == app::wire::CreativeStatus::Active).map(|k| k.weight_percent).sum();
     let mut creatives: Vec<CreativeRow> = detail
         .creatives
         .into_iter()
@@ -212,6 +219,8 @@ pub async fn campaign_performance_view(state: &AppState, id: Uuid, pairs: &[(Str
                 body: k.body.clone(),
                 call_to_action: k.call_to_action.clone(),
                 status: k.status,
+                weight_percent: k.weight_percent,
+                assignment_share: assignment_share(k.status, k.weight_percent, active_weights),
                 performance: c.performance,
                 notes: Vec::new(),
             })

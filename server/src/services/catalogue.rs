@@ -270,6 +270,7 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
             body: Set(creative.body.trim().to_owned()),
             call_to_action: Set(creative.call_to_action.trim().to_owned()),
             status: Set(CreativeStatus::Active.as_str().to_owned()),
+            weight_percent: Set(100),
             created_at: Set(now),
         }
         .insert(&txn)
@@ -485,30 +486,57 @@ pub fn creative_status(model: &creatives::Model) -> CreativeStatus {
     model.status.parse().unwrap_or(CreativeStatus::Active)
 }
 
-/// Pauses or resumes one creative (Module 5), with the same capability as pausing a campaign,
-/// audited with its campaign before and after. Paused creatives are not delivered: the
-/// assignment endpoint never picks them. Returns the campaign as it now stands.
-pub async fn set_creative_status(db: &DatabaseConnection, id: Uuid, patch: CreativePatch, actor: &Actor, now: DateTime<Utc>) -> Result<CampaignView> {
-    actor.require(Capability::PauseResumeCampaigns)?;
+/// The lightest and heaviest weight a creative may have (percent of a normal share).
+pub const CREATIVE_WEIGHTS: std::ops::RangeInclusive<u32> = 10..=1_000;
+
+/// Changes one creative (Module 5): pauses or resumes it (the capability of pausing a campaign)
+/// or sets its weight, its share of the treatment users (Boost; the capability of changing
+/// budgets). Audited with its campaign before and after; paused creatives are never assigned.
+/// Returns the campaign as it now stands.
+pub async fn change_creative(db: &DatabaseConnection, id: Uuid, patch: CreativePatch, actor: &Actor, now: DateTime<Utc>) -> Result<CampaignView> {
+    if patch.status.is_none() && patch.weight_percent.is_none() {
+        return Err(AppError::Validation(vec![field("status", "give a status (active or paused) or a weight_percent")]));
+    }
+    if patch.status.is_some() {
+        actor.require(Capability::PauseResumeCampaigns)?;
+    }
+    if patch.weight_percent.is_some() {
+        actor.require(Capability::ChangeBudgets)?;
+    }
+    let mut errors = Vec::new();
+    if patch.weight_percent.is_some_and(|w| !CREATIVE_WEIGHTS.contains(&w)) {
+        errors.push(field("weight_percent", format!("must be {} to {} (percent of a normal share)", CREATIVE_WEIGHTS.start(), CREATIVE_WEIGHTS.end())));
+    }
     if patch.reason.as_deref().is_some_and(|r| r.contains('\0') || r.chars().count() > 2_000) {
-        return Err(AppError::Validation(vec![field("reason", "must be at most 2,000 characters without NUL characters")]));
+        errors.push(field("reason", "must be at most 2,000 characters without NUL characters"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
     }
     let txn = db.begin().await?;
     let result = async {
         let model = creatives::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| AppError::NotFound(format!("creative {id}")))?;
         let campaign_id = model.campaign_id;
-        if creative_status(&model) == patch.status {
+        let status = patch.status.filter(|s| *s != creative_status(&model));
+        let weight = patch.weight_percent.filter(|w| i64::from(*w) != i64::from(model.weight_percent));
+        if status.is_none() && weight.is_none() {
             return Ok(campaign_id);
         }
         let before = get(&txn, campaign_id).await?;
         let mut active: creatives::ActiveModel = model.into();
-        active.status = Set(patch.status.as_str().to_owned());
+        if let Some(status) = status {
+            active.status = Set(status.as_str().to_owned());
+        }
+        if let Some(weight) = weight {
+            active.weight_percent = Set(weight as i32);
+        }
         active.update(&txn).await?;
         campaigns::ActiveModel { id: Set(campaign_id), updated_at: Set(now), ..Default::default() }.update(&txn).await?;
         let after = get(&txn, campaign_id).await?;
-        let action = match patch.status {
-            CreativeStatus::Paused => "creative.pause",
-            CreativeStatus::Active => "creative.resume",
+        let action = match status {
+            Some(CreativeStatus::Paused) => "creative.pause",
+            Some(CreativeStatus::Active) => "creative.resume",
+            None => "creative.weight",
         };
         actor.audit_creative(&txn, action, id, &before, &after, patch.reason.clone(), now).await?;
         Ok(campaign_id)
@@ -554,7 +582,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<CampaignView> {
         frequency_cap_per_week: model.frequency_cap_per_week.map(|cap| cap as u32),
         creatives: creatives
             .into_iter()
-            .map(|c| CreativeView { status: creative_status(&c), id: c.id, name: c.name, headline: c.headline, body: c.body, call_to_action: c.call_to_action })
+            .map(|c| CreativeView { status: creative_status(&c), weight_percent: c.weight_percent.max(0) as u32, id: c.id, name: c.name, headline: c.headline, body: c.body, call_to_action: c.call_to_action })
             .collect(),
         created_by: model.created_by,
         created_at: model.created_at,
@@ -635,8 +663,9 @@ pub async fn assignment(db: &DatabaseConnection, id: Uuid, user_id: &str) -> Res
     let campaign = campaigns::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
     let share = f64::from(campaign.holdout_share_bp) / 10_000.0;
     let position = analytics::holdout::position(id, user_id);
-    let deliverable: Vec<Uuid> = get(db, id).await?.creatives.into_iter().filter(|c| c.status == CreativeStatus::Active).map(|c| c.id).collect();
-    let creative_id = analytics::holdout::creative_slot(position, share, deliverable.len()).map(|slot| deliverable[slot]);
+    let deliverable: Vec<CreativeView> = get(db, id).await?.creatives.into_iter().filter(|c| c.status == CreativeStatus::Active).collect();
+    let weights: Vec<u32> = deliverable.iter().map(|c| c.weight_percent).collect();
+    let creative_id = analytics::holdout::creative_slot(position, share, &weights).map(|slot| deliverable[slot].id);
     Ok(Assignment {
         creative_id,
         campaign_id: id,

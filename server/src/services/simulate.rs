@@ -75,6 +75,7 @@ async fn load_catalogue(state: &AppState, world: &World, now: DateTime<Utc>) -> 
                 body: Set(creative.body.clone()),
                 call_to_action: Set(creative.call_to_action.clone()),
                 status: Set(app::wire::CreativeStatus::Active.as_str().to_owned()),
+                weight_percent: Set(100),
                 created_at: Set(delivered_at - Duration::days(1)),
             }
             .insert(&txn)

@@ -313,4 +313,30 @@ async fn a_paused_creative_is_audited_and_never_assigned() {
         .await
         .unwrap();
     assert_eq!(entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["creative.pause", "creative.resume"]);
+
+    // Boost: a weight of 130 gives B 130 ÷ 230 of the treatment users, by the pinned hash.
+    let lifecycle = app.sign_in(Role::LifecycleLead).await;
+    assert_eq!(send(lifecycle.cookie.clone(), b, json!({ "weight_percent": 130 })).await.status(), 403, "weights are budget decisions");
+    for bad in [json!({ "weight_percent": 5 }), json!({ "weight_percent": 1001 }), json!({})] {
+        let res = send(perf.cookie.clone(), b, bad.clone()).await;
+        assert_eq!(res.status(), 422, "{bad}");
+    }
+    let res = send(perf.cookie.clone(), b, json!({ "weight_percent": 130, "reason": "Best CTR" })).await;
+    assert_eq!(res.status(), 200);
+    let view: CampaignView = res.json().await.unwrap();
+    assert_eq!(view.creatives.iter().map(|c| c.weight_percent).collect::<Vec<_>>(), [100, 130]);
+    for i in 0..30 {
+        let user = format!("u-{i}");
+        let url = app.url(&format!("/api/v1/campaigns/{}/assignment?user_id={user}", campaign.id));
+        let assignment: app::wire::Assignment = app.client.get(url).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+        let position = analytics::holdout::position(campaign.id, &user);
+        let expected = analytics::holdout::creative_slot(position, campaign.holdout_percent / 100.0, &[100, 130]).map(|slot| [a, b][slot]);
+        assert_eq!(assignment.creative_id, expected, "{user}");
+    }
+    let weighted = server::entities::audit_log::Entity::find()
+        .filter(server::entities::audit_log::Column::Action.eq("creative.weight"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(weighted.len(), 1);
 }

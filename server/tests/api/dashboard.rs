@@ -240,6 +240,16 @@ async fn the_module_pages_read_the_apis_figures_and_render_them_on_the_server() 
         let name = c["name"].as_str().unwrap().to_owned();
         assert_eq!(c["status"], if expected.contains(&name) { "paused" } else { "active" }, "{name}");
     }
+    // Boosting raises the two best remaining creatives' weights by 30%.
+    let res = call(&app, &perf, "boost_top_creatives", &[("campaign_id", id), ("query", query)]).await;
+    assert_eq!(res.status(), 200);
+    let boosted: Vec<String> = res.json().await.unwrap();
+    let stored = get(&app, &perf, &format!("/api/v1/campaigns/{id}")).await;
+    for c in stored["creatives"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap().to_owned();
+        assert_eq!(c["weight_percent"], if boosted.contains(&name) { 130 } else { 100 }, "{name}");
+    }
+    assert!(boosted.len() <= 2 && boosted.iter().all(|n| !expected.contains(n)), "paused creatives are never boosted: {boosted:?}");
     // A role that may not pause campaigns may not use it.
     let analyst = app.sign_in(Role::DataScience).await.cookie;
     let res = call(&app, &analyst, "pause_low_creatives", &[("campaign_id", id), ("query", query)]).await;
