@@ -2,7 +2,7 @@ import { expect, request, test } from "@playwright/test";
 import { hydrated, signIn } from "./auth";
 import { activeCampaign } from "./catalogue";
 import { api, day, SIMULATED_DAYS, world } from "./world";
-import { count, metric, money, percent, ratio } from "./format";
+import { change, count, metric, money, moneyCompact, percent, ratio } from "./format";
 
 const KPI_IDS = ["roas", "incrementality", "ltv", "cac", "open_rate"];
 
@@ -15,6 +15,10 @@ test("every KPI card shows the metrics API's value for the same filters, with it
     const m = body.metrics.find((x: any) => x.id === id);
     const card = page.getByTestId(`kpi-${id}`);
     await expect(card.getByTestId("kpi-value")).toHaveText(metric(m.value, m.unit));
+    // The change against the previous window, as the API computes it.
+    if (m.trend !== null) {
+      await expect(card).toContainText(change(m.trend));
+    }
   }
   await expect(page.getByRole("article", { name: "ROAS" })).toContainText("Target ≥ 3.5×");
   await expect(page.getByRole("article", { name: "Customer acquisition cost" })).toContainText("Target ≤ $15.00");
@@ -41,6 +45,10 @@ test("the leaderboard's first page shows the API's rows, columns and order", asy
     await expect(cells.nth(5)).toHaveText(count(r.conversions));
     await expect(cells.nth(6)).toHaveText(money(r.revenue));
     await expect(cells.nth(7)).toHaveText(dash(r.cac, money));
+    await expect(cells.nth(1)).toHaveText(r.campaign_type);
+    await expect(cells.nth(2)).toHaveText(r.status);
+    await expect(cells.nth(8)).toHaveText(dash(r.incrementality, percent));
+    await expect(cells.nth(9)).toHaveText(`${moneyCompact(r.budget_spent)} / ${moneyCompact(r.budget)}`);
   }
 });
 

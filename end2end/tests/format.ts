@@ -49,3 +49,10 @@ export function points(fraction: number): string {
   const pp = 100 * fraction;
   return `${pp > 0 ? "+" : ""}${pp.toFixed(1)} pp`;
 }
+
+/** A change as a fraction, signed, in percent: `+12.5%`. */
+export function change(fraction: number): string {
+  const pct = fraction * 100;
+  const sign = pct > 0 ? "+" : pct < 0 ? "-" : "";
+  return `${sign}${Math.abs(pct).toFixed(1)}%`;
+}

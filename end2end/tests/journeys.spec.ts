@@ -78,6 +78,12 @@ test("Performance lead: leaderboard by ROAS, the top campaign, the best creative
   await expect(page.getByRole("heading", { level: 2, name: top.name })).toBeVisible();
   const topDetail = await api(page, `/api/v1/campaigns/${top.campaign_id}/performance?${world}`);
   await expect(page.getByRole("table", { name: "Creative breakdown" }).locator("tbody tr")).toHaveCount(topDetail.creatives.length);
+  // Its best creative, as the API notes it.
+  const topBest = topDetail.creatives.find((c: any) => c.notes.includes("Best CTR"));
+  if (topBest) {
+    const bestRow = page.getByRole("table", { name: "Creative breakdown" }).getByRole("row").filter({ hasText: topBest.name });
+    await expect(bestRow.first()).toContainText("Best CTR");
+  }
 
   // A campaign of two creatives: the best CTR is noted, the lowest ROAS is paused.
   await page.goto(`/campaigns/${campaign.id}?range=1d`);
@@ -109,7 +115,7 @@ test("Performance lead: leaderboard by ROAS, the top campaign, the best creative
   const stored = await api(page, `/api/v1/campaigns/${campaign.id}`);
   expect(stored.creatives.find((c: any) => c.id === worst.creative_id).status).toBe("paused");
 
-  // The funnel shows where users drop before buying, as the API computes it.
+  // The funnel shows the checkout drop-off (add to cart → purchase), as the API computes it.
   await page.goto(`/funnel?campaign=${campaign.id}&range=1d`);
   const funnel = (await api(page, `/api/v1/funnel?campaign=${campaign.id}&range=1d`)).funnel;
   const purchase = funnel.steps.find((s: any) => s.step === "purchase");

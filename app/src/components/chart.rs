@@ -116,7 +116,7 @@ mod draw {
         Chart, WasmRenderer,
         component::{Axis, Grid, Legend, VisualMap, VisualMapChannel},
         datatype::{DataPoint, DataPointItem},
-        element::{AxisLabel, AxisType, Color, Formatter, Label, LabelLine, LabelPosition, LineStyle, Orient, Sort, SplitLine, TextStyle, Tooltip, Trigger},
+        element::{AxisLabel, AxisType, Color, Formatter, ItemStyle, Label, LabelLine, LabelPosition, LineStyle, Orient, Sort, SplitLine, TextStyle, Tooltip, Trigger},
         series::{Bar, Funnel, Heatmap, Line},
     };
 
@@ -127,7 +127,7 @@ mod draw {
         let base = Chart::new().background_color("transparent").color(palette.iter().map(|c| Color::from(*c)).collect());
         match data.kind {
             ChartKind::Line | ChartKind::Bar => cartesian(base, data, text, rule),
-            ChartKind::Funnel => funnel(base, data),
+            ChartKind::Funnel => funnel(base, data, dark),
             ChartKind::Heatmap => heatmap(base, data, text, dark),
         }
     }
@@ -167,7 +167,9 @@ mod draw {
         chart
     }
 
-    fn funnel(chart: Chart, data: &ChartData) -> Chart {
+    fn funnel(chart: Chart, data: &ChartData, dark: bool) -> Chart {
+        // One colour for every stage, with a label colour that reads on it in each theme.
+        let (fill, ink) = if dark { ("#56B4E9", "#0f1115") } else { ("#0072B2", "#ffffff") };
         let Some(series) = data.series.first() else { return chart };
         let stages: Vec<DataPointItem> = data
             .labels
@@ -184,7 +186,8 @@ mod draw {
                     .left("10%")
                     .width("80%")
                     .gap(2)
-                    .label(Label::new().show(true).position(LabelPosition::Inside).color("#ffffff").formatter("{b}: {c}"))
+                    .item_style(ItemStyle::new().color(fill).border_color(fill))
+                    .label(Label::new().show(true).position(LabelPosition::Inside).color(ink).formatter("{b}: {c}"))
                     .label_line(LabelLine::new().show(false))
                     .data(stages),
             )

@@ -29,7 +29,7 @@ const COLUMNS: &[(&str, Option<&str>, bool)] = &[
     ("Revenue", Some("revenue"), true),
     ("CAC", Some("cac"), true),
     ("Incrementality", Some("incrementality"), true),
-    ("Budget used", None, true),
+    ("Budget used", Some("spend"), true),
 ];
 
 #[component]

@@ -170,6 +170,11 @@ fn StepTable(funnel: Funnel) -> impl IntoView {
 fn Comparison(data: FunnelResponse) -> impl IntoView {
     let steps: Vec<String> = data.funnel.steps.iter().map(|s| s.label.clone()).collect();
     let best = data.best.clone();
+    let csv_rows: Vec<Vec<Cell>> = data
+        .compare
+        .iter()
+        .flat_map(|c| c.funnel.steps.iter().map(move |s| vec![c.label.clone().into(), s.label.clone().into(), s.users.into(), s.rate.into(), c.funnel.overall_rate.into()]))
+        .collect();
     view! {
         <div class="table-scroll" tabindex="0">
             <table class="table" aria-label="Funnels side by side">
@@ -196,6 +201,7 @@ fn Comparison(data: FunnelResponse) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        <CsvLink filename="funnels-compared.csv" rows=csv_rows header=&["funnel", "step", "users", "step_rate_percent", "overall_rate_percent"]/>
     }
 }
 

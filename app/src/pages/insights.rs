@@ -15,7 +15,7 @@ use crate::csv::{Cell, CsvLink};
 use crate::components::filter_bar::{DashboardHead, use_filters, use_query_pairs};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
-use crate::filters::QueryPairs;
+use crate::filters::{FILTER_KEYS, QueryPairs};
 use crate::format;
 use crate::wire::{AttributionResponse, RoiResponse};
 
@@ -157,7 +157,7 @@ fn RoiModule(data: RoiResponse, pairs: QueryPairs) -> AnyView {
                                 view! {
                                     <tr>
                                         <td><input type="checkbox" name="campaign" value=id.clone() checked=chosen.contains(&id) aria-label=format!("Compare {}", r.name)/></td>
-                                        <th scope="row" class="table__name"><A href=QueryPairs::default().href(&format!("/campaigns/{id}"))>{r.name.clone()}</A></th>
+                                        <th scope="row" class="table__name"><A href=pairs.only(FILTER_KEYS).with_param("campaign", None).href(&format!("/campaigns/{id}"))>{r.name.clone()}</A></th>
                                         <td class="num">
                                             {or_missing(r.treated_rate, rate)}
                                             <span class="table__sub">{format!("{} of {} users", format::count(r.treated_converted as i64), format::count(r.treated_users as i64))}</span>
@@ -208,7 +208,29 @@ fn RoiModule(data: RoiResponse, pairs: QueryPairs) -> AnyView {
 
 #[component]
 fn EconomicsTable(rows: Vec<RoiRow>) -> impl IntoView {
+    let csv_rows: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.campaign_id.to_string().into(),
+                r.name.clone().into(),
+                r.incremental_conversions.into(),
+                r.treated_revenue_per_user.into(),
+                r.holdout_revenue_per_user.into(),
+                r.incremental_revenue.into(),
+                r.spend.into(),
+                r.net_incremental_revenue.into(),
+                r.minimum_detectable_effect.into(),
+            ]
+        })
+        .collect();
     view! {
+        <div class="toolbar">
+            <CsvLink filename="economics.csv" rows=csv_rows header=&[
+                "campaign_id", "campaign", "incremental_conversions", "revenue_per_user_treatment_usd", "revenue_per_user_holdout_usd",
+                "incremental_revenue_usd", "spend_usd", "net_incremental_revenue_usd", "minimum_detectable_lift",
+            ]/>
+        </div>
         <div class="table-scroll" tabindex="0">
             <table class="table" aria-label="Economics">
                 <thead>

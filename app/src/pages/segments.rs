@@ -177,6 +177,10 @@ fn SegmentViews(data: SegmentsResponse, pairs: QueryPairs) -> AnyView {
 
 #[component]
 fn Comparison(segments: Vec<SegmentSummary>) -> impl IntoView {
+    let csv_rows: Vec<Vec<Cell>> = segments
+        .iter()
+        .map(|s| vec![s.segment.as_str().into(), s.size.into(), s.ltv.into(), s.cac.into(), ltv_to_cac(s).into(), s.aov.into(), s.ctr.into(), s.conversion_rate.into(), s.revenue.into(), s.trend.map(|t| 100.0 * t).into()])
+        .collect();
     type Figure = (&'static str, fn(&SegmentSummary) -> String);
     let figures: [Figure; 9] = [
         ("Users", |s| format::count(s.size as i64)),
@@ -208,5 +212,7 @@ fn Comparison(segments: Vec<SegmentSummary>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        <CsvLink filename="segments-compared.csv" rows=csv_rows
+            header=&["segment", "users", "ltv_usd", "cac_usd", "ltv_to_cac", "aov_usd", "ctr_percent", "conversion_rate_percent", "revenue_usd", "trend_percent"]/>
     }
 }
