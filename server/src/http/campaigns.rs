@@ -45,7 +45,8 @@ pub async fn patch(
     payload: std::result::Result<Json<CampaignPatch>, JsonRejection>,
 ) -> Result<Json<CampaignView>> {
     let patch = body(payload)?;
-    let view = catalogue::patch(&state.db, id, patch, &Actor::new(caller, state.audit.clone()), state.clock.now()).await?;
+    let figures = super::views::pause_figures(&state, id, &patch).await;
+    let view = catalogue::patch(&state.db, id, patch, &Actor::new(caller, state.audit.clone()), state.clock.now(), figures).await?;
     state.metrics.after_catalogue_change(&state.db).await?;
     Ok(Json(view))
 }

@@ -182,6 +182,29 @@ pub async fn campaign_performance(
     campaign_performance_view(&state, id, &pairs).await.map(Json)
 }
 
+/// For a pause, what the campaign did over the last 7 days (the `campaign_paused` event's
+/// `pause_metrics_snapshot`); nothing for other changes, or when the figures cannot be read.
+pub async fn pause_figures(state: &AppState, id: Uuid, patch: &app::wire::CampaignPatch) -> Option<serde_json::Value> {
+    if patch.status != Some(analytics::CampaignStatus::Paused) {
+        return None;
+    }
+    let pairs = [("range".to_owned(), "7d".to_owned())];
+    let detail = campaign_performance_view(state, id, &pairs).await.ok()?;
+    let t = &detail.totals;
+    Some(serde_json::json!({
+        "window_days": 7,
+        "impressions": t.impressions,
+        "clicks": t.clicks,
+        "ctr_percent": t.ctr,
+        "conversions": t.conversions,
+        "conversion_rate_percent": t.conversion_rate,
+        "spend": t.spend,
+        "revenue": t.revenue,
+        "roas": t.roas,
+        "budget_spent": detail.budget_spent,
+    }))
+}
+
 /// A creative's share of its campaign's treatment users, percent: its weight among the active
 /// creatives' weights; nothing when paused.
 pub fn assignment_share(status: app::wire::CreativeStatus, weight: u32, active_weights: u32) -> f64 {

@@ -310,16 +310,19 @@ fn transition_capability(from: CampaignStatus, to: CampaignStatus) -> Capability
     }
 }
 
+/// Changes a campaign. `figures` is what the campaign did lately (the caller reads it from the
+/// metrics), kept in a pause's `pause_metrics_snapshot` beside the reason.
 pub async fn patch(
     db: &DatabaseConnection,
     id: Uuid,
     patch: CampaignPatch,
     actor: &Actor,
     now: DateTime<Utc>,
+    figures: Option<serde_json::Value>,
 ) -> Result<CampaignView> {
     let txn = db.begin().await?;
     // Refusals end the transaction at once rather than leaving a lazy rollback to the pool.
-    match apply_patch(&txn, id, patch, actor, now).await {
+    match apply_patch(&txn, id, patch, actor, now, figures).await {
         Ok(()) => txn.commit().await?,
         Err(err) => {
             let _ = txn.rollback().await;
@@ -335,6 +338,7 @@ async fn apply_patch(
     patch: CampaignPatch,
     actor: &Actor,
     now: DateTime<Utc>,
+    figures: Option<serde_json::Value>,
 ) -> Result<()> {
     let txn = txn;
     let model = campaigns::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
@@ -451,7 +455,7 @@ async fn apply_patch(
                 marketer_id: actor.label(),
                 pause_reason: PauseReason::Manual,
                 time_to_pause_hours: Some((now - started_at.unwrap_or(created_at)).num_hours().max(0)),
-                pause_metrics_snapshot: patch.reason.as_ref().map(|r| serde_json::json!({ "reason": r })),
+                pause_metrics_snapshot: pause_snapshot(patch.reason.as_deref(), figures.clone()),
             })),
             _ => None,
         };
@@ -479,6 +483,18 @@ async fn apply_patch(
     let after = get(txn, id).await?;
     actor.audit_campaign(txn, &action, Some(&before), &after, patch.reason.clone(), now).await?;
     Ok(())
+}
+
+/// A pause's snapshot: the reason and the campaign's recent figures, whichever are known.
+fn pause_snapshot(reason: Option<&str>, figures: Option<serde_json::Value>) -> Option<serde_json::Value> {
+    let mut snapshot = match figures {
+        Some(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    if let Some(reason) = reason {
+        snapshot.insert("reason".to_owned(), serde_json::Value::String(reason.to_owned()));
+    }
+    (!snapshot.is_empty()).then_some(serde_json::Value::Object(snapshot))
 }
 
 /// A stored creative's status (the column's check constraint allows only the two names).

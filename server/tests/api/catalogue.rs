@@ -74,6 +74,20 @@ async fn a_campaign_goes_through_approval_launch_and_pause_each_by_its_role() {
     for action in ["campaign_created", "campaign_launched", "campaign_paused"] {
         assert!(actions.contains(&action.to_owned()), "{action} in {actions:?}");
     }
+    // The pause keeps its reason and what the campaign did over the last 7 days.
+    let paused = server::entities::events::Entity::find()
+        .filter(server::entities::events::Column::CampaignId.eq(campaign.id))
+        .filter(server::entities::events::Column::EventType.eq("campaign_paused"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let snapshot = &paused.properties["pause_metrics_snapshot"];
+    assert_eq!(snapshot["reason"], "ROAS below 2x", "{snapshot}");
+    assert_eq!(snapshot["window_days"], 7, "{snapshot}");
+    for figure in ["impressions", "clicks", "ctr_percent", "conversions", "spend", "revenue", "roas"] {
+        assert!(snapshot.get(figure).is_some(), "{figure} in {snapshot}");
+    }
 }
 
 #[tokio::test]
