@@ -369,6 +369,9 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
                                 </td>
                             </tr>
                         }
+                        // Erased: without it the release build (no `erase_components`) overflows
+                        // rustc's query depth on this row's type.
+                        .into_any()
                     }).collect_view()}
                 </tbody>
             </table>
