@@ -35,6 +35,8 @@ pub struct AppState {
     pub audit: crate::services::audit::Audit,
     /// The API's latency and errors of the last hour, measured here (Module 9).
     pub request_stats: crate::http::request_stats::RequestStats,
+    /// Dashboard views computed once per store version and few seconds, shared by requests.
+    pub views: crate::http::view_cache::ViewCache,
     pub leptos_options: LeptosOptions,
 }
 
@@ -59,6 +61,7 @@ impl AppState {
             live_views: Default::default(),
             audit: crate::services::audit::Audit::new(&settings),
             request_stats: Default::default(),
+            views: Default::default(),
             settings: Arc::new(settings),
             leptos_options,
         }

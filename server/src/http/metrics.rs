@@ -196,6 +196,10 @@ const KPI_HISTORY_DAYS: i64 = 7;
 /// as it stood at the end of each of the last seven days over the same window (the same
 /// explicit period shifted back, or the metric's default window ending then).
 pub async fn kpi_board(state: &AppState, pairs: &[(String, String)]) -> Result<KpiBoard> {
+    state.views.get(state, "kpis", pairs, || kpi_board_uncached(state, pairs)).await
+}
+
+async fn kpi_board_uncached(state: &AppState, pairs: &[(String, String)]) -> Result<KpiBoard> {
     let now = state.clock.now();
     let scope = parse_scope(pairs, &[], now)?;
     let system = system_log::stats(&state.db).await?;
@@ -287,6 +291,10 @@ pub async fn roi(State(state): State<AppState>, Query(pairs): Query<Vec<(String,
 
 /// Module 8's treatment-vs-holdout table for a query string's pairs.
 pub async fn roi_view(state: &AppState, pairs: &[(String, String)]) -> Result<RoiResponse> {
+    state.views.get(state, "roi", pairs, || roi_view_uncached(state, pairs)).await
+}
+
+async fn roi_view_uncached(state: &AppState, pairs: &[(String, String)]) -> Result<RoiResponse> {
     let now = state.clock.now();
     let scope = parse_scope(pairs, &[], now)?;
     let to = scope.to.unwrap_or(now).min(now);
@@ -394,6 +402,10 @@ pub async fn leaderboard(State(state): State<AppState>, Query(pairs): Query<Vec<
 
 /// The leaderboard page a query string asks for (the API's and the dashboard's).
 pub async fn leaderboard_page(state: &AppState, pairs: &[(String, String)]) -> Result<TablePage<LeaderboardRow>> {
+    state.views.get(state, "leaderboard", pairs, || leaderboard_page_uncached(state, pairs)).await
+}
+
+async fn leaderboard_page_uncached(state: &AppState, pairs: &[(String, String)]) -> Result<TablePage<LeaderboardRow>> {
     let (mut whole, paging) = sorted_leaderboard(state, pairs).await?;
     whole.page = paging.page;
     whole.per_page = paging.per_page;

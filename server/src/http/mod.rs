@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod pipeline;
 mod quality;
 pub mod request_stats;
+pub mod view_cache;
 pub mod views;
 
 use std::sync::Arc;

@@ -76,6 +76,10 @@ pub async fn funnel(State(state): State<AppState>, Query(pairs): Query<Vec<(Stri
 
 /// Module 6 for a query string's pairs (the API and the dashboard page share it).
 pub async fn funnel_view(state: &AppState, pairs: &[(String, String)]) -> Result<FunnelResponse> {
+    state.views.get(state, "funnel", pairs, || funnel_view_uncached(state, pairs)).await
+}
+
+async fn funnel_view_uncached(state: &AppState, pairs: &[(String, String)]) -> Result<FunnelResponse> {
     let now = state.clock.now();
     let scope = parse_scope(pairs, &["compare"], now)?;
     let items = parse_compare(pairs)?;
@@ -117,6 +121,10 @@ pub async fn heatmap(State(state): State<AppState>, Query(pairs): Query<Vec<(Str
 }
 
 pub async fn heatmap_view(state: &AppState, pairs: &[(String, String)]) -> Result<HeatmapResponse> {
+    state.views.get(state, "heatmap", pairs, || heatmap_view_uncached(state, pairs)).await
+}
+
+async fn heatmap_view_uncached(state: &AppState, pairs: &[(String, String)]) -> Result<HeatmapResponse> {
     let now = state.clock.now();
     let scope = parse_scope(pairs, &[], now)?;
     let (from, to) = window(&scope, now)?;
@@ -137,6 +145,10 @@ pub async fn attribution(State(state): State<AppState>, Query(pairs): Query<Vec<
 }
 
 pub async fn attribution_view(state: &AppState, pairs: &[(String, String)]) -> Result<AttributionResponse> {
+    state.views.get(state, "attribution", pairs, || attribution_view_uncached(state, pairs)).await
+}
+
+async fn attribution_view_uncached(state: &AppState, pairs: &[(String, String)]) -> Result<AttributionResponse> {
     let now = state.clock.now();
     let scope = parse_scope(pairs, &[], now)?;
     let (from, to) = window(&scope, now)?;
@@ -159,6 +171,10 @@ pub async fn segments(State(state): State<AppState>, Query(pairs): Query<Vec<(St
 /// Module 3 for a query string's pairs; `extra` names parameters of the caller's own (the page's
 /// comparison) that the filters should ignore.
 pub async fn segments_view(state: &AppState, pairs: &[(String, String)], extra: &[&str]) -> Result<SegmentsResponse> {
+    state.views.get(state, "segments", pairs, || segments_view_uncached(state, pairs, extra)).await
+}
+
+async fn segments_view_uncached(state: &AppState, pairs: &[(String, String)], extra: &[&str]) -> Result<SegmentsResponse> {
     let now = state.clock.now();
     let scope = parse_scope(pairs, extra, now)?;
     let (from, to) = window(&scope, now)?;
@@ -212,6 +228,10 @@ pub fn assignment_share(status: app::wire::CreativeStatus, weight: u32, active_w
 }
 
 pub async fn campaign_performance_view(state: &AppState, id: Uuid, pairs: &[(String, String)]) -> Result<CampaignPerformanceResponse> {
+    state.views.get(state, &format!("campaign/{id}"), pairs, || campaign_performance_view_uncached(state, id, pairs)).await
+}
+
+async fn campaign_performance_view_uncached(state: &AppState, id: Uuid, pairs: &[(String, String)]) -> Result<CampaignPerformanceResponse> {
     let now = state.clock.now();
     let scope = parse_scope(pairs, &[], now)?;
     if !scope.filter.campaigns.is_empty() {

@@ -156,3 +156,28 @@ async fn events_sent_to_one_process_reach_a_client_of_another() {
         assert!(elapsed < Duration::from_secs(2), "NOTIFY carried it at once: {elapsed:?}");
     }
 }
+
+#[tokio::test]
+async fn a_cached_view_is_computed_again_as_soon_as_events_arrive() {
+    let app = spawn_app().await;
+    let session = app.sign_in(Role::PerfLead).await;
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "producer", &[Scope::Events], None, app.state.clock.now()).await.unwrap();
+    let campaign = crate::support::create_campaign(&app, "Cached campaign").await;
+    let (c, k) = (campaign.id.to_string(), campaign.creatives[0].id.to_string());
+    let path = format!("/api/v1/campaigns/{c}/performance?range=1d");
+    let impressions = || async {
+        let body: Value = app.get_with_cookie(&path, &session.cookie).await.json().await.unwrap();
+        body["totals"]["impressions"].as_u64().unwrap()
+    };
+    assert_eq!(impressions().await, 0);
+    // Asked again at once: the same answer (from the cache).
+    assert_eq!(impressions().await, 0);
+    let batch = json!([
+        event("campaign_delivered", "u-1", json!({"campaign_id": c, "campaign_type": "DISCOUNT", "creative_id": k, "segment_id": "HIGH_SPENDER", "delivery_channel": "push", "is_holdout": false})),
+        event("campaign_viewed", "u-1", json!({"campaign_id": c, "creative_id": k})),
+    ]);
+    let res = app.client.post(app.url("/api/v1/events")).bearer_auth(&key).json(&batch).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    // Within the cache's few seconds, yet the new impression shows: the store moved on.
+    assert_eq!(impressions().await, 1);
+}
