@@ -67,6 +67,11 @@ pub fn money_compact(dollars: f64) -> String {
     }
 }
 
+/// A value shown with `show`, or "—" when there is none (the reason goes in the cell's title).
+pub fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
+    value.map_or_else(|| MISSING.to_owned(), show)
+}
+
 /// A value already in percent: one decimal, two below 1% (`3.8%`, `0.45%`).
 pub fn percent(value: f64) -> String {
     if !value.is_finite() {

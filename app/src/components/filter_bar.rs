@@ -41,7 +41,7 @@ pub fn DashboardHead(title: &'static str, feed: crate::components::live::LiveFee
 
 /// Hidden inputs that carry the current pairs through a GET form, except the keys the form sets
 /// itself and the page number (new filters start at page one).
-fn carried(pairs: &QueryPairs, set_by_form: &[&str]) -> impl IntoView + use<> {
+pub fn carried(pairs: &QueryPairs, set_by_form: &[&str]) -> impl IntoView + use<> {
     pairs
         .0
         .iter()

@@ -16,6 +16,7 @@ use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::filters::QueryPairs;
 use crate::format;
+use crate::format::or_missing;
 use crate::wire::{CampaignPerformanceResponse, CreativeRow};
 
 #[component]
@@ -61,9 +62,6 @@ pub fn CampaignPage() -> impl IntoView {
     }
 }
 
-fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
-    value.map_or_else(|| format::MISSING.to_owned(), show)
-}
 
 fn period(detail: &CampaignPerformanceResponse) -> String {
     format!("{} to {} UTC", detail.from.format("%d %b %Y %H:%M"), detail.to.format("%d %b %Y %H:%M"))

@@ -12,6 +12,7 @@ use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::filters::{FILTER_KEYS, QueryPairs};
 use crate::format;
+use crate::format::or_missing;
 use crate::wire::{LeaderboardRow, TablePage};
 
 /// Rows per page in the dashboard (the API's default is 50).
@@ -136,9 +137,6 @@ fn Leaderboard(page: TablePage<LeaderboardRow>, pairs: QueryPairs, change: Serve
     .into_any()
 }
 
-fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
-    value.map_or_else(|| format::MISSING.to_owned(), show)
-}
 
 /// One row; its view type is erased (`into_any`), as the nested menu makes it deep enough to
 /// overflow the compiler's query depth in some builds.

@@ -12,11 +12,12 @@ use analytics::metrics::views::Funnel;
 use crate::api::{load_funnel, load_heatmap};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
 use crate::csv::{Cell, CsvLink};
-use crate::components::filter_bar::{DashboardHead, use_filters, use_query_pairs};
+use crate::components::filter_bar::{DashboardHead, carried, use_filters, use_query_pairs};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{ErrorState, Panel, Skeleton};
 use crate::filters::{FILTER_KEYS, QueryPairs};
 use crate::format;
+use crate::format::or_missing;
 use crate::wire::{FunnelResponse, HeatmapResponse};
 
 #[component]
@@ -50,9 +51,6 @@ pub fn FunnelPage() -> impl IntoView {
     }
 }
 
-fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
-    value.map_or_else(|| format::MISSING.to_owned(), show)
-}
 
 fn period(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> String {
     format!("{} to {} UTC", from.format("%d %b %Y %H:%M"), to.format("%d %b %Y %H:%M"))
@@ -93,7 +91,7 @@ fn FunnelModule(data: FunnelResponse, pairs: QueryPairs) -> AnyView {
         </Panel>
         <Panel title="Compare funnels" subtitle="Up to four segments side by side, each with the other filters" span=12>
             <Form method="GET" action="/funnel" attr:class="form">
-                {pairs.0.iter().filter(|(k, _)| k != "compare").map(|(k, v)| view! { <input type="hidden" name=k.clone() value=v.clone()/> }).collect_view()}
+                {carried(&pairs, &["compare"])}
                 <fieldset class="checks">
                     <legend>"Segments to compare"</legend>
                     {SegmentType::ALL.iter().map(|s| {

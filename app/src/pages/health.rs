@@ -9,6 +9,7 @@ use crate::api::{load_database_latency, load_health, load_system_status};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::format;
+use crate::format::or_missing;
 use crate::wire::{API_ERROR_RATE_TARGET, API_P95_TARGET_MS, ApiStats, HealthReport, HealthStatus, LatencySample, SystemStatus};
 
 #[component]
@@ -130,9 +131,6 @@ fn LatencyChart(samples: Vec<LatencySample>) -> impl IntoView {
     .into_any()
 }
 
-fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
-    value.map_or_else(|| format::MISSING.to_owned(), show)
-}
 
 /// "34 s ago" from a time and the report's own clock.
 fn ago(at: Option<chrono::DateTime<chrono::Utc>>, now: chrono::DateTime<chrono::Utc>) -> String {

@@ -12,11 +12,12 @@ use analytics::stats::Interval;
 use crate::api::{load_attribution, load_roi};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
 use crate::csv::{Cell, CsvLink};
-use crate::components::filter_bar::{DashboardHead, use_filters, use_query_pairs};
+use crate::components::filter_bar::{DashboardHead, carried, use_filters, use_query_pairs};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::filters::{FILTER_KEYS, QueryPairs};
 use crate::format;
+use crate::format::or_missing;
 use crate::wire::{AttributionResponse, RoiResponse};
 
 #[component]
@@ -49,9 +50,6 @@ pub fn Insights() -> impl IntoView {
     }
 }
 
-fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
-    value.map_or_else(|| format::MISSING.to_owned(), show)
-}
 
 /// A rate (a fraction) as a percentage.
 fn rate(value: f64) -> String {
@@ -134,7 +132,7 @@ fn RoiModule(data: RoiResponse, pairs: QueryPairs) -> AnyView {
     view! {
         <Panel title="Incrementality: treatment vs holdout" subtitle=format!("Users first assigned in the period · {period}") span=12>
             <Form method="GET" action="/insights" attr:class="form">
-                {pairs.0.iter().filter(|(k, _)| k != "campaign").map(|(k, v)| view! { <input type="hidden" name=k.clone() value=v.clone()/> }).collect_view()}
+                {carried(&pairs, &["campaign"])}
                 <div class="table-scroll" tabindex="0">
                     <table class="table" aria-label="Treatment vs holdout">
                         <thead>

@@ -10,11 +10,12 @@ use analytics::metrics::views::SegmentSummary;
 use crate::api::load_segments;
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
 use crate::csv::{Cell, CsvLink};
-use crate::components::filter_bar::{DashboardHead, use_filters, use_query_pairs};
+use crate::components::filter_bar::{DashboardHead, carried, use_filters, use_query_pairs};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::filters::{FILTER_KEYS, QueryPairs};
 use crate::format;
+use crate::format::or_missing;
 use crate::wire::SegmentsResponse;
 
 /// How many segments may stand side by side.
@@ -45,9 +46,6 @@ pub fn Segments() -> impl IntoView {
     }
 }
 
-fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
-    value.map_or_else(|| format::MISSING.to_owned(), show)
-}
 
 /// LTV ÷ CAC, when both are known and CAC is above zero.
 fn ltv_to_cac(s: &SegmentSummary) -> Option<f64> {
@@ -94,7 +92,7 @@ fn SegmentViews(data: SegmentsResponse, pairs: QueryPairs) -> AnyView {
         <div class="grid">
             <Panel title="Segment picker" subtitle=format!("All 8 segments · {period}") span=12>
                 <Form method="GET" action="/segments" attr:class="form">
-                    {pairs.0.iter().filter(|(k, _)| k != "compare" && k != "page").map(|(k, v)| view! { <input type="hidden" name=k.clone() value=v.clone()/> }).collect_view()}
+                    {carried(&pairs, &["compare"])}
                     <div class="table-scroll" tabindex="0">
                         <table class="table" aria-label="Segments">
                             <thead>

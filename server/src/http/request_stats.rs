@@ -61,16 +61,16 @@ impl RequestStats {
                 latencies.extend_from_slice(&m.latencies_ms);
             }
         }
-        latencies.sort_by(f64::total_cmp);
-        let percentile = |q: f64| (!latencies.is_empty()).then(|| latencies[((q * latencies.len() as f64).ceil() as usize).clamp(1, latencies.len()) - 1]);
+        let mut percentile = |q: f64| analytics::stats::percentile(&mut latencies, q);
+        let (p50_ms, p95_ms, p99_ms) = (percentile(0.50), percentile(0.95), percentile(0.99));
         ApiStats {
             window_minutes: minutes as u32,
             requests,
             server_errors,
             error_rate: (requests > 0).then(|| 100.0 * server_errors as f64 / requests as f64),
-            p50_ms: percentile(0.50),
-            p95_ms: percentile(0.95),
-            p99_ms: percentile(0.99),
+            p50_ms,
+            p95_ms,
+            p99_ms,
         }
     }
 }
