@@ -473,45 +473,50 @@ fn run_in_parts(world: &World, part: usize, mut sink: impl FnMut(u32, Vec<Value>
     let mut messages = vec![0u32; world.users.len()];
     let mut truths: Vec<CampaignTruth> = Vec::new();
     let mut total_events = 0u64;
-    // Faults draw from their own sequence, so asking for them never changes the clean events.
-    let mut fault_rng = Rng::new(config.seed ^ 0xA076_1D64_78BD_642F);
-    let mut fault_counts = FaultCounts::default();
+    let mut spoiler = Spoiler {
+        faults: config.faults,
+        rng: Rng::new(config.seed ^ 0xA076_1D64_78BD_642F),
+        counts: FaultCounts::default(),
+        signup: config.start + Duration::minutes(1),
+    };
     // The post-click flow (sessions, app opens, adds to cart) draws from its own sequence too, so
     // it never changes who views, clicks or buys, nor when, nor for how much.
     let mut flow_rng = Rng::new(config.seed ^ 0x5851_F42D_4C95_7F2D);
+
+    // Signup facts (each user's consent on every channel, and segment) come first and are handed
+    // over alone, unspoiled: they are the system of record's, and a delivery is refused unless its
+    // user's consent is stored before it (the late-arrival fault never moves an event before them).
+    let mut signup = Vec::new();
+    for user in &world.users {
+        let status = if user.consented { "opted_in" } else { "opted_out" };
+        let method = if user.region.starts_with("EU") { "double_opt_in" } else { "single_opt_in" };
+        for channel in [DeliveryChannel::Push, DeliveryChannel::Email, DeliveryChannel::Sms, DeliveryChannel::InApp] {
+            let consent = json!({ "channel": channel.as_str(), "status": status, "method": method, "source": "signup", "region": user.region });
+            signup.push(envelope(&mut rng, "consent_updated", config.start + Duration::minutes(1), user, consent, "backend"));
+        }
+        let segmented = json!({ "segment_type": user.segment.as_str(), "segment_score": 0.9 });
+        signup.push(envelope(&mut rng, "user_segmented", config.start + Duration::minutes(1), user, segmented, "backend"));
+    }
+    while !signup.is_empty() {
+        let rest = signup.split_off(signup.len().min(part));
+        total_events += signup.len() as u64;
+        sink(0, std::mem::replace(&mut signup, rest));
+    }
 
     for day in 0..config.days {
         let mut events = Vec::new();
         let day_start = config.start + Duration::days(i64::from(day));
         let mut push = |event_type: &str, at: DateTime<Utc>, user: &SimUser, properties: Value, rng: &mut Rng, source: &str, session: Option<&str>| {
-            let mut event = json!({
-                "event_id": rng.uuid().to_string(),
-                "event_type": event_type,
-                "timestamp": at.to_rfc3339(),
-                "user_id": user.id,
-                "source": source,
-                "properties": properties,
-                "context": { "platform": user.platform, "region": user.region, "user_segment": user.segment.as_str() }
-            });
+            let mut event = envelope(rng, event_type, at, user, properties, source);
             if let Some(session) = session {
                 event["session_id"] = Value::from(session);
             }
             events.push(event);
             // A large world hands its day over in parts, so memory holds a part, not a day.
             if events.len() >= part {
-                flush(day, &mut events, &config.faults, &mut fault_rng, &mut fault_counts, &mut total_events, &mut sink);
+                flush(day, &mut events, &mut spoiler, &mut total_events, &mut sink);
             }
         };
-
-        if day == 0 {
-            for user in &world.users {
-                let status = if user.consented { "opted_in" } else { "opted_out" };
-                let method = if user.region.starts_with("EU") { "double_opt_in" } else { "single_opt_in" };
-                let at = day_start + Duration::minutes(1);
-                push("consent_updated", at, user, json!({ "channel": "push", "status": status, "method": method, "source": "signup", "region": user.region }), &mut rng, "backend", None);
-                push("user_segmented", at, user, json!({ "segment_type": user.segment.as_str(), "segment_score": 0.9 }), &mut rng, "backend", None);
-            }
-        }
 
         // Organic purchases, the same for everyone whatever the campaigns do.
         for user in &world.users {
@@ -631,7 +636,7 @@ fn run_in_parts(world: &World, part: usize, mut sink: impl FnMut(u32, Vec<Value>
             });
         }
 
-        flush(day, &mut events, &config.faults, &mut fault_rng, &mut fault_counts, &mut total_events, &mut sink);
+        flush(day, &mut events, &mut spoiler, &mut total_events, &mut sink);
     }
 
     let segments = segment_acc
@@ -646,34 +651,61 @@ fn run_in_parts(world: &World, part: usize, mut sink: impl FnMut(u32, Vec<Value>
             (code, truth)
         })
         .collect();
-    Truth { config: config.clone(), campaigns: truths, segments, events: total_events, faults: fault_counts }
+    Truth { config: config.clone(), campaigns: truths, segments, events: total_events, faults: spoiler.counts }
 }
 
 /// Spoils a share of one day's events as asked: a late event is moved 25–48 hours earlier (it
 /// then arrives late); an invalid one gets a `source` no producer may send; a duplicate is sent
-/// twice. Each event gets at most one fault.
-fn apply_faults(events: &mut Vec<Value>, faults: &Faults, rng: &mut Rng, counts: &mut FaultCounts) {
-    if faults.invalid_rate == 0.0 && faults.duplicate_rate == 0.0 && faults.late_rate == 0.0 {
-        return;
-    }
-    let mut copies = Vec::new();
-    for event in events.iter_mut() {
-        let roll = rng.unit();
-        if roll < faults.invalid_rate {
-            event["source"] = Value::from("web");
-            counts.invalid += 1;
-        } else if roll < faults.invalid_rate + faults.duplicate_rate {
-            copies.push(event.clone());
-            counts.duplicates += 1;
-        } else if roll < faults.invalid_rate + faults.duplicate_rate + faults.late_rate {
-            if let Some(at) = event["timestamp"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()) {
-                let earlier = at.with_timezone(&Utc) - Duration::hours(25 + rng.below(24) as i64);
-                event["timestamp"] = Value::from(earlier.to_rfc3339());
-                counts.late += 1;
+/// twice. Each event gets at most one fault. Nothing is moved to before `signup`, when the users'
+/// consent facts are recorded (a delivery before them would rightly be refused).
+struct Spoiler {
+    faults: Faults,
+    /// Faults draw from their own sequence, so asking for them never changes the clean events.
+    rng: Rng,
+    counts: FaultCounts,
+    signup: DateTime<Utc>,
+}
+
+impl Spoiler {
+    fn apply(&mut self, events: &mut Vec<Value>) {
+        let (faults, rng, counts) = (&self.faults, &mut self.rng, &mut self.counts);
+        if faults.invalid_rate == 0.0 && faults.duplicate_rate == 0.0 && faults.late_rate == 0.0 {
+            return;
+        }
+        let mut copies = Vec::new();
+        for event in events.iter_mut() {
+            let roll = rng.unit();
+            if roll < faults.invalid_rate {
+                event["source"] = Value::from("web");
+                counts.invalid += 1;
+            } else if roll < faults.invalid_rate + faults.duplicate_rate {
+                copies.push(event.clone());
+                counts.duplicates += 1;
+            } else if roll < faults.invalid_rate + faults.duplicate_rate + faults.late_rate {
+                if let Some(at) = event["timestamp"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()) {
+                    let earlier = at.with_timezone(&Utc) - Duration::hours(25 + rng.below(24) as i64);
+                    if earlier > self.signup {
+                        event["timestamp"] = Value::from(earlier.to_rfc3339());
+                        counts.late += 1;
+                    }
+                }
             }
         }
+        events.extend(copies);
     }
-    events.extend(copies);
+}
+
+/// One event as the API takes it.
+fn envelope(rng: &mut Rng, event_type: &str, at: DateTime<Utc>, user: &SimUser, properties: Value, source: &str) -> Value {
+    json!({
+        "event_id": rng.uuid().to_string(),
+        "event_type": event_type,
+        "timestamp": at.to_rfc3339(),
+        "user_id": user.id,
+        "source": source,
+        "properties": properties,
+        "context": { "platform": user.platform, "region": user.region, "user_segment": user.segment.as_str() }
+    })
 }
 
 /// The most events of a day handed over at once (a world of a million users makes several
@@ -681,12 +713,12 @@ fn apply_faults(events: &mut Vec<Value>, faults: &Faults, rng: &mut Rng, counts:
 const FLUSH_EVENTS: usize = 200_000;
 
 /// Hands over what a day has made so far: sorted by time, with the faults asked for.
-fn flush(day: u32, events: &mut Vec<Value>, faults: &Faults, fault_rng: &mut Rng, counts: &mut FaultCounts, total: &mut u64, sink: &mut impl FnMut(u32, Vec<Value>)) {
+fn flush(day: u32, events: &mut Vec<Value>, spoiler: &mut Spoiler, total: &mut u64, sink: &mut impl FnMut(u32, Vec<Value>)) {
     if events.is_empty() {
         return;
     }
     events.sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
-    apply_faults(events, faults, fault_rng, counts);
+    spoiler.apply(events);
     *total += events.len() as u64;
     sink(day, std::mem::take(events));
 }
@@ -724,9 +756,20 @@ mod tests {
         faulty.faults = Faults { invalid_rate: 0.02, duplicate_rate: 0.03, late_rate: 0.05 };
         let (clean_truth, clean_events) = collect(&clean);
         let (truth, events) = collect(&faulty);
-        let n = clean_events.len() as f64;
-        let near = |count: u64, rate: f64| (count as f64 - rate * n).abs() < 4.0 * (rate * (1.0 - rate) * n).sqrt() + 1.0;
-        assert!(near(truth.faults.invalid, 0.02) && near(truth.faults.duplicates, 0.03) && near(truth.faults.late, 0.05), "{:?}", truth.faults);
+        // Each user's signup facts (4 consents and a segment) are never spoiled.
+        let n = clean_events.len() - 5 * clean.users as usize;
+        let slack = |rate: f64, n: usize| 4.0 * (rate * (1.0 - rate) * n as f64).sqrt() + 1.0;
+        let near = |count: u64, rate: f64| (count as f64 - rate * n as f64).abs() < slack(rate, n);
+        assert!(near(truth.faults.invalid, 0.02) && near(truth.faults.duplicates, 0.03), "{:?}", truth.faults);
+        // A late event moves 25–48 hours back, never before signup: events later than 49 hours
+        // after it can always move, those earlier than 26 hours never.
+        let after = |hours: i64| {
+            let since = (clean.start + Duration::minutes(1) + Duration::hours(hours)).to_rfc3339();
+            clean_events.iter().filter(|e| e["timestamp"].as_str().is_some_and(|t| t > since.as_str())).count()
+        };
+        let (always, sometimes) = (after(49), after(26));
+        let late = truth.faults.late as f64;
+        assert!(late > 0.05 * always as f64 - slack(0.05, always) && late < 0.05 * sometimes as f64 + slack(0.05, sometimes), "{:?}", truth.faults);
         assert_eq!(events.len() as u64, clean_events.len() as u64 + truth.faults.duplicates);
         assert_eq!(truth.campaigns, clean_truth.campaigns, "the ground truth of the clean world is unchanged");
         let invalid = events.iter().filter(|e| e["source"] == "web").count() as u64;

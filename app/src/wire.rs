@@ -320,6 +320,43 @@ pub struct ReallocationResult {
     pub to: CampaignView,
 }
 
+/// `GET /api/v1/campaigns/{id}/consent`: how much of a campaign's audience (users now in its
+/// target segments and regions) it may reach, by their region's consent regime. Approval shows it;
+/// launch is refused below `threshold`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudienceConsent {
+    pub campaign_id: uuid::Uuid,
+    pub audience: u64,
+    /// Reachable on at least one of the campaign's channels.
+    pub eligible: u64,
+    /// Eligible ÷ audience, 0–1; null for an empty audience.
+    pub share: Option<f64>,
+    /// The configured share below which launch is refused (`compliance.min_eligible_share`).
+    pub threshold: f64,
+    pub launch_allowed: bool,
+    pub by_channel: Vec<ChannelReach>,
+    pub by_regime: Vec<RegimeReach>,
+    /// One sentence: the share, of how many, and the rule.
+    pub summary: String,
+    pub as_of: DateTime<Utc>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelReach {
+    pub channel: analytics::DeliveryChannel,
+    pub eligible: u64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegimeReach {
+    pub regime: String,
+    pub audience: u64,
+    pub eligible: u64,
+}
+
 /// `GET /api/v1/campaigns/{id}/assignment?user_id=…`: which group a user is in for a campaign,
 /// by the pinned holdout hash (`analytics::holdout`), so a sender can hold the user out.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -327,8 +364,18 @@ pub struct ReallocationResult {
 pub struct Assignment {
     pub campaign_id: uuid::Uuid,
     pub user_id: String,
-    /// `holdout` (record the delivery with `is_holdout=true` and send nothing) or `treatment`.
+    /// `holdout` (record the delivery with `is_holdout=true` and send nothing), `treatment`, or
+    /// `ineligible`: the user may not be reached on this channel (consent is checked before the
+    /// holdout split, so both groups hold only eligible users); record nothing and send nothing.
     pub group: String,
+    /// The channel the answer is for (the `channel` asked, else the campaign's first).
+    pub channel: analytics::DeliveryChannel,
+    /// Whether the user may receive the campaign on that channel.
+    pub eligible: bool,
+    /// Why, in words: the consent fact or its absence, and the regime's rule.
+    pub eligibility: String,
+    /// The consent regime of the user's region (`GDPR`, `CCPA/CPRA`…), when one covers it.
+    pub regime: Option<String>,
     /// The user's fixed position in [0, 1); holdout when below the share.
     pub position: f64,
     pub holdout_percent: f64,

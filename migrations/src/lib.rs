@@ -13,6 +13,7 @@ mod m20261125_000007_add_frequency_cap;
 mod m20261125_000008_create_audit_log;
 mod m20261130_000009_add_creative_status;
 mod m20261130_000010_add_creative_weight;
+mod m20261130_000011_create_consent;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_create_audit_log::Migration),
             Box::new(m20261130_000009_add_creative_status::Migration),
             Box::new(m20261130_000010_add_creative_weight::Migration),
+            Box::new(m20261130_000011_create_consent::Migration),
         ]
     }
 }

@@ -247,12 +247,7 @@ impl Backend for ServerBackend {
     }
 
     async fn change_campaign(&self, actor: &Principal, campaign_id: Uuid, patch: CampaignPatch) -> Result<CampaignView, ServerFnError> {
-        let state = &self.state;
-        let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());
-        let figures = crate::http::views::pause_figures(state, campaign_id, &patch).await;
-        let view = lift(services::catalogue::patch(&state.db, campaign_id, patch, &who, state.clock.now(), figures).await)?;
-        lift(state.metrics.after_catalogue_change(&state.db).await)?;
-        Ok(view)
+        lift(crate::http::campaigns::change_campaign(&self.state, Caller::User(actor.clone()), campaign_id, patch).await)
     }
 
     async fn admin_overview(&self) -> Result<AdminOverview, ServerFnError> {

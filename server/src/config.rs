@@ -136,6 +136,23 @@ pub struct Settings {
     pub audit_key_file: PathBuf,
     /// Where the audit chain's signed checkpoints are appended.
     pub audit_checkpoint_file: PathBuf,
+    /// `[compliance]`: the consent rules that are policy rather than law.
+    pub compliance: Compliance,
+}
+
+/// `[compliance]` of `swipesavvy.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Compliance {
+    /// The share (0–1) of a campaign's audience that must be reachable under the consent rules
+    /// for it to launch; below it, launch is refused (ineligible users are never sent to anyway).
+    pub min_eligible_share: f64,
+}
+
+impl Default for Compliance {
+    fn default() -> Self {
+        Compliance { min_eligible_share: 0.6 }
+    }
 }
 
 impl Default for Settings {
@@ -154,6 +171,7 @@ impl Default for Settings {
             audit_key: None,
             audit_key_file: PathBuf::from("./data/audit.key"),
             audit_checkpoint_file: PathBuf::from("./data/audit-checkpoints.log"),
+            compliance: Compliance::default(),
         }
     }
 }
@@ -186,6 +204,7 @@ struct FileSettings {
     metrics: Option<MetricsFile>,
     audit_key_file: Option<PathBuf>,
     audit_checkpoint_file: Option<PathBuf>,
+    compliance: Option<Compliance>,
 }
 
 /// `[metrics]` of `swipesavvy.toml`.
@@ -254,6 +273,10 @@ impl Settings {
             return Err(AppError::Config("session_lifetime_minutes must be between 1 and 43200 (30 days)".to_owned()));
         }
         let metrics = file.metrics.unwrap_or_default().resolve()?;
+        let compliance = file.compliance.unwrap_or_default();
+        if !(0.0..=1.0).contains(&compliance.min_eligible_share) {
+            return Err(AppError::Config(format!("compliance.min_eligible_share must be between 0 and 1, got {}", compliance.min_eligible_share)));
+        }
         Ok(Settings {
             metrics,
             database: DatabaseTarget::parse(database_url.as_deref())?,
@@ -272,6 +295,7 @@ impl Settings {
             audit_key: std::env::var("SWIPESAVVY_AUDIT_KEY").ok().filter(|k| !k.is_empty()).map(SecretString::from),
             audit_key_file: file.audit_key_file.unwrap_or(defaults.audit_key_file),
             audit_checkpoint_file: file.audit_checkpoint_file.unwrap_or(defaults.audit_checkpoint_file),
+            compliance,
         })
     }
 }

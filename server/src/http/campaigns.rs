@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, Result};
 use crate::services::catalogue::{self, Actor};
+use crate::services::consent;
 use crate::state::AppState;
 
 /// A JSON body, or a 400 that says what is wrong with it (the field and the expected type).
@@ -44,11 +45,34 @@ pub async fn patch(
     Path(id): Path<Uuid>,
     payload: std::result::Result<Json<CampaignPatch>, JsonRejection>,
 ) -> Result<Json<CampaignView>> {
-    let patch = body(payload)?;
-    let figures = super::views::pause_figures(&state, id, &patch).await;
-    let view = catalogue::patch(&state.db, id, patch, &Actor::new(caller, state.audit.clone()), state.clock.now(), figures).await?;
+    Ok(Json(change_campaign(&state, caller, id, body(payload)?).await?))
+}
+
+/// Applies a change to a campaign with what the catalogue cannot measure itself (recent figures
+/// for a pause, the audience's consent for a submission, approval or launch); the API and the
+/// dashboard's server functions both come here.
+pub async fn change_campaign(state: &AppState, caller: Caller, id: Uuid, patch: CampaignPatch) -> Result<CampaignView> {
+    let now = state.clock.now();
+    let figures = super::views::pause_figures(state, id, &patch).await;
+    let audience = match patch.status {
+        Some(analytics::CampaignStatus::PendingApproval | analytics::CampaignStatus::Scheduled | analytics::CampaignStatus::Active) => {
+            let campaign = catalogue::get(&state.db, id).await?;
+            if Some(campaign.status) == patch.status { None } else { Some(consent::audience(state, &campaign, now).await?) }
+        }
+        _ => None,
+    };
+    let view = catalogue::patch(&state.db, id, patch, &Actor::new(caller, state.audit.clone()), now, catalogue::Measured { figures, audience }).await?;
     state.metrics.after_catalogue_change(&state.db).await?;
-    Ok(Json(view))
+    Ok(view)
+}
+
+/// How much of the campaign's audience it may reach under the consent rules, and whether that
+/// allows a launch.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/consent", tag = "compliance", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = app::wire::AudienceConsent), (status = 404, body = app::wire::ErrorBody)))]
+pub async fn audience_consent(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<app::wire::AudienceConsent>> {
+    let id = id.parse::<Uuid>().map_err(|_| AppError::Validation(vec![app::wire::FieldError { field: "id".to_owned(), reason: format!("'{id}' is not a campaign id (a UUID)") }]))?;
+    let campaign = catalogue::get(&state.db, id).await?;
+    Ok(Json(consent::audience(&state, &campaign, state.clock.now()).await?))
 }
 
 /// Pauses or resumes one creative, or sets its weight (Boost); answers with its campaign.
@@ -77,13 +101,15 @@ pub async fn spend(
     Ok(Json(result))
 }
 
-/// Which group (holdout or treatment) a user is in for a campaign, by the pinned hash the
-/// simulator and the product share; a sender asks before delivering. A missing `user_id` is a 422
-/// naming it (query pairs, so no extractor answers first with a plain-text 400).
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/assignment", tag = "catalogue", params(("id" = uuid::Uuid, Path), ("user_id" = String, Query, description = "The user to place")), responses((status = 200, body = app::wire::Assignment), (status = 404, body = app::wire::ErrorBody), (status = 422, body = app::wire::ErrorBody)))]
+/// Whether a user may be reached on the channel (consent, by their region's regime) and, if so,
+/// which group (holdout or treatment) they are in, by the pinned hash the simulator and the
+/// product share; a sender asks before delivering. A missing `user_id` is a 422 naming it (query
+/// pairs, so no extractor answers first with a plain-text 400).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/assignment", tag = "catalogue", params(("id" = uuid::Uuid, Path), ("user_id" = String, Query, description = "The user to place"), ("channel" = Option<String>, Query, description = "push, email, sms or in_app (default: the campaign's first channel)"), ("region" = Option<String>, Query, description = "The user's region, e.g. EU-DE (default: the one their consent facts name)")), responses((status = 200, body = app::wire::Assignment), (status = 404, body = app::wire::ErrorBody), (status = 422, body = app::wire::ErrorBody)))]
 pub async fn assignment(State(state): State<AppState>, Path(id): Path<Uuid>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<Assignment>> {
-    let user_id = pairs.iter().find(|(k, _)| k == "user_id").map_or("", |(_, v)| v.as_str());
-    Ok(Json(catalogue::assignment(&state.db, id, user_id).await?))
+    let value = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let request = catalogue::AssignmentRequest { user_id: value("user_id").unwrap_or_default(), channel: value("channel"), region: value("region") };
+    Ok(Json(catalogue::assignment(&state.db, id, request, state.clock.now()).await?))
 }
 
 /// Moves budget between two campaigns at once and logs `budget_reallocated`.

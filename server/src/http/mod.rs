@@ -3,7 +3,7 @@
 
 mod audit;
 mod auth;
-mod campaigns;
+pub mod campaigns;
 mod events;
 mod exports;
 mod health;
@@ -84,6 +84,7 @@ fn api() -> RouteTable {
         .get("/api/v1/system", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::system))
         .post("/api/v1/spend", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::spend))
         .post("/api/v1/reallocations", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::reallocate))
+        .get("/api/v1/campaigns/{id}/consent", Access::Requires(Capability::View(Module::CampaignDetail)), get(campaigns::audience_consent))
         // A sender holding an events key asks before it delivers.
         .get("/api/v1/campaigns/{id}/assignment", Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Events), get(campaigns::assignment))
         .route(None, "/api/{*path}", Access::SignedIn, any(api_not_found))

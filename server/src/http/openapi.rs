@@ -28,6 +28,7 @@ use super::{audit, auth, campaigns, events, exports, health, live, metrics, qual
         campaigns::spend,
         campaigns::reallocate,
         campaigns::assignment,
+        campaigns::audience_consent,
         metrics::leaderboard,
         exports::campaigns_csv,
         metrics::creatives,

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::entities::{campaigns, creatives, events};
 use crate::error::{AppError, Result};
 use crate::services::metrics::{Applied, Superseded};
-use crate::services::{event_volume, quality};
+use crate::services::{consent, event_volume, quality};
 use crate::state::AppState;
 
 /// The most events one request may carry.
@@ -317,6 +317,11 @@ async fn store_in(
         }
     }
 
+    // Consent is checked before anything is stored, holdout assignments included, so both groups
+    // of every campaign hold only users it may reach.
+    let mut gate = consent::Gate::load(txn, valid.iter().map(|v| &v.event)).await?;
+    let mut consent_facts: Vec<(&Event, bool)> = Vec::new();
+
     let mut rows: Vec<events::ActiveModel> = Vec::new();
     let mut volume: BTreeMap<(DateTime<Utc>, String), i64> = BTreeMap::new();
     for (k, Valid { index, event, properties, context, hash }) in valid.iter().enumerate() {
@@ -338,6 +343,11 @@ async fn store_in(
         });
         if let Some((field, reason)) = bad_creative {
             outcome.rejected.push(reject(field, reason));
+            continue;
+        }
+        let retry = stored.get(&event.event_id).is_some_and(|s| s.hashes.contains(hash));
+        if !retry && let Some(refusal) = gate.refuse(event) {
+            outcome.rejected.push(reject("user_id", refusal.reason));
             continue;
         }
         let replaces = stored.get(&event.event_id).map(|s| Superseded { user_id: s.user_id.clone(), occurred_at: s.occurred_at });
@@ -379,6 +389,7 @@ async fn store_in(
                 user_id: event.user_id.clone(),
             },
         );
+        consent_facts.push((event, version > 1));
         rows.push(event_row(event, hash, version, now, producer.key_id, properties.clone(), context.clone()));
         outcome.applied.push((k, 0, if version > 1 { replaces } else { None }));
         outcome.accepted += 1;
@@ -410,6 +421,8 @@ async fn store_in(
     for (applied, seq) in outcome.applied.iter_mut().zip(seqs) {
         applied.1 = seq;
     }
+    consent::record(txn, &consent_facts, now).await?;
+    gate.record_violations(txn).await?;
     for ((hour, event_type), delta) in volume {
         if delta != 0 {
             event_volume::record(txn, hour, &event_type, delta).await?;

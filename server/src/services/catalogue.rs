@@ -38,7 +38,9 @@ impl Actor {
     }
 
     /// Writes the audit entry of a change to a campaign inside its transaction, with the consent
-    /// facts the campaign carries after it.
+    /// facts the campaign carries after it and, when measured, the share of its audience it may
+    /// reach.
+    #[allow(clippy::too_many_arguments)]
     async fn audit_campaign(
         &self,
         txn: &sea_orm::DatabaseTransaction,
@@ -46,14 +48,25 @@ impl Actor {
         before: Option<&CampaignView>,
         after: &CampaignView,
         reason: Option<String>,
+        audience: Option<&app::wire::AudienceConsent>,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let (actor, role) = self.who();
-        let consent = serde_json::json!({
+        let mut consent = serde_json::json!({
             "consent_method": after.consent_method,
             "has_opt_out_link": after.has_opt_out_link,
             "target_regions": after.target_regions,
         });
+        if let Some(audience) = audience {
+            consent["audience"] = serde_json::json!({
+                "audience": audience.audience,
+                "eligible": audience.eligible,
+                "eligible_share": audience.share,
+                "threshold": audience.threshold,
+                "launch_allowed": audience.launch_allowed,
+                "summary": audience.summary,
+            });
+        }
         let entry = audit::Entry {
             actor,
             role,
@@ -287,7 +300,7 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
     });
     ingest::append(&txn, &marketer_event(actor, now, created), now).await?;
     let view = get(&txn, id).await?;
-    actor.audit_campaign(&txn, "campaign.create", None, &view, None, now).await?;
+    actor.audit_campaign(&txn, "campaign.create", None, &view, None, None, now).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -310,19 +323,21 @@ fn transition_capability(from: CampaignStatus, to: CampaignStatus) -> Capability
     }
 }
 
-/// Changes a campaign. `figures` is what the campaign did lately (the caller reads it from the
-/// metrics), kept in a pause's `pause_metrics_snapshot` beside the reason.
-pub async fn patch(
-    db: &DatabaseConnection,
-    id: Uuid,
-    patch: CampaignPatch,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    figures: Option<serde_json::Value>,
-) -> Result<CampaignView> {
+/// What the caller measured for a change, which the catalogue (holding no metrics) cannot.
+#[derive(Debug, Default)]
+pub struct Measured {
+    /// What the campaign did lately, kept in a pause's `pause_metrics_snapshot` beside the reason.
+    pub figures: Option<serde_json::Value>,
+    /// How much of its audience it may reach: shown in the audit entry of a submission, approval
+    /// or launch, and launch is refused below the threshold.
+    pub audience: Option<app::wire::AudienceConsent>,
+}
+
+/// Changes a campaign.
+pub async fn patch(db: &DatabaseConnection, id: Uuid, patch: CampaignPatch, actor: &Actor, now: DateTime<Utc>, measured: Measured) -> Result<CampaignView> {
     let txn = db.begin().await?;
     // Refusals end the transaction at once rather than leaving a lazy rollback to the pool.
-    match apply_patch(&txn, id, patch, actor, now, figures).await {
+    match apply_patch(&txn, id, patch, actor, now, measured).await {
         Ok(()) => txn.commit().await?,
         Err(err) => {
             let _ = txn.rollback().await;
@@ -338,9 +353,9 @@ async fn apply_patch(
     patch: CampaignPatch,
     actor: &Actor,
     now: DateTime<Utc>,
-    figures: Option<serde_json::Value>,
+    measured: Measured,
 ) -> Result<()> {
-    let txn = txn;
+    let Measured { figures, audience } = measured;
     let model = campaigns::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
     let before = get(txn, id).await?;
     let current: CampaignStatus = model
@@ -375,6 +390,11 @@ async fn apply_patch(
                 )));
             }
             actor.require(transition_capability(current, to))?;
+            if current == CampaignStatus::Scheduled && to == CampaignStatus::Active {
+                if let Some(audience) = audience.as_ref().filter(|a| !a.launch_allowed) {
+                    return Err(AppError::Conflict(format!("the campaign cannot launch: {}", audience.summary)));
+                }
+            }
         }
     }
 
@@ -481,7 +501,7 @@ async fn apply_patch(
         (None, None) => "campaign.edit".to_owned(),
     };
     let after = get(txn, id).await?;
-    actor.audit_campaign(txn, &action, Some(&before), &after, patch.reason.clone(), now).await?;
+    actor.audit_campaign(txn, &action, Some(&before), &after, patch.reason.clone(), audience.as_ref(), now).await?;
     Ok(())
 }
 
@@ -654,7 +674,7 @@ pub async fn reallocate(db: &DatabaseConnection, request: ReallocationRequest, a
         let (from_view, to_view) = (get(&txn, request.from_campaign_id).await?, get(&txn, request.to_campaign_id).await?);
         for (view, old_budget) in [(&from_view, from_budget + request.amount_cents), (&to_view, to_budget - request.amount_cents)] {
             let before = CampaignView { budget_cents: old_budget, ..view.clone() };
-            actor.audit_campaign(&txn, "campaign.budget_reallocate", Some(&before), view, reason.clone(), now).await?;
+            actor.audit_campaign(&txn, "campaign.budget_reallocate", Some(&before), view, reason.clone(), None, now).await?;
         }
         Ok(reallocation_id)
     }
@@ -672,24 +692,55 @@ pub async fn reallocate(db: &DatabaseConnection, request: ReallocationRequest, a
 }
 
 /// Which group the pinned holdout hash puts a user in for a campaign.
-pub async fn assignment(db: &DatabaseConnection, id: Uuid, user_id: &str) -> Result<Assignment> {
-    if user_id.trim().is_empty() || user_id.len() > 256 {
-        return Err(AppError::Validation(vec![field("user_id", "give the user id (1 to 256 characters)")]));
+pub async fn assignment(db: &DatabaseConnection, id: Uuid, request: AssignmentRequest<'_>, now: DateTime<Utc>) -> Result<Assignment> {
+    let AssignmentRequest { user_id, channel, region } = request;
+    if user_id.trim().is_empty() || user_id.len() > 100 {
+        return Err(AppError::Validation(vec![field("user_id", "give the user id (1 to 100 characters)")]));
     }
+    let channel = match channel.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(name) => Some(name.parse::<DeliveryChannel>().map_err(|err| AppError::Validation(vec![field("channel", &err.to_string())]))?),
+        None => None,
+    };
+    let region = region.map(str::trim).filter(|r| !r.is_empty());
     let campaign = campaigns::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
+    let view = get(db, id).await?;
+    let channel = match channel {
+        Some(channel) => channel,
+        None => *view.channels.first().ok_or_else(|| AppError::Validation(vec![field("channel", "the campaign has no channel; say which one")]))?,
+    };
+    let (regime, verdict) = crate::services::consent::check(db, user_id, channel, region, now).await?;
     let share = f64::from(campaign.holdout_share_bp) / 10_000.0;
     let position = analytics::holdout::position(id, user_id);
-    let deliverable: Vec<CreativeView> = get(db, id).await?.creatives.into_iter().filter(|c| c.status == CreativeStatus::Active).collect();
+    let deliverable: Vec<CreativeView> = view.creatives.into_iter().filter(|c| c.status == CreativeStatus::Active).collect();
     let weights: Vec<u32> = deliverable.iter().map(|c| c.weight_percent).collect();
-    let creative_id = analytics::holdout::creative_slot(position, share, &weights).map(|slot| deliverable[slot].id);
+    let creative_id = analytics::holdout::creative_slot(position, share, &weights).map(|slot| deliverable[slot].id).filter(|_| verdict.eligible);
+    let group = if !verdict.eligible {
+        "ineligible"
+    } else if position < share {
+        "holdout"
+    } else {
+        "treatment"
+    };
     Ok(Assignment {
         creative_id,
         campaign_id: id,
         user_id: user_id.to_owned(),
-        group: if position < share { "holdout" } else { "treatment" }.to_owned(),
+        group: group.to_owned(),
+        channel,
+        eligible: verdict.eligible,
+        eligibility: verdict.reason,
+        regime: regime.map(|r| r.name),
         position,
         holdout_percent: share * 100.0,
     })
+}
+
+/// What a sender asks `GET /api/v1/campaigns/{id}/assignment`: the user, and optionally the
+/// channel and the user's region (else the region their consent facts name).
+pub struct AssignmentRequest<'a> {
+    pub user_id: &'a str,
+    pub channel: Option<&'a str>,
+    pub region: Option<&'a str>,
 }
 
 /// Records spend lines, all or nothing: every line must name a known campaign, a whole day or

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod catalogue;
+pub mod consent;
 pub mod event_volume;
 pub mod health;
 pub mod quality;

@@ -240,7 +240,7 @@ async fn a_sender_asks_which_group_a_user_is_in_by_the_pinned_hash() {
     let mut groups = std::collections::HashMap::new();
     for i in 0..40 {
         let user = format!("user-{i}");
-        let res = app.client.get(app.url(&format!("/api/v1/campaigns/{}/assignment?user_id={user}", campaign.id))).bearer_auth(&key).send().await.unwrap();
+        let res = app.client.get(app.url(&format!("/api/v1/campaigns/{}/assignment?user_id={user}&region=US-CA", campaign.id))).bearer_auth(&key).send().await.unwrap();
         assert_eq!(res.status(), 200);
         let a: app::wire::Assignment = res.json().await.unwrap();
         let held = analytics::holdout::is_holdout(campaign.id, &user, campaign.holdout_percent / 100.0);
@@ -302,7 +302,7 @@ async fn a_paused_creative_is_audited_and_never_assigned() {
     // Every treatment user now gets creative A; held-out users get none.
     let (_, key) = server::auth::api_keys::create(&app.state.db, "sender", &[Scope::Events], None, app.state.clock.now()).await.unwrap();
     for i in 0..30 {
-        let url = app.url(&format!("/api/v1/campaigns/{}/assignment?user_id=u-{i}", campaign.id));
+        let url = app.url(&format!("/api/v1/campaigns/{}/assignment?user_id=u-{i}&region=US-CA", campaign.id));
         let assignment: app::wire::Assignment = app.client.get(url).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
         let expected = (assignment.group == "treatment").then_some(a);
         assert_eq!(assignment.creative_id, expected, "u-{i}");
@@ -341,7 +341,7 @@ async fn a_paused_creative_is_audited_and_never_assigned() {
     assert_eq!(view.creatives.iter().map(|c| c.weight_percent).collect::<Vec<_>>(), [100, 130]);
     for i in 0..30 {
         let user = format!("u-{i}");
-        let url = app.url(&format!("/api/v1/campaigns/{}/assignment?user_id={user}", campaign.id));
+        let url = app.url(&format!("/api/v1/campaigns/{}/assignment?user_id={user}&region=US-CA", campaign.id));
         let assignment: app::wire::Assignment = app.client.get(url).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
         let position = analytics::holdout::position(campaign.id, &user);
         let expected = analytics::holdout::creative_slot(position, campaign.holdout_percent / 100.0, &[100, 130]).map(|slot| [a, b][slot]);

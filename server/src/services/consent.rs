@@ -1,0 +1,272 @@
+//! Consent at the edge: the regime table, each user's consent history, and the gate ingestion
+//! passes every `campaign_delivered` through. The rules themselves are `analytics::consent`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use analytics::consent::{ConsentRecord, Eligibility, Mode, Regime, audience_eligibility, eligibility, latest_at, records_from, regime_for};
+use app::wire::{AudienceConsent, CampaignView, ChannelReach, RegimeReach};
+use analytics::events::{Event, Payload};
+use analytics::series::hour_floor;
+use analytics::DeliveryChannel;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use uuid::Uuid;
+
+use crate::entities::{consent_history, consent_regimes, consent_violations_hourly};
+use crate::error::{AppError, Result};
+use crate::state::AppState;
+
+/// SQLite allows at most 32,766 bound parameters; stay well below in `IN (…)` lookups.
+const LOOKUP_CHUNK: usize = 500;
+
+/// The regime table.
+pub async fn regimes(db: &impl ConnectionTrait) -> Result<Vec<Regime>> {
+    let rows = consent_regimes::Entity::find().order_by_asc(consent_regimes::Column::RegionPrefix).all(db).await?;
+    rows.into_iter()
+        .map(|row| {
+            let mode = Mode::parse(&row.mode)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("consent_regimes row {} has an unknown mode '{}'", row.region_prefix, row.mode)))?;
+            Ok(Regime { region_prefix: row.region_prefix, name: row.name, mode })
+        })
+        .collect()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, name: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("consent_history holds an unknown {what} '{name}'")))
+}
+
+fn name_of<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn record_of(row: consent_history::Model) -> Result<ConsentRecord> {
+    Ok(ConsentRecord {
+        channel: row.channel.parse::<DeliveryChannel>().map_err(|e| AppError::Internal(anyhow::anyhow!("consent_history: {e}")))?,
+        status: parse("status", &row.status)?,
+        method: parse("method", &row.method)?,
+        occurred_at: row.occurred_at,
+        source: row.source,
+        region: row.region,
+    })
+}
+
+/// Each user's consent facts, oldest first (ties in the order they were recorded).
+pub async fn history(db: &impl ConnectionTrait, users: &[String]) -> Result<HashMap<String, Vec<ConsentRecord>>> {
+    let mut out: HashMap<String, Vec<ConsentRecord>> = HashMap::new();
+    for chunk in users.chunks(LOOKUP_CHUNK) {
+        let rows = consent_history::Entity::find()
+            .filter(consent_history::Column::UserId.is_in(chunk.to_vec()))
+            .order_by_asc(consent_history::Column::OccurredAt)
+            .order_by_asc(consent_history::Column::Id)
+            .all(db)
+            .await?;
+        for row in rows {
+            let user = row.user_id.clone();
+            out.entry(user).or_default().push(record_of(row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The region a user is in for a delivery: the delivery's own, else the latest one their consent
+/// facts name.
+fn region_of<'a>(stated: Option<&'a str>, records: &'a [ConsentRecord]) -> Option<&'a str> {
+    stated.or_else(|| records.iter().rev().find_map(|r| r.region.as_deref()))
+}
+
+/// Whether one user may be sent a message on `channel` now, and under which regime.
+pub async fn check(db: &impl ConnectionTrait, user_id: &str, channel: DeliveryChannel, region: Option<&str>, at: DateTime<Utc>) -> Result<(Option<Regime>, Eligibility)> {
+    let regimes = regimes(db).await?;
+    let records = history(db, &[user_id.to_owned()]).await?.remove(user_id).unwrap_or_default();
+    let region = region_of(region, &records);
+    Ok(decide(&regimes, &records, channel, region, at))
+}
+
+fn decide(regimes: &[Regime], records: &[ConsentRecord], channel: DeliveryChannel, region: Option<&str>, at: DateTime<Utc>) -> (Option<Regime>, Eligibility) {
+    match regime_for(regimes, region) {
+        Some(regime) => {
+            let verdict = eligibility(regime, channel, latest_at(records, channel, at));
+            (Some(regime.clone()), verdict)
+        }
+        // An operator removed the `*` row and the region matches nothing: refuse, and say why.
+        None => (
+            None,
+            Eligibility {
+                eligible: false,
+                reason: format!("no consent regime covers region {}; add one to consent_regimes", region.unwrap_or("(unknown)")),
+            },
+        ),
+    }
+}
+
+/// A delivery the gate refused: why, and what it counts against.
+pub struct Refusal {
+    pub reason: String,
+}
+
+/// Checks the deliveries of one ingest batch inside its transaction: the users' stored consent
+/// facts plus those the batch itself brings, judged at each delivery's time.
+pub struct Gate {
+    regimes: Vec<Regime>,
+    records: HashMap<String, Vec<ConsentRecord>>,
+    /// Refused deliveries by (hour, campaign, channel, regime).
+    violations: BTreeMap<(DateTime<Utc>, Uuid, String, String), i64>,
+}
+
+impl Gate {
+    /// Loads what the batch's deliveries need (nothing when it holds none).
+    pub async fn load<'a>(db: &impl ConnectionTrait, events: impl Iterator<Item = &'a Event> + Clone) -> Result<Gate> {
+        let users: HashSet<String> =
+            events.clone().filter(|e| matches!(e.payload, Payload::CampaignDelivered(_))).map(|e| e.user_id.clone()).collect();
+        if users.is_empty() {
+            return Ok(Gate { regimes: Vec::new(), records: HashMap::new(), violations: BTreeMap::new() });
+        }
+        let mut records = history(db, &users.iter().cloned().collect::<Vec<_>>()).await?;
+        for event in events.filter(|e| users.contains(&e.user_id)) {
+            let facts = records_from(event);
+            if !facts.is_empty() {
+                records.entry(event.user_id.clone()).or_default().extend(facts);
+            }
+        }
+        Ok(Gate { regimes: regimes(db).await?, records, violations: BTreeMap::new() })
+    }
+
+    /// `Some` when `event` is a delivery to a user who may not receive it; the refusal is counted.
+    pub fn refuse(&mut self, event: &Event) -> Option<Refusal> {
+        let Payload::CampaignDelivered(delivered) = &event.payload else { return None };
+        let records = self.records.get(&event.user_id).map(Vec::as_slice).unwrap_or_default();
+        let region = region_of(event.context.region.as_deref(), records);
+        let (regime, verdict) = decide(&self.regimes, records, delivered.delivery_channel, region, event.occurred_at);
+        if verdict.eligible {
+            return None;
+        }
+        let regime = regime.map_or_else(|| "none".to_owned(), |r| r.name);
+        let key = (hour_floor(event.occurred_at), delivered.campaign_id, delivered.delivery_channel.as_str().to_owned(), regime);
+        *self.violations.entry(key).or_default() += 1;
+        Some(Refusal {
+            reason: format!(
+                "user {} is not eligible for {} in {}: {} (refused and counted as a compliance violation)",
+                event.user_id,
+                delivered.delivery_channel,
+                region.unwrap_or("an unknown region"),
+                verdict.reason
+            ),
+        })
+    }
+
+    /// Adds the counted refusals to `consent_violations_hourly`.
+    pub async fn record_violations(&self, db: &impl ConnectionTrait) -> Result<()> {
+        use consent_violations_hourly::{ActiveModel, Column, Entity};
+        for ((hour, campaign, channel, regime), count) in &self.violations {
+            let row = ActiveModel {
+                hour_start: Set(*hour),
+                campaign_id: Set(*campaign),
+                channel: Set(channel.clone()),
+                regime: Set(regime.clone()),
+                violations: Set(*count),
+            };
+            Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([Column::HourStart, Column::CampaignId, Column::Channel, Column::Regime])
+                        .value(Column::Violations, Expr::col((Entity, Column::Violations)).add(Expr::cust("excluded.violations")))
+                        .to_owned(),
+                )
+                .exec(db)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Records the consent facts of stored events, each with whether it corrects an earlier version
+/// (whose facts it then replaces).
+pub async fn record(db: &impl ConnectionTrait, events: &[(&Event, bool)], now: DateTime<Utc>) -> Result<()> {
+    use consent_history::{ActiveModel, Column, Entity};
+    let mut rows = Vec::new();
+    let mut corrected = Vec::new();
+    for &(event, correction) in events {
+        let facts = records_from(event);
+        if correction {
+            corrected.push(event.event_id);
+        }
+        for fact in facts {
+            rows.push(ActiveModel {
+                id: sea_orm::ActiveValue::NotSet,
+                event_id: Set(event.event_id),
+                user_id: Set(event.user_id.clone()),
+                channel: Set(fact.channel.as_str().to_owned()),
+                status: Set(name_of(fact.status)),
+                method: Set(name_of(fact.method)),
+                source: Set(fact.source),
+                region: Set(fact.region),
+                occurred_at: Set(fact.occurred_at),
+                recorded_at: Set(now),
+            });
+        }
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // A corrected event's earlier facts give way to the new version's.
+    for chunk in corrected.chunks(LOOKUP_CHUNK) {
+        Entity::delete_many().filter(Column::EventId.is_in(chunk.to_vec())).exec(db).await?;
+    }
+    let mut pending = rows.into_iter().peekable();
+    while pending.peek().is_some() {
+        let slice: Vec<ActiveModel> = pending.by_ref().take(LOOKUP_CHUNK / 4).collect();
+        Entity::insert_many(slice).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// How much of `campaign`'s audience it may reach now (`GET /api/v1/campaigns/{id}/consent`):
+/// the users whose segment is one it targets (by the metrics rollup), within its target regions
+/// (by the region their consent facts name), judged on each of its channels.
+pub async fn audience(state: &AppState, campaign: &CampaignView, now: DateTime<Utc>) -> Result<AudienceConsent> {
+    let targets = campaign.target_segments.clone();
+    let at = now.timestamp();
+    let hub = state.metrics.clone();
+    let users: Vec<String> = tokio::task::spawn_blocking(move || {
+        hub.read(|store| {
+            store
+                .users
+                .iter()
+                .zip(&store.user_ids)
+                .filter(|(facts, _)| facts.segment_at(at, None).is_some_and(|s| targets.contains(&s)))
+                .map(|(_, id)| id.clone())
+                .collect()
+        })
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let mut records = history(&state.db, &users).await?;
+    let regimes = regimes(&state.db).await?;
+    let facts: Vec<Vec<ConsentRecord>> = users.iter().map(|u| records.remove(u).unwrap_or_default()).collect();
+    let counted = audience_eligibility(&regimes, facts.iter().map(Vec::as_slice), &campaign.channels, &campaign.target_regions, now);
+    let threshold = state.settings.compliance.min_eligible_share;
+    let share = counted.share();
+    let launch_allowed = share.is_none_or(|s| s >= threshold);
+    let summary = match share {
+        None => "no user is in the campaign's target segments and regions yet, so nobody would be reached".to_owned(),
+        Some(s) => format!(
+            "{:.0}% of {} users in the audience may be reached under their region's consent rules; launch needs at least {:.0}%",
+            100.0 * s,
+            counted.audience,
+            100.0 * threshold
+        ),
+    };
+    Ok(AudienceConsent {
+        campaign_id: campaign.id,
+        audience: counted.audience,
+        eligible: counted.eligible,
+        share,
+        threshold,
+        launch_allowed,
+        by_channel: counted.by_channel.into_iter().map(|(channel, eligible)| ChannelReach { channel, eligible }).collect(),
+        by_regime: counted.by_regime.into_iter().map(|(regime, audience, eligible)| RegimeReach { regime, audience, eligible }).collect(),
+        summary,
+        as_of: now,
+    })
+}
