@@ -453,16 +453,19 @@ pub enum Scope {
     Catalogue,
     /// Send events older than the 30-day limit (history imports).
     Backfill,
+    /// Write the customer directory (contact details), e.g. a CRM sync.
+    Customers,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::Events, Scope::Catalogue, Scope::Backfill];
+    pub const ALL: [Scope; 4] = [Scope::Events, Scope::Catalogue, Scope::Backfill, Scope::Customers];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Events => "events",
             Scope::Catalogue => "catalogue",
             Scope::Backfill => "backfill",
+            Scope::Customers => "customers",
         }
     }
 }
@@ -473,7 +476,7 @@ impl FromStr for Scope {
         Scope::ALL
             .into_iter()
             .find(|s| s.as_str() == value.trim())
-            .ok_or_else(|| format!("unknown scope '{value}': expected events, catalogue or backfill"))
+            .ok_or_else(|| format!("unknown scope '{value}': expected events, catalogue, backfill or customers"))
     }
 }
 

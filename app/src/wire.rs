@@ -734,3 +734,127 @@ pub struct AttributionResponse {
     #[serde(flatten)]
     pub attribution: analytics::metrics::attribution::Attribution,
 }
+
+/// One customer of `POST /api/v1/customers` (a JSON array of these, or CSV with the header
+/// `user_id,email,phone,name`): contact details for a pseudonymous user id.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    pub user_id: String,
+    pub email: Option<String>,
+    /// Digits with an optional leading `+`; spaces, dots, dashes and brackets are dropped.
+    pub phone: Option<String>,
+    pub name: Option<String>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomersResult {
+    pub created: u64,
+    pub updated: u64,
+}
+
+/// `GET /api/v1/customers/{user_id}`: masked (`s***@e***.com`) unless a role that may unmask asks
+/// with `unmask=true` and a reason; every read is in the data-access log.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerView {
+    pub user_id: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub masked: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One entry of the data-access log.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessLogEntry {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub actor_role: String,
+    /// `read_user_rows`, `unmask`, `consent_trail`, `privacy_query`, `export`.
+    pub action: String,
+    /// What was read; users appear by their keyed pseudonym (`user#…`).
+    pub subject: String,
+    pub filter: Option<serde_json::Value>,
+    pub reason: Option<String>,
+    pub rows: Option<i64>,
+}
+
+/// `GET /api/v1/access-log`: newest first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessLogPage {
+    pub entries: Vec<AccessLogEntry>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// One consent fact in a user's trail.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsentFact {
+    pub channel: analytics::DeliveryChannel,
+    /// `opted_in` or `opted_out`.
+    pub status: String,
+    pub method: String,
+    pub source: Option<String>,
+    pub region: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Whether the user may be reached on one channel now, and why.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelConsent {
+    pub channel: analytics::DeliveryChannel,
+    pub eligible: bool,
+    pub reason: String,
+}
+
+/// `GET /api/v1/privacy/consent-trail?user_id=…` (or `email=…` through the directory): a user's
+/// whole consent history, oldest first, and where it leaves them on each channel now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsentTrail {
+    pub user_id: String,
+    pub region: Option<String>,
+    pub regime: Option<String>,
+    pub channels: Vec<ChannelConsent>,
+    pub history: Vec<ConsentFact>,
+    pub as_of: DateTime<Utc>,
+}
+
+/// One campaign of a privacy query.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrivacyCampaign {
+    pub campaign_id: uuid::Uuid,
+    pub name: String,
+    pub status: analytics::CampaignStatus,
+    pub channels: Vec<analytics::DeliveryChannel>,
+    pub target_segments: Vec<analytics::SegmentType>,
+    pub target_regions: Vec<String>,
+    /// When it could first reach anyone: its start, else its creation.
+    pub from: DateTime<Utc>,
+    /// Its end, if it has one.
+    pub until: Option<DateTime<Utc>>,
+    pub consent_method: Option<analytics::events::ConsentMethod>,
+    pub has_opt_out_link: bool,
+}
+
+/// `GET /api/v1/privacy/campaigns?segment=…&region=…&channel=…&from=…&to=…`: every campaign that
+/// targeted them in the period (a campaign with no target regions targets every region).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrivacyQueryResult {
+    pub campaigns: Vec<PrivacyCampaign>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}

@@ -163,6 +163,9 @@ pub enum Command {
         #[arg(long)]
         errors: Option<PathBuf>,
     },
+    /// Load the customer directory (contact details) from a CSV file with the header
+    /// user_id,email,phone,name, through the same rules as POST /api/v1/customers; all or nothing.
+    ImportCustomers { file: PathBuf },
     /// Regenerate the documents derived from code (docs/permissions.md, docs/routes.md).
     Docs {
         /// Folder to write into.
@@ -355,6 +358,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 }
                 Ok(())
             }
+            Command::ImportCustomers { file } => crate::commands::import_customers(&settings, &file).await,
             Command::ImportSpend { file, errors } => crate::commands::import_spend(&settings, &file, errors.as_deref()).await,
             Command::Simulate { seed, users, days, start, campaigns, holdout_percent, invalid_rate, duplicate_rate, late_rate, to_db: _, to_url, api_key, truth, live, rate, duration_seconds } => {
                 let now = crate::clock::Clock::system().now();

@@ -129,6 +129,23 @@ pub async fn api_key(settings: &Settings, action: ApiKeyAction) -> Result<()> {
 }
 
 /// `swipesavvy import-spend FILE`: all lines recorded, or none and each problem by line number.
+/// `swipesavvy import-customers FILE.csv`.
+pub async fn import_customers(settings: &Settings, file: &Path) -> Result<()> {
+    let bytes = std::fs::read(file).map_err(|err| AppError::Config(format!("cannot read {}: {err}", file.display())))?;
+    let db = db::connect(&settings.database).await?;
+    db::migrate_up(&db).await?;
+    let audit = crate::services::audit::Audit::new(settings);
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let actor = crate::services::catalogue::Actor::new(
+        app::access::Caller::Key(app::access::KeyPrincipal { key_id: uuid::Uuid::nil(), name: format!("import:{name}"), scopes: vec![app::access::Scope::Customers] }),
+        audit.clone(),
+    );
+    let inputs = crate::services::customers::parse_csv(&bytes)?;
+    let result = crate::services::customers::upsert(&db, inputs, &actor, &audit, Clock::system().now()).await?;
+    println!("customer directory: {} added, {} updated from {}", result.created, result.updated, file.display());
+    Ok(())
+}
+
 pub async fn import_spend(settings: &Settings, file: &Path, errors: Option<&Path>) -> Result<()> {
     use crate::services::spend_import::{self, SpendImport};
     let db = db::connect(&settings.database).await?;

@@ -28,7 +28,7 @@ pub fn parse_scopes(text: &str) -> Result<Vec<Scope>> {
     if scopes.is_empty() {
         return Err(AppError::Validation(vec![app::wire::FieldError {
             field: "scope".to_owned(),
-            reason: "give at least one scope: events, catalogue or backfill".to_owned(),
+            reason: "give at least one scope: events, catalogue, backfill or customers".to_owned(),
         }]));
     }
     scopes.sort();
@@ -57,7 +57,7 @@ pub async fn create(
     if scopes.is_empty() {
         return Err(AppError::Validation(vec![app::wire::FieldError {
             field: "scope".to_owned(),
-            reason: "give at least one scope: events, catalogue or backfill".to_owned(),
+            reason: "give at least one scope: events, catalogue, backfill or customers".to_owned(),
         }]));
     }
     let secret = secret::generate(PREFIX);

@@ -9,6 +9,8 @@ pub mod consent_history;
 pub mod consent_regimes;
 pub mod consent_violations_hourly;
 pub mod creatives;
+pub mod customers;
+pub mod data_access_log;
 pub mod event_volume_hourly;
 pub mod events;
 pub mod personal_tokens;

@@ -141,7 +141,7 @@ pub fn parse_scope(pairs: &[(String, String)], extra: &[&str], now: DateTime<Utc
     if errors.is_empty() { Ok(scope) } else { Err(AppError::Validation(errors)) }
 }
 
-fn parse_time(value: &str) -> std::result::Result<DateTime<Utc>, String> {
+pub fn parse_time(value: &str) -> std::result::Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Ok(t.with_timezone(&Utc));
     }

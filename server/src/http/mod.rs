@@ -11,6 +11,7 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod pipeline;
+mod privacy;
 mod quality;
 pub mod request_stats;
 pub mod view_cache;
@@ -80,6 +81,11 @@ fn api() -> RouteTable {
         .get("/api/v1/attribution", Access::Requires(Capability::View(Module::RoiDeepDive)), get(views::attribution))
         .get("/metrics/roas", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::seed_roas))
         .get("/api/v1/audit/verify", Access::Requires(Capability::View(Module::ComplianceAudit)), get(audit::verify))
+        .post("/api/v1/customers", Access::UserOrKey(Capability::ManageUsers, Scope::Customers), post(privacy::upsert))
+        .get("/api/v1/customers/{user_id}", Access::Requires(Capability::ViewUserRows), get(privacy::customer))
+        .get("/api/v1/privacy/consent-trail", Access::Requires(Capability::ViewUserRows), get(privacy::consent_trail))
+        .get("/api/v1/privacy/campaigns", Access::Requires(Capability::View(Module::ComplianceAudit)), get(privacy::campaigns))
+        .get("/api/v1/access-log", Access::Requires(Capability::ReadDataAccessLog), get(privacy::access_log))
         .get("/api/v1/quality", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::quality))
         .get("/api/v1/system", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::system))
         .post("/api/v1/spend", Access::UserOrKey(Capability::ChangeBudgets, Scope::Catalogue), post(campaigns::spend))

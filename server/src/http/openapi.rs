@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, campaigns, events, exports, health, live, metrics, quality, views};
+use super::{audit, auth, campaigns, events, exports, health, live, metrics, privacy, quality, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,6 +44,11 @@ use super::{audit, auth, campaigns, events, exports, health, live, metrics, qual
         quality::quality,
         quality::system,
         audit::verify,
+        privacy::upsert,
+        privacy::customer,
+        privacy::consent_trail,
+        privacy::campaigns,
+        privacy::access_log,
         live::live,
         document,
     ),

@@ -82,6 +82,16 @@ impl Audit {
     }
 }
 
+impl Audit {
+    /// A keyed pseudonym of a user (`user#` and 16 hex digits), for logs that must say whose data
+    /// was read without holding who they are: after an erasure nothing in them is the person's,
+    /// yet anyone holding the key and a user id can still find that user's entries.
+    pub fn subject_ref(&self, user_id: &str) -> Result<String> {
+        let mac = self.mac(format!("subject:v1:{user_id}").as_bytes())?;
+        Ok(format!("user#{}", &mac[..16]))
+    }
+}
+
 fn read_or_create_key(path: &Path) -> Result<Vec<u8>> {
     match std::fs::read_to_string(path) {
         Ok(text) => hex::decode(text.trim()).map_err(|_| AppError::Config(format!("the audit key file {} is not hex", path.display()))),

@@ -29,7 +29,7 @@ impl Actor {
     }
 
     /// How the actor appears in the audit log: (who, role).
-    fn who(&self) -> (String, String) {
+    pub fn who(&self) -> (String, String) {
         match &self.caller {
             Caller::User(p) => (p.email.clone(), p.role.to_string()),
             Caller::Key(k) => (format!("key:{}", k.name), "api_key".to_owned()),
@@ -115,7 +115,7 @@ impl Actor {
         }
     }
 
-    fn require(&self, capability: Capability) -> Result<()> {
+    pub fn require(&self, capability: Capability) -> Result<()> {
         match &self.caller {
             Caller::User(p) if p.role.allows(capability) => Ok(()),
             Caller::User(p) => Err(AppError::Forbidden(format!("your role ({}) may not {}", p.role, capability.describe()))),
@@ -598,6 +598,22 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<CampaignView> {
         .order_by_asc(creatives::Column::Name)
         .all(db)
         .await?;
+    view_of(model, creatives)
+}
+
+/// Every campaign of the catalogue, oldest first.
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<CampaignView>> {
+    let models = campaigns::Entity::find().order_by_asc(campaigns::Column::CreatedAt).all(db).await?;
+    let mut creatives_of: std::collections::HashMap<Uuid, Vec<creatives::Model>> = std::collections::HashMap::new();
+    let all = creatives::Entity::find().order_by_asc(creatives::Column::CreatedAt).order_by_asc(creatives::Column::Name).all(db).await?;
+    for creative in all {
+        creatives_of.entry(creative.campaign_id).or_default().push(creative);
+    }
+    models.into_iter().map(|m| { let c = creatives_of.remove(&m.id).unwrap_or_default(); view_of(m, c) }).collect()
+}
+
+fn view_of(model: campaigns::Model, creatives: Vec<creatives::Model>) -> Result<CampaignView> {
+    let id = model.id;
     let status: CampaignStatus = model.status.parse().map_err(|e: analytics::UnknownName| AppError::Internal(e.into()))?;
     let campaign_type: CampaignType = model.campaign_type.parse().map_err(|e: analytics::UnknownName| AppError::Internal(e.into()))?;
     Ok(CampaignView {

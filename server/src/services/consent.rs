@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use analytics::consent::{ConsentRecord, Eligibility, Mode, Regime, audience_eligibility, eligibility, latest_at, records_from, regime_for};
-use app::wire::{AudienceConsent, CampaignView, ChannelReach, RegimeReach};
+use app::wire::{AudienceConsent, CampaignView, ChannelConsent, ChannelReach, ConsentFact, ConsentTrail, PrivacyCampaign, PrivacyQueryResult, RegimeReach};
 use analytics::events::{Event, Payload};
 use analytics::series::hour_floor;
 use analytics::DeliveryChannel;
@@ -269,4 +269,78 @@ pub async fn audience(state: &AppState, campaign: &CampaignView, now: DateTime<U
         summary,
         as_of: now,
     })
+}
+
+/// A user's consent trail: every fact, oldest first, and where it leaves them on each channel.
+pub async fn trail(db: &impl ConnectionTrait, user_id: &str, now: DateTime<Utc>) -> Result<ConsentTrail> {
+    let rows = consent_history::Entity::find()
+        .filter(consent_history::Column::UserId.eq(user_id))
+        .order_by_asc(consent_history::Column::OccurredAt)
+        .order_by_asc(consent_history::Column::Id)
+        .all(db)
+        .await?;
+    let mut records = Vec::with_capacity(rows.len());
+    let mut history = Vec::with_capacity(rows.len());
+    for row in rows {
+        history.push(ConsentFact {
+            channel: row.channel.parse::<DeliveryChannel>().map_err(|e| AppError::Internal(anyhow::anyhow!("consent_history: {e}")))?,
+            status: row.status.clone(),
+            method: row.method.clone(),
+            source: row.source.clone(),
+            region: row.region.clone(),
+            occurred_at: row.occurred_at,
+            recorded_at: row.recorded_at,
+        });
+        records.push(record_of(row)?);
+    }
+    let regimes = regimes(db).await?;
+    let region = region_of(None, &records).map(str::to_owned);
+    let channels = DeliveryChannel::ALL
+        .iter()
+        .map(|&channel| {
+            let (_, verdict) = decide(&regimes, &records, channel, region.as_deref(), now);
+            ChannelConsent { channel, eligible: verdict.eligible, reason: verdict.reason }
+        })
+        .collect();
+    let regime = regime_for(&regimes, region.as_deref()).map(|r| r.name.clone());
+    Ok(ConsentTrail { user_id: user_id.to_owned(), region, regime, channels, history, as_of: now })
+}
+
+/// The privacy query's filters.
+#[derive(Debug, Clone, Default)]
+pub struct PrivacyQuery {
+    pub segment: Option<analytics::SegmentType>,
+    pub region: Option<String>,
+    pub channel: Option<DeliveryChannel>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Every campaign that targeted the segment, region and channel asked, and could reach someone in
+/// the period (from its start, else its creation, to its end).
+pub async fn campaigns_targeting(db: &impl ConnectionTrait, query: &PrivacyQuery) -> Result<PrivacyQueryResult> {
+    let campaigns = crate::services::catalogue::all(db).await?;
+    let rows = campaigns
+        .into_iter()
+        .filter(|c| query.segment.is_none_or(|s| c.target_segments.contains(&s)))
+        .filter(|c| query.channel.is_none_or(|ch| c.channels.contains(&ch)))
+        .filter(|c| query.region.as_deref().is_none_or(|r| analytics::consent::targeted(&c.target_regions, Some(r))))
+        .filter(|c| {
+            let from = c.starts_at.unwrap_or(c.created_at);
+            query.to.is_none_or(|to| from < to) && query.from.is_none_or(|start| c.ends_at.is_none_or(|end| end >= start))
+        })
+        .map(|c| PrivacyCampaign {
+            campaign_id: c.id,
+            name: c.name,
+            status: c.status,
+            channels: c.channels,
+            target_segments: c.target_segments,
+            target_regions: c.target_regions,
+            from: c.starts_at.unwrap_or(c.created_at),
+            until: c.ends_at,
+            consent_method: c.consent_method,
+            has_opt_out_link: c.has_opt_out_link,
+        })
+        .collect();
+    Ok(PrivacyQueryResult { campaigns: rows, from: query.from, to: query.to })
 }

@@ -1,9 +1,11 @@
 //! Queries and domain operations, each taking the state or a connection. Handlers, server
 //! functions and jobs call these; they never build queries themselves.
 
+pub mod access_log;
 pub mod audit;
 pub mod catalogue;
 pub mod consent;
+pub mod customers;
 pub mod event_volume;
 pub mod health;
 pub mod quality;

@@ -20,6 +20,7 @@ mod metrics_oracle;
 mod migrations;
 mod openapi;
 mod pages;
+mod privacy;
 mod segmentation;
 mod simulate_live;
 mod spend_import;
