@@ -216,6 +216,8 @@ pub enum Capability {
     ManageKeys,
     ReadAuditLog,
     ReadDataAccessLog,
+    /// Erase a person's data on request (GDPR article 17); audited.
+    ErasePersonalData,
 }
 
 impl Capability {
@@ -238,6 +240,7 @@ impl Capability {
             Capability::ManageKeys,
             Capability::ReadAuditLog,
             Capability::ReadDataAccessLog,
+            Capability::ErasePersonalData,
         ]);
         all
     }
@@ -259,6 +262,7 @@ impl Capability {
             Capability::ManageKeys => "manage_keys".to_owned(),
             Capability::ReadAuditLog => "read_audit_log".to_owned(),
             Capability::ReadDataAccessLog => "read_data_access_log".to_owned(),
+            Capability::ErasePersonalData => "erase_personal_data".to_owned(),
         }
     }
 
@@ -279,6 +283,7 @@ impl Capability {
             Capability::ManageKeys => "manage API keys".to_owned(),
             Capability::ReadAuditLog => "read the audit log".to_owned(),
             Capability::ReadDataAccessLog => "read the data-access log".to_owned(),
+            Capability::ErasePersonalData => "erase a person's data on request (GDPR)".to_owned(),
         }
     }
 }
@@ -413,6 +418,7 @@ impl Role {
                     | C::Export
                     | C::ReadAuditLog
                     | C::ReadDataAccessLog
+                    | C::ErasePersonalData
             ),
         }
     }
@@ -589,7 +595,7 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), count);
-        assert_eq!(count, 11 + 6 + 10 + 6);
+        assert_eq!(count, 11 + 6 + 10 + 7);
     }
 
     #[test]

@@ -858,3 +858,27 @@ pub struct PrivacyQueryResult {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
+
+/// `POST /api/v1/privacy/erasure`: erase one person's data (GDPR article 17), by user id or by the
+/// email the directory holds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureRequest {
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    /// The request's own reference (ticket number, say), kept in the audit log; it must not hold
+    /// the person's id or contact details.
+    pub reference: String,
+}
+
+/// What an erasure removed. The audit entry names `request_id` and these counts, never the person.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErasureResult {
+    pub request_id: uuid::Uuid,
+    pub events_deleted: u64,
+    pub consent_facts_deleted: u64,
+    pub directory_entry_deleted: bool,
+    pub completed_at: DateTime<Utc>,
+}

@@ -163,6 +163,11 @@ pub enum Command {
         #[arg(long)]
         errors: Option<PathBuf>,
     },
+    /// Personal data: `privacy erase --user U --reference R` erases one person (GDPR article 17).
+    Privacy {
+        #[command(subcommand)]
+        action: PrivacyAction,
+    },
     /// Load the customer directory (contact details) from a CSV file with the header
     /// user_id,email,phone,name, through the same rules as POST /api/v1/customers; all or nothing.
     ImportCustomers { file: PathBuf },
@@ -171,6 +176,25 @@ pub enum Command {
         /// Folder to write into.
         #[arg(long, default_value = "docs")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyAction {
+    /// Erase one person: raw events, directory entry, consent history, user-level rows; the
+    /// derived numbers are corrected and the audit log names the request, not the person. Stop
+    /// the server first, or erase through POST /api/v1/privacy/erasure instead (a running server
+    /// keeps the person's facts in memory until it restarts).
+    Erase {
+        /// The person's user id.
+        #[arg(long, conflicts_with = "email", required_unless_present = "email")]
+        user: Option<String>,
+        /// Or their email, looked up in the customer directory.
+        #[arg(long)]
+        email: Option<String>,
+        /// The request's own reference (a ticket number), kept in the audit log.
+        #[arg(long)]
+        reference: String,
     },
 }
 
@@ -358,6 +382,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 }
                 Ok(())
             }
+            Command::Privacy { action } => crate::commands::privacy(&settings, action).await,
             Command::ImportCustomers { file } => crate::commands::import_customers(&settings, &file).await,
             Command::ImportSpend { file, errors } => crate::commands::import_spend(&settings, &file, errors.as_deref()).await,
             Command::Simulate { seed, users, days, start, campaigns, holdout_percent, invalid_rate, duplicate_rate, late_rate, to_db: _, to_url, api_key, truth, live, rate, duration_seconds } => {

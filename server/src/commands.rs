@@ -129,6 +129,25 @@ pub async fn api_key(settings: &Settings, action: ApiKeyAction) -> Result<()> {
 }
 
 /// `swipesavvy import-spend FILE`: all lines recorded, or none and each problem by line number.
+/// `swipesavvy privacy erase`.
+pub async fn privacy(settings: &Settings, action: crate::cli::PrivacyAction) -> Result<()> {
+    let crate::cli::PrivacyAction::Erase { user, email, reference } = action;
+    let db = db::connect(&settings.database).await?;
+    db::migrate_up(&db).await?;
+    let audit = crate::services::audit::Audit::new(settings);
+    let request = app::wire::ErasureRequest { user_id: user, email, reference };
+    let who = ("command line".to_owned(), "operator".to_owned());
+    let result = crate::services::erasure::erase_stored(&db, &audit, request, who, Clock::system().now()).await?;
+    println!(
+        "erasure {}: {} events, {} consent facts and {} directory entry deleted; the audit log names this request id only",
+        result.request_id,
+        result.events_deleted,
+        result.consent_facts_deleted,
+        u8::from(result.directory_entry_deleted)
+    );
+    Ok(())
+}
+
 /// `swipesavvy import-customers FILE.csv`.
 pub async fn import_customers(settings: &Settings, file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).map_err(|err| AppError::Config(format!("cannot read {}: {err}", file.display())))?;

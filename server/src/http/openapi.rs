@@ -49,6 +49,7 @@ use super::{audit, auth, campaigns, events, exports, health, live, metrics, priv
         privacy::consent_trail,
         privacy::campaigns,
         privacy::access_log,
+        privacy::erasure,
         live::live,
         document,
     ),

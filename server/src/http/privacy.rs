@@ -138,3 +138,16 @@ pub async fn access_log(State(state): State<AppState>, Query(pairs): Query<Vec<(
     let query = access_log::Query::parse(&pairs, |user| state.audit.subject_ref(user))?;
     Ok(Json(access_log::list(&state.db, &query).await?))
 }
+
+/// Erases one person's data (GDPR article 17): raw events, directory entry, consent history and
+/// user-level rows; the derived numbers are corrected and the audit entry names only the request.
+#[utoipa::path(post, path = "/api/v1/privacy/erasure", tag = "privacy", request_body = app::wire::ErasureRequest, responses((status = 200, body = app::wire::ErasureResult), (status = 404, body = app::wire::ErrorBody), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn erasure(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    payload: std::result::Result<Json<app::wire::ErasureRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<app::wire::ErasureResult>> {
+    let request = payload.map_err(|err| bad("body", format!("not an erasure request ({{\"user_id\" or \"email\", \"reference\"}}): {}", err.body_text())))?.0;
+    let actor = Actor::new(caller, state.audit.clone());
+    Ok(Json(crate::services::erasure::erase(&state, request, &actor).await?))
+}

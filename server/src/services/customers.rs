@@ -232,6 +232,11 @@ pub async fn view(db: &impl ConnectionTrait, lookup: Lookup<'_>, actor: &Actor, 
     })
 }
 
+/// The email the directory holds for a user, if any.
+pub async fn email_of(db: &impl ConnectionTrait, user_id: &str) -> Result<Option<String>> {
+    Ok(customers::Entity::find_by_id(user_id.to_owned()).one(db).await?.and_then(|r| r.email))
+}
+
 /// The user id the directory holds for an email (exact, case-insensitive), if any.
 pub async fn user_for_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<String>> {
     use sea_orm::sea_query::{Expr, ExprTrait, Func};

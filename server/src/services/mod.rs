@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod consent;
 pub mod customers;
+pub mod erasure;
 pub mod event_volume;
 pub mod health;
 pub mod quality;

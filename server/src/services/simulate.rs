@@ -36,7 +36,7 @@ impl LoadSummary {
 }
 
 /// Writes the world's campaigns, creatives and spend, skipping campaigns already there.
-async fn load_catalogue(state: &AppState, world: &World, now: DateTime<Utc>) -> Result<()> {
+pub async fn load_catalogue(state: &AppState, world: &World, now: DateTime<Utc>) -> Result<()> {
     let txn = state.db.begin().await?;
     for campaign in &world.campaigns {
         if campaigns::Entity::find_by_id(campaign.id).one(&txn).await?.is_some() {

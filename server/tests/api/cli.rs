@@ -166,3 +166,31 @@ fn a_simulation_from_a_fixed_start_day_gives_the_same_truth_on_any_day() {
     assert!(!future.status.success());
     assert!(String::from_utf8_lossy(&future.stderr).contains("--start"), "{}", String::from_utf8_lossy(&future.stderr));
 }
+
+#[test]
+fn the_directory_is_loaded_from_csv_and_a_person_erased_from_the_command_line() {
+    // Each run starts in a folder of its own: one key for all of them, as an operator would set.
+    const KEY: &str = "cli-test-audit-key-of-at-least-32-characters";
+    let dir = std::env::temp_dir().join(format!("swipesavvy-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/cli.db", dir.display());
+    let file = dir.join("customers.csv");
+    std::fs::write(&file, "user_id,email,phone,name\ncli-1,one@example.org,+15550100,One\ncli-2,two@example.org,,\n").unwrap();
+    let out = swipesavvy().env("SWIPESAVVY_AUDIT_KEY", KEY).args(["import-customers", file.to_str().unwrap(), "--database-url", &url]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 added, 0 updated"));
+
+    std::fs::write(&file, "user_id,email\ncli-3,not-an-email\n").unwrap();
+    let out = swipesavvy().env("SWIPESAVVY_AUDIT_KEY", KEY).args(["import-customers", file.to_str().unwrap(), "--database-url", &url]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("customers[0].email") && !stderr.contains("not-an-email"), "{stderr}");
+
+    let out = swipesavvy().env("SWIPESAVVY_AUDIT_KEY", KEY).args(["privacy", "erase", "--email", "one@example.org", "--reference", "DSR-9", "--database-url", &url]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("1 directory entry deleted") && !stdout.contains("one@example.org"), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let out = swipesavvy().env("SWIPESAVVY_AUDIT_KEY", KEY).args(["privacy", "erase", "--user", "cli-2", "--database-url", &url]).output().unwrap();
+    assert!(!out.status.success(), "a reference is required");
+    let out = swipesavvy().env("SWIPESAVVY_AUDIT_KEY", KEY).args(["audit", "verify", "--database-url", &url]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -11,6 +11,7 @@ mod consent;
 mod dashboard;
 mod data_refresh;
 mod durability;
+mod erasure;
 mod health;
 mod import;
 mod ingest;
