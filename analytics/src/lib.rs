@@ -10,6 +10,7 @@ pub mod events;
 pub mod holdout;
 pub mod metrics;
 pub mod quality;
+pub mod regulation;
 pub mod series;
 pub mod simulator;
 pub mod stats;

@@ -222,6 +222,7 @@ pub async fn create_campaign(
     holdout_percent: String,
     consent_method: String,
     has_opt_out_link: Option<String>,
+    shares_data_with_third_parties: Option<String>,
     frequency_cap_per_week: String,
     creatives: Option<Vec<CreativeFields>>,
 ) -> Result<crate::wire::CreateOutcome, ServerFnError> {
@@ -239,6 +240,7 @@ pub async fn create_campaign(
         holdout_percent,
         consent_method,
         has_opt_out_link: has_opt_out_link.is_some(),
+        shares_data_with_third_parties: shares_data_with_third_parties.is_some(),
         frequency_cap_per_week,
         creatives: creatives.unwrap_or_default(),
     };

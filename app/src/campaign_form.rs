@@ -29,6 +29,7 @@ pub struct CampaignForm {
     /// `double_opt_in`, `single_opt_in`, `implied`, `imported`; empty for none.
     pub consent_method: String,
     pub has_opt_out_link: bool,
+    pub shares_data_with_third_parties: bool,
     /// Empty for no cap.
     pub frequency_cap_per_week: String,
     pub creatives: Vec<CreativeFields>,
@@ -152,6 +153,7 @@ impl CampaignForm {
                 creatives,
                 consent_method,
                 has_opt_out_link: self.has_opt_out_link,
+                shares_data_with_third_parties: self.shares_data_with_third_parties,
                 frequency_cap_per_week,
             }),
             _ => Err(errors),
@@ -184,6 +186,7 @@ mod tests {
             holdout_percent: "15".into(),
             consent_method: "double_opt_in".into(),
             has_opt_out_link: true,
+            shares_data_with_third_parties: false,
             frequency_cap_per_week: "3".into(),
             creatives: vec![
                 CreativeFields { name: "A".into(), headline: "Save".into(), body: "Now".into(), call_to_action: "Go".into() },

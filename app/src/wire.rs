@@ -221,6 +221,9 @@ pub struct NewCampaignRequest {
     pub consent_method: Option<analytics::events::ConsentMethod>,
     #[serde(default)]
     pub has_opt_out_link: bool,
+    /// Whether the campaign shares personal data with third parties (CCPA/CPRA "sale or sharing").
+    #[serde(default)]
+    pub shares_data_with_third_parties: bool,
     /// At most this many deliveries to one user in any 7 days (1 to 50); absent: no cap.
     #[serde(default)]
     pub frequency_cap_per_week: Option<u32>,
@@ -249,6 +252,7 @@ pub struct CampaignPatch {
     pub holdout_percent: Option<f64>,
     pub consent_method: Option<analytics::events::ConsentMethod>,
     pub has_opt_out_link: Option<bool>,
+    pub shares_data_with_third_parties: Option<bool>,
     /// A new frequency cap (deliveries per user in any 7 days, 1 to 50); 0 removes the cap.
     pub frequency_cap_per_week: Option<u32>,
     /// Why (kept with the change; e.g. the pause reason).
@@ -288,6 +292,7 @@ pub struct CampaignView {
     pub ends_at: Option<DateTime<Utc>>,
     pub consent_method: Option<analytics::events::ConsentMethod>,
     pub has_opt_out_link: bool,
+    pub shares_data_with_third_parties: bool,
     /// Deliveries per user in any 7 days; null: no cap.
     pub frequency_cap_per_week: Option<u32>,
     pub creatives: Vec<CreativeView>,
@@ -881,4 +886,52 @@ pub struct ErasureResult {
     pub consent_facts_deleted: u64,
     pub directory_entry_deleted: bool,
     pub completed_at: DateTime<Utc>,
+}
+
+/// One run of the retention job.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetentionRun {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// Raw events that occurred before this were deleted.
+    pub events_cutoff: DateTime<Utc>,
+    pub events_deleted: i64,
+    pub oldest_audit_entry: Option<DateTime<Utc>>,
+    pub oldest_access_entry: Option<DateTime<Utc>>,
+    /// `ok` or `failed`.
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+/// `GET /api/v1/compliance/retention`: the policy and the latest runs, newest first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetentionStatus {
+    pub raw_event_retention_days: u32,
+    pub log_retention_years: u32,
+    pub runs: Vec<RetentionRun>,
+}
+
+/// One campaign's regulatory checks.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignCompliance {
+    pub campaign_id: uuid::Uuid,
+    pub name: String,
+    pub status: analytics::CampaignStatus,
+    /// The worst of the checks.
+    pub overall: analytics::regulation::CheckStatus,
+    pub checks: Vec<analytics::regulation::Check>,
+    /// How much of its audience it may reach, and whether that allows a launch.
+    pub audience: AudienceConsent,
+}
+
+/// `GET /api/v1/compliance/checks`: the compliance scan of every active, scheduled or pending
+/// campaign (or of `campaign=…`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComplianceScan {
+    pub as_of: DateTime<Utc>,
+    pub campaigns: Vec<CampaignCompliance>,
 }

@@ -15,6 +15,7 @@ mod m20261130_000009_add_creative_status;
 mod m20261130_000010_add_creative_weight;
 mod m20261130_000011_create_consent;
 mod m20261130_000012_create_customers_and_access_log;
+mod m20261130_000013_create_retention_runs;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_add_creative_weight::Migration),
             Box::new(m20261130_000011_create_consent::Migration),
             Box::new(m20261130_000012_create_customers_and_access_log::Migration),
+            Box::new(m20261130_000013_create_retention_runs::Migration),
         ]
     }
 }

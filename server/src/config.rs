@@ -147,11 +147,17 @@ pub struct Compliance {
     /// The share (0–1) of a campaign's audience that must be reachable under the consent rules
     /// for it to launch; below it, launch is refused (ineligible users are never sent to anyway).
     pub min_eligible_share: f64,
+    /// Raw events older than this many days are deleted by the retention job (default 760, about
+    /// 25 months). Aggregates (hourly volume, quality counters) and consent history are kept.
+    pub raw_event_retention_days: u32,
+    /// How long the audit and data-access logs are kept, in years (at least 7). Nothing deletes
+    /// them; the retention job reports their oldest entry against this.
+    pub log_retention_years: u32,
 }
 
 impl Default for Compliance {
     fn default() -> Self {
-        Compliance { min_eligible_share: 0.6 }
+        Compliance { min_eligible_share: 0.6, raw_event_retention_days: 760, log_retention_years: 7 }
     }
 }
 
@@ -276,6 +282,13 @@ impl Settings {
         let compliance = file.compliance.unwrap_or_default();
         if !(0.0..=1.0).contains(&compliance.min_eligible_share) {
             return Err(AppError::Config(format!("compliance.min_eligible_share must be between 0 and 1, got {}", compliance.min_eligible_share)));
+        }
+        if compliance.raw_event_retention_days < 400 {
+            // The metrics read up to 365 days back (LTV), plus a window.
+            return Err(AppError::Config(format!("compliance.raw_event_retention_days must be at least 400 (the metrics read 365 days back), got {}", compliance.raw_event_retention_days)));
+        }
+        if compliance.log_retention_years < 7 {
+            return Err(AppError::Config(format!("compliance.log_retention_years must be at least 7, got {}", compliance.log_retention_years)));
         }
         Ok(Settings {
             metrics,

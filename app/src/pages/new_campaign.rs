@@ -135,6 +135,10 @@ pub fn NewCampaign() -> impl IntoView {
                             <input type="checkbox" name="has_opt_out_link" value="true"/>
                             "Every message carries an opt-out link"
                         </label>
+                        <label class="check">
+                            <input type="checkbox" name="shares_data_with_third_parties" value="true"/>
+                            "Shares personal data with third parties (CCPA/CPRA sale or sharing)"
+                        </label>
                     </fieldset>
                     {(0..CREATIVE_SLOTS).map(|i| {
                         let field = move |name: &str| format!("creatives[{i}][{name}]");

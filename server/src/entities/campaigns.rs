@@ -17,6 +17,7 @@ pub struct Model {
     pub target_regions: String,
     pub consent_method: Option<String>,
     pub has_opt_out_link: bool,
+    pub shares_data_with_third_parties: bool,
     /// At most this many deliveries to one user in any 7 days; `None`: no cap.
     pub frequency_cap_per_week: Option<i32>,
     pub starts_at: Option<DateTimeUtc>,

@@ -16,6 +16,7 @@ pub mod events;
 pub mod personal_tokens;
 pub mod probe_hourly;
 pub mod quality_hourly;
+pub mod retention_runs;
 pub mod query_hourly;
 pub mod sessions;
 pub mod spend;

@@ -86,6 +86,8 @@ fn api() -> RouteTable {
         .get("/api/v1/privacy/consent-trail", Access::Requires(Capability::ViewUserRows), get(privacy::consent_trail))
         .get("/api/v1/privacy/campaigns", Access::Requires(Capability::View(Module::ComplianceAudit)), get(privacy::campaigns))
         .post("/api/v1/privacy/erasure", Access::Requires(Capability::ErasePersonalData), post(privacy::erasure))
+        .get("/api/v1/compliance/checks", Access::Requires(Capability::View(Module::ComplianceAudit)), get(privacy::compliance_checks))
+        .get("/api/v1/compliance/retention", Access::Requires(Capability::View(Module::ComplianceAudit)), get(privacy::retention))
         .get("/api/v1/access-log", Access::Requires(Capability::ReadDataAccessLog), get(privacy::access_log))
         .get("/api/v1/quality", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::quality))
         .get("/api/v1/system", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::system))

@@ -50,6 +50,8 @@ use super::{audit, auth, campaigns, events, exports, health, live, metrics, priv
         privacy::campaigns,
         privacy::access_log,
         privacy::erasure,
+        privacy::compliance_checks,
+        privacy::retention,
         live::live,
         document,
     ),

@@ -151,3 +151,24 @@ pub async fn erasure(
     let actor = Actor::new(caller, state.audit.clone());
     Ok(Json(crate::services::erasure::erase(&state, request, &actor).await?))
 }
+
+/// The compliance scan: each active, scheduled or pending campaign's regulatory checks (or one
+/// campaign's, with `campaign=…`), each naming the stored fact it used and its date.
+#[utoipa::path(get, path = "/api/v1/compliance/checks", tag = "compliance", params(("campaign" = Option<uuid::Uuid>, Query)), responses((status = 200, body = app::wire::ComplianceScan), (status = 404, body = app::wire::ErrorBody), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn compliance_checks(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<app::wire::ComplianceScan>> {
+    let mut campaign = None;
+    for (key, raw) in &pairs {
+        match key.as_str() {
+            "campaign" if raw.trim().is_empty() => {}
+            "campaign" => campaign = Some(raw.trim().parse::<uuid::Uuid>().map_err(|_| bad("campaign", format!("'{raw}' is not a campaign id (a UUID)")))?),
+            other => return Err(bad(other, "unknown filter; use campaign")),
+        }
+    }
+    Ok(Json(crate::services::regulatory::scan(&state, campaign).await?))
+}
+
+/// The retention policy and the latest runs of the retention job.
+#[utoipa::path(get, path = "/api/v1/compliance/retention", tag = "compliance", responses((status = 200, body = app::wire::RetentionStatus)))]
+pub async fn retention(State(state): State<AppState>) -> Result<Json<app::wire::RetentionStatus>> {
+    Ok(Json(crate::services::retention::status(&state).await?))
+}

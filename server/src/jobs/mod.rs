@@ -4,4 +4,5 @@ pub mod audit_checkpoint;
 pub mod change_feed;
 pub mod data_refresh;
 pub mod database_probe;
+pub mod retention;
 pub mod segmentation;

@@ -55,6 +55,7 @@ impl Actor {
         let mut consent = serde_json::json!({
             "consent_method": after.consent_method,
             "has_opt_out_link": after.has_opt_out_link,
+            "shares_data_with_third_parties": after.shares_data_with_third_parties,
             "target_regions": after.target_regions,
         });
         if let Some(audience) = audience {
@@ -265,6 +266,7 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
         target_regions: Set(request.target_regions.iter().map(|r| r.trim()).collect::<Vec<_>>().join(",")),
         consent_method: Set(request.consent_method.map(consent_name)),
         has_opt_out_link: Set(request.has_opt_out_link),
+        shares_data_with_third_parties: Set(request.shares_data_with_third_parties),
         frequency_cap_per_week: Set(request.frequency_cap_per_week.map(|cap| cap as i32)),
         starts_at: Set(request.starts_at),
         ends_at: Set(request.ends_at),
@@ -373,6 +375,7 @@ async fn apply_patch(
         || patch.holdout_percent.is_some()
         || patch.consent_method.is_some()
         || patch.has_opt_out_link.is_some()
+        || patch.shares_data_with_third_parties.is_some()
         || patch.frequency_cap_per_week.is_some();
     if edits_fields {
         actor.require(Capability::CreateCampaigns)?;
@@ -453,6 +456,9 @@ async fn apply_patch(
     }
     if let Some(flag) = patch.has_opt_out_link {
         active.has_opt_out_link = Set(flag);
+    }
+    if let Some(flag) = patch.shares_data_with_third_parties {
+        active.shares_data_with_third_parties = Set(flag);
     }
     if let Some(cap) = patch.frequency_cap_per_week {
         active.frequency_cap_per_week = Set((cap > 0).then_some(cap as i32));
@@ -631,6 +637,7 @@ fn view_of(model: campaigns::Model, creatives: Vec<creatives::Model>) -> Result<
         ends_at: model.ends_at,
         consent_method: model.consent_method.as_deref().and_then(consent_from),
         has_opt_out_link: model.has_opt_out_link,
+        shares_data_with_third_parties: model.shares_data_with_third_parties,
         frequency_cap_per_week: model.frequency_cap_per_week.map(|cap| cap as u32),
         creatives: creatives
             .into_iter()

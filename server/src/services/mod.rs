@@ -14,6 +14,8 @@ pub mod live_load;
 pub mod load;
 pub mod metrics;
 pub mod rebuild;
+pub mod regulatory;
+pub mod retention;
 pub mod segments;
 pub mod simulate;
 pub mod spend_import;

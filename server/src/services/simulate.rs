@@ -57,6 +57,7 @@ pub async fn load_catalogue(state: &AppState, world: &World, now: DateTime<Utc>)
             target_regions: Set(String::new()),
             consent_method: Set(Some("double_opt_in".to_owned())),
             has_opt_out_link: Set(true),
+            shares_data_with_third_parties: Set(false),
             frequency_cap_per_week: Set(None),
             starts_at: Set(Some(delivered_at)),
             ends_at: Set(Some(window_end)),
@@ -242,6 +243,7 @@ async fn create_catalogue(client: &reqwest::Client, base: &str, api_key: &str, w
                 .collect(),
             consent_method: Some(analytics::events::ConsentMethod::DoubleOptIn),
             has_opt_out_link: true,
+            shares_data_with_third_parties: false,
             frequency_cap_per_week: None,
         };
         let response = send(client, &format!("{base}/api/v1/campaigns"), api_key, &request).await?;

@@ -8,7 +8,9 @@ use chrono::Duration;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, spawn_app};
+use server::clock::Clock;
+
+use crate::support::{TestApp, spawn_app_with};
 
 /// The simulated world's events, handed over part by part as the simulator makes them.
 fn world_events(config: &SimConfig) -> (simulator::World, Vec<Vec<Value>>) {
@@ -65,8 +67,9 @@ async fn rows_holding(app: &TestApp, needle: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn an_erased_user_leaves_no_trace_and_the_numbers_are_as_if_they_had_never_been() {
-    let (full, without) = (spawn_app().await, spawn_app().await);
-    let now = full.state.clock.now();
+    // One fixed time for both: an event's lateness depends on when it arrives.
+    let now = chrono::Utc::now();
+    let (full, without) = (spawn_app_with(Clock::fixed(now)).await, spawn_app_with(Clock::fixed(now)).await);
     let days = 12;
     let config = SimConfig { seed: 77, users: 250, days, campaigns: 3, start: start_for(now, days), holdout_share: 0.2, faults: Faults::default() };
     let (world, parts) = world_events(&config);

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod catalogue;
 mod cli;
+mod compliance;
 mod consent;
 mod dashboard;
 mod data_refresh;

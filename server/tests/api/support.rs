@@ -271,6 +271,7 @@ pub fn campaign_request(name: &str) -> app::wire::NewCampaignRequest {
         }],
         consent_method: Some(analytics::events::ConsentMethod::DoubleOptIn),
         has_opt_out_link: true,
+        shares_data_with_third_parties: false,
         frequency_cap_per_week: None,
     }
 }
