@@ -215,6 +215,40 @@ pub fn audience_eligibility<'a>(
     out
 }
 
+/// Who of the known users may be reached now, per channel and per region (Module 11's consent
+/// dashboard). A user counts under the latest region their facts name ("unknown" when none).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Population {
+    pub users: u64,
+    /// (channel, users reachable on it).
+    pub by_channel: Vec<(DeliveryChannel, u64)>,
+    /// (region, regime name, users, reachable on at least one channel), by region.
+    pub by_region: Vec<(String, String, u64, u64)>,
+}
+
+pub fn population<'a>(regimes: &[Regime], users: impl Iterator<Item = &'a [ConsentRecord]>, at: DateTime<Utc>) -> Population {
+    let channels = DeliveryChannel::ALL;
+    let mut out = Population { by_channel: channels.iter().map(|c| (*c, 0)).collect(), ..Default::default() };
+    let mut regions: std::collections::BTreeMap<String, (String, u64, u64)> = std::collections::BTreeMap::new();
+    for records in users {
+        out.users += 1;
+        let region = records.iter().rev().find_map(|r| r.region.as_deref());
+        let regime = regime_for(regimes, region);
+        let mut any = false;
+        for (channel, count) in &mut out.by_channel {
+            if regime.is_some_and(|r| eligibility(r, *channel, latest_at(records, *channel, at)).eligible) {
+                *count += 1;
+                any = true;
+            }
+        }
+        let entry = regions.entry(region.unwrap_or("unknown").to_owned()).or_insert_with(|| (regime.map_or_else(|| "none".to_owned(), |r| r.name.clone()), 0, 0));
+        entry.1 += 1;
+        entry.2 += u64::from(any);
+    }
+    out.by_region = regions.into_iter().map(|(region, (regime, users, reachable))| (region, regime, users, reachable)).collect();
+    out
+}
+
 pub fn method_name(method: ConsentMethod) -> &'static str {
     match method {
         ConsentMethod::DoubleOptIn => "double opt-in",
@@ -334,5 +368,10 @@ mod tests {
         assert_eq!(targeted.share(), Some(0.5));
         assert!(targeted.by_regime.contains(&("GDPR".to_owned(), 2, 1)), "{:?}", targeted.by_regime);
         assert_eq!(audience_eligibility(&regimes, std::iter::empty(), &channels, &[], at(2)).share(), None);
+
+        let everyone = population(&regimes, users.iter().map(Vec::as_slice), at(2));
+        assert_eq!(everyone.users, 5);
+        assert!(everyone.by_channel.contains(&(DeliveryChannel::Push, 2)) && everyone.by_channel.contains(&(DeliveryChannel::Sms, 2)), "{everyone:?}");
+        assert!(everyone.by_region.contains(&("EU-FR".to_owned(), "GDPR".to_owned(), 1, 0)), "{everyone:?}");
     }
 }

@@ -935,3 +935,99 @@ pub struct ComplianceScan {
     pub as_of: DateTime<Utc>,
     pub campaigns: Vec<CampaignCompliance>,
 }
+
+/// One row of Module 11's audit table.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub actor_role: String,
+    /// `campaign.approve`, `privacy.erasure`, …
+    pub action: String,
+    /// `campaign:<id>`, `account:<email>`, `erasure:<request id>`, …
+    pub target: String,
+    /// For a campaign: its name and target segments now.
+    pub campaign_id: Option<uuid::Uuid>,
+    pub campaign_name: Option<String>,
+    pub target_segments: Vec<analytics::SegmentType>,
+    /// The consent check in words (`78% of the audience reachable`, `double opt-in, opt-out link`),
+    /// or none when the action concerns no campaign.
+    pub consent_check: Option<String>,
+    /// Whether the consent check passed: reachable share at or above the launch threshold, or a
+    /// declared consent method with an opt-out link. None when there was no check.
+    pub consent_ok: Option<bool>,
+    /// The status the target was left in (a campaign's status after the action).
+    pub status: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// `GET /api/v1/audit`: newest first, with the filters `from`, `to`, `actor`, `action`,
+/// `campaign`, `status`, `q` (free text over actor, action, target and reason).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// Reachable users on one channel.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelShare {
+    pub channel: analytics::DeliveryChannel,
+    pub eligible: u64,
+    /// Eligible ÷ users with any consent fact, 0–1; null when there are none.
+    pub share: Option<f64>,
+}
+
+/// Reachable users of one region.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionShare {
+    pub region: String,
+    pub regime: String,
+    pub users: u64,
+    /// Reachable on at least one channel.
+    pub eligible: u64,
+    pub share: Option<f64>,
+}
+
+/// A count under a label (a campaign, region or reason).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelledCount {
+    pub label: String,
+    pub count: u64,
+}
+
+/// `GET /api/v1/compliance/consent`: Module 11's consent dashboard. Reach is as of now, over
+/// every user with a consent fact; unsubscribes and refused deliveries are those of the window.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsentOverview {
+    pub users: u64,
+    pub by_channel: Vec<ChannelShare>,
+    pub by_region: Vec<RegionShare>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Unsubscribes per day of the window (UTC days, every day present).
+    pub unsubscribes_by_day: Vec<DayCount>,
+    pub unsubscribes_by_campaign: Vec<LabelledCount>,
+    pub unsubscribes_by_region: Vec<LabelledCount>,
+    pub unsubscribes_by_reason: Vec<LabelledCount>,
+    /// Deliveries refused for want of consent, per campaign.
+    pub violations_by_campaign: Vec<LabelledCount>,
+    pub as_of: DateTime<Utc>,
+}
+
+/// A count for one UTC day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayCount {
+    pub day: chrono::NaiveDate,
+    pub count: u64,
+}

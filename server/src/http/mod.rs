@@ -11,7 +11,7 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod pipeline;
-mod privacy;
+pub mod privacy;
 mod quality;
 pub mod request_stats;
 pub mod view_cache;
@@ -80,6 +80,8 @@ fn api() -> RouteTable {
         .get("/api/v1/roi", Access::Requires(Capability::View(Module::RoiDeepDive)), get(metrics::roi))
         .get("/api/v1/attribution", Access::Requires(Capability::View(Module::RoiDeepDive)), get(views::attribution))
         .get("/metrics/roas", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::seed_roas))
+        .get("/api/v1/audit", Access::Requires(Capability::ReadAuditLog), get(audit::list))
+        .get("/api/v1/exports/audit.csv", Access::Requires(Capability::ReadAuditLog), get(audit::export_csv))
         .get("/api/v1/audit/verify", Access::Requires(Capability::View(Module::ComplianceAudit)), get(audit::verify))
         .post("/api/v1/customers", Access::UserOrKey(Capability::ManageUsers, Scope::Customers), post(privacy::upsert))
         .get("/api/v1/customers/{user_id}", Access::Requires(Capability::ViewUserRows), get(privacy::customer))
@@ -87,6 +89,7 @@ fn api() -> RouteTable {
         .get("/api/v1/privacy/campaigns", Access::Requires(Capability::View(Module::ComplianceAudit)), get(privacy::campaigns))
         .post("/api/v1/privacy/erasure", Access::Requires(Capability::ErasePersonalData), post(privacy::erasure))
         .get("/api/v1/compliance/checks", Access::Requires(Capability::View(Module::ComplianceAudit)), get(privacy::compliance_checks))
+        .get("/api/v1/compliance/consent", Access::Requires(Capability::View(Module::ComplianceAudit)), get(privacy::consent_overview))
         .get("/api/v1/compliance/retention", Access::Requires(Capability::View(Module::ComplianceAudit)), get(privacy::retention))
         .get("/api/v1/access-log", Access::Requires(Capability::ReadDataAccessLog), get(privacy::access_log))
         .get("/api/v1/quality", Access::Requires(Capability::View(Module::SystemHealth)), get(quality::quality))

@@ -172,3 +172,24 @@ pub async fn compliance_checks(State(state): State<AppState>, Query(pairs): Quer
 pub async fn retention(State(state): State<AppState>) -> Result<Json<app::wire::RetentionStatus>> {
     Ok(Json(crate::services::retention::status(&state).await?))
 }
+
+/// Module 11's consent dashboard: reach by channel and region now, and the window's unsubscribes
+/// (by day, campaign, region, reason) and refused deliveries. The window is `range` (default
+/// 30d) or `from`/`to`.
+#[utoipa::path(get, path = "/api/v1/compliance/consent", tag = "compliance", params(("range" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, body = app::wire::ConsentOverview), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn consent_overview(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<app::wire::ConsentOverview>> {
+    Ok(Json(consent_overview_view(&state, &pairs).await?))
+}
+
+/// The consent dashboard for a query string (the API and the dashboard page share it).
+pub async fn consent_overview_view(state: &AppState, pairs: &[(String, String)]) -> Result<app::wire::ConsentOverview> {
+    let now = state.clock.now();
+    let window: Vec<(String, String)> = pairs.iter().filter(|(k, _)| matches!(k.as_str(), "range" | "from" | "to")).cloned().collect();
+    if let Some((key, _)) = pairs.iter().find(|(k, _)| !matches!(k.as_str(), "range" | "from" | "to")) {
+        return Err(bad(key, "unknown parameter; use range, from, to"));
+    }
+    let scope = crate::http::metrics::parse_scope(&window, &[], now)?;
+    let to = scope.to.unwrap_or(now).min(now);
+    let from = scope.from.unwrap_or(to - chrono::Duration::days(30));
+    consent::overview(state, from, to).await
+}

@@ -10,7 +10,7 @@ use analytics::series::hour_floor;
 use analytics::DeliveryChannel;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use crate::entities::{consent_history, consent_regimes, consent_violations_hourly};
@@ -343,4 +343,80 @@ pub async fn campaigns_targeting(db: &impl ConnectionTrait, query: &PrivacyQuery
         })
         .collect();
     Ok(PrivacyQueryResult { campaigns: rows, from: query.from, to: query.to })
+}
+
+/// Module 11's consent dashboard: who may be reached now, by channel and region, and the
+/// window's unsubscribes (by day, campaign, region, reason) and refused deliveries.
+pub async fn overview(state: &AppState, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<app::wire::ConsentOverview> {
+    use app::wire::{ChannelShare, ConsentOverview, DayCount, LabelledCount, RegionShare};
+    let now = state.clock.now();
+    let rows = consent_history::Entity::find().order_by_asc(consent_history::Column::OccurredAt).order_by_asc(consent_history::Column::Id).all(&state.db).await?;
+    let mut by_user: HashMap<String, Vec<ConsentRecord>> = HashMap::new();
+    for row in rows {
+        let user = row.user_id.clone();
+        by_user.entry(user).or_default().push(record_of(row)?);
+    }
+    let regimes = regimes(&state.db).await?;
+    let people = analytics::consent::population(&regimes, by_user.values().map(Vec::as_slice), now);
+    let share = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+
+    // The window's unsubscribes, from the log (their campaign, region and reason are there).
+    let unsubscribes: Vec<(Option<Uuid>, DateTime<Utc>, serde_json::Value, serde_json::Value)> = crate::entities::events::Entity::find()
+        .select_only()
+        .columns([crate::entities::events::Column::CampaignId, crate::entities::events::Column::OccurredAt, crate::entities::events::Column::Context, crate::entities::events::Column::Properties])
+        .filter(crate::entities::events::Column::EventType.eq("user_unsubscribed"))
+        .filter(crate::entities::events::Column::OccurredAt.gte(from))
+        .filter(crate::entities::events::Column::OccurredAt.lt(to))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let names: HashMap<Uuid, String> = crate::services::catalogue::all(&state.db).await?.into_iter().map(|c| (c.id, c.name)).collect();
+    let name_of = |id: Option<Uuid>| id.map_or_else(|| "(no campaign)".to_owned(), |id| names.get(&id).cloned().unwrap_or_else(|| id.to_string()));
+    let mut days: BTreeMap<chrono::NaiveDate, u64> = BTreeMap::new();
+    let mut day = from.date_naive();
+    while day < to.date_naive() || (day == to.date_naive() && to.time() != chrono::NaiveTime::MIN) {
+        days.insert(day, 0);
+        day = day.succ_opt().unwrap_or(day);
+        if days.len() > 400 {
+            break;
+        }
+    }
+    let (mut campaigns, mut regions, mut reasons): (BTreeMap<String, u64>, BTreeMap<String, u64>, BTreeMap<String, u64>) = Default::default();
+    for (campaign, at, context, properties) in &unsubscribes {
+        *days.entry(at.date_naive()).or_default() += 1;
+        *campaigns.entry(name_of(*campaign)).or_default() += 1;
+        *regions.entry(context["region"].as_str().unwrap_or("unknown").to_owned()).or_default() += 1;
+        *reasons.entry(properties["unsubscribe_reason"].as_str().unwrap_or("not given").to_owned()).or_default() += 1;
+    }
+    let ranked = |counts: BTreeMap<String, u64>| {
+        let mut list: Vec<LabelledCount> = counts.into_iter().map(|(label, count)| LabelledCount { label, count }).collect();
+        list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+        list
+    };
+    let violations = consent_violations_hourly::Entity::find()
+        .filter(consent_violations_hourly::Column::HourStart.gte(hour_floor(from)))
+        .filter(consent_violations_hourly::Column::HourStart.lt(to))
+        .all(&state.db)
+        .await?;
+    let mut refused: BTreeMap<String, u64> = BTreeMap::new();
+    for v in &violations {
+        *refused.entry(name_of(Some(v.campaign_id))).or_default() += u64::try_from(v.violations).unwrap_or(0);
+    }
+    Ok(ConsentOverview {
+        users: people.users,
+        by_channel: people.by_channel.iter().map(|(channel, eligible)| ChannelShare { channel: *channel, eligible: *eligible, share: share(*eligible, people.users) }).collect(),
+        by_region: people
+            .by_region
+            .into_iter()
+            .map(|(region, regime, users, eligible)| RegionShare { share: share(eligible, users), region, regime, users, eligible })
+            .collect(),
+        from,
+        to,
+        unsubscribes_by_day: days.into_iter().map(|(day, count)| DayCount { day, count }).collect(),
+        unsubscribes_by_campaign: ranked(campaigns),
+        unsubscribes_by_region: ranked(regions),
+        unsubscribes_by_reason: ranked(reasons),
+        violations_by_campaign: ranked(refused),
+        as_of: now,
+    })
 }

@@ -3,6 +3,7 @@
 
 pub mod access_log;
 pub mod audit;
+pub mod audit_query;
 pub mod catalogue;
 pub mod consent;
 pub mod customers;
