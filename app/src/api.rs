@@ -20,6 +20,9 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_health", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_database_latency", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_system_status", Access::Requires(Capability::View(Module::SystemHealth))),
+    ("/api/fn/load_compliance", Access::Requires(Capability::View(Module::ComplianceAudit))),
+    ("/api/fn/load_consent_trail", Access::Requires(Capability::ViewUserRows)),
+    ("/api/fn/load_privacy_query", Access::Requires(Capability::View(Module::ComplianceAudit))),
     ("/api/fn/load_event_volume", Access::Requires(Capability::View(Module::KpiCards))),
     ("/api/fn/load_kpis", Access::Requires(Capability::View(Module::KpiCards))),
     ("/api/fn/load_leaderboard", Access::Requires(Capability::View(Module::Leaderboard))),
@@ -74,6 +77,30 @@ pub async fn load_database_latency() -> Result<Vec<LatencySample>, ServerFnError
 pub async fn load_system_status() -> Result<crate::wire::SystemStatus, ServerFnError> {
     crate::backend::authorize("load_system_status")?;
     crate::backend::backend()?.system_status().await
+}
+
+/// Module 11's page: the scan, consent dashboard, retention, a page of the audit log and the
+/// chain's verification, for the page's query string.
+#[server(prefix = "/api/fn", endpoint = "load_compliance")]
+pub async fn load_compliance(query: String) -> Result<crate::wire::ComplianceOverview, ServerFnError> {
+    crate::backend::authorize("load_compliance")?;
+    crate::backend::backend()?.compliance_overview(query).await
+}
+
+/// A user's consent trail (`user_id=…` or `email=…`); the read is logged.
+#[server(prefix = "/api/fn", endpoint = "load_consent_trail")]
+pub async fn load_consent_trail(query: String) -> Result<crate::wire::ConsentTrail, ServerFnError> {
+    crate::backend::authorize("load_consent_trail")?;
+    let actor = crate::backend::principal()?;
+    crate::backend::backend()?.consent_trail(&actor, query).await
+}
+
+/// The privacy query: campaigns that targeted a segment, region or channel in a period.
+#[server(prefix = "/api/fn", endpoint = "load_privacy_query")]
+pub async fn load_privacy_query(query: String) -> Result<crate::wire::PrivacyQueryResult, ServerFnError> {
+    crate::backend::authorize("load_privacy_query")?;
+    let actor = crate::backend::principal()?;
+    crate::backend::backend()?.privacy_query(&actor, query).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "load_event_volume")]

@@ -56,6 +56,15 @@ pub trait Backend: Send + Sync + 'static {
     /// audited and logged as marketer-action events, as `PATCH /api/v1/campaigns/{id}` does.
     async fn change_campaign(&self, actor: &Principal, campaign_id: Uuid, patch: CampaignPatch) -> Result<CampaignView, ServerFnError>;
 
+    /// Module 11: the compliance scan, the consent dashboard, retention, a page of the audit log
+    /// (the query's `from`, `to`, `actor`, `action`, `campaign`, `status`, `q`, `page`; `range`
+    /// for the consent window) and the audit chain's verification.
+    async fn compliance_overview(&self, query: String) -> Result<crate::wire::ComplianceOverview, ServerFnError>;
+    /// A user's consent trail (`user_id=…` or `email=…`), logged as the person's read.
+    async fn consent_trail(&self, actor: &Principal, query: String) -> Result<crate::wire::ConsentTrail, ServerFnError>;
+    /// The privacy query (`segment`, `region`, `channel`, `from`, `to`), logged as the person's read.
+    async fn privacy_query(&self, actor: &Principal, query: String) -> Result<crate::wire::PrivacyQueryResult, ServerFnError>;
+
     /// Accounts, live sessions and tokens, for administrators.
     async fn admin_overview(&self) -> Result<AdminOverview, ServerFnError>;
     /// Creates an account; with no password, generates one and returns it once.

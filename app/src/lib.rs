@@ -27,7 +27,7 @@ use leptos_router::{
 
 use access::{Access, Capability, Module};
 use components::layout::Layout;
-use pages::{Account, Admin, CampaignPage, Campaigns, FunnelPage, Insights, Login, NewCampaign, NotFound, Overview, Section, Segments, SystemHealth};
+use pages::{Account, Admin, CampaignPage, Campaigns, Compliance, FunnelPage, Insights, Login, NewCampaign, NotFound, Overview, Section, Segments, SystemHealth};
 
 /// The access each page requires, by its route path. The server refuses to start when a route
 /// below is missing here, and checks this on every request (`server/src/http/pipeline.rs`).
@@ -104,7 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/funnel") view=FunnelPage/>
                     <Route path=path!("/insights") view=Insights/>
                     <Route path=path!("/actions") view=|| view! { <Section section=pages::SectionId::ActionCenter/> }/>
-                    <Route path=path!("/compliance") view=|| view! { <Section section=pages::SectionId::Compliance/> }/>
+                    <Route path=path!("/compliance") view=Compliance/>
                     <Route path=path!("/system-health") view=SystemHealth/>
                     <Route path=path!("/admin") view=Admin/>
                     <Route path=path!("/account") view=Account/>

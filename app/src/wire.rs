@@ -1031,3 +1031,23 @@ pub struct DayCount {
     pub day: chrono::NaiveDate,
     pub count: u64,
 }
+
+/// Whether the audit chain verified, as the compliance page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditChainStatus {
+    pub ok: bool,
+    pub entries: u64,
+    pub checkpoints: u64,
+    /// The first entry that fails, and why.
+    pub first_bad: Option<String>,
+}
+
+/// Everything Module 11's page shows at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComplianceOverview {
+    pub scan: ComplianceScan,
+    pub consent: ConsentOverview,
+    pub retention: RetentionStatus,
+    pub audit: AuditPage,
+    pub chain: AuditChainStatus,
+}

@@ -246,6 +246,34 @@ impl Backend for ServerBackend {
         Ok(view)
     }
 
+    async fn compliance_overview(&self, query: String) -> Result<app::wire::ComplianceOverview, ServerFnError> {
+        let state = &self.state;
+        let pairs = query_pairs(&query);
+        let (window, audit): (Vec<(String, String)>, Vec<(String, String)>) = pairs.into_iter().partition(|(k, _)| k == "range");
+        let audit = lift(services::audit_query::Query::parse(&audit))?;
+        let verification = lift(services::audit::verify(&state.db, &state.audit).await)?;
+        Ok(app::wire::ComplianceOverview {
+            scan: lift(services::regulatory::scan(state, None).await)?,
+            consent: lift(crate::http::privacy::consent_overview_view(state, &window).await)?,
+            retention: lift(services::retention::status(state).await)?,
+            audit: lift(services::audit_query::page(&state.db, &audit).await)?,
+            chain: app::wire::AuditChainStatus {
+                ok: verification.ok,
+                entries: verification.entries,
+                checkpoints: verification.checkpoints,
+                first_bad: verification.first_bad.map(|bad| format!("entry {}: {}", bad.seq, bad.reason)),
+            },
+        })
+    }
+
+    async fn consent_trail(&self, actor: &Principal, query: String) -> Result<app::wire::ConsentTrail, ServerFnError> {
+        lift(crate::http::privacy::consent_trail_view(&self.state, Caller::User(actor.clone()), &query_pairs(&query)).await)
+    }
+
+    async fn privacy_query(&self, actor: &Principal, query: String) -> Result<app::wire::PrivacyQueryResult, ServerFnError> {
+        lift(crate::http::privacy::privacy_query_view(&self.state, Caller::User(actor.clone()), &query_pairs(&query)).await)
+    }
+
     async fn change_campaign(&self, actor: &Principal, campaign_id: Uuid, patch: CampaignPatch) -> Result<CampaignView, ServerFnError> {
         lift(crate::http::campaigns::change_campaign(&self.state, Caller::User(actor.clone()), campaign_id, patch).await)
     }

@@ -70,8 +70,17 @@ pub async fn customer(
 /// (looked up in the directory); the lookup is logged.
 #[utoipa::path(get, path = "/api/v1/privacy/consent-trail", tag = "privacy", params(("user_id" = Option<String>, Query), ("email" = Option<String>, Query, description = "Found through the customer directory")), responses((status = 200, body = ConsentTrail), (status = 404, body = app::wire::ErrorBody), (status = 422, body = app::wire::ErrorBody)))]
 pub async fn consent_trail(State(state): State<AppState>, Extension(caller): Extension<Caller>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<ConsentTrail>> {
+    Ok(Json(consent_trail_view(&state, caller, &pairs).await?))
+}
+
+/// A consent trail for a query string (`user_id=…` or `email=…`), logged for `caller`; the API
+/// and the dashboard share it.
+pub async fn consent_trail_view(state: &AppState, caller: Caller, pairs: &[(String, String)]) -> Result<ConsentTrail> {
     let now = state.clock.now();
-    let (user_id, by) = match (value(&pairs, "user_id"), value(&pairs, "email")) {
+    if let Some((key, _)) = pairs.iter().find(|(k, _)| k != "user_id" && k != "email") {
+        return Err(bad(key, "unknown parameter; use user_id or email"));
+    }
+    let (user_id, by) = match (value(pairs, "user_id"), value(pairs, "email")) {
         (Some(user), None) => (Some(user.to_owned()), serde_json::json!({ "by": "user_id" })),
         (None, Some(email)) => (customers::user_for_email(&state.db, email).await?, serde_json::json!({ "by": "email", "email": customers::mask_email(email) })),
         _ => return Err(bad("user_id", "give either user_id or email")),
@@ -87,15 +96,20 @@ pub async fn consent_trail(State(state): State<AppState>, Extension(caller): Ext
     };
     let rows = trail.as_ref().map_or(0, |t| t.history.len() as i64);
     access_log::record(&state.db, (&who, &role), Read { action: "consent_trail", subject, filter: Some(by), reason: None, rows: Some(rows) }, now).await?;
-    trail.map(Json).ok_or_else(|| AppError::NotFound("a customer with that email in the directory".to_owned()))
+    trail.ok_or_else(|| AppError::NotFound("a customer with that email in the directory".to_owned()))
 }
 
 /// Every campaign that targeted a segment, region or channel in a period.
 #[utoipa::path(get, path = "/api/v1/privacy/campaigns", tag = "privacy", params(("segment" = Option<String>, Query), ("region" = Option<String>, Query), ("channel" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, body = PrivacyQueryResult), (status = 422, body = app::wire::ErrorBody)))]
 pub async fn campaigns(State(state): State<AppState>, Extension(caller): Extension<Caller>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<PrivacyQueryResult>> {
+    Ok(Json(privacy_query_view(&state, caller, &pairs).await?))
+}
+
+/// The privacy query for a query string, logged for `caller`; the API and the dashboard share it.
+pub async fn privacy_query_view(state: &AppState, caller: Caller, pairs: &[(String, String)]) -> Result<PrivacyQueryResult> {
     let mut query = consent::PrivacyQuery::default();
     let mut errors = Vec::new();
-    for (key, raw) in &pairs {
+    for (key, raw) in pairs {
         let raw = raw.trim();
         if raw.is_empty() {
             continue;
@@ -128,7 +142,7 @@ pub async fn campaigns(State(state): State<AppState>, Extension(caller): Extensi
     let (who, role) = Actor::new(caller, state.audit.clone()).who();
     let read = Read { action: "privacy_query", subject: "campaigns".to_owned(), filter: Some(filter.into()), reason: None, rows: Some(result.campaigns.len() as i64) };
     access_log::record(&state.db, (&who, &role), read, state.clock.now()).await?;
-    Ok(Json(result))
+    Ok(result)
 }
 
 /// The data-access log, newest first, with filters `from`, `to`, `actor`, `action`, `user_id`
