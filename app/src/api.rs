@@ -21,6 +21,7 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_database_latency", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_system_status", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_compliance", Access::Requires(Capability::View(Module::ComplianceAudit))),
+    ("/api/fn/load_audience_consent", Access::Requires(Capability::View(Module::CampaignDetail))),
     ("/api/fn/load_consent_trail", Access::Requires(Capability::ViewUserRows)),
     ("/api/fn/load_privacy_query", Access::Requires(Capability::View(Module::ComplianceAudit))),
     ("/api/fn/load_event_volume", Access::Requires(Capability::View(Module::KpiCards))),
@@ -85,6 +86,14 @@ pub async fn load_system_status() -> Result<crate::wire::SystemStatus, ServerFnE
 pub async fn load_compliance(query: String) -> Result<crate::wire::ComplianceOverview, ServerFnError> {
     crate::backend::authorize("load_compliance")?;
     crate::backend::backend()?.compliance_overview(query).await
+}
+
+/// How much of a campaign's audience it may reach under the consent rules (shown at approval;
+/// launch is refused below the threshold).
+#[server(prefix = "/api/fn", endpoint = "load_audience_consent")]
+pub async fn load_audience_consent(campaign_id: uuid::Uuid) -> Result<crate::wire::AudienceConsent, ServerFnError> {
+    crate::backend::authorize("load_audience_consent")?;
+    crate::backend::backend()?.audience_consent(campaign_id).await
 }
 
 /// A user's consent trail (`user_id=…` or `email=…`); the read is logged.

@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { hydrated, signIn } from "./auth";
+import { activeCampaign } from "./catalogue";
 import { api } from "./world";
 
 // The compliance officer's day (spec persona 6, Module 11): the scan of every live or pending
@@ -85,4 +86,30 @@ test("injection and script payloads in the compliance filters are shown as text 
   expect(dialogs).toBe(0);
   // The log is intact after all of it.
   expect((await api(page, "/api/v1/audit/verify")).ok).toBe(true);
+});
+
+test("a campaign named with markup shows as text everywhere, and hostile filters on every page answer without a server error", async ({ page, baseURL }) => {
+  const payload = `<img src=x onerror=alert(1)> '; DROP TABLE campaigns; --`;
+  const campaign = await activeCampaign(baseURL!, payload);
+  let dialogs = 0;
+  page.on("dialog", async (d) => {
+    dialogs += 1;
+    await d.dismiss();
+  });
+  await signIn(page, "perf_lead");
+  await page.goto(`/campaigns/${campaign.id}`);
+  await hydrated(page);
+  await expect(page.getByRole("heading", { name: payload, exact: true })).toBeVisible();
+  await page.goto(`/campaigns?per_page=100`);
+  await expect(page.getByRole("table", { name: "Campaign leaderboard" }).getByText(payload, { exact: true })).toBeVisible();
+  const q = encodeURIComponent(`<script>alert(1)</script>' OR 1=1 --`);
+  for (const path of ["/", "/campaigns", "/segments", "/funnel", "/insights", "/campaigns/new"]) {
+    const response = await page.goto(`${path}?segment=${q}&type=${q}&status=${q}&range=${q}&q=${q}&sort=${q}&page=${q}`);
+    expect(response?.status(), path).toBeLessThan(500);
+  }
+  for (const path of [`/api/v1/campaigns?sort=${q}&segment=${q}`, `/api/v1/metrics?region=${q}`, `/api/v1/funnel?segment=${q}`, `/api/v1/campaigns/${q}`]) {
+    const res = await page.request.get(path);
+    expect(res.status(), path).toBeLessThan(500);
+  }
+  expect(dialogs).toBe(0);
 });

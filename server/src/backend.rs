@@ -266,6 +266,11 @@ impl Backend for ServerBackend {
         })
     }
 
+    async fn audience_consent(&self, campaign_id: Uuid) -> Result<app::wire::AudienceConsent, ServerFnError> {
+        let campaign = lift(services::catalogue::get(&self.state.db, campaign_id).await)?;
+        lift(services::consent::audience(&self.state, &campaign, self.state.clock.now()).await)
+    }
+
     async fn consent_trail(&self, actor: &Principal, query: String) -> Result<app::wire::ConsentTrail, ServerFnError> {
         lift(crate::http::privacy::consent_trail_view(&self.state, Caller::User(actor.clone()), &query_pairs(&query)).await)
     }

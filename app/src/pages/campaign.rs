@@ -153,6 +153,8 @@ fn CampaignDetail(
                         <dd>{c.channels.iter().map(|ch| ch.as_str()).collect::<Vec<_>>().join(", ")}</dd>
                         <dt>"Segments targeted"</dt>
                         <dd>{if targeted.is_empty() { "All".to_owned() } else { targeted.join(", ") }}</dd>
+                        <dt>"Consent"</dt>
+                        <dd data-testid="audience-consent"><AudienceLine campaign_id=c.id/></dd>
                         <dt>"Holdout"</dt>
                         <dd>{format!("{:.1}% of users", c.holdout_percent)}</dd>
                         <dt>"Created"</dt>
@@ -379,4 +381,24 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
             header=&["creative_id", "name", "headline", "body", "call_to_action", "status", "assignment_share_percent", "impressions", "ctr_percent", "conversions", "conversion_rate_percent", "revenue_usd", "roas", "notes"]/>
     }
     .into_any()
+}
+
+/// The share of the audience the campaign may reach under the consent rules, as approval sees
+/// it (a launch below the threshold is refused).
+#[component]
+fn AudienceLine(campaign_id: uuid::Uuid) -> impl IntoView {
+    let consent = Resource::new(move || campaign_id, crate::api::load_audience_consent);
+    view! {
+        <Suspense fallback=|| "…">
+            {move || Suspend::new(async move {
+                match consent.await {
+                    Ok(a) => {
+                        let class = if a.launch_allowed { "status status--text status--good" } else { "status status--text status--bad" };
+                        view! { <span class=class>{a.summary}</span> }.into_any()
+                    }
+                    Err(err) => view! { <span class="status status--text status--warning">{format!("not available: {err}")}</span> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }

@@ -137,7 +137,7 @@ fn OverviewPanels(data: ComplianceOverview, pairs: QueryPairs) -> AnyView {
     view! {
         <Panel title="Regulatory checks" subtitle=format!("Every active, scheduled or pending campaign, by the laws of the regions it targets · scanned {} UTC", scan.as_of.format("%d %b %H:%M")) span=12>
             <div class="toolbar">
-                <p class=if chain.ok { "status status--good" } else { "status status--bad" } data-testid="audit-chain">
+                <p class=if chain.ok { "status status--text status--good" } else { "status status--text status--bad" } data-testid="audit-chain">
                     <span class="status__dot" aria-hidden="true"></span>{chain_line}
                 </p>
                 <Form method="GET" action="/compliance" attr:class="form form--row">
@@ -297,8 +297,8 @@ fn AuditPanel(audit: AuditPage, pairs: QueryPairs) -> AnyView {
                             <tbody>
                                 {audit.rows.into_iter().map(|row| {
                                     let consent = match (row.consent_check.clone(), row.consent_ok) {
-                                        (Some(words), Some(true)) => view! { <span class="status status--good">{format!("✓ {words}")}</span> }.into_any(),
-                                        (Some(words), _) => view! { <span class="status status--warning">{format!("⚠ {words}")}</span> }.into_any(),
+                                        (Some(words), Some(true)) => view! { <span class="status status--text status--good">{format!("✓ {words}")}</span> }.into_any(),
+                                        (Some(words), _) => view! { <span class="status status--text status--warning">{format!("⚠ {words}")}</span> }.into_any(),
                                         (None, _) => view! { <span>"N/A"</span> }.into_any(),
                                     };
                                     let campaign = match (row.campaign_id, row.campaign_name.clone()) {
@@ -352,7 +352,7 @@ fn RetentionPanel(retention: RetentionStatus) -> AnyView {
                             {retention.runs.into_iter().take(7).map(|run| view! {
                                 <tr>
                                     <td>{run.started_at.format("%Y-%m-%d %H:%M").to_string()}</td>
-                                    <td><span class=if run.outcome == "ok" { "status status--good" } else { "status status--bad" }>{run.error.clone().unwrap_or(run.outcome.clone())}</span></td>
+                                    <td><span class=if run.outcome == "ok" { "status status--text status--good" } else { "status status--text status--bad" }>{run.error.clone().unwrap_or(run.outcome.clone())}</span></td>
                                     <td>{run.events_cutoff.format("%Y-%m-%d").to_string()}</td>
                                     <td class="num">{format::count(run.events_deleted)}</td>
                                     <td>{run.oldest_audit_entry.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "—".to_owned())}</td>

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
 use crate::error::{AppError, Result};
-use crate::services::access_log::{self, Read};
+use crate::services::access_log;
 use crate::services::audit::{self, Verification};
 use crate::services::audit_query;
 use crate::services::catalogue::Actor;
@@ -66,8 +66,7 @@ pub async fn export_csv(State(state): State<AppState>, Extension(caller): Extens
     };
     let now = state.clock.now();
     let (who, role) = Actor::new(caller, state.audit.clone()).who();
-    let filter: serde_json::Map<String, serde_json::Value> = pairs.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-    access_log::record(&state.db, (&who, &role), Read { action: "export", subject: "export:audit_log".to_owned(), filter: Some(filter.into()), reason: None, rows: Some(rows as i64) }, now).await?;
+    access_log::record_export(&state.db, &state.audit, (&who, &role), "audit_log", &pairs, rows, now).await?;
     let filename = format!("audit-log-{}.csv", now.format("%Y-%m-%d"));
     Ok((
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""))],

@@ -1,6 +1,9 @@
 //! Tables as files: `GET /api/v1/exports/campaigns.csv` takes the leaderboard's filters and
-//! sorting and answers every matching row (no paging) as CSV that opens cleanly in Excel.
+//! sorting and answers every matching row (no paging) as CSV that opens cleanly in Excel. Each
+//! export is written to the data-access log and the audit log.
 
+use app::access::Caller;
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -9,6 +12,8 @@ use app::csv::text_cell;
 
 use super::metrics::leaderboard_all;
 use crate::error::{AppError, Result};
+use crate::services::access_log;
+use crate::services::catalogue::Actor;
 use crate::state::AppState;
 
 fn number(value: Option<f64>, decimals: usize) -> String {
@@ -16,7 +21,7 @@ fn number(value: Option<f64>, decimals: usize) -> String {
 }
 
 #[utoipa::path(get, path = "/api/v1/exports/campaigns.csv", tag = "exports", params(super::metrics::FilterParams, super::metrics::PagingParams), responses((status = 200, content_type = "text/csv", description = "Every leaderboard row the filters allow, sorted; money in dollars, rates in percent"), (status = 422, body = app::wire::ErrorBody)))]
-pub async fn campaigns_csv(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Response> {
+pub async fn campaigns_csv(State(state): State<AppState>, Extension(caller): Extension<Caller>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Response> {
     let table = leaderboard_all(&state, &pairs).await?;
     // A byte-order mark tells Excel the file is UTF-8.
     let mut out = Vec::from("\u{feff}".as_bytes());
@@ -58,6 +63,8 @@ pub async fn campaigns_csv(State(state): State<AppState>, Query(pairs): Query<Ve
         }
         writer.flush().map_err(|e| AppError::Internal(e.into()))?;
     }
+    let (who, role) = Actor::new(caller, state.audit.clone()).who();
+    access_log::record_export(&state.db, &state.audit, (&who, &role), "campaigns", &pairs, table.rows.len() as u64, state.clock.now()).await?;
     let filename = format!("campaigns-{}.csv", table.as_of.format("%Y-%m-%d"));
     Ok((
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""))],

@@ -131,3 +131,31 @@ pub async fn list(db: &impl ConnectionTrait, query: &Query) -> Result<AccessLogP
         .collect();
     Ok(AccessLogPage { entries, total, page: query.page, per_page: query.per_page })
 }
+
+/// An export: one row in the data-access log and one audit entry (`export.<name>`), together.
+pub async fn record_export(
+    db: &sea_orm::DatabaseConnection,
+    audit_key: &crate::services::audit::Audit,
+    who: (&str, &str),
+    name: &str,
+    filters: &[(String, String)],
+    rows: u64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    use sea_orm::TransactionTrait;
+    let filter: serde_json::Map<String, Value> = filters.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let txn = db.begin().await?;
+    let read = Read { action: "export", subject: format!("export:{name}"), filter: Some(filter.clone().into()), reason: None, rows: Some(rows as i64) };
+    record(&txn, who, read, now).await?;
+    let entry = crate::services::audit::Entry {
+        actor: who.0.to_owned(),
+        role: who.1.to_owned(),
+        action: format!("export.{name}"),
+        target: format!("export:{name}"),
+        after: Some(serde_json::json!({ "rows": rows, "filters": filter })),
+        ..Default::default()
+    };
+    crate::services::audit::record(&txn, audit_key, entry, now).await?;
+    txn.commit().await?;
+    Ok(())
+}

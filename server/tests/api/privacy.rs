@@ -133,3 +133,51 @@ async fn a_consent_trail_by_user_or_email_and_the_privacy_query_are_logged() {
     assert_eq!(asked, ["n***@e***.com", "t***@e***.com"], "the emails asked are kept masked");
     assert!(!log.to_string().contains("trail.one"), "{log}");
 }
+
+#[tokio::test]
+async fn no_log_line_or_export_holds_a_customers_contact_details() {
+    let app = spawn_app().await;
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "crm", &[Scope::Customers, Scope::Events], None, app.state.clock.now()).await.unwrap();
+    let (email, phone, digits) = ("leak.check.7731@privacy-test.example", "+1 (202) 555-0199", "2025550199");
+    let post = |body: Value| {
+        let app = &app;
+        let key = key.clone();
+        async move { app.client.post(app.url("/api/v1/customers")).bearer_auth(key).json(&body).send().await.unwrap() }
+    };
+    assert_eq!(post(json!([{ "user_id": "leak-1", "email": email, "phone": phone, "name": "Leak Check" }])).await.status(), 200);
+    // Refusals name the field, not the value.
+    assert_eq!(post(json!([{ "user_id": "leak-2", "email": format!("{email} extra"), "phone": "12" }])).await.status(), 422);
+    assert_eq!(post(json!([{ "user_id": "leak-3", "email": 42 }])).await.status(), 422);
+    let csv = format!("user_id,email,phone\nleak-4,{email}x,{phone}\n");
+    app.client.post(app.url("/api/v1/customers")).bearer_auth(&key).header("content-type", "text/csv").body(csv).send().await.unwrap();
+
+    let compliance = app.sign_in(Role::Compliance).await.cookie;
+    let encoded = email.replace('@', "%40");
+    let mut exports = Vec::new();
+    for path in [
+        "/api/v1/customers/leak-1".to_owned(),
+        "/api/v1/customers/leak-1?unmask=true&reason=leak%20test".to_owned(),
+        format!("/api/v1/privacy/consent-trail?email={encoded}"),
+        format!("/api/v1/privacy/consent-trail?email=nobody.{encoded}"),
+        "/api/v1/privacy/campaigns?channel=email".to_owned(),
+    ] {
+        assert!(app.get_with_cookie(&path, &compliance).await.status().as_u16() < 500, "{path}");
+    }
+    let res = app.client.post(app.url("/api/v1/privacy/erasure")).header("cookie", &compliance).header("origin", app.origin()).json(&json!({ "email": email, "reference": "DSR-77" })).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    for path in ["/api/v1/exports/audit.csv", "/api/v1/access-log?per_page=500", "/api/v1/audit?per_page=500"] {
+        let res = app.get_with_cookie(path, &compliance).await;
+        assert_eq!(res.status(), 200, "{path}");
+        exports.push((path, res.text().await.unwrap()));
+    }
+    let cmo = app.sign_in(Role::Cmo).await.cookie;
+    exports.push(("/api/v1/exports/campaigns.csv", app.get_with_cookie("/api/v1/exports/campaigns.csv", &cmo).await.text().await.unwrap()));
+
+    let logs = crate::support::captured_logs();
+    assert!(!logs.is_empty());
+    for (what, text) in std::iter::once(("the server's log", logs)).chain(exports.into_iter().map(|(p, t)| (p, t))) {
+        for needle in ["leak.check.7731", "privacy-test.example", digits, "Leak Check"] {
+            assert!(!text.contains(needle), "{what} holds {needle}");
+        }
+    }
+}
