@@ -270,6 +270,8 @@ pub fn default_regimes() -> Vec<Regime> {
         row("US-CA", "CCPA/CPRA", Mode::OptOut),
         row("US-VA", "VCDPA", Mode::OptOut),
         row("US-CO", "CPA", Mode::OptOut),
+        row("US-UT", "UCPA", Mode::OptOut),
+        row("US-CT", "CTDPA", Mode::OptOut),
         // An unknown region gets the strictest treatment.
         row(ANY_REGION, "unknown region (strictest rule)", Mode::OptIn),
     ]

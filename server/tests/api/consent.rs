@@ -67,6 +67,12 @@ fn refusal(result: &Value, index: usize) -> String {
 #[tokio::test]
 async fn each_regime_refuses_and_counts_what_it_must_and_lets_through_what_it_may() {
     let f = Fixture::new().await;
+    // The table a new installation starts with is the documented default.
+    let mut stored = server::services::consent::regimes(&f.app.state.db).await.unwrap();
+    let mut defaults = analytics::consent::default_regimes();
+    stored.sort_by(|a, b| a.region_prefix.cmp(&b.region_prefix));
+    defaults.sort_by(|a, b| a.region_prefix.cmp(&b.region_prefix));
+    assert_eq!(stored, defaults);
 
     // Opt-in region (GDPR) without any consent: refused, holdout assignment included.
     let result = f.send(vec![f.delivered("eu-1", "EU-DE", "push", false), f.delivered("eu-1", "EU-DE", "push", true)]).await;
