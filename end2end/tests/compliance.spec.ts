@@ -113,3 +113,38 @@ test("a campaign named with markup shows as text everywhere, and hostile filters
   }
   expect(dialogs).toBe(0);
 });
+
+test("sign-in and the campaign form take hostile text as plain text", async ({ page }) => {
+  let dialogs = 0;
+  page.on("dialog", async (d) => {
+    dialogs += 1;
+    await d.dismiss();
+  });
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(`' OR '1'='1' --@x.io`);
+  await page.getByLabel("Password").fill(`<script>alert(1)</script>`);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page).toHaveURL(/\/login/);
+
+  await signIn(page, "perf_lead");
+  await page.goto("/campaigns/new");
+  await hydrated(page);
+  const name = `<svg onload=alert(1)> ${Date.now()}`;
+  const headline = `"><script>alert(2)</script>`;
+  const form = page.getByRole("region", { name: "Campaign form" });
+  await form.getByLabel("Name", { exact: true }).first().fill(name);
+  await form.getByLabel("Budget (US$)").fill("1,000");
+  await form.getByRole("group", { name: "Channels" }).getByLabel("push").check();
+  const creative = form.getByRole("group", { name: "Creative 1" });
+  await creative.getByLabel("Name").fill(`'; DELETE FROM creatives; --`);
+  await creative.getByLabel("Headline").fill(headline);
+  await creative.getByLabel("Body").fill("<b>bold?</b>");
+  await creative.getByLabel("Call to action").fill("Go");
+  await form.getByRole("button", { name: "Create campaign" }).click();
+  await expect(page.getByRole("status")).toContainText(`${name} was created as a draft`);
+  await page.getByRole("link", { name: "Open it to submit it for approval" }).click();
+  await expect(page.getByRole("heading", { level: 2, name })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Creative breakdown" })).toContainText(headline);
+  expect(dialogs).toBe(0);
+});

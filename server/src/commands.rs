@@ -17,7 +17,7 @@ use crate::error::{AppError, Result};
 async fn audit_cli(db: &sea_orm::DatabaseConnection, settings: &Settings, action: &str, target: String, after: serde_json::Value) -> Result<()> {
     use crate::services::audit;
     let entry = audit::Entry { actor: "command line".to_owned(), role: "operator".to_owned(), action: action.to_owned(), target, after: Some(after), ..Default::default() };
-    audit::record_alone(db, &audit::Audit::new(settings), entry, Clock::system().now()).await.map(|_| ())
+    audit::record_alone(db, &audit::Audit::for_database(settings, db).await?, entry, Clock::system().now()).await.map(|_| ())
 }
 
 /// `swipesavvy user …`.
@@ -78,7 +78,7 @@ pub async fn audit(settings: &Settings, action: crate::cli::AuditAction) -> Resu
     use crate::services::audit;
     let db = db::connect(&settings.database).await?;
     db::migrate_up(&db).await?;
-    let log = audit::Audit::new(settings);
+    let log = audit::Audit::for_database(settings, &db).await?;
     match action {
         crate::cli::AuditAction::Verify => {
             let result = audit::verify(&db, &log).await?;
@@ -134,7 +134,7 @@ pub async fn privacy(settings: &Settings, action: crate::cli::PrivacyAction) -> 
     let crate::cli::PrivacyAction::Erase { user, email, reference } = action;
     let db = db::connect(&settings.database).await?;
     db::migrate_up(&db).await?;
-    let audit = crate::services::audit::Audit::new(settings);
+    let audit = crate::services::audit::Audit::for_database(settings, &db).await?;
     let request = app::wire::ErasureRequest { user_id: user, email, reference };
     let who = ("command line".to_owned(), "operator".to_owned());
     let result = crate::services::erasure::erase_stored(&db, &audit, request, who, Clock::system().now()).await?;
@@ -153,7 +153,7 @@ pub async fn import_customers(settings: &Settings, file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).map_err(|err| AppError::Config(format!("cannot read {}: {err}", file.display())))?;
     let db = db::connect(&settings.database).await?;
     db::migrate_up(&db).await?;
-    let audit = crate::services::audit::Audit::new(settings);
+    let audit = crate::services::audit::Audit::for_database(settings, &db).await?;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let actor = crate::services::catalogue::Actor::new(
         app::access::Caller::Key(app::access::KeyPrincipal { key_id: uuid::Uuid::nil(), name: format!("import:{name}"), scopes: vec![app::access::Scope::Customers] }),
@@ -170,7 +170,7 @@ pub async fn import_spend(settings: &Settings, file: &Path, errors: Option<&Path
     let db = db::connect(&settings.database).await?;
     db::migrate_up(&db).await?;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let audit = crate::services::audit::Audit::new(settings);
+    let audit = crate::services::audit::Audit::for_database(settings, &db).await?;
     match spend_import::import(&db, file, &format!("import:{name}"), &audit, Clock::system().now()).await? {
         SpendImport::Recorded { result, campaigns } => {
             println!(

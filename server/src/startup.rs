@@ -28,6 +28,7 @@ impl Application {
             .await
             .map_err(|err| AppError::Config(format!("cannot listen on {}: {err}", settings.addr)))?;
         let state = AppState::new(db, settings, clock);
+        state.audit.check_key(&state.db).await?;
         state.metrics.load(&state.db).await?;
         let (router, inventory) = http::router(state.clone())?;
         tokio::spawn(jobs::database_probe::run(state.clone()));

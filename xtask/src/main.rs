@@ -212,6 +212,7 @@ fn end_to_end() -> Result<()> {
     for role in ["cmo", "perf_lead", "lifecycle_lead", "rewards_pm", "data_science", "compliance", "admin"] {
         let mut add = Command::new(&binary)
             .args(["user", "add", "--email", &format!("{role}@e2e.test"), "--role", role, "--database-url", &database_url])
+            .current_dir(&dir)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -229,6 +230,7 @@ fn end_to_end() -> Result<()> {
     let seeded = Command::new(&binary)
         .args(["simulate", "--to-db", "--seed", E2E_SEED, "--users", "1500", "--days", "21", "--campaigns", "12"])
         .args(["--database-url", &database_url])
+        .current_dir(&dir)
         .stdout(std::process::Stdio::null())
         .status()
         .context("cannot seed the end-to-end database")?;
@@ -237,6 +239,7 @@ fn end_to_end() -> Result<()> {
     }
     let created = Command::new(&binary)
         .args(["apikey", "create", "--name", "e2e producer", "--scope", "events,catalogue", "--database-url", &database_url])
+        .current_dir(&dir)
         .output()
         .context("cannot create the end-to-end API key")?;
     let api_key = String::from_utf8_lossy(&created.stdout)
@@ -250,7 +253,8 @@ fn end_to_end() -> Result<()> {
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .args(["--database-url", &database_url])
         .args(["--site-root", &root().join("target/site").display().to_string()])
-        .current_dir(root())
+        // The run's own folder: its audit key and checkpoints (./data) belong to this database.
+        .current_dir(&dir)
         .stdout(log.try_clone()?)
         .stderr(log)
         .spawn()

@@ -54,12 +54,28 @@ pub async fn patch(
 pub async fn change_campaign(state: &AppState, caller: Caller, id: Uuid, patch: CampaignPatch) -> Result<CampaignView> {
     let now = state.clock.now();
     let figures = super::views::pause_figures(state, id, &patch).await;
-    let audience = match patch.status {
-        Some(analytics::CampaignStatus::PendingApproval | analytics::CampaignStatus::Scheduled | analytics::CampaignStatus::Active) => {
-            let campaign = catalogue::get(&state.db, id).await?;
-            if Some(campaign.status) == patch.status { None } else { Some(consent::audience(state, &campaign, now).await?) }
+    // The audience is measured on the campaign as the change would leave it, so a launch that
+    // also changes the targeting is judged on the new targeting.
+    let retargets = patch.channels.is_some() || patch.target_segments.is_some() || patch.target_regions.is_some();
+    let approving = matches!(
+        patch.status,
+        Some(analytics::CampaignStatus::PendingApproval | analytics::CampaignStatus::Scheduled | analytics::CampaignStatus::Active)
+    );
+    let audience = if approving || retargets {
+        let mut campaign = catalogue::get(&state.db, id).await?;
+        let moves = patch.status.is_some_and(|to| to != campaign.status);
+        if let Some(channels) = &patch.channels {
+            campaign.channels = channels.clone();
         }
-        _ => None,
+        if let Some(segments) = &patch.target_segments {
+            campaign.target_segments = segments.clone();
+        }
+        if let Some(regions) = &patch.target_regions {
+            campaign.target_regions = regions.iter().map(|r| r.trim().to_owned()).collect();
+        }
+        if moves || retargets { Some(consent::audience(state, &campaign, now).await?) } else { None }
+    } else {
+        None
     };
     let view = catalogue::patch(&state.db, id, patch, &Actor::new(caller, state.audit.clone()), now, catalogue::Measured { figures, audience }).await?;
     state.metrics.after_catalogue_change(&state.db).await?;

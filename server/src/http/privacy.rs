@@ -138,7 +138,7 @@ pub async fn privacy_query_view(state: &AppState, caller: Caller, pairs: &[(Stri
         return Err(AppError::Validation(errors));
     }
     let result = consent::campaigns_targeting(&state.db, &query).await?;
-    let filter: serde_json::Map<String, serde_json::Value> = pairs.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    let filter = access_log::masked_filter(pairs);
     let (who, role) = Actor::new(caller, state.audit.clone()).who();
     let read = Read { action: "privacy_query", subject: "campaigns".to_owned(), filter: Some(filter.into()), reason: None, rows: Some(result.campaigns.len() as i64) };
     access_log::record(&state.db, (&who, &role), read, state.clock.now()).await?;

@@ -132,6 +132,11 @@ pub async fn list(db: &impl ConnectionTrait, query: &Query) -> Result<AccessLogP
     Ok(AccessLogPage { entries, total, page: query.page, per_page: query.per_page })
 }
 
+/// A query string as kept in the logs: each value with contact details masked.
+pub fn masked_filter(pairs: &[(String, String)]) -> serde_json::Map<String, Value> {
+    pairs.iter().map(|(k, v)| (k.clone(), Value::String(crate::services::customers::redact_contact_details(v)))).collect()
+}
+
 /// An export: one row in the data-access log and one audit entry (`export.<name>`), together.
 pub async fn record_export(
     db: &sea_orm::DatabaseConnection,
@@ -143,7 +148,7 @@ pub async fn record_export(
     now: DateTime<Utc>,
 ) -> Result<()> {
     use sea_orm::TransactionTrait;
-    let filter: serde_json::Map<String, Value> = filters.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let filter = masked_filter(filters);
     let txn = db.begin().await?;
     let read = Read { action: "export", subject: format!("export:{name}"), filter: Some(filter.clone().into()), reason: None, rows: Some(rows as i64) };
     record(&txn, who, read, now).await?;

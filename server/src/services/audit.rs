@@ -53,6 +53,33 @@ impl Audit {
         }
     }
 
+    /// The key of a log that already holds entries must be the one they were written with: with
+    /// neither `SWIPESAVVY_AUDIT_KEY` nor the key file, a fresh key would be made and every entry
+    /// would then fail verification. Refuse instead, saying how to fix it.
+    pub async fn check_key(&self, db: &DatabaseConnection) -> Result<()> {
+        use sea_orm::PaginatorTrait;
+        if self.key_from_env.is_some() || self.key.get().is_some() || self.key_file.exists() {
+            return Ok(());
+        }
+        let entries = audit_log::Entity::find().count(db).await?;
+        if entries == 0 {
+            return Ok(());
+        }
+        Err(AppError::Config(format!(
+            "the audit log holds {entries} entries but there is no audit key at {} (and SWIPESAVVY_AUDIT_KEY is not set): \
+             restore the key file or set the variable; a new key would make every entry fail verification. \
+             Run from the server's folder, or point audit_key_file at the key",
+            self.key_file.display()
+        )))
+    }
+
+    /// The audit settings of a run against `db`, after `check_key`.
+    pub async fn for_database(settings: &Settings, db: &DatabaseConnection) -> Result<Audit> {
+        let audit = Audit::new(settings);
+        audit.check_key(db).await?;
+        Ok(audit)
+    }
+
     pub fn checkpoint_file(&self) -> &Path {
         &self.checkpoint_file
     }

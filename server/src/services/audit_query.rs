@@ -127,6 +127,9 @@ fn row(entry: audit_log::Model, campaigns: &HashMap<Uuid, CampaignView>) -> Audi
     let campaign_id = entry.target.strip_prefix("campaign:").and_then(|id| id.parse::<Uuid>().ok());
     let campaign = campaign_id.and_then(|id| campaigns.get(&id));
     let after: Option<Value> = entry.after.as_deref().and_then(|a| serde_json::from_str(a).ok());
+    // The campaign as the entry recorded it (its name and targeting then), else as it is now.
+    let recorded: Option<CampaignView> = after.clone().filter(|_| campaign_id.is_some()).and_then(|a| serde_json::from_value(a).ok());
+    let campaign = recorded.as_ref().or(campaign);
     let check: Option<Value> = entry.consent_check.as_deref().and_then(|c| serde_json::from_str(c).ok());
     let (consent_check, consent_ok) = match check.as_ref().map(consent_words) {
         Some((words, ok)) => (Some(words), Some(ok)),

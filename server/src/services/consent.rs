@@ -80,8 +80,25 @@ fn region_of<'a>(stated: Option<&'a str>, records: &'a [ConsentRecord]) -> Optio
 pub async fn check(db: &impl ConnectionTrait, user_id: &str, channel: DeliveryChannel, region: Option<&str>, at: DateTime<Utc>) -> Result<(Option<Regime>, Eligibility)> {
     let regimes = regimes(db).await?;
     let records = history(db, &[user_id.to_owned()]).await?.remove(user_id).unwrap_or_default();
-    let region = region_of(region, &records);
-    Ok(decide(&regimes, &records, channel, region, at))
+    let (_, regime, verdict) = judge(&regimes, &records, channel, region, at);
+    Ok((regime, verdict))
+}
+
+/// Judges a delivery under the region the sender states and the region the user's own consent
+/// facts name: when they differ, both rules must allow it, so a mislabelled region cannot take a
+/// user out of a stricter law. Returns the region and regime of the verdict that counts (the
+/// first refusal, else the stated region's).
+fn judge<'a>(regimes: &[Regime], records: &'a [ConsentRecord], channel: DeliveryChannel, stated: Option<&'a str>, at: DateTime<Utc>) -> (Option<&'a str>, Option<Regime>, Eligibility) {
+    let recorded = records.iter().rev().find_map(|r| r.region.as_deref());
+    let first = region_of(stated, records);
+    let (regime, verdict) = decide(regimes, records, channel, first, at);
+    if verdict.eligible && recorded.is_some() && recorded != first {
+        let (other_regime, other) = decide(regimes, records, channel, recorded, at);
+        if !other.eligible {
+            return (recorded, other_regime, other);
+        }
+    }
+    (first, regime, verdict)
 }
 
 fn decide(regimes: &[Regime], records: &[ConsentRecord], channel: DeliveryChannel, region: Option<&str>, at: DateTime<Utc>) -> (Option<Regime>, Eligibility) {
@@ -137,8 +154,7 @@ impl Gate {
     pub fn refuse(&mut self, event: &Event) -> Option<Refusal> {
         let Payload::CampaignDelivered(delivered) = &event.payload else { return None };
         let records = self.records.get(&event.user_id).map(Vec::as_slice).unwrap_or_default();
-        let region = region_of(event.context.region.as_deref(), records);
-        let (regime, verdict) = decide(&self.regimes, records, delivered.delivery_channel, region, event.occurred_at);
+        let (region, regime, verdict) = judge(&self.regimes, records, delivered.delivery_channel, event.context.region.as_deref(), event.occurred_at);
         if verdict.eligible {
             return None;
         }
@@ -206,12 +222,12 @@ pub async fn record(db: &impl ConnectionTrait, events: &[(&Event, bool)], now: D
             });
         }
     }
-    if rows.is_empty() {
-        return Ok(());
-    }
-    // A corrected event's earlier facts give way to the new version's.
+    // A corrected event's earlier facts give way to the new version's (which may have none).
     for chunk in corrected.chunks(LOOKUP_CHUNK) {
         Entity::delete_many().filter(Column::EventId.is_in(chunk.to_vec())).exec(db).await?;
+    }
+    if rows.is_empty() {
+        return Ok(());
     }
     let mut pending = rows.into_iter().peekable();
     while pending.peek().is_some() {

@@ -29,6 +29,25 @@ pub fn mask_email(email: &str) -> String {
     format!("{}***@{}***{tld}", first(local), first(domain))
 }
 
+/// Free text (a search, a filter) with anything that looks like contact details masked: emails
+/// as `mask_email`, runs of 7 or more digits (phone numbers) as `mask_phone`. For text kept in
+/// the append-only logs, which an erasure cannot reach.
+pub fn redact_contact_details(text: &str) -> String {
+    let mut out = Vec::new();
+    for word in text.split(' ') {
+        let digits = word.chars().filter(char::is_ascii_digit).count();
+        let phone_like = digits >= 7 && word.chars().all(|c| c.is_ascii_digit() || "+-().".contains(c));
+        out.push(if word.contains('@') {
+            mask_email(word)
+        } else if phone_like {
+            mask_phone(word)
+        } else {
+            word.to_owned()
+        });
+    }
+    out.join(" ")
+}
+
 /// `***67`: only the last two digits.
 pub fn mask_phone(phone: &str) -> String {
     let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
@@ -242,6 +261,10 @@ pub async fn user_for_email(db: &impl ConnectionTrait, email: &str) -> Result<Op
     use sea_orm::sea_query::{Expr, ExprTrait, Func};
     let lower = Expr::expr(Func::lower(Expr::col((customers::Entity, customers::Column::Email))));
     let rows = customers::Entity::find().filter(lower.eq(email.trim().to_lowercase())).all(db).await?;
+    if rows.len() > 1 {
+        // Never guess which person is meant (an erasure by email would hit the wrong one).
+        return Err(AppError::Conflict(format!("{} customers share that email in the directory; ask by user id", rows.len())));
+    }
     Ok(rows.into_iter().next().map(|r| r.user_id))
 }
 
@@ -255,6 +278,13 @@ mod tests {
         assert_eq!(mask_email("x@mail.co.uk"), "x***@m***.uk");
         assert_eq!(mask_phone("+1 (415) 555-0167"), "***67");
         assert_eq!(mask_name("Sarah Jones"), "S***");
+    }
+
+    #[test]
+    fn contact_details_in_free_text_are_masked() {
+        assert_eq!(redact_contact_details("sarah.jones@example.com campaign"), "s***@e***.com campaign");
+        assert_eq!(redact_contact_details("call +1-415-555-0167 now"), "call ***67 now");
+        assert_eq!(redact_contact_details("campaign.approve 2026"), "campaign.approve 2026");
     }
 
     #[test]

@@ -104,6 +104,10 @@ async fn each_regime_refuses_and_counts_what_it_must_and_lets_through_what_it_ma
     assert_eq!(result["accepted"], 1, "{result}");
     assert!(refusal(&result, 1).contains("no consent to email"), "{result}");
 
+    // A sender's region label cannot take a user out of the stricter law their own record names.
+    let result = f.send(vec![f.delivered("eu-2", "US-TX", "email", false)]).await;
+    assert!(refusal(&result, 0).contains("GDPR"), "{result}");
+
     // An unsubscribe from all campaigns withdraws every channel from then on.
     let result = f.send(vec![
         event("user_unsubscribed", "eu-2", "EU-FR", 30, json!({ "unsubscribe_type": "all_campaigns", "unsubscribe_reason": "too_many_campaigns" })),
@@ -136,6 +140,8 @@ async fn each_regime_refuses_and_counts_what_it_must_and_lets_through_what_it_ma
     assert!(per_campaign.iter().all(|r| r.campaign_id.to_string() == f.campaign));
     let gdpr_push: i64 = per_campaign.iter().filter(|r| r.regime == "GDPR" && r.channel == "push").map(|r| r.violations).sum();
     assert_eq!(gdpr_push, 3, "{per_campaign:?}");
+    let gdpr_email: i64 = per_campaign.iter().filter(|r| r.regime == "GDPR" && r.channel == "email").map(|r| r.violations).sum();
+    assert_eq!(gdpr_email, 2, "{per_campaign:?}");
 }
 
 #[tokio::test]
@@ -202,7 +208,7 @@ async fn approval_shows_the_reachable_share_and_launch_is_refused_below_the_thre
     assert!(shown["summary"].as_str().unwrap().starts_with("50% of 4 users"), "{shown}");
     assert!(shown["by_regime"].as_array().unwrap().iter().any(|r| r["regime"] == "GDPR" && r["audience"] == 2 && r["eligible"] == 1), "{shown}");
 
-    let patch = |cookie: String, status: &'static str| {
+    let send_patch = |cookie: String, body: Value| {
         let f = &f;
         async move {
             f.app
@@ -210,12 +216,13 @@ async fn approval_shows_the_reachable_share_and_launch_is_refused_below_the_thre
                 .patch(f.app.url(&format!("/api/v1/campaigns/{}", campaign.id)))
                 .header("cookie", cookie)
                 .header("origin", f.app.origin())
-                .json(&json!({ "status": status }))
+                .json(&body)
                 .send()
                 .await
                 .unwrap()
         }
     };
+    let patch = |cookie: String, status: &'static str| send_patch(cookie, json!({ "status": status }));
     assert_eq!(patch(perf.clone(), "pending_approval").await.status(), 200);
     assert_eq!(patch(compliance.clone(), "scheduled").await.status(), 200);
     let refused = patch(perf.clone(), "active").await;
@@ -238,5 +245,10 @@ async fn approval_shows_the_reachable_share_and_launch_is_refused_below_the_thre
     // Once a third of them consents, the campaign may launch.
     f.send(vec![consent("aud-eu-b", "EU-DE", 10, "email", "opted_in", "double_opt_in")]).await;
     assert_eq!(consent_of(compliance).await["share"], 0.75);
-    assert_eq!(patch(perf, "active").await.status(), 200);
+    // A launch that also changes the targeting is judged on the new audience (here 0 of 1).
+    let sneaky = send_patch(perf.clone(), json!({ "status": "active", "target_segments": ["INACTIVE"] })).await;
+    assert_eq!(sneaky.status(), 409, "{}", sneaky.text().await.unwrap());
+    assert_eq!(patch(perf.clone(), "active").await.status(), 200);
+    // Once live, retargeting it to an audience it may not reach is refused too.
+    assert_eq!(send_patch(perf, json!({ "target_segments": ["INACTIVE"] })).await.status(), 409);
 }

@@ -301,5 +301,8 @@ pub fn swipesavvy() -> std::process::Command {
     std::fs::create_dir_all(&dir).expect("a temporary folder");
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_swipesavvy"));
     cmd.current_dir(dir);
+    // Every run its own folder, so one audit key for all of them, as an operator sets it (a run
+    // against a database with entries and no key refuses to start).
+    cmd.env("SWIPESAVVY_AUDIT_KEY", "the-test-suite-audit-key-0123456789abcdef");
     cmd
 }
