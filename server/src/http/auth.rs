@@ -111,12 +111,29 @@ pub async fn login(
 
 /// Every sign-in and every refused one goes to the audit log (who tried, from where, and why it
 /// was refused). A failure to write it is logged, never shown to the person signing in.
+///
+/// What was typed is kept as typed only when it is a staff account's email (staff identities
+/// belong in the log); anything else may be a customer's address or a password typed in the
+/// wrong box, and the log is kept for years, so it is masked. Attempts refused by the throttle
+/// (which checks no credentials) go to the server log instead: anyone can send them without
+/// limit, and each would otherwise grow a table nothing may delete.
 async fn audit_sign_in(state: &AppState, email: &str, outcome: &Result<(Me, sessions::NewSession)>, peer: SocketAddr) {
     // What was typed, made safe to store: no control characters, at most 254 characters.
     let typed: String = email.trim().chars().filter(|c| !c.is_control()).take(254).collect::<String>().to_lowercase();
+    let known = matches!(outcome, Ok(_)) || crate::auth::accounts::find_by_email(&state.db, &typed).await.ok().flatten().is_some();
+    let typed = if known {
+        typed
+    } else if typed.contains('@') {
+        crate::services::customers::mask_email(&typed)
+    } else {
+        "(not an email address)".to_owned()
+    };
     let (role, action, reason) = match outcome {
         Ok((me, _)) => (me.role.to_string(), "auth.login", None),
-        Err(AppError::Throttled(seconds)) => ("none".to_owned(), "auth.login_failed", Some(format!("throttled for {seconds} s"))),
+        Err(AppError::Throttled(seconds)) => {
+            tracing::warn!(client_ip = %peer.ip(), account = %typed, retry_after_seconds = seconds, "sign-in refused by the throttle");
+            return;
+        }
         Err(_) => ("none".to_owned(), "auth.login_failed", Some("wrong email or password".to_owned())),
     };
     let entry = crate::services::audit::Entry {

@@ -79,7 +79,7 @@ async fn actions_are_chained_with_who_what_and_before_after_and_the_chain_verifi
     assert_ne!(before["budget_cents"], 123_456);
     assert!(budget.consent_check.as_deref().unwrap().contains("has_opt_out_link"), "the consent facts are recorded");
     let failed = rows.iter().find(|r| r.action == "auth.login_failed").unwrap();
-    assert_eq!(failed.actor, "nobody@example.com");
+    assert_eq!(failed.actor, "n***@e***.com", "an address that is no staff account is kept masked");
     assert_eq!(rows[0].prev_mac, audit::GENESIS);
     assert!(rows.windows(2).all(|w| w[1].prev_mac == w[0].mac), "each entry links to the one before");
 
