@@ -499,6 +499,11 @@ pub struct ConsentUpdated {
     pub region: Option<String>,
 }
 
+/// `name@domain.tld`: something with an `@` followed by a dotted domain.
+fn looks_like_email(text: &str) -> bool {
+    text.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+}
+
 /// Declares [`Payload`]: one variant per event type with its wire name, parsing by name with
 /// field-level errors, and the variant's name back.
 macro_rules! payloads {
@@ -727,6 +732,11 @@ pub fn validate(raw: RawEvent, now: DateTime<Utc>, rules: Rules) -> Result<Event
             issues.push(Issue::new("user_id", "must be at most 100 characters"));
             None
         }
+        // Events carry pseudonymous ids only; contact details belong in the customer directory.
+        Some(text) if looks_like_email(text) => {
+            issues.push(Issue::new("user_id", "looks like an email address: send the pseudonymous user id (contact details go to POST /api/v1/customers)"));
+            None
+        }
         Some(text) => Some(text.to_owned()),
     };
 
@@ -865,6 +875,9 @@ mod tests {
         assert!(found.iter().any(|i| i.field == "user_id" && i.reason == "is required and must not be empty"));
         let found = issues(purchase(json!({ "event_id": "not-a-uuid" })));
         assert_eq!(found[0].field, "event_id");
+        let found = issues(purchase(json!({ "user_id": "sarah.jones@example.com" })));
+        assert!(found.iter().any(|i| i.field == "user_id" && i.reason.contains("email") && !i.reason.contains("sarah")), "{found:?}");
+        assert!(validate(purchase(json!({ "user_id": "key:crm@v2" })), now(), Rules::default()).is_ok(), "an @ alone is no address");
     }
 
     #[test]
