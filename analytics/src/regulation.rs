@@ -90,9 +90,11 @@ pub fn checks(facts: &CampaignFacts, regimes: &[Regime], now: DateTime<Utc>) -> 
         let link = if facts.has_opt_out_link { CheckStatus::Pass } else { CheckStatus::Fail };
         let requirement = if regime.mode == Mode::OptIn { "Right to object: unsubscribe link in every message" } else { "Opt-out option provided" };
         check(requirement, link, format!("opt-out link in every message: {}", if facts.has_opt_out_link { "yes" } else { "no" }), Some(facts.declared_at));
-        if regime.name.contains("CCPA") || regime.name.contains("CPRA") {
+        // The state privacy laws (CCPA/CPRA, VCDPA, CPA, UCPA, CTDPA) each give a right to opt out
+        // of the sale or sharing of personal data (and of targeted advertising).
+        if regime.region_prefix.starts_with("US-") {
             let (status, fact) = if facts.shares_data_with_third_parties {
-                (CheckStatus::Warn, "shares personal data with third parties: a \"Do not sell or share\" opt-out must be offered")
+                (CheckStatus::Warn, "shares personal data with third parties: an opt-out of sale, sharing and targeted advertising must be offered")
             } else {
                 (CheckStatus::Pass, "personal data not sold or shared with third parties")
             };
@@ -172,6 +174,9 @@ mod tests {
         assert_eq!(status("GDPR", "Right to object").0, CheckStatus::Fail);
         assert_eq!(status("GDPR", "Data retention").1, "the retention job has never run");
         assert_eq!(status("CCPA/CPRA", "Sale or sharing").0, CheckStatus::Warn);
+        let mut virginia = bad.clone();
+        virginia.target_regions = vec!["US-VA".into()];
+        assert!(checks(&virginia, &regimes, now).iter().any(|c| c.law == "VCDPA" && c.requirement.starts_with("Sale or sharing") && c.status == CheckStatus::Warn));
         assert!(status("CCPA/CPRA", "No delivery").1.starts_with("3 deliveries"));
         assert_eq!(overall(&all), CheckStatus::Fail);
         // A retention run three days ago is a warning, a single opt-in too.

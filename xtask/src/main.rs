@@ -198,6 +198,9 @@ fn test() -> Result<()> {
 
 /// The simulator's seed for the end-to-end data set.
 const E2E_SEED: &str = "42";
+/// The contact details the end-to-end suite's directory customers have (an email domain, phone
+/// digits, a name), which must never reach the server's log.
+const DIRECTORY_PATTERNS: &[&str] = &["directory.example", "2025550142", "2025550143", "dana directory"];
 
 fn end_to_end() -> Result<()> {
     let binary = build(false)?;
@@ -286,6 +289,13 @@ fn end_to_end() -> Result<()> {
         }
         if let Some(prefix) = ["sss_", "sspt_", "sskey_"].into_iter().find(|p| log.contains(p)) {
             bail!("a secret starting with {prefix} appears in the server log {}", log_path.display());
+        }
+        // Nor may a directory customer's contact details (end2end/tests/compliance.spec.ts loads
+        // them under this domain and phone prefix, then unmasks, traces, exports and erases).
+        for pattern in DIRECTORY_PATTERNS {
+            if log.to_lowercase().contains(pattern) {
+                bail!("a directory customer's contact detail ({pattern}) appears in the server log {}", log_path.display());
+            }
         }
         Ok(())
     });
