@@ -22,6 +22,7 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_system_status", Access::Requires(Capability::View(Module::SystemHealth))),
     ("/api/fn/load_compliance", Access::Requires(Capability::View(Module::ComplianceAudit))),
     ("/api/fn/load_audience_consent", Access::Requires(Capability::View(Module::CampaignDetail))),
+    ("/api/fn/log_export", Access::Requires(Capability::Export)),
     ("/api/fn/load_consent_trail", Access::Requires(Capability::ViewUserRows)),
     ("/api/fn/load_privacy_query", Access::Requires(Capability::View(Module::ComplianceAudit))),
     ("/api/fn/load_event_volume", Access::Requires(Capability::View(Module::KpiCards))),
@@ -94,6 +95,15 @@ pub async fn load_compliance(query: String) -> Result<crate::wire::ComplianceOve
 pub async fn load_audience_consent(campaign_id: uuid::Uuid) -> Result<crate::wire::AudienceConsent, ServerFnError> {
     crate::backend::authorize("load_audience_consent")?;
     crate::backend::backend()?.audience_consent(campaign_id).await
+}
+
+/// Reports a table downloaded from the page (built in the browser) so it is logged like any
+/// export: `name` is the file's name without `.csv`, `query` the page's query string.
+#[server(prefix = "/api/fn", endpoint = "log_export")]
+pub async fn log_export(name: String, query: String, rows: u64) -> Result<(), ServerFnError> {
+    crate::backend::authorize("log_export")?;
+    let actor = crate::backend::principal()?;
+    crate::backend::backend()?.log_export(&actor, name, query, rows).await
 }
 
 /// A user's consent trail (`user_id=…` or `email=…`); the read is logged.

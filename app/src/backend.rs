@@ -60,6 +60,8 @@ pub trait Backend: Send + Sync + 'static {
     /// (the query's `from`, `to`, `actor`, `action`, `campaign`, `status`, `q`, `page`; `range`
     /// for the consent window) and the audit chain's verification.
     async fn compliance_overview(&self, query: String) -> Result<crate::wire::ComplianceOverview, ServerFnError>;
+    /// Writes a table downloaded from a page to the data-access and audit logs.
+    async fn log_export(&self, actor: &Principal, name: String, query: String, rows: u64) -> Result<(), ServerFnError>;
     /// How much of a campaign's audience it may reach (`GET /api/v1/campaigns/{id}/consent`).
     async fn audience_consent(&self, campaign_id: Uuid) -> Result<crate::wire::AudienceConsent, ServerFnError>;
     /// A user's consent trail (`user_id=…` or `email=…`), logged as the person's read.

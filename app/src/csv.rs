@@ -83,7 +83,9 @@ pub fn data_href(csv: &str) -> String {
     out
 }
 
-/// "Download CSV" for a table the page shows.
+/// "Download CSV" for a table the page shows. The file is built here from the rows on screen;
+/// the download is reported to the server, which writes it to the data-access and audit logs
+/// like any export (with the page's filters and the row count).
 #[component]
 pub fn CsvLink(
     /// The file's name, e.g. `segments.csv`.
@@ -92,7 +94,15 @@ pub fn CsvLink(
     rows: Vec<Vec<Cell>>,
 ) -> impl IntoView {
     let href = data_href(&encode(header, &rows));
-    view! { <a class="button button--quiet" href=href download=filename>"Download CSV"</a> }
+    let search = leptos_router::hooks::use_location().search;
+    let count = rows.len() as u64;
+    let report = move |_| {
+        let query = search.get_untracked();
+        leptos::task::spawn_local(async move {
+            let _ = crate::api::log_export(filename.trim_end_matches(".csv").to_owned(), query, count).await;
+        });
+    };
+    view! { <a class="button button--quiet" href=href download=filename on:click=report>"Download CSV"</a> }
 }
 
 #[cfg(test)]

@@ -196,3 +196,22 @@ test("directory contact details are masked on screen and in exports, unmasked on
   expect((await page.request.get("/api/v1/customers/user-000003")).status()).toBe(404);
   expect((await api(page, "/api/v1/audit/verify")).ok).toBe(true);
 });
+
+test("a table downloaded from a page is logged as an export, with who and the page's filters", async ({ page, browser, baseURL }) => {
+  await signIn(page, "lifecycle_lead");
+  await page.goto("/funnel?range=30d");
+  await hydrated(page);
+  const download = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Download CSV" }).first().click();
+  expect((await download).suggestedFilename()).toMatch(/\.csv$/);
+  const officer = await (await browser.newContext({ baseURL })).newPage();
+  await signIn(officer, "compliance");
+  await expect
+    .poll(async () => {
+      const log = await api(officer, "/api/v1/access-log?action=export&per_page=50");
+      return log.entries.some((e: any) => e.subject.startsWith("export:funnel") && e.actor === "lifecycle_lead@e2e.test" && e.filter.range === "30d");
+    })
+    .toBe(true);
+  const audit = await api(officer, "/api/v1/audit?action=export&per_page=50");
+  expect(audit.rows.some((r: any) => r.action.startsWith("export.funnel"))).toBe(true);
+});

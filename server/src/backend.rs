@@ -266,6 +266,15 @@ impl Backend for ServerBackend {
         })
     }
 
+    async fn log_export(&self, actor: &Principal, name: String, query: String, rows: u64) -> Result<(), ServerFnError> {
+        if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(ServerFnError::new("name: an export's name is 1 to 64 letters, digits, '-' or '_'"));
+        }
+        let pairs = query_pairs(&query);
+        let role = actor.role.to_string();
+        lift(services::access_log::record_export(&self.state.db, &self.state.audit, (&actor.email, &role), &name, &pairs, rows, self.state.clock.now()).await)
+    }
+
     async fn audience_consent(&self, campaign_id: Uuid) -> Result<app::wire::AudienceConsent, ServerFnError> {
         let campaign = lift(services::catalogue::get(&self.state.db, campaign_id).await)?;
         lift(services::consent::audience(&self.state, &campaign, self.state.clock.now()).await)
