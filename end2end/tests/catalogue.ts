@@ -71,9 +71,11 @@ export async function campaignActivity(baseURL: string, campaign: any, users: nu
   const events: object[] = [];
   for (let i = 0; i < users; i++) {
     const user = `e2e-${campaign.id.slice(0, 8)}-${i}`;
-    const res = await key.get(`/api/v1/campaigns/${campaign.id}/assignment?user_id=${user}`);
+    // The sender says where the user is: consent is judged by the region's law first.
+    const res = await key.get(`/api/v1/campaigns/${campaign.id}/assignment?user_id=${user}&channel=push&region=US-CA`);
     expect(res.status()).toBe(200);
     const assignment = await res.json();
+    expect(assignment.eligible, assignment.eligibility).toBe(true);
     const held = assignment.group === "holdout";
     const creative = assignment.creative_id ?? first.id;
     events.push(

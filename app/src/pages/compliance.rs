@@ -153,11 +153,13 @@ fn OverviewPanels(data: ComplianceOverview, pairs: QueryPairs) -> AnyView {
                     let label = format!("Checks of {}", c.name);
                     view! {
                         <details class="check-group" open=c.overall != CheckStatus::Pass>
+                            // A summary holds no link (nested controls); the campaign's link follows it.
                             <summary>
                                 <span class=status_class(c.overall)><span class="status__dot" aria-hidden="true"></span>{status_word(c.overall)}</span>
-                                " "<A href=format!("/campaigns/{}", c.campaign_id)>{c.name.clone()}</A>
+                                <strong>{c.name.clone()}</strong>
                                 <span class="table__sub">{format!(" · {} · {}", c.status.as_str(), c.audience.summary)}</span>
                             </summary>
+                            <p><A href=format!("/campaigns/{}", c.campaign_id)>{format!("Open {}", c.name)}</A></p>
                             <div class="table-scroll" tabindex="0">
                                 <table class="table" aria-label=label>
                                     <thead><tr><th scope="col">"Law"</th><th scope="col">"Requirement"</th><th scope="col">"Result"</th><th scope="col">"Fact"</th><th scope="col">"Recorded"</th></tr></thead>
