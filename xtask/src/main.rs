@@ -200,7 +200,8 @@ fn test() -> Result<()> {
 const E2E_SEED: &str = "42";
 /// The contact details the end-to-end suite's directory customers have (an email domain, phone
 /// digits, a name), which must never reach the server's log.
-const DIRECTORY_PATTERNS: &[&str] = &["directory.example", "2025550142", "2025550143", "dana directory"];
+const DIRECTORY_PATTERNS: &[&str] =
+    &["directory.example", "2025550142", "2025550143", "555 0142", "555 0143", "555-0142", "555-0143", "dana directory"];
 
 fn end_to_end() -> Result<()> {
     let binary = build(false)?;

@@ -395,15 +395,20 @@ async fn apply_patch(
             actor.require(transition_capability(current, to))?;
         }
     }
-    // Launching, or changing the targeting of a live campaign, needs enough of the (new) audience
-    // to be reachable under the consent rules.
+    // Going live (a launch or a resume), or changing the targeting of a live campaign, needs
+    // enough of the (new) audience to be reachable under the consent rules: a campaign retargeted
+    // while paused is judged when it resumes.
     let after_status = patch.status.unwrap_or(current);
-    let launching = current == CampaignStatus::Scheduled && after_status == CampaignStatus::Active;
+    let going_live = current != CampaignStatus::Active && after_status == CampaignStatus::Active;
     let retargeting_live = after_status == CampaignStatus::Active
         && (patch.channels.is_some() || patch.target_segments.is_some() || patch.target_regions.is_some());
-    if launching || retargeting_live {
+    if going_live || retargeting_live {
         if let Some(audience) = audience.as_ref().filter(|a| !a.launch_allowed) {
-            let what = if launching { "launch" } else { "run with this targeting" };
+            let what = match current {
+                CampaignStatus::Scheduled => "launch",
+                CampaignStatus::Paused => "resume",
+                _ => "run with this targeting",
+            };
             return Err(AppError::Conflict(format!("the campaign cannot {what}: {}", audience.summary)));
         }
     }

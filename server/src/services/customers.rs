@@ -33,19 +33,30 @@ pub fn mask_email(email: &str) -> String {
 /// as `mask_email`, runs of 7 or more digits (phone numbers) as `mask_phone`. For text kept in
 /// the append-only logs, which an erasure cannot reach.
 pub fn redact_contact_details(text: &str) -> String {
-    let mut out = Vec::new();
-    for word in text.split(' ') {
-        let digits = word.chars().filter(char::is_ascii_digit).count();
-        let phone_like = digits >= 7 && word.chars().all(|c| c.is_ascii_digit() || "+-().".contains(c));
-        out.push(if word.contains('@') {
-            mask_email(word)
-        } else if phone_like {
-            mask_phone(word)
-        } else {
-            word.to_owned()
-        });
+    // Phone numbers first: a run of digits and separators (spaces included) holding 7 or more
+    // digits, e.g. "+1 (202) 555-0142".
+    let chars: Vec<char> = text.chars().collect();
+    let mut phoneless = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() || chars[i] == '+' || chars[i] == '(' {
+            let mut j = i;
+            while j < chars.len() && (chars[j].is_ascii_digit() || " +-().".contains(chars[j])) {
+                j += 1;
+            }
+            let run: String = chars[i..j].iter().collect();
+            let trimmed = run.trim_end();
+            if trimmed.chars().filter(char::is_ascii_digit).count() >= 7 {
+                phoneless.push_str(&mask_phone(trimmed));
+                phoneless.push_str(&run[trimmed.len()..]);
+                i = j;
+                continue;
+            }
+        }
+        phoneless.push(chars[i]);
+        i += 1;
     }
-    out.join(" ")
+    phoneless.split(' ').map(|word| if word.contains('@') { mask_email(word) } else { word.to_owned() }).collect::<Vec<_>>().join(" ")
 }
 
 /// `***67`: only the last two digits.
@@ -230,7 +241,8 @@ pub async fn view(db: &impl ConnectionTrait, lookup: Lookup<'_>, actor: &Actor, 
             if reason.is_empty() || reason.chars().count() > 500 || reason.contains('\0') {
                 return Err(AppError::Validation(vec![field("reason".to_owned(), "unmasking needs a reason (1 to 500 characters), kept in the data-access log")]));
             }
-            Some(reason.to_owned())
+            // The log is kept for years and no erasure reaches it: no contact details in it.
+            Some(redact_contact_details(reason))
         }
     };
     let row = customers::Entity::find_by_id(lookup.user_id.to_owned()).one(db).await?;
@@ -284,6 +296,8 @@ mod tests {
     fn contact_details_in_free_text_are_masked() {
         assert_eq!(redact_contact_details("sarah.jones@example.com campaign"), "s***@e***.com campaign");
         assert_eq!(redact_contact_details("call +1-415-555-0167 now"), "call ***67 now");
+        assert_eq!(redact_contact_details("call +1 (202) 555 0142 today"), "call ***42 today");
+        assert_eq!(redact_contact_details("order 12345 of 2026"), "order 12345 of 2026");
         assert_eq!(redact_contact_details("campaign.approve 2026"), "campaign.approve 2026");
     }
 

@@ -192,5 +192,9 @@ fn the_directory_is_loaded_from_csv_and_a_person_erased_from_the_command_line() 
     assert!(!out.status.success(), "a reference is required");
     let out = swipesavvy().env("SWIPESAVVY_AUDIT_KEY", KEY).args(["audit", "verify", "--database-url", &url]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Without the key, a run refuses to make a new one for a log that has entries.
+    let out = swipesavvy().env_remove("SWIPESAVVY_AUDIT_KEY").args(["import-customers", file.to_str().unwrap(), "--database-url", &url]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("no audit key"), "{stderr}");
     std::fs::remove_dir_all(dir).ok();
 }

@@ -131,6 +131,15 @@ async fn each_regime_refuses_and_counts_what_it_must_and_lets_through_what_it_ma
     assert_eq!(result["duplicates"], 1, "{result}");
     assert_eq!(f.violations().await, before);
 
+    // A correction replaces its event's facts, even with none: an unsubscribe from everything
+    // corrected, within five minutes, to a frequency-cap request withdraws nothing.
+    let mut unsubscribe = event("user_unsubscribed", "us-9", "US-TX", 10, json!({ "unsubscribe_type": "all_campaigns" }));
+    f.send(vec![unsubscribe.clone()]).await;
+    unsubscribe["properties"]["unsubscribe_type"] = json!("frequency_cap");
+    assert_eq!(f.send(vec![unsubscribe]).await["corrections"], 1);
+    let us9 = consent_history::Entity::find().filter(consent_history::Column::UserId.eq("us-9")).all(&f.app.state.db).await.unwrap();
+    assert!(us9.is_empty(), "{us9:?}");
+
     // The history keeps every fact, the unsubscribe as one row per channel it withdrew.
     let db = &f.app.state.db;
     let eu2 = consent_history::Entity::find().filter(consent_history::Column::UserId.eq("eu-2")).all(db).await.unwrap();
@@ -250,5 +259,11 @@ async fn approval_shows_the_reachable_share_and_launch_is_refused_below_the_thre
     assert_eq!(sneaky.status(), 409, "{}", sneaky.text().await.unwrap());
     assert_eq!(patch(perf.clone(), "active").await.status(), 200);
     // Once live, retargeting it to an audience it may not reach is refused too.
-    assert_eq!(send_patch(perf, json!({ "target_segments": ["INACTIVE"] })).await.status(), 409);
+    assert_eq!(send_patch(perf.clone(), json!({ "target_segments": ["INACTIVE"] })).await.status(), 409);
+    // Paused, it may be retargeted; resuming is then judged on the new audience.
+    assert_eq!(send_patch(perf.clone(), json!({ "status": "paused", "reason": "retarget" })).await.status(), 200);
+    assert_eq!(send_patch(perf.clone(), json!({ "target_segments": ["INACTIVE"] })).await.status(), 200);
+    let resume = patch(perf, "active").await;
+    assert_eq!(resume.status(), 409);
+    assert!(resume.text().await.unwrap().contains("cannot resume"));
 }
