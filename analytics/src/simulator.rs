@@ -492,10 +492,10 @@ fn run_in_parts(world: &World, part: usize, mut sink: impl FnMut(u32, Vec<Value>
         let method = if user.region.starts_with("EU") { "double_opt_in" } else { "single_opt_in" };
         for channel in [DeliveryChannel::Push, DeliveryChannel::Email, DeliveryChannel::Sms, DeliveryChannel::InApp] {
             let consent = json!({ "channel": channel.as_str(), "status": status, "method": method, "source": "signup", "region": user.region });
-            signup.push(envelope(&mut rng, "consent_updated", config.start + Duration::minutes(1), user, consent, "backend"));
+            signup.push(envelope(&mut rng, "consent_updated", config.start + Duration::minutes(1), user, "backend", consent));
         }
         let segmented = json!({ "segment_type": user.segment.as_str(), "segment_score": 0.9 });
-        signup.push(envelope(&mut rng, "user_segmented", config.start + Duration::minutes(1), user, segmented, "backend"));
+        signup.push(envelope(&mut rng, "user_segmented", config.start + Duration::minutes(1), user, "backend", segmented));
     }
     while !signup.is_empty() {
         let rest = signup.split_off(signup.len().min(part));
@@ -507,7 +507,7 @@ fn run_in_parts(world: &World, part: usize, mut sink: impl FnMut(u32, Vec<Value>
         let mut events = Vec::new();
         let day_start = config.start + Duration::days(i64::from(day));
         let mut push = |event_type: &str, at: DateTime<Utc>, user: &SimUser, properties: Value, rng: &mut Rng, source: &str, session: Option<&str>| {
-            let mut event = envelope(rng, event_type, at, user, properties, source);
+            let mut event = envelope(rng, event_type, at, user, source, properties);
             if let Some(session) = session {
                 event["session_id"] = Value::from(session);
             }
@@ -695,8 +695,8 @@ impl Spoiler {
     }
 }
 
-/// One event as the API takes it.
-fn envelope(rng: &mut Rng, event_type: &str, at: DateTime<Utc>, user: &SimUser, properties: Value, source: &str) -> Value {
+/// One event as the API takes it (the history and the live model both make them here).
+fn envelope(rng: &mut Rng, event_type: &str, at: DateTime<Utc>, user: &SimUser, source: &str, properties: Value) -> Value {
     json!({
         "event_id": rng.uuid().to_string(),
         "event_type": event_type,

@@ -47,6 +47,11 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A 422 naming one field and what is wrong with it.
+    pub fn invalid(field: &str, reason: impl Into<String>) -> AppError {
+        AppError::Validation(vec![FieldError { field: field.to_owned(), reason: reason.into() }])
+    }
+
     /// The error and its causes on one line, for the terminal.
     pub fn one_line(&self) -> String {
         let mut line = self.to_string();

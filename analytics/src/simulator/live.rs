@@ -19,7 +19,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Rng, SimUser, World, profile, round2};
+use super::{Rng, SimUser, World, envelope, profile, round2};
 use crate::{CampaignStatus, CampaignType, DeliveryChannel, SegmentType};
 
 /// A campaign as the product reports it (`GET /api/v1/campaigns/{id}`).
@@ -198,18 +198,6 @@ impl LiveModel {
             out.push(envelope(&mut self.rng, "consent_updated", at, &user, "backend", json!({ "channel": campaign.channel.as_str(), "status": "opted_out", "method": "unsubscribe", "source": "message_link", "region": user.region })));
         }
     }
-}
-
-fn envelope(rng: &mut Rng, event_type: &str, at: DateTime<Utc>, user: &SimUser, source: &str, properties: Value) -> Value {
-    json!({
-        "event_id": rng.uuid().to_string(),
-        "event_type": event_type,
-        "timestamp": at.to_rfc3339(),
-        "user_id": user.id,
-        "source": source,
-        "properties": properties,
-        "context": { "platform": user.platform, "region": user.region, "user_segment": user.segment.as_str() }
-    })
 }
 
 #[cfg(test)]

@@ -15,10 +15,6 @@ use crate::services::catalogue::Actor;
 use crate::services::{consent, customers};
 use crate::state::AppState;
 
-fn bad(field: &str, reason: impl Into<String>) -> AppError {
-    AppError::Validation(vec![FieldError { field: field.to_owned(), reason: reason.into() }])
-}
-
 fn value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
 }
@@ -40,7 +36,7 @@ pub async fn upsert(State(state): State<AppState>, Extension(caller): Extension<
                 serde_json::error::Category::Data => "has the wrong type or an unknown field; give user_id, email, phone, name as strings".to_owned(),
                 _ => "is not a JSON array of customers".to_owned(),
             };
-            bad(if path == "." { "customers" } else { &path }, reason)
+            AppError::invalid(if path == "." { "customers" } else { &path }, reason)
         })?
     };
     let actor = Actor::new(caller, state.audit.clone());
@@ -58,7 +54,7 @@ pub async fn customer(
     let unmask = match value(&pairs, "unmask") {
         None | Some("false") => false,
         Some("true") => true,
-        Some(other) => return Err(bad("unmask", format!("'{other}' is not true or false"))),
+        Some(other) => return Err(AppError::invalid("unmask", format!("'{other}' is not true or false"))),
     };
     let reason = value(&pairs, "reason").unwrap_or_default();
     let lookup = customers::Lookup { user_id: &user_id, unmask: unmask.then_some(reason) };
@@ -78,12 +74,12 @@ pub async fn consent_trail(State(state): State<AppState>, Extension(caller): Ext
 pub async fn consent_trail_view(state: &AppState, caller: Caller, pairs: &[(String, String)]) -> Result<ConsentTrail> {
     let now = state.clock.now();
     if let Some((key, _)) = pairs.iter().find(|(k, _)| k != "user_id" && k != "email") {
-        return Err(bad(key, "unknown parameter; use user_id or email"));
+        return Err(AppError::invalid(key, "unknown parameter; use user_id or email"));
     }
     let (user_id, by) = match (value(pairs, "user_id"), value(pairs, "email")) {
         (Some(user), None) => (Some(user.to_owned()), serde_json::json!({ "by": "user_id" })),
         (None, Some(email)) => (customers::user_for_email(&state.db, email).await?, serde_json::json!({ "by": "email", "email": customers::mask_email(email) })),
-        _ => return Err(bad("user_id", "give either user_id or email")),
+        _ => return Err(AppError::invalid("user_id", "give either user_id or email")),
     };
     let subject = match &user_id {
         Some(user) => format!("consent_trail:{}", state.audit.subject_ref(user)?),
@@ -161,7 +157,7 @@ pub async fn erasure(
     Extension(caller): Extension<Caller>,
     payload: std::result::Result<Json<app::wire::ErasureRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<app::wire::ErasureResult>> {
-    let request = payload.map_err(|err| bad("body", format!("not an erasure request ({{\"user_id\" or \"email\", \"reference\"}}): {}", err.body_text())))?.0;
+    let request = payload.map_err(|err| AppError::invalid("body", format!("not an erasure request ({{\"user_id\" or \"email\", \"reference\"}}): {}", err.body_text())))?.0;
     let actor = Actor::new(caller, state.audit.clone());
     Ok(Json(crate::services::erasure::erase(&state, request, &actor).await?))
 }
@@ -174,8 +170,8 @@ pub async fn compliance_checks(State(state): State<AppState>, Query(pairs): Quer
     for (key, raw) in &pairs {
         match key.as_str() {
             "campaign" if raw.trim().is_empty() => {}
-            "campaign" => campaign = Some(raw.trim().parse::<uuid::Uuid>().map_err(|_| bad("campaign", format!("'{raw}' is not a campaign id (a UUID)")))?),
-            other => return Err(bad(other, "unknown filter; use campaign")),
+            "campaign" => campaign = Some(raw.trim().parse::<uuid::Uuid>().map_err(|_| AppError::invalid("campaign", format!("'{raw}' is not a campaign id (a UUID)")))?),
+            other => return Err(AppError::invalid(other, "unknown filter; use campaign")),
         }
     }
     Ok(Json(crate::services::regulatory::scan(&state, campaign).await?))
@@ -200,7 +196,7 @@ pub async fn consent_overview_view(state: &AppState, pairs: &[(String, String)])
     let now = state.clock.now();
     let window: Vec<(String, String)> = pairs.iter().filter(|(k, _)| matches!(k.as_str(), "range" | "from" | "to")).cloned().collect();
     if let Some((key, _)) = pairs.iter().find(|(k, _)| !matches!(k.as_str(), "range" | "from" | "to")) {
-        return Err(bad(key, "unknown parameter; use range, from, to"));
+        return Err(AppError::invalid(key, "unknown parameter; use range, from, to"));
     }
     let scope = crate::http::metrics::parse_scope(&window, &[], now)?;
     let to = scope.to.unwrap_or(now).min(now);

@@ -31,7 +31,7 @@ pub const MAX_BATCH: usize = 1_000;
 /// How long after its first arrival an event may still be corrected.
 pub const CORRECTION_WINDOW: Duration = Duration::minutes(5);
 /// SQLite allows at most 32,766 bound parameters; stay well below in `IN (…)` lookups.
-const LOOKUP_CHUNK: usize = 500;
+pub(crate) const LOOKUP_CHUNK: usize = 500;
 
 /// Who sent the batch and under which rules.
 #[derive(Debug, Clone, Copy, Default)]

@@ -264,7 +264,7 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
         channels: Set(join(&channels, DeliveryChannel::as_str)),
         target_segments: Set(join(&request.target_segments, SegmentType::as_str)),
         target_regions: Set(request.target_regions.iter().map(|r| r.trim()).collect::<Vec<_>>().join(",")),
-        consent_method: Set(request.consent_method.map(consent_name)),
+        consent_method: Set(request.consent_method.map(crate::services::consent::wire_name)),
         has_opt_out_link: Set(request.has_opt_out_link),
         shares_data_with_third_parties: Set(request.shares_data_with_third_parties),
         frequency_cap_per_week: Set(request.frequency_cap_per_week.map(|cap| cap as i32)),
@@ -305,14 +305,6 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
     actor.audit_campaign(&txn, "campaign.create", None, &view, None, None, now).await?;
     txn.commit().await?;
     Ok(view)
-}
-
-fn consent_name(method: analytics::events::ConsentMethod) -> String {
-    serde_json::to_value(method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-fn consent_from(name: &str) -> Option<analytics::events::ConsentMethod> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
 }
 
 /// What moving from `from` to `to` requires of the actor.
@@ -464,7 +456,7 @@ async fn apply_patch(
         active.holdout_share_bp = Set(holdout_bp(holdout));
     }
     if let Some(method) = patch.consent_method {
-        active.consent_method = Set(Some(consent_name(method)));
+        active.consent_method = Set(Some(crate::services::consent::wire_name(method)));
     }
     if let Some(flag) = patch.has_opt_out_link {
         active.has_opt_out_link = Set(flag);
@@ -647,7 +639,7 @@ fn view_of(model: campaigns::Model, creatives: Vec<creatives::Model>) -> Result<
         holdout_percent: f64::from(model.holdout_share_bp) / 100.0,
         starts_at: model.starts_at,
         ends_at: model.ends_at,
-        consent_method: model.consent_method.as_deref().and_then(consent_from),
+        consent_method: model.consent_method.as_deref().and_then(crate::services::consent::from_wire_name),
         has_opt_out_link: model.has_opt_out_link,
         shares_data_with_third_parties: model.shares_data_with_third_parties,
         frequency_cap_per_week: model.frequency_cap_per_week.map(|cap| cap as u32),

@@ -17,8 +17,7 @@ use crate::entities::{consent_history, consent_regimes, consent_violations_hourl
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 
-/// SQLite allows at most 32,766 bound parameters; stay well below in `IN (…)` lookups.
-const LOOKUP_CHUNK: usize = 500;
+use crate::ingest::LOOKUP_CHUNK;
 
 /// The regime table.
 pub async fn regimes(db: &impl ConnectionTrait) -> Result<Vec<Regime>> {
@@ -32,13 +31,18 @@ pub async fn regimes(db: &impl ConnectionTrait) -> Result<Vec<Regime>> {
         .collect()
 }
 
-fn parse<T: serde::de::DeserializeOwned>(what: &str, name: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned()))
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("consent_history holds an unknown {what} '{name}'")))
+/// The wire name of a unit-like enum value (`double_opt_in`, `opted_out`), as stored in text columns.
+pub fn wire_name<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-fn name_of<T: serde::Serialize>(value: T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+/// The value a stored wire name stands for, if any.
+pub fn from_wire_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, name: &str) -> Result<T> {
+    from_wire_name(name).ok_or_else(|| AppError::Internal(anyhow::anyhow!("consent_history holds an unknown {what} '{name}'")))
 }
 
 fn record_of(row: consent_history::Model) -> Result<ConsentRecord> {
@@ -213,8 +217,8 @@ pub async fn record(db: &impl ConnectionTrait, events: &[(&Event, bool)], now: D
                 event_id: Set(event.event_id),
                 user_id: Set(event.user_id.clone()),
                 channel: Set(fact.channel.as_str().to_owned()),
-                status: Set(name_of(fact.status)),
-                method: Set(name_of(fact.method)),
+                status: Set(wire_name(fact.status)),
+                method: Set(wire_name(fact.method)),
                 source: Set(fact.source),
                 region: Set(fact.region),
                 occurred_at: Set(fact.occurred_at),

@@ -11,7 +11,7 @@
 use analytics::events::Context;
 use analytics::quality::{Category, QualityCounts};
 use app::access::Capability;
-use app::wire::{ErasureRequest, ErasureResult, FieldError};
+use app::wire::{ErasureRequest, ErasureResult};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 use uuid::Uuid;
@@ -21,10 +21,6 @@ use crate::error::{AppError, Result};
 use crate::services::catalogue::Actor;
 use crate::services::{audit, event_volume, quality};
 use crate::state::AppState;
-
-fn bad(field: &str, reason: &str) -> AppError {
-    AppError::Validation(vec![FieldError { field: field.to_owned(), reason: reason.to_owned() }])
-}
 
 /// Erases the person `request` names, for a signed-in person who may, and reloads this server's
 /// metrics rollup without them.
@@ -43,14 +39,14 @@ pub async fn erase(state: &AppState, request: ErasureRequest, actor: &Actor) -> 
 pub async fn erase_stored(db: &DatabaseConnection, audit_key: &audit::Audit, request: ErasureRequest, who: (String, String), now: DateTime<Utc>) -> Result<ErasureResult> {
     let reference = request.reference.trim().to_owned();
     if reference.is_empty() || reference.chars().count() > 200 || reference.contains('\0') {
-        return Err(bad("reference", "give the request's reference (1 to 200 characters), e.g. a ticket number"));
+        return Err(AppError::invalid("reference", "give the request's reference (1 to 200 characters), e.g. a ticket number"));
     }
     let user_id = match (request.user_id.as_deref().map(str::trim).filter(|u| !u.is_empty()), request.email.as_deref().map(str::trim).filter(|e| !e.is_empty())) {
         (Some(user), None) => user.to_owned(),
         (None, Some(email)) => crate::services::customers::user_for_email(db, email)
             .await?
             .ok_or_else(|| AppError::NotFound("a customer with that email in the directory".to_owned()))?,
-        _ => return Err(bad("user_id", "give either user_id or email")),
+        _ => return Err(AppError::invalid("user_id", "give either user_id or email")),
     };
     let email = crate::services::customers::email_of(db, &user_id).await?;
     let holds_person = |text: &str| {
@@ -58,7 +54,7 @@ pub async fn erase_stored(db: &DatabaseConnection, audit_key: &audit::Audit, req
         text.contains(&user_id.to_lowercase()) || email.as_deref().is_some_and(|e| text.contains(&e.to_lowercase()))
     };
     if holds_person(&reference) {
-        return Err(bad("reference", "must not hold the person's id or contact details: the audit log keeps it for years"));
+        return Err(AppError::invalid("reference", "must not hold the person's id or contact details: the audit log keeps it for years"));
     }
 
     let request_id = Uuid::new_v4();
