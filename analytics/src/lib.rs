@@ -6,6 +6,7 @@
 
 pub mod consent;
 pub mod domain;
+pub mod experiment;
 pub mod events;
 pub mod holdout;
 pub mod metrics;

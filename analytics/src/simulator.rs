@@ -40,6 +40,7 @@ use uuid::Uuid;
 
 use crate::domain::{CampaignType, DeliveryChannel, SegmentType};
 
+pub mod experiment;
 pub mod live;
 
 /// Days after the delivery day over which a campaign's effect is measured.

@@ -198,6 +198,223 @@ pub fn sample_size_per_group(baseline: f64, effect: f64, alpha: f64, power: f64)
     Some((z * z * variance / (effect * effect)).ceil() as u64)
 }
 
+/// The users needed per group to detect a difference `effect` in a mean with standard deviation
+/// `sd` (two-sided test at `alpha` with `power`, equal groups, the same variance in both).
+pub fn sample_size_for_means(sd: f64, effect: f64, alpha: f64, power: f64) -> Option<u64> {
+    if effect == 0.0 || !(sd > 0.0) || !effect.is_finite() {
+        return None;
+    }
+    let normal = standard_normal();
+    let z = normal.inverse_cdf(1.0 - alpha / 2.0) + normal.inverse_cdf(power);
+    Some((2.0 * (z * sd / effect).powi(2)).ceil() as u64)
+}
+
+/// Sufficient statistics of an outcome `y` and a pre-period covariate `x` over one group: enough
+/// for means, variances, Welch's test and CUPED without keeping the rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Moments {
+    pub n: u64,
+    pub sum_y: f64,
+    pub sum_yy: f64,
+    pub sum_x: f64,
+    pub sum_xx: f64,
+    pub sum_xy: f64,
+}
+
+impl Moments {
+    pub fn push(&mut self, y: f64, x: f64) {
+        self.n += 1;
+        self.sum_y += y;
+        self.sum_yy += y * y;
+        self.sum_x += x;
+        self.sum_xx += x * x;
+        self.sum_xy += x * y;
+    }
+
+    /// Every value multiplied by `k` (ROAS is revenue per user times users ÷ spend).
+    pub fn scaled(&self, k: f64) -> Moments {
+        Moments {
+            sum_y: self.sum_y * k,
+            sum_yy: self.sum_yy * k * k,
+            sum_xy: self.sum_xy * k,
+            ..*self
+        }
+    }
+
+    /// The outcome alone.
+    pub fn summary(&self) -> Summary {
+        Summary::from_sums(self.n, self.sum_y, self.sum_yy)
+    }
+
+    /// Centred sums of squares and cross-products: (Syy, Sxx, Sxy).
+    fn centred(&self) -> (f64, f64, f64) {
+        if self.n == 0 {
+            return (0.0, 0.0, 0.0);
+        }
+        let n = self.n as f64;
+        (
+            (self.sum_yy - self.sum_y * self.sum_y / n).max(0.0),
+            (self.sum_xx - self.sum_x * self.sum_x / n).max(0.0),
+            self.sum_xy - self.sum_x * self.sum_y / n,
+        )
+    }
+}
+
+/// CUPED (Deng, Xu, Kohavi, Walker 2013, "Improving the sensitivity of online controlled
+/// experiments by utilizing pre-experiment data"): each group's mean of y − θ(x − x̄), with θ the
+/// slope of y on x pooled within groups (so a treatment effect on y cannot leak into θ). Equals
+/// the treatment coefficient of the regression y ~ group + x (ANCOVA).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cuped {
+    pub theta: f64,
+    /// 1 − the adjusted within-group variance ÷ the unadjusted one, pooled over the groups.
+    pub variance_reduction: f64,
+    /// Each group's adjusted outcome.
+    #[serde(skip)]
+    pub adjusted: Vec<Summary>,
+}
+
+/// CUPED over groups; `None` when the covariate does not vary within the groups.
+pub fn cuped(groups: &[Moments]) -> Option<Cuped> {
+    let (mut syy, mut sxx, mut sxy, mut n, mut sum_x) = (0.0, 0.0, 0.0, 0u64, 0.0);
+    for g in groups {
+        let (yy, xx, xy) = g.centred();
+        syy += yy;
+        sxx += xx;
+        sxy += xy;
+        n += g.n;
+        sum_x += g.sum_x;
+    }
+    if n == 0 || !(sxx > 0.0) {
+        return None;
+    }
+    let theta = sxy / sxx;
+    let grand_x = sum_x / n as f64;
+    let residual =
+        |yy: f64, xx: f64, xy: f64| (yy - 2.0 * theta * xy + theta * theta * xx).max(0.0);
+    let adjusted = groups
+        .iter()
+        .map(|g| {
+            if g.n == 0 {
+                return Summary::default();
+            }
+            let (yy, xx, xy) = g.centred();
+            let nf = g.n as f64;
+            let mean = g.sum_y / nf - theta * (g.sum_x / nf - grand_x);
+            let variance = if g.n > 1 {
+                residual(yy, xx, xy) / (nf - 1.0)
+            } else {
+                0.0
+            };
+            Summary {
+                n: g.n,
+                mean,
+                variance,
+            }
+        })
+        .collect();
+    let variance_reduction = if syy > 0.0 {
+        1.0 - residual(syy, sxx, sxy) / syy
+    } else {
+        0.0
+    };
+    Some(Cuped {
+        theta,
+        variance_reduction,
+        adjusted,
+    })
+}
+
+/// The normal-theory comparison of two group means: the difference a − b, its standard error,
+/// the two-sided p-value and the interval (for large groups, where Welch's t is a z).
+pub fn normal_difference(
+    a: Summary,
+    b: Summary,
+    confidence: f64,
+) -> Option<(f64, f64, TestResult, Interval)> {
+    if a.n < 2 || b.n < 2 {
+        return None;
+    }
+    let se = (a.variance / a.n as f64 + b.variance / b.n as f64).sqrt();
+    if !(se > 0.0) {
+        return None;
+    }
+    let d = a.mean - b.mean;
+    let z = d / se;
+    let q = z_for(confidence);
+    Some((
+        d,
+        se,
+        TestResult {
+            statistic: z,
+            p_value: normal_p_value(z),
+            degrees_of_freedom: None,
+        },
+        Interval {
+            low: d - q * se,
+            high: d + q * se,
+        },
+    ))
+}
+
+/// An always-valid test and confidence sequence for a difference (the mixture sequential
+/// probability ratio test with a normal mixing distribution N(0, τ²): Johari, Koomen, Pekelis,
+/// Walsh 2017, "Peeking at A/B tests", and Robbins 1970). `estimate` and `variance` are the
+/// current difference and its squared standard error. The p-value and interval stay valid however
+/// often they are looked at; the p-value is min(1, 1/Λ) with
+/// Λ = √(V/(V+τ²))·exp(τ²·d²/(2V(V+τ²))).
+pub fn always_valid(
+    estimate: f64,
+    variance: f64,
+    tau_squared: f64,
+    alpha: f64,
+) -> Option<(f64, Interval)> {
+    if !(variance > 0.0) || !(tau_squared > 0.0) || !(0.0..1.0).contains(&alpha) || alpha == 0.0 {
+        return None;
+    }
+    let (v, t) = (variance, tau_squared);
+    let log_lambda = 0.5 * (v / (v + t)).ln() + t * estimate * estimate / (2.0 * v * (v + t));
+    let p_value = (-log_lambda).exp().min(1.0);
+    let half = (v * (v + t) / t * (2.0 * (1.0 / alpha).ln() + ((v + t) / v).ln())).sqrt();
+    Some((
+        p_value,
+        Interval {
+            low: estimate - half,
+            high: estimate + half,
+        },
+    ))
+}
+
+/// Holm's step-down adjustment (Holm 1979) of a family of p-values, in their original order:
+/// the i-th smallest is multiplied by (m − i + 1), then made monotone and capped at 1.
+pub fn holm(p_values: &[f64]) -> Vec<f64> {
+    let m = p_values.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]));
+    let mut adjusted = vec![1.0; m];
+    let mut running = 0.0f64;
+    for (rank, &i) in order.iter().enumerate() {
+        running = running.max(((m - rank) as f64 * p_values[i]).min(1.0));
+        adjusted[i] = running;
+    }
+    adjusted
+}
+
+/// The Bayesian reading of a difference d (variant − control, in the direction where higher is
+/// better) with standard error `se`, under a flat prior and the normal approximation of the
+/// posterior: the chance that the variant is better, Φ(d/se), and the expected loss of choosing
+/// it, E[max(−D, 0)] = se·φ(d/se) − d·Φ(−d/se).
+pub fn chance_to_beat(d: f64, se: f64) -> Option<(f64, f64)> {
+    if !(se > 0.0) {
+        return None;
+    }
+    let normal = standard_normal();
+    let z = d / se;
+    let density = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    Some((normal.cdf(z), (se * density - d * normal.cdf(-z)).max(0.0)))
+}
+
 /// The median of a list (the mean of the two middle values for an even count).
 pub fn median(values: &mut [f64]) -> Option<f64> {
     percentile(values, 0.5)
@@ -310,5 +527,95 @@ mod tests {
         assert_eq!(median(&mut v), Some(2.5));
         assert!(close(percentile(&mut v, 0.95).unwrap(), 3.85, 1e-12));
         assert_eq!(median(&mut []), None);
+    }
+
+    #[test]
+    fn cuped_equals_the_ancova_treatment_coefficient_on_a_worked_example() {
+        // Deng, Xu, Kohavi, Walker (2013), eq. 3–4: Ŷcv = Ȳ − θ(X̄ − E X), θ = cov(X, Y) ÷ var(X).
+        // With θ pooled within groups the adjusted difference is the treatment coefficient of the
+        // least-squares fit y ~ 1 + group + x (ANCOVA). Worked by hand for these eight rows
+        // (x, y): control (2,3) (4,5) (6,8) (8,8); variant (1,4) (3,5) (5,8) (7,9):
+        // Syy = 18 + 17 = 35, Sxx = 20 + 20 = 40, Sxy = 18 + 18 = 36, so θ = 0.9; the fit's
+        // normal equations give intercept 1.5, group 1.4, slope 0.9; unadjusted difference
+        // 6.5 − 6.0 = 0.5, adjusted 0.5 − 0.9 × (4 − 5) = 1.4; residual 35 − 2·0.9·36 + 0.81·40
+        // = 2.6, so the variance falls by 1 − 2.6/35 = 92.57%.
+        let group = |rows: &[(f64, f64)]| {
+            let mut m = Moments::default();
+            for (x, y) in rows {
+                m.push(*y, *x);
+            }
+            m
+        };
+        let control = group(&[(2.0, 3.0), (4.0, 5.0), (6.0, 8.0), (8.0, 8.0)]);
+        let variant = group(&[(1.0, 4.0), (3.0, 5.0), (5.0, 8.0), (7.0, 9.0)]);
+        let c = cuped(&[control, variant]).unwrap();
+        assert!(close(c.theta, 0.9, 1e-12), "{c:?}");
+        assert!(
+            close(c.adjusted[1].mean - c.adjusted[0].mean, 1.4, 1e-12),
+            "{c:?}"
+        );
+        assert!(
+            close(c.variance_reduction, 1.0 - 2.6 / 35.0, 1e-12),
+            "{c:?}"
+        );
+        assert!(close(
+            variant.summary().mean - control.summary().mean,
+            0.5,
+            1e-12
+        ));
+        // A covariate that never varies gives nothing to adjust with.
+        let flat = group(&[(1.0, 3.0), (1.0, 5.0)]);
+        assert!(cuped(&[flat, flat]).is_none());
+    }
+
+    #[test]
+    fn sample_size_for_means_matches_the_textbook_half_sd_effect() {
+        // n = 2(z₀.₉₇₅ + z₀.₈)²σ² ÷ δ² (e.g. Chow, Shao, Wang, Sample Size Calculations in
+        // Clinical Research, 2nd ed., 3.2.1): δ = σ/2 at α = 0.05 and 80% power needs
+        // 2 × 2.8016² × 4 = 62.79 → 63 per group.
+        assert_eq!(sample_size_for_means(10.0, 5.0, 0.05, 0.80), Some(63));
+        assert_eq!(sample_size_for_means(10.0, 0.0, 0.05, 0.80), None);
+    }
+
+    #[test]
+    fn holm_matches_r_p_adjust() {
+        // R: p.adjust(c(0.01, 0.04, 0.03, 0.005), method = "holm") → 0.03 0.06 0.06 0.02
+        // (Holm 1979, "A simple sequentially rejective multiple test procedure").
+        let adjusted = holm(&[0.01, 0.04, 0.03, 0.005]);
+        for (a, b) in adjusted.iter().zip([0.03, 0.06, 0.06, 0.02]) {
+            assert!(close(*a, b, 1e-12), "{adjusted:?}");
+        }
+        assert!(holm(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_always_valid_interval_is_where_the_mixture_ratio_reaches_one_over_alpha() {
+        // Johari et al. (2017), section 4: reject θ₀ when Λ(θ₀) ≥ 1/α; the confidence sequence is
+        // the set of θ₀ not rejected. At the interval's edge the p-value of testing that edge is α.
+        let (estimate, variance, tau2, alpha) = (0.02, 0.0001, 0.0004, 0.05);
+        let (_, interval) = always_valid(estimate, variance, tau2, alpha).unwrap();
+        let (p_at_edge, _) = always_valid(estimate - interval.low, variance, tau2, alpha).unwrap();
+        assert!(close(p_at_edge, alpha, 1e-9), "{p_at_edge}");
+        // By hand: Λ = √(1/5)·exp(0.0004·0.0004/(2·0.0001·0.0005)) = 0.447214·e^1.6 = 2.215063.
+        let (p, _) = always_valid(estimate, variance, tau2, alpha).unwrap();
+        assert!(close(p, 1.0 / 2.215063, 1e-6), "{p}");
+        // Wider than the fixed-horizon interval, as the price of looking any time.
+        let fixed_half = z_for(0.95) * variance.sqrt();
+        assert!(interval.high - estimate > fixed_half);
+    }
+
+    #[test]
+    fn chance_to_beat_matches_the_standard_normal_loss_function() {
+        // The unit normal loss G(z) = φ(z) − z(1 − Φ(z)); tables give G(1.00) = 0.0833 and
+        // Φ(1) = 0.8413 (e.g. Silver, Pyke, Peterson, Inventory Management and Production
+        // Planning and Scheduling, 3rd ed., appendix B). A variant one standard error ahead:
+        let (chance, loss) = chance_to_beat(0.5, 0.5).unwrap();
+        assert!(
+            close(chance, 0.841345, 1e-6) && close(loss, 0.5 * 0.083315, 1e-6),
+            "{chance} {loss}"
+        );
+        // A variant one standard error behind loses a full difference plus the same tail.
+        let (chance, loss) = chance_to_beat(-0.5, 0.5).unwrap();
+        assert!(close(chance, 0.158655, 1e-6) && close(loss, 0.5 + 0.5 * 0.083315, 1e-6));
     }
 }
