@@ -1,5 +1,5 @@
 //! The event taxonomy of spec PART 5: the standard envelope, the 20 event types with typed
-//! properties (plus `consent_updated`, which the compliance work needs), and the Data Quality
+//! properties (plus `consent_updated`, which the compliance work needs, and `experiment_decided`, which the experiments need), and the Data Quality
 //! Framework's ingestion rules. Parsing and validation are pure: the caller passes `now`.
 //!
 //! A problem is reported as an [`Issue`] naming the field (`properties.order_value`) and the
@@ -98,7 +98,7 @@ impl Event {
     }
 }
 
-// ----- property types of the 21 event types -----
+// ----- property types of the 22 event types -----
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -365,6 +365,8 @@ pub struct DashboardAccessed {
 pub enum TestMetric {
     ClickRate,
     ConversionRate,
+    /// Added to the spec's three: an experiment may be judged on revenue per user.
+    RevenuePerUser,
     Roas,
 }
 
@@ -378,6 +380,36 @@ pub struct CreativeVariantTested {
     pub test_duration_days: i64,
     pub primary_metric: TestMetric,
     pub statistical_significance_threshold: f64,
+}
+
+/// What was decided about an experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExperimentDecision {
+    /// The winner rolled out to 100%.
+    Shipped,
+    Stopped,
+    /// The planned duration lengthened.
+    Extended,
+}
+
+/// Not in the spec's taxonomy (added): a decision on an A/B test, so the event log holds the
+/// test's whole story beside `creative_variant_tested`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentDecided {
+    pub test_id: Uuid,
+    pub campaign_id: Uuid,
+    pub decision: ExperimentDecision,
+    pub marketer_id: String,
+    /// The winning arm when shipped: its creative (creative tests) or campaign.
+    pub winner_creative_id: Option<Uuid>,
+    pub winner_campaign_id: Option<Uuid>,
+    pub primary_metric: TestMetric,
+    /// The deciding p-value (Holm-adjusted; always-valid before the planned end), if any.
+    pub p_value: Option<f64>,
+    /// Whether the product decided on its own (automatic shipping).
+    pub automatic: bool,
+    pub test_duration_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -559,6 +591,7 @@ payloads! {
     ModelInferenceCompleted(ModelInferenceCompleted) => "model_inference_completed",
     UserActionRecommended(UserActionRecommended) => "user_action_recommended",
     ConsentUpdated(ConsentUpdated) => "consent_updated",
+    ExperimentDecided(ExperimentDecided) => "experiment_decided",
 }
 
 /// Deserialises properties, naming the failing field as `properties.<path>`.
@@ -592,6 +625,7 @@ impl Payload {
             Payload::CampaignLaunched(p) => Some(p.campaign_id),
             Payload::CampaignPaused(p) => Some(p.campaign_id),
             Payload::CreativeVariantTested(p) => Some(p.campaign_id),
+            Payload::ExperimentDecided(p) => Some(p.campaign_id),
             _ => None,
         }
     }
@@ -610,6 +644,9 @@ impl Payload {
     pub fn campaign_references(&self) -> Vec<(&'static str, Uuid)> {
         match self {
             Payload::BudgetReallocated(p) => vec![("properties.from_campaign_id", p.from_campaign_id), ("properties.to_campaign_id", p.to_campaign_id)],
+            Payload::ExperimentDecided(p) => {
+                std::iter::once(("properties.campaign_id", p.campaign_id)).chain(p.winner_campaign_id.map(|c| ("properties.winner_campaign_id", c))).collect()
+            }
             other => other.campaign_id().map(|c| ("properties.campaign_id", c)).into_iter().collect(),
         }
     }
@@ -621,6 +658,7 @@ impl Payload {
                 ("properties.variant_a_creative_id", p.variant_a_creative_id, p.campaign_id),
                 ("properties.variant_b_creative_id", p.variant_b_creative_id, p.campaign_id),
             ],
+            Payload::ExperimentDecided(p) => p.winner_creative_id.map(|c| ("properties.winner_creative_id", c, p.campaign_id)).into_iter().collect(),
             other => match (other.creative_id(), other.campaign_id()) {
                 (Some(creative), Some(campaign)) => vec![("properties.creative_id", creative, campaign)],
                 _ => Vec::new(),
@@ -667,6 +705,7 @@ impl Payload {
             Payload::CreativeVariantTested(p) => {
                 score("statistical_significance_threshold", Some(p.statistical_significance_threshold))
             }
+            Payload::ExperimentDecided(p) => score("p_value", p.p_value),
             _ => {}
         }
         let mut non_negative = |field: &str, value: Option<i64>| {
@@ -943,7 +982,7 @@ mod tests {
         let found = issues(purchase(json!({ "event_type": "campaign_teleported" })));
         assert_eq!(found[0].field, "event_type");
         assert!(found[0].reason.contains("campaign_delivered") && found[0].reason.contains("consent_updated"));
-        assert_eq!(EVENT_TYPES.len(), 21);
+        assert_eq!(EVENT_TYPES.len(), 22);
     }
 
     #[test]

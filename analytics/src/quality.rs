@@ -50,7 +50,7 @@ impl Category {
             }
             "user_purchased" | "user_engaged" | "user_segmented" | "user_unsubscribed" | "consent_updated" => Category::UserBehavior,
             "campaign_created" | "campaign_launched" | "campaign_paused" | "budget_reallocated" | "dashboard_accessed"
-            | "creative_variant_tested" => Category::MarketerAction,
+            | "creative_variant_tested" | "experiment_decided" => Category::MarketerAction,
             "data_refresh_completed" | "metric_calculation_completed" | "anomaly_detected" | "model_inference_completed"
             | "user_action_recommended" => Category::System,
             _ => Category::Unknown,

@@ -369,8 +369,8 @@ pub struct RegimeReach {
 pub struct Assignment {
     pub campaign_id: uuid::Uuid,
     pub user_id: String,
-    /// `holdout` (record the delivery with `is_holdout=true` and send nothing), `treatment`, or
-    /// `ineligible`: the user may not be reached on this channel (consent is checked before the
+    /// `holdout` (record the delivery with `is_holdout=true` and send nothing), `treatment`,
+    /// `other_arm` (see `experiment_id`), or `ineligible`: the user may not be reached on this channel (consent is checked before the
     /// holdout split, so both groups hold only eligible users); record nothing and send nothing.
     pub group: String,
     /// The channel the answer is for (the `channel` asked, else the campaign's first).
@@ -388,7 +388,15 @@ pub struct Assignment {
     /// treatment users by their weights (`analytics::holdout::creative_slot`); paused ones are
     /// never picked.
     /// Null for a held-out user, or when every creative is paused.
+    /// While an experiment runs on the campaign, its arm's creative (or null when the arm's
+    /// creative is paused).
     pub creative_id: Option<uuid::Uuid>,
+    /// The running experiment the user is in, and their arm's label. With `group` = `other_arm`
+    /// (a campaign test), the user belongs to another arm's campaign: send this one nothing.
+    #[serde(default)]
+    pub experiment_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    pub experiment_arm: Option<String>,
 }
 
 /// One line of `POST /api/v1/spend`: what a campaign cost on one channel in one day or hour.
@@ -1050,4 +1058,244 @@ pub struct ComplianceOverview {
     pub retention: RetentionStatus,
     pub audit: AuditPage,
     pub chain: AuditChainStatus,
+}
+
+// ----- experiments (issue #8; rules in docs/experiments.md) -----
+
+/// What an experiment's arms are.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExperimentKind {
+    /// Creatives of one campaign.
+    #[default]
+    Creative,
+    /// Whole campaigns: each arm's users get only that arm's campaign.
+    Campaign,
+    /// A test run elsewhere, analysed from an uploaded per-user file.
+    Imported,
+}
+
+impl ExperimentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExperimentKind::Creative => "creative",
+            ExperimentKind::Campaign => "campaign",
+            ExperimentKind::Imported => "imported",
+        }
+    }
+}
+
+/// Where an experiment is in its life.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExperimentStatus {
+    Draft,
+    Running,
+    Stopped,
+    Shipped,
+    Imported,
+}
+
+impl ExperimentStatus {
+    pub const ALL: [ExperimentStatus; 5] =
+        [ExperimentStatus::Draft, ExperimentStatus::Running, ExperimentStatus::Stopped, ExperimentStatus::Shipped, ExperimentStatus::Imported];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExperimentStatus::Draft => "draft",
+            ExperimentStatus::Running => "running",
+            ExperimentStatus::Stopped => "stopped",
+            ExperimentStatus::Shipped => "shipped",
+            ExperimentStatus::Imported => "imported",
+        }
+    }
+}
+
+impl std::str::FromStr for ExperimentStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ExperimentStatus::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| format!("unknown experiment status '{s}'"))
+    }
+}
+
+/// One arm as asked for: an existing creative, a new challenger creative (Module 5's "clone +
+/// modify"; created paused, delivered only by the test), or a campaign.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmInput {
+    /// Default: the creative's or campaign's name.
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub creative_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    pub new_creative: Option<CreativeInput>,
+    #[serde(default)]
+    pub campaign_id: Option<uuid::Uuid>,
+    /// Percent of the test's users (default: an even split).
+    #[serde(default)]
+    pub share_percent: Option<f64>,
+}
+
+/// `POST /api/v1/experiments`: a draft test.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewExperiment {
+    pub name: String,
+    #[serde(default)]
+    pub kind: ExperimentKind,
+    /// The campaign whose creatives are tested; for a campaign test, the control campaign.
+    pub campaign_id: uuid::Uuid,
+    /// Two to six arms.
+    pub arms: Vec<ArmInput>,
+    /// Which arm is the control (default the first).
+    #[serde(default)]
+    pub control: Option<usize>,
+    pub primary_metric: analytics::experiment::Metric,
+    /// Default: unsubscribe rate.
+    #[serde(default)]
+    pub guardrails: Option<Vec<analytics::experiment::Metric>>,
+    #[serde(default)]
+    pub covariate: Option<analytics::experiment::Covariate>,
+    /// The smallest relative change worth finding, in percent of the baseline (default 10).
+    #[serde(default)]
+    pub minimum_effect_percent: Option<f64>,
+    /// Default 0.05.
+    #[serde(default)]
+    pub alpha: Option<f64>,
+    /// Default 0.8.
+    #[serde(default)]
+    pub power: Option<f64>,
+    /// 1 to 90 (default 14).
+    #[serde(default)]
+    pub duration_days: Option<u32>,
+    /// The primary metric's expected control value; default measured from the campaign's last
+    /// 28 days at start.
+    #[serde(default)]
+    pub baseline: Option<f64>,
+    /// Ship the winner automatically when the always-valid test finds one and no guardrail is harmed.
+    #[serde(default)]
+    pub auto_ship: bool,
+}
+
+/// `PATCH /api/v1/experiments/{id}`. A draft may change anything; a running test only its name,
+/// automatic shipping and its duration (extending it is a decision, audited and emitted).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub duration_days: Option<u32>,
+    #[serde(default)]
+    pub auto_ship: Option<bool>,
+    #[serde(default)]
+    pub guardrails: Option<Vec<analytics::experiment::Metric>>,
+    #[serde(default)]
+    pub primary_metric: Option<analytics::experiment::Metric>,
+    #[serde(default)]
+    pub covariate: Option<analytics::experiment::Covariate>,
+    #[serde(default)]
+    pub minimum_effect_percent: Option<f64>,
+    #[serde(default)]
+    pub alpha: Option<f64>,
+    #[serde(default)]
+    pub power: Option<f64>,
+    #[serde(default)]
+    pub baseline: Option<f64>,
+    /// New shares in percent, one per arm (drafts only).
+    #[serde(default)]
+    pub shares_percent: Option<Vec<f64>>,
+    /// Why (kept in the audit log).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /api/v1/experiments/{id}/ship` and `/stop`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentDecisionRequest {
+    /// The arm to ship (default: the verdict's winner). Shipping an arm the verdict does not name
+    /// is a manual override and needs a reason.
+    #[serde(default)]
+    pub arm: Option<usize>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// One arm as stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentArm {
+    pub label: String,
+    pub share_percent: f64,
+    pub creative_id: Option<uuid::Uuid>,
+    pub campaign_id: Option<uuid::Uuid>,
+}
+
+/// An experiment with its results (`GET /api/v1/experiments/{id}`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentView {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub kind: ExperimentKind,
+    pub status: ExperimentStatus,
+    pub campaign_id: Option<uuid::Uuid>,
+    pub campaign_name: Option<String>,
+    pub arms: Vec<ExperimentArm>,
+    pub control: usize,
+    /// A metric name for native tests; the outcome column for imported ones.
+    pub primary_metric: String,
+    pub guardrails: Vec<String>,
+    pub covariate: String,
+    pub minimum_effect_percent: f64,
+    pub alpha: f64,
+    pub power: f64,
+    pub duration_days: u32,
+    pub baseline: Option<f64>,
+    pub auto_ship: bool,
+    pub started_at: Option<DateTime<Utc>>,
+    /// The planned end (start + duration).
+    pub ends_at: Option<DateTime<Utc>>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub winner_arm: Option<usize>,
+    /// The last decision in words.
+    pub decision: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    /// Results once the test has started (or for an imported one); for a draft, the planner's
+    /// figures from the campaign's history are in `plan`.
+    pub results: Option<analytics::experiment::Results>,
+    pub plan: Option<analytics::experiment::analysis::Plan>,
+    /// Deliveries that sent a creative or campaign other than the member's arm (a caveat: the
+    /// results are by assigned arm, so such deliveries dilute them).
+    pub off_arm_deliveries: u64,
+    /// When the results were computed.
+    pub as_of: DateTime<Utc>,
+}
+
+/// A row of `GET /api/v1/experiments`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentSummary {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub kind: ExperimentKind,
+    pub status: ExperimentStatus,
+    pub campaign_id: Option<uuid::Uuid>,
+    pub campaign_name: Option<String>,
+    pub primary_metric: String,
+    pub arms: Vec<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub users: u64,
+    pub verdict: Option<String>,
+    pub verdict_state: Option<analytics::experiment::VerdictState>,
 }

@@ -17,6 +17,7 @@ mod m20261130_000011_create_consent;
 mod m20261130_000012_create_customers_and_access_log;
 mod m20261130_000013_create_retention_runs;
 mod m20261130_000014_add_state_regimes;
+mod m20261130_000015_create_experiments;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_create_customers_and_access_log::Migration),
             Box::new(m20261130_000013_create_retention_runs::Migration),
             Box::new(m20261130_000014_add_state_regimes::Migration),
+            Box::new(m20261130_000015_create_experiments::Migration),
         ]
     }
 }

@@ -142,9 +142,14 @@ pub enum Command {
         #[arg(long, requires = "live")]
         duration_seconds: Option<u64>,
     },
-    /// Import events from a CSV or NDJSON file through the same validation as the API.
+    /// Import events from a CSV or NDJSON file through the same validation as the API, or
+    /// (`import experiment FILE`) analyse a test run elsewhere from its per-user file.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Import {
-        file: PathBuf,
+        #[command(subcommand)]
+        what: Option<ImportWhat>,
+        #[arg(required = true)]
+        file: Option<PathBuf>,
         /// csv or ndjson (default: from the file's extension).
         #[arg(long, value_enum)]
         format: Option<crate::ingest::import::Format>,
@@ -176,6 +181,42 @@ pub enum Command {
         /// Folder to write into.
         #[arg(long, default_value = "docs")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// A test run elsewhere (an e-mail platform's export, say): one row per user with a column
+    /// naming the arm and outcome columns; prints the results and stores them as an experiment.
+    Experiment {
+        file: PathBuf,
+        /// The control arm's label.
+        #[arg(long)]
+        control: String,
+        /// The column naming each row's arm.
+        #[arg(long, default_value = "arm")]
+        arm_column: String,
+        /// An outcome column: `name:binary` (0/1) or `name:numeric`, then optionally
+        /// `:covariate_column` (its pre-period value, for CUPED) and `:lower` (lower is better).
+        /// Repeat for several; the first is the primary.
+        #[arg(long = "outcome", required = true)]
+        outcomes: Vec<String>,
+        /// The planned share of an arm, `label:percent` (repeat per arm); default: the observed
+        /// split, which makes the sample-ratio check moot.
+        #[arg(long = "split")]
+        split: Vec<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        #[arg(long, default_value_t = 10.0)]
+        minimum_effect_percent: f64,
+        /// How long the test ran (for the record).
+        #[arg(long, default_value_t = 14)]
+        duration_days: u32,
+        /// Print the results as JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -356,7 +397,38 @@ fn run(cli: Cli) -> Result<(), AppError> {
             Command::Apikey { action } => crate::commands::api_key(&settings, action).await,
             Command::Audit { action } => crate::commands::audit(&settings, action).await,
             Command::Docs { out } => crate::commands::docs(&out),
-            Command::Import { file, format, errors, backfill } => {
+            Command::Import { what: Some(ImportWhat::Experiment { file, control, arm_column, outcomes, split, name, alpha, minimum_effect_percent, duration_days, json }), .. } => {
+                let mut pairs: Vec<(String, String)> = vec![
+                    ("control".to_owned(), control),
+                    ("arm_column".to_owned(), arm_column),
+                    ("alpha".to_owned(), alpha.to_string()),
+                    ("minimum_effect_percent".to_owned(), minimum_effect_percent.to_string()),
+                    ("duration_days".to_owned(), duration_days.to_string()),
+                ];
+                pairs.extend(outcomes.into_iter().map(|o| ("outcome".to_owned(), o)));
+                pairs.extend(split.into_iter().map(|s| ("split".to_owned(), s)));
+                if let Some(name) = name {
+                    pairs.push(("name".to_owned(), name));
+                }
+                let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+                let request = crate::http::experiments::import_request(&pairs, &source)?;
+                let reader = std::fs::File::open(&file).map_err(|err| AppError::Config(format!("cannot read {}: {err}", file.display())))?;
+                let db = crate::db::connect(&settings.database).await?;
+                crate::db::migrate_up(&db).await?;
+                let state = crate::state::AppState::new(db, settings, crate::clock::Clock::system());
+                state.audit.check_key(&state.db).await?;
+                let actor = crate::services::catalogue::Actor::system(state.audit.clone());
+                let id = crate::services::experiments::import(&state.db, std::io::BufReader::new(reader), request, &actor, state.clock.now()).await?;
+                let view = crate::services::experiments::view(&state.db, &state.metrics, id, state.clock.now()).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&view).map_err(|e| AppError::Internal(e.into()))?);
+                } else {
+                    print!("{}", crate::services::experiments::results_text(&view));
+                }
+                Ok(())
+            }
+            Command::Import { file, format, errors, backfill, .. } => {
+                let file = file.ok_or_else(|| AppError::Config("give the file to import".to_owned()))?;
                 let format = match format {
                     Some(format) => format,
                     None => crate::ingest::import::Format::from_path(&file)?,

@@ -13,6 +13,7 @@ pub mod customers;
 pub mod data_access_log;
 pub mod event_volume_hourly;
 pub mod events;
+pub mod experiments;
 pub mod personal_tokens;
 pub mod probe_hourly;
 pub mod quality_hourly;

@@ -17,7 +17,7 @@ use crate::services::consent;
 use crate::state::AppState;
 
 /// A JSON body, or a 400 that says what is wrong with it (the field and the expected type).
-fn body<T>(payload: std::result::Result<Json<T>, JsonRejection>) -> Result<T> {
+pub(crate) fn body<T>(payload: std::result::Result<Json<T>, JsonRejection>) -> Result<T> {
     payload.map(|Json(value)| value).map_err(|rejection| AppError::BadRequest(rejection.body_text()))
 }
 

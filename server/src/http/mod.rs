@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 pub mod campaigns;
 mod events;
+pub mod experiments;
 mod exports;
 mod health;
 pub mod live;
@@ -99,6 +100,24 @@ fn api() -> RouteTable {
         .get("/api/v1/campaigns/{id}/consent", Access::Requires(Capability::View(Module::CampaignDetail)), get(campaigns::audience_consent))
         // A sender holding an events key asks before it delivers.
         .get("/api/v1/campaigns/{id}/assignment", Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Events), get(campaigns::assignment))
+        .get("/api/v1/experiments", Access::Requires(Capability::View(Module::Creatives)), get(experiments::list))
+        .post("/api/v1/experiments", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::create))
+        .get("/api/v1/experiments/plan", Access::Requires(Capability::View(Module::Creatives)), get(experiments::plan))
+        .post(
+            "/api/v1/experiments/import",
+            Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue),
+            post(experiments::import).layer(axum::extract::DefaultBodyLimit::max(experiments::MAX_IMPORT_BYTES)),
+        )
+        .get("/api/v1/experiments/{id}", Access::UserOrKey(Capability::View(Module::Creatives), Scope::Catalogue), get(experiments::get))
+        .route(
+            Some(Method::PATCH),
+            "/api/v1/experiments/{id}",
+            Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue),
+            axum::routing::patch(experiments::patch),
+        )
+        .post("/api/v1/experiments/{id}/start", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::start))
+        .post("/api/v1/experiments/{id}/stop", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::stop))
+        .post("/api/v1/experiments/{id}/ship", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::ship))
         .route(None, "/api/{*path}", Access::SignedIn, any(api_not_found))
 }
 

@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, campaigns, events, exports, health, live, metrics, privacy, quality, views};
+use super::{audit, auth, campaigns, events, experiments, exports, health, live, metrics, privacy, quality, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,6 +55,15 @@ use super::{audit, auth, campaigns, events, exports, health, live, metrics, priv
         privacy::compliance_checks,
         privacy::retention,
         privacy::consent_overview,
+        experiments::list,
+        experiments::create,
+        experiments::plan,
+        experiments::import,
+        experiments::get,
+        experiments::patch,
+        experiments::start,
+        experiments::stop,
+        experiments::ship,
         live::live,
         document,
     ),

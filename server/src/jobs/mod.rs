@@ -4,5 +4,6 @@ pub mod audit_checkpoint;
 pub mod change_feed;
 pub mod data_refresh;
 pub mod database_probe;
+pub mod experiments;
 pub mod retention;
 pub mod segmentation;

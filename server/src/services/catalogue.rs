@@ -19,21 +19,33 @@ use crate::services::audit::{self, Audit};
 /// Who is changing the catalogue: a person (checked against the role's capabilities) or a
 /// producer's API key with the `catalogue` scope (may do everything except approve).
 pub struct Actor {
-    caller: Caller,
+    /// `None`: the product itself (a scheduled job acting on a rule someone switched on).
+    caller: Option<Caller>,
     audit: Audit,
 }
 
 impl Actor {
     pub fn new(caller: Caller, audit: Audit) -> Actor {
-        Actor { caller, audit }
+        Actor { caller: Some(caller), audit }
+    }
+
+    /// The product acting on its own (e.g. shipping an experiment's winner automatically).
+    pub fn system(audit: Audit) -> Actor {
+        Actor { caller: None, audit }
+    }
+
+    /// The audit log's key, for entries written beside a change.
+    pub fn audit_key(&self) -> &Audit {
+        &self.audit
     }
 
     /// How the actor appears in the audit log: (who, role).
     pub fn who(&self) -> (String, String) {
         match &self.caller {
-            Caller::User(p) => (p.email.clone(), p.role.to_string()),
-            Caller::Key(k) => (format!("key:{}", k.name), "api_key".to_owned()),
-            Caller::Anonymous => ("anonymous".to_owned(), "none".to_owned()),
+            None => ("system".to_owned(), "system".to_owned()),
+            Some(Caller::User(p)) => (p.email.clone(), p.role.to_string()),
+            Some(Caller::Key(k)) => (format!("key:{}", k.name), "api_key".to_owned()),
+            Some(Caller::Anonymous) => ("anonymous".to_owned(), "none".to_owned()),
         }
     }
 
@@ -110,30 +122,31 @@ impl Actor {
     /// How the actor appears in the log: an account id, or `key:<name>`.
     pub fn label(&self) -> String {
         match &self.caller {
-            Caller::User(p) => p.account_id.to_string(),
-            Caller::Key(k) => format!("key:{}", k.name),
-            Caller::Anonymous => "anonymous".to_owned(),
+            None => "system".to_owned(),
+            Some(Caller::User(p)) => p.account_id.to_string(),
+            Some(Caller::Key(k)) => format!("key:{}", k.name),
+            Some(Caller::Anonymous) => "anonymous".to_owned(),
         }
     }
 
     pub fn require(&self, capability: Capability) -> Result<()> {
         match &self.caller {
-            Caller::User(p) if p.role.allows(capability) => Ok(()),
-            Caller::User(p) => Err(AppError::Forbidden(format!("your role ({}) may not {}", p.role, capability.describe()))),
+            Some(Caller::User(p)) if p.role.allows(capability) => Ok(()),
+            Some(Caller::User(p)) => Err(AppError::Forbidden(format!("your role ({}) may not {}", p.role, capability.describe()))),
             // Approval is a person's decision, never a system's.
-            Caller::Key(_) if capability == Capability::ApproveCampaigns => {
+            None | Some(Caller::Key(_)) if capability == Capability::ApproveCampaigns => {
                 Err(AppError::Forbidden("approve campaigns with an API key: approval needs a person".to_owned()))
             }
-            Caller::Key(_) => Ok(()),
-            Caller::Anonymous => Err(AppError::Unauthenticated),
+            None | Some(Caller::Key(_)) => Ok(()),
+            Some(Caller::Anonymous) => Err(AppError::Unauthenticated),
         }
     }
 }
 
 /// PostgreSQL cannot store a NUL character in text.
-const NUL_REASON: &str = "contains a NUL character (\\u0000), which cannot be stored";
+pub(crate) const NUL_REASON: &str = "contains a NUL character (\\u0000), which cannot be stored";
 
-fn field(field: &str, reason: impl Into<String>) -> FieldError {
+pub(crate) fn field(field: &str, reason: impl Into<String>) -> FieldError {
     FieldError { field: field.to_owned(), reason: reason.into() }
 }
 
@@ -149,7 +162,8 @@ fn holdout_bp(percent: f64) -> i32 {
     (percent * 100.0).round() as i32
 }
 
-fn check_creative(index: usize, creative: &CreativeInput, errors: &mut Vec<FieldError>) {
+/// A creative's copy rules; `at` names it in the errors (`creatives[0]`, `arms[1].new_creative`).
+pub(crate) fn check_creative(at: &str, creative: &CreativeInput, errors: &mut Vec<FieldError>) {
     for (name, value, max) in [
         ("name", &creative.name, 200),
         ("headline", &creative.headline, 200),
@@ -158,9 +172,9 @@ fn check_creative(index: usize, creative: &CreativeInput, errors: &mut Vec<Field
     ] {
         let len = value.trim().chars().count();
         if len == 0 || len > max {
-            errors.push(field(&format!("creatives[{index}].{name}"), format!("must be 1 to {max} characters")));
+            errors.push(field(&format!("{at}.{name}"), format!("must be 1 to {max} characters")));
         } else if value.contains('\0') {
-            errors.push(field(&format!("creatives[{index}].{name}"), NUL_REASON));
+            errors.push(field(&format!("{at}.{name}"), NUL_REASON));
         }
     }
 }
@@ -208,7 +222,7 @@ fn check_common(
 }
 
 /// A marketer action as an event of the log.
-fn marketer_event(actor: &Actor, now: DateTime<Utc>, payload: Payload) -> Event {
+pub(crate) fn marketer_event(actor: &Actor, now: DateTime<Utc>, payload: Payload) -> Event {
     Event {
         event_id: Uuid::new_v4(),
         occurred_at: now,
@@ -241,7 +255,7 @@ pub async fn create(db: &DatabaseConnection, request: NewCampaignRequest, actor:
         errors.push(field("frequency_cap_per_week", format!("must be 1 to {MAX_FREQUENCY_CAP} deliveries per user per week (leave it out for no cap)")));
     }
     for (i, creative) in request.creatives.iter().enumerate() {
-        check_creative(i, creative, &mut errors);
+        check_creative(&format!("creatives[{i}]"), creative, &mut errors);
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -740,14 +754,29 @@ pub async fn assignment(db: &DatabaseConnection, id: Uuid, request: AssignmentRe
     let position = analytics::holdout::position(id, user_id);
     let deliverable: Vec<CreativeView> = view.creatives.into_iter().filter(|c| c.status == CreativeStatus::Active).collect();
     let weights: Vec<u32> = deliverable.iter().map(|c| c.weight_percent).collect();
-    let creative_id = analytics::holdout::creative_slot(position, share, &weights).map(|slot| deliverable[slot].id).filter(|_| verdict.eligible);
-    let group = if !verdict.eligible {
+    let mut creative_id = analytics::holdout::creative_slot(position, share, &weights).map(|slot| deliverable[slot].id).filter(|_| verdict.eligible);
+    let mut group = if !verdict.eligible {
         "ineligible"
     } else if position < share {
         "holdout"
     } else {
         "treatment"
     };
+    // A running experiment takes the campaign's treatment users: its pinned hash picks the arm.
+    let mut experiment = None;
+    if group == "treatment" {
+        if let Some((test, _, arm)) = crate::services::experiments::arm_for_user(db, id, user_id).await? {
+            match (arm.creative_id, arm.campaign_id) {
+                (Some(creative), _) => creative_id = deliverable.iter().any(|c| c.id == creative).then_some(creative),
+                (None, Some(campaign)) if campaign != id => {
+                    group = "other_arm";
+                    creative_id = None;
+                }
+                _ => {}
+            }
+            experiment = Some((test.id, arm.label));
+        }
+    }
     Ok(Assignment {
         creative_id,
         campaign_id: id,
@@ -759,6 +788,8 @@ pub async fn assignment(db: &DatabaseConnection, id: Uuid, request: AssignmentRe
         regime: regime.map(|r| r.name),
         position,
         holdout_percent: share * 100.0,
+        experiment_id: experiment.as_ref().map(|(id, _)| *id),
+        experiment_arm: experiment.map(|(_, label)| label),
     })
 }
 

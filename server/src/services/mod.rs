@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod consent;
 pub mod customers;
 pub mod erasure;
+pub mod experiments;
 pub mod event_volume;
 pub mod health;
 pub mod quality;

@@ -494,8 +494,12 @@ async fn a_valid_example_of_every_event_type_is_accepted() {
             "confidence_level": "high", "expiration_time": (now + Duration::days(7)).to_rfc3339()
         })),
         event("consent_updated", "u-3", "mobile", json!({ "channel": "email", "status": "opted_in", "method": "double_opt_in", "source": "settings", "region": "US-CA" })),
+        event("experiment_decided", "m-1", "admin_portal", json!({
+            "test_id": id(), "campaign_id": tested_campaign, "decision": "shipped", "marketer_id": "m-1", "winner_creative_id": variant_b,
+            "primary_metric": "click_rate", "p_value": 0.01, "automatic": false, "test_duration_days": 14
+        })),
     ];
-    assert_eq!(analytics::events::EVENT_TYPES.len(), 21, "a new event type needs an example here");
+    assert_eq!(analytics::events::EVENT_TYPES.len(), 22, "a new event type needs an example here");
     let sent: Vec<&str> = examples.iter().map(|e| e["event_type"].as_str().unwrap()).collect();
     assert_eq!(sent, analytics::events::EVENT_TYPES, "one example of each type, in order");
 
@@ -503,7 +507,7 @@ async fn a_valid_example_of_every_event_type_is_accepted() {
     assert_eq!(res.status(), 200);
     let result: IngestResult = res.json().await.unwrap();
     assert!(result.rejected.is_empty(), "rejected: {:#?}", result.rejected);
-    assert_eq!((result.accepted, result.duplicates, result.corrections), (21, 0, 0), "{result:?}");
+    assert_eq!((result.accepted, result.duplicates, result.corrections), (22, 0, 0), "{result:?}");
 
     // The producer's rows (the catalogue's own `campaign_created` is stored without a key).
     let rows = server::entities::events::Entity::find()
@@ -511,7 +515,7 @@ async fn a_valid_example_of_every_event_type_is_accepted() {
         .all(&app.state.db)
         .await
         .unwrap();
-    assert_eq!(rows.len(), 21);
+    assert_eq!(rows.len(), 22);
     let stored: BTreeSet<&str> = rows.iter().map(|r| r.event_type.as_str()).collect();
     assert_eq!(stored, analytics::events::EVENT_TYPES.iter().copied().collect::<BTreeSet<_>>());
 }

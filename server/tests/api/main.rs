@@ -13,6 +13,7 @@ mod dashboard;
 mod data_refresh;
 mod durability;
 mod erasure;
+mod experiments;
 mod health;
 mod import;
 mod ingest;

@@ -211,6 +211,12 @@ pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> Test
     spawn_configured(database, sqlite_file, Clock::system(), configure).await
 }
 
+/// `spawn_app_configured` with a clock of the test's own.
+pub async fn spawn_app_with_clock_configured(clock: Clock, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let (database, sqlite_file) = fresh_database().await;
+    spawn_configured(database, sqlite_file, clock, configure).await
+}
+
 async fn spawn_configured(
     database: DatabaseTarget,
     sqlite_file: Option<PathBuf>,

@@ -1,0 +1,183 @@
+//! Experiments over HTTP: `GET|POST /api/v1/experiments`, `GET|PATCH /api/v1/experiments/{id}`
+//! (the GET carries the results), `POST /api/v1/experiments/{id}/{start|stop|ship}`,
+//! `POST /api/v1/experiments/import` (a per-user CSV body) and `GET /api/v1/experiments/plan`.
+
+use analytics::experiment::Metric;
+use analytics::experiment::analysis::Plan;
+use app::access::Caller;
+use app::wire::{ExperimentDecisionRequest, ExperimentPatch, ExperimentSummary, ExperimentView, NewExperiment};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use uuid::Uuid;
+
+use super::campaigns::body;
+use crate::error::{AppError, Result};
+use crate::services::catalogue::Actor;
+use crate::services::experiments::{self, ImportRequest, OutcomeColumn};
+use crate::state::AppState;
+
+/// The path's id, or a 422 that says it is not one.
+fn experiment_id(text: &str) -> Result<Uuid> {
+    Uuid::parse_str(text).map_err(|_| AppError::invalid("id", format!("must be an experiment's UUID, got '{}'", text.chars().take(60).collect::<String>())))
+}
+
+fn actor(state: &AppState, caller: Caller) -> Actor {
+    Actor::new(caller, state.audit.clone())
+}
+
+#[utoipa::path(get, path = "/api/v1/experiments", tag = "experiments", responses((status = 200, body = Vec<app::wire::ExperimentSummary>)))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ExperimentSummary>>> {
+    Ok(Json(experiments::list(&state.db, &state.metrics, state.clock.now()).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/experiments", tag = "experiments", request_body = app::wire::NewExperiment, responses((status = 201, body = app::wire::ExperimentView), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    payload: std::result::Result<Json<NewExperiment>, JsonRejection>,
+) -> Result<(StatusCode, Json<ExperimentView>)> {
+    let request = body(payload)?;
+    let id = experiments::create(&state.db, request, &actor(&state, caller), state.clock.now()).await?;
+    // A challenger creative is new to the catalogue.
+    state.metrics.after_catalogue_change(&state.db).await?;
+    Ok((StatusCode::CREATED, Json(experiments::view(&state.db, &state.metrics, id, state.clock.now()).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/experiments/{id}", tag = "experiments", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = app::wire::ExperimentView), (status = 404, body = app::wire::ErrorBody)))]
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ExperimentView>> {
+    Ok(Json(experiments::view(&state.db, &state.metrics, experiment_id(&id)?, state.clock.now()).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/experiments/{id}", tag = "experiments", params(("id" = uuid::Uuid, Path)), request_body = app::wire::ExperimentPatch, responses((status = 200, body = app::wire::ExperimentView), (status = 409, body = app::wire::ErrorBody, description = "The design of a started test is fixed")))]
+pub async fn patch(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: std::result::Result<Json<ExperimentPatch>, JsonRejection>,
+) -> Result<Json<ExperimentView>> {
+    let id = experiment_id(&id)?;
+    let request = body(payload)?;
+    experiments::patch(&state.db, &state.metrics, id, request, &actor(&state, caller), state.clock.now()).await?;
+    Ok(Json(experiments::view(&state.db, &state.metrics, id, state.clock.now()).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/experiments/{id}/start", tag = "experiments", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = app::wire::ExperimentView), (status = 409, body = app::wire::ErrorBody)))]
+pub async fn start(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<ExperimentView>> {
+    let id = experiment_id(&id)?;
+    experiments::start(&state.db, &state.metrics, id, &actor(&state, caller), state.clock.now()).await?;
+    state.metrics.after_catalogue_change(&state.db).await?;
+    Ok(Json(experiments::view(&state.db, &state.metrics, id, state.clock.now()).await?))
+}
+
+/// An optional JSON body: none, or `{}`, means the defaults.
+fn decision(payload: &[u8]) -> Result<ExperimentDecisionRequest> {
+    if payload.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ExperimentDecisionRequest::default());
+    }
+    serde_json::from_slice(payload).map_err(|e| AppError::BadRequest(format!("the body is not a decision ({{\"arm\": n, \"reason\": \"…\"}}): {e}")))
+}
+
+#[utoipa::path(post, path = "/api/v1/experiments/{id}/stop", tag = "experiments", params(("id" = uuid::Uuid, Path)), request_body = Option<app::wire::ExperimentDecisionRequest>, responses((status = 200, body = app::wire::ExperimentView), (status = 409, body = app::wire::ErrorBody)))]
+pub async fn stop(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: axum::body::Bytes,
+) -> Result<Json<ExperimentView>> {
+    let id = experiment_id(&id)?;
+    experiments::stop(&state.db, &state.metrics, id, decision(&payload)?, &actor(&state, caller), state.clock.now()).await?;
+    Ok(Json(experiments::view(&state.db, &state.metrics, id, state.clock.now()).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/experiments/{id}/ship", tag = "experiments", params(("id" = uuid::Uuid, Path)), request_body = Option<app::wire::ExperimentDecisionRequest>, responses((status = 200, body = app::wire::ExperimentView), (status = 409, body = app::wire::ErrorBody, description = "No winner to ship and no arm named"), (status = 422, body = app::wire::ErrorBody, description = "An override without a reason")))]
+pub async fn ship(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: axum::body::Bytes,
+) -> Result<Json<ExperimentView>> {
+    let id = experiment_id(&id)?;
+    experiments::ship(&state.db, &state.metrics, id, decision(&payload)?, &actor(&state, caller), state.clock.now(), false).await?;
+    state.metrics.after_catalogue_change(&state.db).await?;
+    Ok(Json(experiments::view(&state.db, &state.metrics, id, state.clock.now()).await?))
+}
+
+/// The query of `POST /api/v1/experiments/import`, parsed by hand so each problem names its field.
+pub fn import_request(pairs: &[(String, String)], source: &str) -> Result<ImportRequest> {
+    let one = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let number = |name: &str, default: f64| -> Result<f64> {
+        match one(name) {
+            None => Ok(default),
+            Some(text) => text.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| AppError::invalid(name, format!("must be a number, got '{text}'"))),
+        }
+    };
+    let mut errors = Vec::new();
+    let outcomes: Vec<OutcomeColumn> = pairs
+        .iter()
+        .filter(|(k, _)| k == "outcome")
+        .filter_map(|(_, v)| v.parse::<OutcomeColumn>().map_err(|e| errors.push(app::wire::FieldError { field: "outcome".to_owned(), reason: e })).ok())
+        .collect();
+    let mut planned = Vec::new();
+    for (_, v) in pairs.iter().filter(|(k, _)| k == "split") {
+        match v.rsplit_once(':').and_then(|(label, share)| share.trim().parse::<f64>().ok().map(|s| (label.trim().to_owned(), s))) {
+            Some(pair) => planned.push(pair),
+            None => errors.push(app::wire::FieldError { field: "split".to_owned(), reason: format!("write a planned share as label:percent, got '{v}'") }),
+        }
+    }
+    let control = one("control");
+    if control.is_none() {
+        errors.push(app::wire::FieldError { field: "control".to_owned(), reason: "name the control arm's label".to_owned() });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok(ImportRequest {
+        name: one("name").unwrap_or_else(|| format!("Imported: {source}")),
+        source: source.to_owned(),
+        arm_column: one("arm_column").unwrap_or_else(|| "arm".to_owned()),
+        control: control.unwrap_or_default(),
+        outcomes,
+        planned,
+        alpha: number("alpha", 0.05)?,
+        minimum_effect: number("minimum_effect_percent", 10.0)? / 100.0,
+        duration_days: number("duration_days", 14.0)?.round().clamp(0.0, 10_000.0) as u32,
+    })
+}
+
+/// Analyses a test run elsewhere: the body is the per-user CSV; the query names the arm column,
+/// the control, each outcome (`outcome=clicked:binary`, `outcome=revenue:numeric:pre_revenue`,
+/// `:lower` when lower is better; the first is primary) and optionally the planned split
+/// (`split=A:50&split=B:50`).
+#[utoipa::path(post, path = "/api/v1/experiments/import", tag = "experiments", request_body(content = String, content_type = "text/csv"), responses((status = 201, body = app::wire::ExperimentView), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn import(State(state): State<AppState>, Extension(caller): Extension<Caller>, Query(pairs): Query<Vec<(String, String)>>, csv: axum::body::Bytes) -> Result<(StatusCode, Json<ExperimentView>)> {
+    let source = pairs.iter().find(|(k, _)| k == "source").map(|(_, v)| v.clone()).unwrap_or_else(|| "upload".to_owned());
+    let request = import_request(&pairs, &source)?;
+    let id = experiments::import(&state.db, csv.as_ref(), request, &actor(&state, caller), state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(experiments::view(&state.db, &state.metrics, id, state.clock.now()).await?)))
+}
+
+/// The planner for a new test: the campaign's last 28 days give the traffic and the baseline.
+#[utoipa::path(get, path = "/api/v1/experiments/plan", tag = "experiments", params(("campaign_id" = uuid::Uuid, Query), ("metric" = String, Query), ("minimum_effect_percent" = Option<f64>, Query), ("alpha" = Option<f64>, Query), ("power" = Option<f64>, Query), ("arms" = Option<u32>, Query)), responses((status = 200, body = analytics::experiment::analysis::Plan), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn plan(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<Plan>> {
+    let one = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let campaign = one("campaign_id").ok_or_else(|| AppError::invalid("campaign_id", "name the campaign"))?;
+    let campaign = Uuid::parse_str(&campaign).map_err(|_| AppError::invalid("campaign_id", "must be a UUID"))?;
+    let metric: Metric = one("metric").unwrap_or_else(|| "click_rate".to_owned()).parse().map_err(|e: String| AppError::invalid("metric", e))?;
+    let number = |name: &str, default: f64| -> Result<f64> {
+        one(name).map_or(Ok(default), |t| t.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| AppError::invalid(name, format!("must be a number, got '{t}'"))))
+    };
+    let effect = number("minimum_effect_percent", 10.0)?;
+    let alpha = number("alpha", 0.05)?;
+    let power = number("power", 0.8)?;
+    let arms = number("arms", 2.0)?;
+    if !(effect > 0.0 && effect <= 1_000.0) || !(alpha > 0.0 && alpha <= 0.5) || !(0.5..=0.999).contains(&power) || !(2.0..=6.0).contains(&arms) {
+        return Err(AppError::invalid("query", "minimum_effect_percent in (0, 1000], alpha in (0, 0.5], power in [0.5, 0.999], arms 2 to 6"));
+    }
+    let plan = experiments::plan_for(&state.metrics, campaign, metric, effect / 100.0, alpha, power, arms as usize, state.clock.now());
+    Ok(Json(plan))
+}
+
+/// The largest per-user file an upload takes (a CLI import has no limit: it streams).
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;

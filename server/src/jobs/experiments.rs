@@ -1,0 +1,33 @@
+//! Ships the winners of experiments whose owners switched on automatic shipping, once a minute:
+//! when the always-valid test (or, after the planned end, the fixed-horizon test) finds a winner,
+//! no guardrail is harmed and the split is sound. Each shipment is audited as the system's.
+
+use std::time::Duration;
+
+use crate::services::catalogue::Actor;
+use crate::services::experiments;
+use crate::state::AppState;
+
+pub async fn run(state: AppState) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(60));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        once(&state).await;
+    }
+}
+
+/// One pass (tests call it directly with a moved clock).
+pub async fn once(state: &AppState) {
+    let actor = Actor::system(state.audit.clone());
+    match experiments::ship_ready_winners(&state.db, &state.metrics, &actor, state.clock.now()).await {
+        Ok(shipped) if !shipped.is_empty() => {
+            tracing::info!(experiments = ?shipped, "shipped experiment winners automatically");
+            if let Err(err) = state.metrics.after_catalogue_change(&state.db).await {
+                tracing::warn!(error = %err.one_line(), "cannot refresh the catalogue after shipping");
+            }
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err.one_line(), "automatic shipping failed; trying again in a minute"),
+    }
+}

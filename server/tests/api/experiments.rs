@@ -1,0 +1,507 @@
+//! Experiments (issue #8): a creative test from draft to shipped through the API, with the
+//! pinned assignment, the results against a plain recount, automatic shipping, the sample-ratio
+//! block, and an imported per-user file against an independent computation.
+
+use app::access::{Role, Scope};
+use app::wire::{ErrorBody, ExperimentStatus, ExperimentView};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use server::clock::Clock;
+use uuid::Uuid;
+
+use crate::support::{Session, TestApp, create_campaign, spawn_app_with_clock_configured};
+
+struct Fixture {
+    app: TestApp,
+    key: String,
+    perf: Session,
+    campaign: app::wire::CampaignView,
+    start: DateTime<Utc>,
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        let start = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+        // Sessions outlive the clock's moves (tests move it by hours and days).
+        let app = spawn_app_with_clock_configured(Clock::fixed(start), |s| s.session_lifetime_minutes = 60 * 24 * 30).await;
+        let (_, key) = server::auth::api_keys::create(&app.state.db, "sender", &[Scope::Events], None, start).await.unwrap();
+        let perf = app.sign_in(Role::PerfLead).await;
+        let campaign = create_campaign(&app, "Weekend creative test").await;
+        Fixture { app, key, perf, campaign, start }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.app.client.post(self.app.url(path)).header("cookie", &self.perf.cookie).header("origin", self.app.origin()).json(&body).send().await.unwrap()
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.app.client.get(self.app.url(path)).header("cookie", &self.perf.cookie).send().await.unwrap()
+    }
+
+    /// A draft test of the campaign's creative against a new challenger.
+    async fn draft(&self, auto_ship: bool) -> ExperimentView {
+        let res = self
+            .post(
+                "/api/v1/experiments",
+                json!({
+                    "name": "Headline test", "campaign_id": self.campaign.id,
+                    "arms": [
+                        { "creative_id": self.campaign.creatives[0].id },
+                        { "new_creative": { "name": "Limited Stock Alert", "headline": "Only 100 left", "body": "This weekend only", "call_to_action": "Grab it" } }
+                    ],
+                    "primary_metric": "click_rate", "minimum_effect_percent": 20, "duration_days": 7, "baseline": 0.10, "auto_ship": auto_ship
+                }),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        res.json().await.unwrap()
+    }
+
+    /// Sends events (the clock first moved past them: they happen 30 to 40 minutes after the start).
+    async fn send(&self, batch: &[Value]) {
+        if self.app.state.clock.now() < self.start + Duration::hours(1) {
+            self.app.state.clock.set(self.start + Duration::hours(1));
+        }
+        for chunk in batch.chunks(1_000) {
+            let res = self.app.client.post(self.app.url("/api/v1/events")).bearer_auth(&self.key).json(&chunk).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["rejected"].as_array().map(Vec::len), Some(0), "{}", body["rejected"][0]);
+        }
+    }
+
+    fn event(&self, kind: &str, user: &str, at: DateTime<Utc>, properties: Value) -> Value {
+        json!({
+            "event_id": Uuid::new_v4().to_string(), "event_type": kind, "timestamp": at.to_rfc3339(), "user_id": user,
+            "source": "backend", "properties": properties,
+            "context": { "platform": "iOS", "user_segment": "HIGH_SPENDER", "region": "US-CA" }
+        })
+    }
+
+    /// `users` users delivered the campaign 30 minutes after the start, each the creative of their
+    /// arm (holdout users an assignment only); arm `i` users click when `clicks(i, n)`.
+    /// Returns per arm (members, clickers) as the test itself counts them.
+    fn traffic(&self, experiment: &ExperimentView, users: usize, prefix: &str, clicks: impl Fn(usize, usize) -> bool) -> (Vec<Value>, Vec<(u64, u64)>) {
+        let shares: Vec<u32> = experiment.arms.iter().map(|a| (a.share_percent * 100.0).round() as u32).collect();
+        let at = self.start + Duration::minutes(30);
+        let mut events = Vec::new();
+        let mut counts = vec![(0u64, 0u64); shares.len()];
+        for n in 0..users {
+            let user = format!("{prefix}-{n}");
+            let held = analytics::holdout::is_holdout(self.campaign.id, &user, 0.10);
+            let arm = analytics::experiment::arm_for(analytics::experiment::position(experiment.id, &user), &shares).unwrap();
+            let creative = experiment.arms[arm].creative_id.unwrap();
+            let delivered = json!({
+                "campaign_id": self.campaign.id, "campaign_type": "DISCOUNT", "creative_id": creative,
+                "segment_id": "HIGH_SPENDER", "delivery_channel": "push", "is_holdout": held
+            });
+            events.push(self.event("campaign_delivered", &user, at, delivered));
+            if held {
+                continue;
+            }
+            counts[arm].0 += 1;
+            if clicks(arm, n) {
+                counts[arm].1 += 1;
+                let clicked = json!({ "campaign_id": self.campaign.id, "creative_id": creative, "click_type": "cta" });
+                events.push(self.event("campaign_clicked", &user, at + Duration::minutes(2), clicked));
+            }
+        }
+        (events, counts)
+    }
+
+    async fn view(&self, id: Uuid) -> ExperimentView {
+        let res = self.get(&format!("/api/v1/experiments/{id}")).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    async fn event_types(&self) -> Vec<(String, Value)> {
+        server::entities::events::Entity::find()
+            .filter(server::entities::events::Column::CampaignId.eq(self.campaign.id))
+            .all(&self.app.state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.event_type, e.properties))
+            .collect()
+    }
+
+    async fn audit_actions(&self) -> Vec<(String, String)> {
+        server::entities::audit_log::Entity::find()
+            .filter(server::entities::audit_log::Column::Target.starts_with("experiment:"))
+            .all(&self.app.state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.action, e.actor))
+            .collect()
+    }
+}
+
+fn fields(body: &ErrorBody) -> Vec<String> {
+    body.error.fields.iter().map(|f| f.field.clone()).collect()
+}
+
+#[tokio::test]
+async fn a_creative_test_runs_from_draft_to_shipped_with_its_decisions_audited_and_emitted() {
+    let f = Fixture::new().await;
+    let draft = f.draft(false).await;
+    assert_eq!(draft.status, ExperimentStatus::Draft);
+    assert_eq!(draft.arms.iter().map(|a| a.label.as_str()).collect::<Vec<_>>(), ["A", "Limited Stock Alert"]);
+    assert_eq!(draft.arms.iter().map(|a| a.share_percent).collect::<Vec<_>>(), [50.0, 50.0]);
+    assert!(draft.results.is_none() && draft.plan.is_some(), "a draft has a plan, not results");
+    // The challenger waits, paused, for its test.
+    let challenger = draft.arms[1].creative_id.unwrap();
+    let campaign = server::services::catalogue::get(&f.app.state.db, f.campaign.id).await.unwrap();
+    assert_eq!(campaign.creatives.iter().find(|c| c.id == challenger).unwrap().status, app::wire::CreativeStatus::Paused);
+
+    // Bad drafts name every problem; a role without the capability is refused.
+    let res = f
+        .post(
+            "/api/v1/experiments",
+            json!({
+                "name": " ", "campaign_id": f.campaign.id, "arms": [{ "creative_id": Uuid::new_v4(), "share_percent": 70 }, { "creative_id": f.campaign.creatives[0].id, "share_percent": 20 }],
+                "primary_metric": "click_rate", "guardrails": ["click_rate"], "alpha": 0.9, "duration_days": 400
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let found = fields(&res.json().await.unwrap());
+    for field in ["name", "guardrails", "alpha", "duration_days", "arms.share_percent", "arms[0].creative_id"] {
+        assert!(found.contains(&field.to_owned()), "{field} in {found:?}");
+    }
+    let cmo = f.app.sign_in(Role::Cmo).await;
+    let res = f.app.client.post(f.app.url(&format!("/api/v1/experiments/{}/start", draft.id))).header("cookie", &cmo.cookie).header("origin", f.app.origin()).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(f.get("/api/v1/experiments/not-an-id").await.status(), 422);
+
+    // Start: running, the challenger deliverable, creative_variant_tested emitted.
+    let res = f.post(&format!("/api/v1/experiments/{}/start", draft.id), json!({})).await;
+    assert_eq!(res.status(), 200);
+    let running: ExperimentView = res.json().await.unwrap();
+    assert_eq!(running.status, ExperimentStatus::Running);
+    assert_eq!(running.started_at, Some(f.start));
+    let tested: Vec<Value> = f.event_types().await.into_iter().filter(|(t, _)| t == "creative_variant_tested").map(|(_, p)| p).collect();
+    assert_eq!(tested.len(), 1);
+    assert_eq!(tested[0]["variant_b_creative_id"], challenger.to_string());
+    // The design is fixed once it runs, and a second test on the campaign cannot start.
+    let res = f.app.client.patch(f.app.url(&format!("/api/v1/experiments/{}", draft.id))).header("cookie", &f.perf.cookie).header("origin", f.app.origin()).json(&json!({ "alpha": 0.1 })).send().await.unwrap();
+    assert_eq!(res.status(), 409);
+    let second = f.draft(false).await;
+    let res = f.post(&format!("/api/v1/experiments/{}/start", second.id), json!({})).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.json::<ErrorBody>().await.unwrap().error.message.contains("already in running experiment"));
+
+    // The sender's assignment follows the experiment's pinned hash.
+    let shares: Vec<u32> = running.arms.iter().map(|a| (a.share_percent * 100.0).round() as u32).collect();
+    for n in 0..40 {
+        let user = format!("probe-{n}");
+        let res = f.app.client.get(f.app.url(&format!("/api/v1/campaigns/{}/assignment?user_id={user}&channel=push&region=US-CA", f.campaign.id))).bearer_auth(&f.key).send().await.unwrap();
+        let assignment: app::wire::Assignment = res.json().await.unwrap();
+        if assignment.group == "holdout" {
+            assert_eq!(assignment.experiment_id, None);
+            continue;
+        }
+        let arm = analytics::experiment::arm_for(analytics::experiment::position(running.id, &user), &shares).unwrap();
+        assert_eq!(assignment.creative_id, running.arms[arm].creative_id, "{user}");
+        assert_eq!(assignment.experiment_arm.as_deref(), Some(running.arms[arm].label.as_str()));
+    }
+
+    // 4,000 users: the control clicks 10%, the challenger 20%.
+    let (mut events, counts) = f.traffic(&running, 4_000, "u", |arm, n| if arm == 0 { n % 10 == 0 } else { n % 5 == 0 });
+    // One delivery of the control's creative to a challenger user: off-arm, counted, still
+    // analysed in the user's arm.
+    let off = (0..).map(|n| format!("u-{n}")).find(|u| {
+        !analytics::holdout::is_holdout(f.campaign.id, u, 0.10) && analytics::experiment::arm_for(analytics::experiment::position(running.id, u), &shares) == Some(1)
+    });
+    let off = off.unwrap();
+    events.push(f.event("campaign_delivered", &off, f.start + Duration::minutes(40), json!({
+        "campaign_id": f.campaign.id, "campaign_type": "DISCOUNT", "creative_id": f.campaign.creatives[0].id,
+        "segment_id": "HIGH_SPENDER", "delivery_channel": "push", "is_holdout": false
+    })));
+    f.send(&events).await;
+    f.app.state.clock.advance(Duration::hours(2));
+
+    let view = f.view(running.id).await;
+    let results = view.results.as_ref().unwrap();
+    assert_eq!(view.off_arm_deliveries, 1);
+    // Members and clicks per arm are what the test counted itself.
+    let click = &results.outcomes[0];
+    assert_eq!(click.outcome.key, "click_rate");
+    for (arm, (members, clickers)) in counts.iter().enumerate() {
+        assert_eq!(results.arms[arm].users, *members);
+        assert_eq!(click.arms[arm].n, *members);
+        assert_eq!(click.arms[arm].total, *clickers as f64);
+        assert!((click.arms[arm].mean.unwrap() - *clickers as f64 / *members as f64).abs() < 1e-12);
+    }
+    assert!(results.balanced, "{:?}", results.sample_ratio);
+    assert_eq!(results.verdict.state, analytics::experiment::VerdictState::Winner, "{}", results.verdict.headline);
+    assert_eq!(results.verdict.winner, Some(1));
+    assert!(results.verdict.headline.starts_with("Limited Stock Alert wins on click rate"), "{}", results.verdict.headline);
+    assert!(results.verdict.by_sequential && !results.horizon_reached);
+    // The guardrail (unsubscribes, by default) is measured too.
+    assert_eq!(results.outcomes[1].outcome.key, "unsubscribe_rate");
+
+    // The list shows it with its verdict.
+    let list: Vec<app::wire::ExperimentSummary> = f.get("/api/v1/experiments").await.json().await.unwrap();
+    let row = list.iter().find(|e| e.id == running.id).unwrap();
+    assert_eq!(row.users, counts.iter().map(|c| c.0).sum::<u64>());
+    assert_eq!(row.verdict.as_deref(), Some(results.verdict.headline.as_str()));
+
+    // Ship: the challenger takes 100%, the control is paused, the decision is audited and emitted.
+    let res = f.post(&format!("/api/v1/experiments/{}/ship", running.id), json!({})).await;
+    assert_eq!(res.status(), 200);
+    let shipped: ExperimentView = res.json().await.unwrap();
+    assert_eq!((shipped.status, shipped.winner_arm), (ExperimentStatus::Shipped, Some(1)));
+    assert!(shipped.decision.as_deref().unwrap().contains("Limited Stock Alert shipped to 100% on the verdict"), "{:?}", shipped.decision);
+    let campaign = server::services::catalogue::get(&f.app.state.db, f.campaign.id).await.unwrap();
+    for creative in &campaign.creatives {
+        let expected = if creative.id == challenger { app::wire::CreativeStatus::Active } else { app::wire::CreativeStatus::Paused };
+        assert_eq!(creative.status, expected, "{}", creative.name);
+    }
+    let decided: Vec<Value> = f.event_types().await.into_iter().filter(|(t, _)| t == "experiment_decided").map(|(_, p)| p).collect();
+    assert_eq!(decided.len(), 1);
+    assert_eq!((decided[0]["decision"].as_str(), decided[0]["winner_creative_id"].as_str()), (Some("shipped"), Some(challenger.to_string().as_str())));
+    assert_eq!(decided[0]["automatic"], false);
+    assert!(decided[0]["p_value"].as_f64().unwrap() < 0.05);
+    let actions = f.audit_actions().await;
+    for action in ["experiment.create", "experiment.start", "experiment.ship"] {
+        assert!(actions.iter().any(|(a, who)| a == action && who == &f.perf.email), "{action} by {} in {actions:?}", f.perf.email);
+    }
+    // Shipped is final; after it, the sender's assignment is the campaign's normal one (the
+    // challenger, the only active creative).
+    assert_eq!(f.post(&format!("/api/v1/experiments/{}/stop", running.id), json!({})).await.status(), 409);
+    let res = f.app.client.get(f.app.url(&format!("/api/v1/campaigns/{}/assignment?user_id=u-7&channel=push&region=US-CA", f.campaign.id))).bearer_auth(&f.key).send().await.unwrap();
+    let assignment: app::wire::Assignment = res.json().await.unwrap();
+    assert_eq!(assignment.experiment_id, None);
+    if assignment.group == "treatment" {
+        assert_eq!(assignment.creative_id, Some(challenger));
+    }
+}
+
+#[tokio::test]
+async fn automatic_shipping_waits_for_a_sound_winner_and_is_audited_as_the_system() {
+    let f = Fixture::new().await;
+    let draft = f.draft(true).await;
+    f.post(&format!("/api/v1/experiments/{}/start", draft.id), json!({})).await;
+    let running = f.view(draft.id).await;
+    // Too little data: nothing ships.
+    let (events, _) = f.traffic(&running, 60, "early", |arm, n| if arm == 0 { n % 10 == 0 } else { n % 5 == 0 });
+    f.send(&events).await;
+    f.app.state.clock.advance(Duration::hours(1));
+    server::jobs::experiments::once(&f.app.state).await;
+    let view = f.view(draft.id).await;
+    assert_eq!(view.status, ExperimentStatus::Running);
+    assert_eq!(view.results.as_ref().unwrap().verdict.state, analytics::experiment::VerdictState::Collecting, "{}", view.results.as_ref().unwrap().verdict.headline);
+    assert!(view.results.as_ref().unwrap().verdict.headline.contains("more day"), "{}", view.results.as_ref().unwrap().verdict.headline);
+
+    let (events, _) = f.traffic(&running, 4_000, "late", |arm, n| if arm == 0 { n % 10 == 0 } else { n % 5 == 0 });
+    f.send(&events).await;
+    server::jobs::experiments::once(&f.app.state).await;
+    let view = f.view(draft.id).await;
+    assert_eq!((view.status, view.winner_arm), (ExperimentStatus::Shipped, Some(1)));
+    assert!(view.decision.as_deref().unwrap().contains("automatically by system"), "{:?}", view.decision);
+    assert!(f.audit_actions().await.contains(&("experiment.ship".to_owned(), "system".to_owned())));
+    let decided: Vec<Value> = f.event_types().await.into_iter().filter(|(t, _)| t == "experiment_decided").map(|(_, p)| p).collect();
+    assert_eq!(decided[0]["automatic"], true);
+}
+
+#[tokio::test]
+async fn a_sample_ratio_mismatch_blocks_the_verdict_and_shipping_needs_an_override_with_a_reason() {
+    let f = Fixture::new().await;
+    let draft = f.draft(false).await;
+    f.post(&format!("/api/v1/experiments/{}/start", draft.id), json!({})).await;
+    let running = f.view(draft.id).await;
+    // The sender dropped three in four challenger users: a broken split.
+    let (events, _) = f.traffic(&running, 3_000, "u", |arm, n| if arm == 0 { n % 10 == 0 } else { n % 5 == 0 });
+    let shares = [5_000, 5_000];
+    let kept: Vec<Value> = events
+        .into_iter()
+        .filter(|e| {
+            let user = e["user_id"].as_str().unwrap();
+            let n: usize = user.trim_start_matches("u-").parse().unwrap();
+            analytics::experiment::arm_for(analytics::experiment::position(running.id, user), &shares) == Some(0) || n % 4 == 0
+        })
+        .collect();
+    f.send(&kept).await;
+    f.app.state.clock.advance(Duration::hours(1));
+    let view = f.view(draft.id).await;
+    let results = view.results.unwrap();
+    assert!(!results.balanced);
+    assert_eq!(results.verdict.state, analytics::experiment::VerdictState::SampleRatioMismatch);
+    assert!(results.verdict.headline.contains("against a planned 50/50 split"), "{}", results.verdict.headline);
+
+    let ship = format!("/api/v1/experiments/{}/ship", draft.id);
+    let res = f.post(&ship, json!({})).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.json::<ErrorBody>().await.unwrap().error.message.contains("no winner to ship"));
+    let res = f.post(&ship, json!({ "arm": 1 })).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(fields(&res.json().await.unwrap()), ["reason"]);
+    let res = f.post(&ship, json!({ "arm": 1, "reason": "Brand team's call; the split bug is in the sender" })).await;
+    assert_eq!(res.status(), 200);
+    let shipped: ExperimentView = res.json().await.unwrap();
+    assert!(shipped.decision.unwrap().contains("by manual override"));
+}
+
+#[tokio::test]
+async fn stopping_and_extending_are_decisions_too() {
+    let f = Fixture::new().await;
+    let draft = f.draft(false).await;
+    f.post(&format!("/api/v1/experiments/{}/start", draft.id), json!({})).await;
+    let res = f
+        .app
+        .client
+        .patch(f.app.url(&format!("/api/v1/experiments/{}", draft.id)))
+        .header("cookie", &f.perf.cookie)
+        .header("origin", f.app.origin())
+        .json(&json!({ "duration_days": 21, "reason": "weekend traffic is low" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let extended: ExperimentView = res.json().await.unwrap();
+    assert_eq!(extended.duration_days, 21);
+    assert_eq!(extended.ends_at, Some(f.start + Duration::days(21)));
+    let res = f.post(&format!("/api/v1/experiments/{}/stop", draft.id), json!({ "reason": "season over" })).await;
+    assert_eq!(res.status(), 200);
+    let stopped: ExperimentView = res.json().await.unwrap();
+    assert_eq!(stopped.status, ExperimentStatus::Stopped);
+    let decisions: Vec<String> = f.event_types().await.into_iter().filter(|(t, _)| t == "experiment_decided").map(|(_, p)| p["decision"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(decisions, ["extended", "stopped"]);
+    let actions: Vec<String> = f.audit_actions().await.into_iter().map(|(a, _)| a).collect();
+    assert!(actions.contains(&"experiment.extend".to_owned()) && actions.contains(&"experiment.stop".to_owned()), "{actions:?}");
+}
+
+/// Rows of a test run elsewhere: arm, a 0/1 outcome, a spend with its pre-period covariate.
+fn imported_rows() -> Vec<(String, u8, f64, f64)> {
+    (0..2_500)
+        .map(|i: u64| {
+            let arm = ["control", "subject_b", "subject_c"][(i % 5).min(2) as usize];
+            let clicked = u8::from(i % 7 == 0 || (arm == "subject_b" && i % 11 == 0));
+            let pre = ((i * 37) % 100) as f64 / 2.0;
+            let spend = pre * 0.8 + ((i * 13) % 40) as f64 + if arm == "subject_c" { 3.0 } else { 0.0 };
+            (arm.to_owned(), clicked, spend, pre)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_imported_file_gives_the_counts_means_and_intervals_of_a_plain_recount() {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    let f = Fixture::new().await;
+    let rows = imported_rows();
+    let mut csv = String::from("user,arm,clicked,spend,pre_spend\n");
+    for (i, (arm, clicked, spend, pre)) in rows.iter().enumerate() {
+        csv.push_str(&format!("u{i},{arm},{clicked},{spend},{pre}\n"));
+    }
+    let res = f
+        .app
+        .client
+        .post(f.app.url("/api/v1/experiments/import?name=Email+subject+test&control=control&outcome=clicked:binary&outcome=spend:numeric:pre_spend&source=esp.csv"))
+        .header("cookie", &f.perf.cookie)
+        .header("origin", f.app.origin())
+        .header("content-type", "text/csv")
+        .body(csv.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let view: ExperimentView = res.json().await.unwrap();
+    assert_eq!(view.status, ExperimentStatus::Imported);
+    let results = view.results.unwrap();
+    assert_eq!(results.arms.iter().map(|a| a.label.as_str()).collect::<Vec<_>>(), ["control", "subject_b", "subject_c"]);
+
+    // The plain recount.
+    let z = 1.959_963_984_540_054;
+    for (arm_index, label) in ["control", "subject_b", "subject_c"].iter().enumerate() {
+        let of_arm: Vec<&(String, u8, f64, f64)> = rows.iter().filter(|r| r.0 == *label).collect();
+        let n = of_arm.len() as f64;
+        assert_eq!(results.arms[arm_index].users, of_arm.len() as u64);
+        // The rate with Wilson's interval.
+        let x = of_arm.iter().filter(|r| r.1 == 1).count() as f64;
+        let p = x / n;
+        let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+        let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+        let rate = &results.outcomes[0].arms[arm_index];
+        assert_eq!(rate.total, x);
+        assert!((rate.mean.unwrap() - p).abs() < 1e-12);
+        let interval = rate.interval.unwrap();
+        assert!((interval.low - (centre - half)).abs() < 1e-9 && (interval.high - (centre + half)).abs() < 1e-9, "{interval:?}");
+        // The mean with its t interval.
+        let mean = of_arm.iter().map(|r| r.2).sum::<f64>() / n;
+        let variance = of_arm.iter().map(|r| (r.2 - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let t = StudentsT::new(0.0, 1.0, n - 1.0).unwrap().inverse_cdf(0.975);
+        let spend = &results.outcomes[1].arms[arm_index];
+        assert!((spend.mean.unwrap() - mean).abs() < 1e-9);
+        let interval = spend.interval.unwrap();
+        assert!((interval.low - (mean - t * (variance / n).sqrt())).abs() < 1e-9, "{interval:?}");
+        // Welch's difference against the control.
+        if arm_index > 0 {
+            let control: Vec<f64> = rows.iter().filter(|r| r.0 == "control").map(|r| r.2).collect();
+            let (nc, mc) = (control.len() as f64, control.iter().sum::<f64>() / control.len() as f64);
+            let vc = control.iter().map(|v| (v - mc).powi(2)).sum::<f64>() / (nc - 1.0);
+            let se = (variance / n + vc / nc).sqrt();
+            let df = (variance / n + vc / nc).powi(2) / ((variance / n).powi(2) / (n - 1.0) + (vc / nc).powi(2) / (nc - 1.0));
+            let q = StudentsT::new(0.0, 1.0, df).unwrap().inverse_cdf(0.975);
+            let c = results.outcomes[1].comparisons.iter().find(|c| c.arm == arm_index).unwrap();
+            let welch = c.interval.unwrap();
+            assert!((c.difference.unwrap() - (mean - mc)).abs() < 1e-9);
+            assert!((welch.low - (mean - mc - q * se)).abs() < 1e-9 && (welch.high - (mean - mc + q * se)).abs() < 1e-9, "{welch:?}");
+            // CUPED ran on the covariate and narrowed the interval.
+            let adjusted = c.adjusted_interval.unwrap();
+            assert!(adjusted.high - adjusted.low < welch.high - welch.low);
+        }
+    }
+    assert!(results.outcomes[1].variance_reduction.unwrap() > 0.3);
+    // Two variants: Holm's correction on the primary outcome.
+    let primary = &results.outcomes[0].comparisons;
+    assert_eq!(primary.len(), 2);
+    assert!(primary.iter().all(|c| c.holm_p_value.unwrap() >= c.p_value.unwrap()));
+
+    // Bad files are refused with the line and the column.
+    let send = |query: &str, body: &str| {
+        f.app.client.post(f.app.url(&format!("/api/v1/experiments/import?{query}"))).header("cookie", &f.perf.cookie).header("origin", f.app.origin()).body(body.to_owned()).send()
+    };
+    let res = send("control=control&outcome=clicked:binary", "arm,clicked\ncontrol,1\nb,2\n").await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.json::<ErrorBody>().await.unwrap().error.fields[0].reason.contains("line 3: column 'clicked' is declared binary"));
+    let res = send("control=nobody&outcome=clicked:binary", "arm,clicked\ncontrol,1\nb,0\n").await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.json::<ErrorBody>().await.unwrap().error.fields[0].reason.contains("no arm is labelled 'nobody'"));
+    let res = send("control=control&outcome=clicks:binary", "arm,clicked\ncontrol,1\nb,0\n").await.unwrap();
+    assert!(res.json::<ErrorBody>().await.unwrap().error.fields[0].reason.contains("no column 'clicks'"));
+    let res = send("outcome=clicked:sometimes", "arm,clicked\n").await.unwrap();
+    let fields = fields(&res.json().await.unwrap());
+    assert!(fields.contains(&"outcome".to_owned()) && fields.contains(&"control".to_owned()), "{fields:?}");
+}
+
+#[tokio::test]
+async fn the_command_line_imports_an_experiment_and_prints_its_verdict() {
+    let dir = std::env::temp_dir().join(format!("swipesavvy-exp-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("export.csv");
+    let mut csv = String::from("arm,clicked,spend,pre_spend\n");
+    for (arm, clicked, spend, pre) in imported_rows() {
+        csv.push_str(&format!("{arm},{clicked},{spend},{pre}\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let (url, _) = crate::support::fresh_database_url().await;
+    let out = crate::support::swipesavvy()
+        .args(["import", "experiment", file.to_str().unwrap(), "--control", "control", "--outcome", "clicked:binary", "--outcome", "spend:numeric:pre_spend", "--database-url", &url])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("verdict: "), "{stdout}");
+    assert!(stdout.contains("subject_b vs control"), "{stdout}");
+    assert!(stdout.contains("CUPED: variance −"), "{stdout}");
+    // A bad declaration is a clear error, and nothing is stored.
+    let out = crate::support::swipesavvy()
+        .args(["import", "experiment", file.to_str().unwrap(), "--control", "control", "--outcome", "clicked", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("name:binary or name:numeric"), "{}", String::from_utf8_lossy(&out.stderr));
+}
