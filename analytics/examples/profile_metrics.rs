@@ -8,7 +8,7 @@ use chrono::Utc;
 fn main() {
     let users: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let now = Utc::now();
-    let config = SimConfig { seed: 1, users, days: 30, campaigns: 100, start: start_for(now, 30), holdout_share: 0.1, faults: Faults::default() };
+    let config = SimConfig { seed: 1, users, days: 30, campaigns: 100, start: start_for(now, 30), holdout_share: 0.1, faults: Faults::default(), experiments: 0 };
     let w = world(&config);
     let started = Instant::now();
     let (mut store, truth) = Store::from_simulation(&w);

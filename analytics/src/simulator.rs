@@ -20,7 +20,15 @@
 //!   (`flow_rest`). These steps draw from their own random sequence: with or without them the
 //!   same users view, click and buy at the same times for the same amounts, so the ground truth
 //!   (purchase probabilities, lift) does not depend on them. Organic purchases have no session;
-//! - unsubscribes rise with the number of messages a user has had.
+//! - unsubscribes rise with the number of messages a user has had;
+//! - with `SimConfig::experiments = n`, the first n campaigns with two or more creatives run a
+//!   creative test ([`SimExperiment`]): its arms are the campaign's creatives, split evenly; a
+//!   treated user gets the creative of their arm by the product's pinned hash
+//!   (`crate::experiment::{position, arm_for}`) instead of a random one, and their click
+//!   probability is multiplied by the arm's true multiplier (the control's 1.0; every third test,
+//!   from the first, is an A/A test with 1.0 everywhere; the others' variants get 1.3 and 0.75
+//!   alternately). The test's id comes from its own random sequence, and the random creative is
+//!   drawn anyway, so with no experiments every event is as it was.
 //!
 //! The truth: for each campaign, over each user's measurement window (the 7 days from their
 //! assignment, as the product measures it), the exact probability of at least one purchase in
@@ -29,7 +37,10 @@
 //! user's conversion probability, a conversion falling within 24 h of the click), averaged over
 //! each group's users; the true lift on the treated p̄₁/p̄₀(treated) − 1; and the true
 //! incremental revenue Σ q·AOV over treated users. Per segment, the expected view, click and conversion rates over
-//! the deliveries that actually happened, and the app-open and add-to-cart rates per click.
+//! the deliveries that actually happened, and the app-open and add-to-cart rates per click. Per
+//! experiment ([`ExperimentTruth`]): its start (midnight of the delivery day), its duration (that
+//! day and the 7-day window), and per arm its members (treated users delivered in it) and the mean
+//! of their click probabilities, which a measured click rate estimates.
 
 use std::collections::BTreeMap;
 
@@ -172,6 +183,10 @@ pub struct SimConfig {
     /// Bad, duplicated and late events on demand, to exercise the quality pipeline.
     #[serde(default)]
     pub faults: Faults,
+    /// How many campaigns run a creative experiment with known true effects (0 = none; the
+    /// first campaigns with at least two creatives).
+    #[serde(default)]
+    pub experiments: u32,
 }
 
 /// Shares of the generated events to spoil (each in [0, 1)).
@@ -228,6 +243,18 @@ pub struct SimCampaign {
     pub effect: f64,
 }
 
+/// A creative experiment the simulation runs on a campaign (`SimConfig::experiments`): its
+/// arms are the campaign's creatives in order, each with a true click multiplier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimExperiment {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    /// The arms' shares in basis points (an even split, the first arm taking the remainder).
+    pub shares_bp: Vec<u32>,
+    /// Per arm: multiplies the click probability of its members (the control's is 1.0).
+    pub click_multipliers: Vec<f64>,
+}
+
 /// What the simulation truly did, for tests to compare measurements against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignTruth {
@@ -276,6 +303,33 @@ pub struct Truth {
     /// Events generated, faulty ones included (duplicates count once per sending).
     pub events: u64,
     pub faults: FaultCounts,
+    /// The experiments run (`SimConfig::experiments`), with each arm's members and true click rate.
+    #[serde(default)]
+    pub experiments: Vec<ExperimentTruth>,
+}
+
+/// A simulated experiment as it truly ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentTruth {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    /// Midnight of the campaign's delivery day.
+    pub started_at: DateTime<Utc>,
+    /// The delivery day and the window after it: `WINDOW_DAYS + 1`.
+    pub duration_days: u32,
+    pub arms: Vec<ExperimentArmTruth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentArmTruth {
+    pub creative_id: Uuid,
+    pub share_bp: u32,
+    pub click_multiplier: f64,
+    /// Treatment users delivered in this arm (each joins the test once).
+    pub members: u64,
+    /// The mean over the arm's members of their click probability: what a measured click rate
+    /// (members who clicked ÷ members) estimates.
+    pub expected_click_rate: f64,
 }
 
 /// One day's spend line of a campaign.
@@ -294,7 +348,16 @@ pub struct World {
     pub users: Vec<SimUser>,
     pub campaigns: Vec<SimCampaign>,
     pub spend: Vec<SimSpend>,
+    pub experiments: Vec<SimExperiment>,
 }
+
+/// Seeds the experiments' own random sequence (with the configuration's seed), so asking for
+/// experiments never changes the other draws.
+const EXPERIMENT_STREAM: u64 = 0x2545_F491_4F6C_DD1D;
+
+/// The true click multiplier of the variants (arms after the first) of experiments that are not
+/// A/A tests: 1.3 and 0.75 alternately.
+pub const VARIANT_CLICK_MULTIPLIERS: [f64; 2] = [1.3, 0.75];
 
 impl SimConfig {
     pub fn check(&self) -> Result<(), String> {
@@ -303,6 +366,9 @@ impl SimConfig {
         }
         if self.days < WINDOW_DAYS as u32 + 2 {
             return Err(format!("simulate at least {} days, so each campaign has a full {WINDOW_DAYS}-day window", WINDOW_DAYS + 2));
+        }
+        if self.experiments > self.campaigns {
+            return Err("give at most one experiment per campaign".to_owned());
         }
         if !(0.0..=0.5).contains(&self.holdout_share) {
             return Err("the holdout share must be between 0 and 0.5".to_owned());
@@ -375,7 +441,31 @@ pub fn world(config: &SimConfig) -> World {
             amount_cents: c.budget_cents * 6 / 10,
         })
         .collect();
-    World { config: config.clone(), users, campaigns, spend }
+    let experiments = experiments_for(config, &campaigns);
+    World { config: config.clone(), users, campaigns, spend, experiments }
+}
+
+/// The experiments of the first `config.experiments` campaigns with at least two creatives, from
+/// their own random sequence: the k-th (from 0) is an A/A test when k is a multiple of 3 (every
+/// arm 1.0); otherwise its variants' clicks are multiplied by 1.3 and 0.75 alternately.
+fn experiments_for(config: &SimConfig, campaigns: &[SimCampaign]) -> Vec<SimExperiment> {
+    let mut rng = Rng::new(config.seed ^ EXPERIMENT_STREAM);
+    campaigns
+        .iter()
+        .filter(|c| c.creatives.len() >= 2)
+        .take(config.experiments as usize)
+        .enumerate()
+        .map(|(k, campaign)| {
+            let arms = campaign.creatives.len();
+            let even = 10_000 / arms as u32;
+            let mut shares_bp = vec![even; arms];
+            shares_bp[0] += 10_000 - even * arms as u32;
+            let click_multipliers = (0..arms)
+                .map(|arm| if arm == 0 || k % 3 == 0 { 1.0 } else { VARIANT_CLICK_MULTIPLIERS[(arm - 1) % 2] })
+                .collect();
+            SimExperiment { id: rng.uuid(), campaign_id: campaign.id, shares_bp, click_multipliers }
+        })
+        .collect()
 }
 
 fn title_case(code: &str) -> String {
@@ -473,6 +563,7 @@ fn run_in_parts(world: &World, part: usize, mut sink: impl FnMut(u32, Vec<Value>
     let mut unsubscribed = vec![false; world.users.len()];
     let mut messages = vec![0u32; world.users.len()];
     let mut truths: Vec<CampaignTruth> = Vec::new();
+    let mut experiment_truths: Vec<ExperimentTruth> = Vec::new();
     let mut total_events = 0u64;
     let mut spoiler = Spoiler {
         faults: config.faults,
@@ -535,17 +626,27 @@ fn run_in_parts(world: &World, part: usize, mut sink: impl FnMut(u32, Vec<Value>
             let mut held = 0u64;
             let (mut first_assignment, mut last_assignment) = (None::<DateTime<Utc>>, None::<DateTime<Utc>>);
             let (mut p0_held, mut p0_treated, mut p1_sum, mut incremental) = (0.0, 0.0, 0.0, 0.0);
+            let experiment = world.experiments.iter().find(|e| e.campaign_id == campaign.id);
+            // Per arm: members, and the sum of their click probabilities.
+            let mut arm_acc = vec![(0u64, 0.0f64); experiment.map_or(0, |e| e.shares_bp.len())];
             for (index, user) in world.users.iter().enumerate() {
                 if !campaign.target_segments.contains(&user.segment) || !user.consented || unsubscribed[index] {
                     continue;
                 }
                 let p = profile(user.segment);
-                let creative = &campaign.creatives[rng.below(campaign.creatives.len())];
+                // Drawn whether or not an experiment overrides it, so the other draws stay put.
+                let drawn = rng.below(campaign.creatives.len());
                 let at = moment(&mut rng, config.start, i64::from(day));
                 let p0 = baseline_probability(user.segment, at);
                 first_assignment = Some(first_assignment.map_or(at, |f| f.min(at)));
                 last_assignment = Some(last_assignment.map_or(at, |l| l.max(at)));
                 let holdout = crate::holdout::is_holdout(campaign.id, &user.id, config.holdout_share);
+                // In an experiment, a treatment user gets the creative of their arm (the
+                // product's pinned hash); held-out users are never members.
+                let arm = experiment
+                    .filter(|_| !holdout)
+                    .and_then(|e| crate::experiment::arm_for(crate::experiment::position(e.id, &user.id), &e.shares_bp).map(|arm| (arm, e.click_multipliers[arm])));
+                let creative = &campaign.creatives[arm.map_or(drawn, |(arm, _)| arm)];
                 let delivered = json!({
                     "campaign_id": campaign.id.to_string(), "campaign_type": campaign.campaign_type.as_str(),
                     "creative_id": creative.id.to_string(), "segment_id": user.segment.as_str(),
@@ -561,7 +662,14 @@ fn run_in_parts(world: &World, part: usize, mut sink: impl FnMut(u32, Vec<Value>
                 p0_treated += p0;
                 messages[index] += 1;
                 let view = p.view_rate;
-                let click = (p.click_rate * campaign.quality).min(view);
+                let click = match arm {
+                    Some((_, multiplier)) => (p.click_rate * campaign.quality * multiplier).min(view),
+                    None => (p.click_rate * campaign.quality).min(view),
+                };
+                if let Some((arm, _)) = arm {
+                    arm_acc[arm].0 += 1;
+                    arm_acc[arm].1 += click;
+                }
                 let convert = (p.conversion_rate * campaign.effect).min(1.0);
                 let q = click * convert;
                 p1_sum += 1.0 - (1.0 - p0) * (1.0 - q);
@@ -635,6 +743,27 @@ fn run_in_parts(world: &World, part: usize, mut sink: impl FnMut(u32, Vec<Value>
                 true_lift: if baseline_treated > 0.0 { p1_mean / baseline_treated - 1.0 } else { 0.0 },
                 true_incremental_revenue: round2(incremental),
             });
+            if let Some(e) = experiment {
+                experiment_truths.push(ExperimentTruth {
+                    id: e.id,
+                    campaign_id: campaign.id,
+                    started_at: day_start,
+                    duration_days: WINDOW_DAYS as u32 + 1,
+                    arms: campaign
+                        .creatives
+                        .iter()
+                        .zip(&arm_acc)
+                        .enumerate()
+                        .map(|(i, (creative, (members, clicks)))| ExperimentArmTruth {
+                            creative_id: creative.id,
+                            share_bp: e.shares_bp[i],
+                            click_multiplier: e.click_multipliers[i],
+                            members: *members,
+                            expected_click_rate: if *members > 0 { clicks / *members as f64 } else { 0.0 },
+                        })
+                        .collect(),
+                });
+            }
         }
 
         flush(day, &mut events, &mut spoiler, &mut total_events, &mut sink);
@@ -652,7 +781,7 @@ fn run_in_parts(world: &World, part: usize, mut sink: impl FnMut(u32, Vec<Value>
             (code, truth)
         })
         .collect();
-    Truth { config: config.clone(), campaigns: truths, segments, events: total_events, faults: spoiler.counts }
+    Truth { config: config.clone(), campaigns: truths, segments, events: total_events, faults: spoiler.counts, experiments: experiment_truths }
 }
 
 /// Spoils a share of one day's events as asked: a late event is moved 25–48 hours earlier (it
@@ -747,6 +876,7 @@ mod tests {
             start: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
             holdout_share: 0.10,
             faults: Faults::default(),
+            experiments: 0,
         }
     }
 
@@ -979,6 +1109,142 @@ mod tests {
             // Randomised groups: their baselines differ only by sampling.
             assert!((c.baseline_probability_treated - c.purchase_probability_holdout).abs() < 0.1, "{c:?}");
             assert!(c.window_to - c.window_from >= Duration::days(WINDOW_DAYS) && c.window_to - c.window_from <= Duration::days(WINDOW_DAYS + 1));
+        }
+    }
+
+    /// SHA-256 of every event's JSON (object keys sorted, whatever serde_json's features), in the
+    /// order handed over.
+    fn digest(events: &[Value]) -> String {
+        use sha2::{Digest, Sha256};
+        fn canonical(v: &Value, out: &mut String) {
+            match v {
+                Value::Object(map) => {
+                    let mut keys: Vec<&String> = map.keys().collect();
+                    keys.sort();
+                    out.push('{');
+                    for (i, k) in keys.into_iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&Value::from(k.as_str()).to_string());
+                        out.push(':');
+                        canonical(&map[k], out);
+                    }
+                    out.push('}');
+                }
+                Value::Array(items) => {
+                    out.push('[');
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        canonical(item, out);
+                    }
+                    out.push(']');
+                }
+                other => out.push_str(&other.to_string()),
+            }
+        }
+        let mut hash = Sha256::new();
+        for e in events {
+            let mut text = String::new();
+            canonical(e, &mut text);
+            hash.update(text.as_bytes());
+            hash.update(b"\n");
+        }
+        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn without_experiments_every_event_and_truth_is_as_before_they_existed() {
+        // Pinned from this world before `SimConfig::experiments` existed: asking for none must
+        // leave every draw where it was.
+        let (truth, events) = collect(&config(7));
+        assert_eq!(events.len(), 20_853);
+        assert_eq!(digest(&events), "80f462d3dae25aa479618be7e9f42a497814cd1ccd743839850575d07e8ad3e6");
+        let rest = json!({ "campaigns": truth.campaigns, "segments": truth.segments, "events": truth.events });
+        assert_eq!(digest(&[rest]), "00682694805080c5010343613c93f5a9cf644467a6c5528e752d6251680b0797");
+        assert!(truth.experiments.is_empty());
+        // A configuration written before the field existed reads as no experiments.
+        let mut old = serde_json::to_value(config(7)).unwrap();
+        old.as_object_mut().unwrap().remove("experiments");
+        let old: SimConfig = serde_json::from_value(old).unwrap();
+        assert_eq!(old, config(7));
+        let truth: Truth = serde_json::from_value({
+            let mut t = serde_json::to_value(&truth).unwrap();
+            t.as_object_mut().unwrap().remove("experiments");
+            t
+        })
+        .unwrap();
+        assert!(truth.experiments.is_empty());
+    }
+
+    #[test]
+    fn experiments_deliver_each_members_hash_arm_with_the_arms_true_click_rates() {
+        let cfg = SimConfig { users: 6_000, experiments: 2, ..config(7) };
+        let w = world(&cfg);
+        let (truth, events) = collect(&cfg);
+        assert_eq!(truth.experiments.len(), 2);
+        assert_ne!(truth.experiments[0].id, truth.experiments[1].id);
+        for (k, (t, e)) in truth.experiments.iter().zip(&w.experiments).enumerate() {
+            let campaign = &w.campaigns[k];
+            assert_eq!((t.id, t.campaign_id), (e.id, campaign.id), "the first campaigns with 2+ creatives");
+            assert_eq!(t.started_at, cfg.start + Duration::days(i64::from(campaign.day)));
+            assert_eq!(t.duration_days, WINDOW_DAYS as u32 + 1);
+            assert_eq!(t.arms.len(), campaign.creatives.len());
+            let shares: Vec<u32> = t.arms.iter().map(|a| a.share_bp).collect();
+            assert_eq!(shares.iter().sum::<u32>(), 10_000);
+            assert!(shares[1..].iter().all(|s| *s == 10_000 / shares.len() as u32 && *s <= shares[0]), "{shares:?}");
+            // The first is an A/A test; the second's variants get 1.3 and 0.75 alternately.
+            let multipliers: Vec<f64> = t.arms.iter().map(|a| a.click_multiplier).collect();
+            let expected = if k == 0 { vec![1.0; multipliers.len()] } else { [1.0, 1.3, 0.75, 1.3][..multipliers.len()].to_vec() };
+            assert_eq!(multipliers, expected);
+
+            // Every treatment delivery carries the arm's creative; members and their clicks per arm.
+            let id = campaign.id.to_string();
+            let arm_of = |user: &str| crate::experiment::arm_for(crate::experiment::position(t.id, user), &shares).unwrap();
+            let mut members = vec![0u64; t.arms.len()];
+            let mut click_sum = vec![0.0; t.arms.len()];
+            let mut clicked = vec![0u64; t.arms.len()];
+            let segment_of = |e: &Value| e["context"]["user_segment"].as_str().unwrap().parse::<SegmentType>().unwrap();
+            for e in events.iter().filter(|e| e["properties"]["campaign_id"] == id.as_str()) {
+                let user = e["user_id"].as_str().unwrap();
+                let arm = arm_of(user);
+                match e["event_type"].as_str().unwrap() {
+                    "campaign_delivered" if e["properties"]["is_holdout"] == false => {
+                        assert_eq!(e["properties"]["creative_id"], t.arms[arm].creative_id.to_string().as_str(), "{user} in arm {arm}");
+                        members[arm] += 1;
+                        let p = profile(segment_of(e));
+                        click_sum[arm] += (p.click_rate * campaign.quality * t.arms[arm].click_multiplier).min(p.view_rate);
+                    }
+                    "campaign_viewed" | "campaign_clicked" | "campaign_converted" => {
+                        assert_eq!(e["properties"]["creative_id"], t.arms[arm].creative_id.to_string().as_str());
+                        clicked[arm] += u64::from(e["event_type"] == "campaign_clicked");
+                    }
+                    _ => {}
+                }
+            }
+            let campaign_truth = truth.campaigns.iter().find(|c| c.campaign_id == campaign.id).unwrap();
+            assert_eq!(members.iter().sum::<u64>(), campaign_truth.treated_users, "members are the treated users");
+            for (arm, a) in t.arms.iter().enumerate() {
+                assert_eq!(a.members, members[arm]);
+                assert!(a.members >= 50, "{:?}", t.arms);
+                assert!((a.expected_click_rate - click_sum[arm] / members[arm] as f64).abs() < 1e-12);
+                // The measured rate is within 4 standard errors of the truth.
+                let (n, p) = (members[arm] as f64, a.expected_click_rate);
+                assert!((clicked[arm] as f64 / n - p).abs() < 4.0 * (p * (1.0 - p) / n).sqrt(), "arm {arm}: {} of {n} vs {p}", clicked[arm]);
+            }
+        }
+        // The other campaigns run no test and deliver each of their creatives at random.
+        for campaign in &w.campaigns[2..] {
+            assert!(truth.experiments.iter().all(|t| t.campaign_id != campaign.id));
+            let id = campaign.id.to_string();
+            let delivered: std::collections::BTreeSet<&str> = events
+                .iter()
+                .filter(|e| e["event_type"] == "campaign_delivered" && e["properties"]["campaign_id"] == id.as_str())
+                .map(|e| e["properties"]["creative_id"].as_str().unwrap())
+                .collect();
+            assert_eq!(delivered.len(), campaign.creatives.len(), "{}", campaign.name);
         }
     }
 

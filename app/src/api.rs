@@ -42,6 +42,11 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     // Everyone who may see a campaign may ask for a change; the catalogue checks each change
     // against its own capability (status transition, budget), as the PATCH API does.
     ("/api/fn/change_campaign", Access::Requires(Capability::View(Module::CampaignDetail))),
+    ("/api/fn/load_experiments", Access::Requires(Capability::View(Module::Creatives))),
+    ("/api/fn/load_experiment", Access::Requires(Capability::View(Module::Creatives))),
+    ("/api/fn/load_experiment_plan", Access::Requires(Capability::View(Module::Creatives))),
+    ("/api/fn/create_creative_test", Access::Requires(Capability::RunExperiments)),
+    ("/api/fn/decide_experiment", Access::Requires(Capability::RunExperiments)),
     ("/api/fn/load_admin", Access::Requires(Capability::ManageUsers)),
     ("/api/fn/create_account", Access::Requires(Capability::ManageUsers)),
     ("/api/fn/set_account_role", Access::Requires(Capability::ManageUsers)),
@@ -411,4 +416,80 @@ pub async fn revoke_api_key(key_id: uuid::Uuid) -> Result<(), ServerFnError> {
     crate::backend::authorize("revoke_api_key")?;
     let actor = crate::backend::principal()?;
     crate::backend::backend()?.revoke_api_key(&actor, key_id).await
+}
+
+// ----- experiments -----
+
+/// Every experiment, newest first, with the running ones' verdicts.
+#[server(prefix = "/api/fn", endpoint = "load_experiments")]
+pub async fn load_experiments() -> Result<Vec<crate::wire::ExperimentSummary>, ServerFnError> {
+    crate::backend::authorize("load_experiments")?;
+    crate::backend::backend()?.experiments().await
+}
+
+/// One experiment with its results.
+#[server(prefix = "/api/fn", endpoint = "load_experiment")]
+pub async fn load_experiment(id: uuid::Uuid) -> Result<crate::wire::ExperimentView, ServerFnError> {
+    crate::backend::authorize("load_experiment")?;
+    crate::backend::backend()?.experiment(id).await
+}
+
+/// The planner for a campaign's next test (`campaign_id`, `metric`, `minimum_effect_percent`,
+/// `alpha`, `power`, `arms`, as `GET /api/v1/experiments/plan`).
+#[server(prefix = "/api/fn", endpoint = "load_experiment_plan")]
+pub async fn load_experiment_plan(query: String) -> Result<analytics::experiment::analysis::Plan, ServerFnError> {
+    crate::backend::authorize("load_experiment_plan")?;
+    crate::backend::backend()?.experiment_plan(query).await
+}
+
+/// Module 5's "A/B test (clone + modify)": a draft test of a creative against a challenger
+/// whose copy the marketer wrote from the clone. Unreadable fields come back as field errors.
+#[server(prefix = "/api/fn", endpoint = "create_creative_test")]
+#[allow(clippy::too_many_arguments)]
+pub async fn create_creative_test(
+    name: String,
+    campaign_id: String,
+    control_creative_id: String,
+    challenger_name: String,
+    challenger_headline: String,
+    challenger_body: String,
+    challenger_cta: String,
+    primary_metric: String,
+    minimum_effect_percent: String,
+    duration_days: String,
+    auto_ship: Option<String>,
+) -> Result<crate::wire::CreateExperimentOutcome, ServerFnError> {
+    crate::backend::authorize("create_creative_test")?;
+    let actor = crate::backend::principal()?;
+    let form = crate::experiment_form::CreativeTestForm {
+        name,
+        campaign_id,
+        control_creative_id,
+        challenger_name,
+        challenger_headline,
+        challenger_body,
+        challenger_cta,
+        primary_metric,
+        minimum_effect_percent,
+        duration_days,
+        auto_ship: auto_ship.is_some(),
+    };
+    match form.into_request() {
+        Ok(request) => crate::backend::backend()?.create_experiment(&actor, request).await,
+        Err(fields) => Ok(crate::wire::CreateExperimentOutcome::Invalid(fields)),
+    }
+}
+
+/// Starts, stops or ships a test from its page; shipping another arm than the verdict's needs a
+/// reason (`arm` is the arm's index).
+#[server(prefix = "/api/fn", endpoint = "decide_experiment")]
+pub async fn decide_experiment(id: uuid::Uuid, action: crate::wire::ExperimentAction, arm: Option<String>, reason: Option<String>) -> Result<(), ServerFnError> {
+    crate::backend::authorize("decide_experiment")?;
+    let actor = crate::backend::principal()?;
+    let arm = match arm.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(text) => Some(text.parse::<usize>().map_err(|_| ServerFnError::new(format!("the arm must be a number, got '{text}'")))?),
+    };
+    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    crate::backend::backend()?.decide_experiment(&actor, id, action, crate::wire::ExperimentDecisionRequest { arm, reason }).await
 }

@@ -56,6 +56,15 @@ pub trait Backend: Send + Sync + 'static {
     /// audited and logged as marketer-action events, as `PATCH /api/v1/campaigns/{id}` does.
     async fn change_campaign(&self, actor: &Principal, campaign_id: Uuid, patch: CampaignPatch) -> Result<CampaignView, ServerFnError>;
 
+    /// Experiments (`GET /api/v1/experiments`, `GET /api/v1/experiments/{id}`, the planner).
+    async fn experiments(&self) -> Result<Vec<crate::wire::ExperimentSummary>, ServerFnError>;
+    async fn experiment(&self, id: Uuid) -> Result<crate::wire::ExperimentView, ServerFnError>;
+    async fn experiment_plan(&self, query: String) -> Result<analytics::experiment::analysis::Plan, ServerFnError>;
+    /// Creates a draft test for a person; the validation problems come back as field errors.
+    async fn create_experiment(&self, actor: &Principal, request: crate::wire::NewExperiment) -> Result<crate::wire::CreateExperimentOutcome, ServerFnError>;
+    /// Starts, stops or ships a test for a person, as the API's `start|stop|ship` do.
+    async fn decide_experiment(&self, actor: &Principal, id: Uuid, action: crate::wire::ExperimentAction, request: crate::wire::ExperimentDecisionRequest) -> Result<(), ServerFnError>;
+
     /// Module 11: the compliance scan, the consent dashboard, retention, a page of the audit log
     /// (the query's `from`, `to`, `actor`, `action`, `campaign`, `status`, `q`, `page`; `range`
     /// for the consent window) and the audit chain's verification.

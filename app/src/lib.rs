@@ -11,6 +11,7 @@ pub mod backend;
 pub mod campaign_form;
 pub mod components;
 pub mod csv;
+pub mod experiment_form;
 pub mod filters;
 pub mod format;
 pub mod pages;
@@ -27,7 +28,7 @@ use leptos_router::{
 
 use access::{Access, Capability, Module};
 use components::layout::Layout;
-use pages::{Account, Admin, CampaignPage, Campaigns, Compliance, FunnelPage, Insights, Login, NewCampaign, NotFound, Overview, Section, Segments, SystemHealth};
+use pages::{Account, Admin, CampaignPage, Campaigns, Compliance, ExperimentPage, Experiments, FunnelPage, Insights, Login, NewCampaign, NewExperiment, NotFound, Overview, Section, Segments, SystemHealth};
 
 /// The access each page requires, by its route path. The server refuses to start when a route
 /// below is missing here, and checks this on every request (`server/src/http/pipeline.rs`).
@@ -37,6 +38,9 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/campaigns", Access::Requires(Capability::View(Module::Leaderboard))),
     ("/campaigns/new", Access::Requires(Capability::CreateCampaigns)),
     ("/campaigns/{id}", Access::Requires(Capability::View(Module::CampaignDetail))),
+    ("/experiments", Access::Requires(Capability::View(Module::Creatives))),
+    ("/experiments/new", Access::Requires(Capability::RunExperiments)),
+    ("/experiments/{id}", Access::Requires(Capability::View(Module::Creatives))),
     ("/segments", Access::Requires(Capability::View(Module::Segments))),
     ("/funnel", Access::Requires(Capability::View(Module::Funnel))),
     ("/insights", Access::Requires(Capability::View(Module::RoiDeepDive))),
@@ -100,6 +104,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/campaigns") view=Campaigns/>
                     <Route path=path!("/campaigns/new") view=NewCampaign/>
                     <Route path=path!("/campaigns/:id") view=CampaignPage/>
+                    <Route path=path!("/experiments") view=Experiments/>
+                    <Route path=path!("/experiments/new") view=NewExperiment/>
+                    <Route path=path!("/experiments/:id") view=ExperimentPage/>
                     <Route path=path!("/segments") view=Segments/>
                     <Route path=path!("/funnel") view=FunnelPage/>
                     <Route path=path!("/insights") view=Insights/>

@@ -1279,6 +1279,36 @@ pub struct ExperimentView {
     pub off_arm_deliveries: u64,
     /// When the results were computed.
     pub as_of: DateTime<Utc>,
+    /// The test's own decisions (from the audit log), oldest first.
+    #[serde(default)]
+    pub history: Vec<ExperimentHistoryEntry>,
+}
+
+/// One audited action on an experiment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentHistoryEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// `experiment.start`, `experiment.ship`, …
+    pub action: String,
+    pub reason: Option<String>,
+}
+
+/// What the dashboard's test form gets back: the new test, or the fields to fix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CreateExperimentOutcome {
+    Created(uuid::Uuid),
+    Invalid(Vec<FieldError>),
+}
+
+/// A decision taken from the experiment page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExperimentAction {
+    Start,
+    Stop,
+    Ship,
 }
 
 /// A row of `GET /api/v1/experiments`.
@@ -1299,3 +1329,4 @@ pub struct ExperimentSummary {
     pub verdict: Option<String>,
     pub verdict_state: Option<analytics::experiment::VerdictState>,
 }
+

@@ -17,6 +17,7 @@ const PAGES: { name: string; path: string; role: Role; heading: string }[] = [
   { name: "funnel", path: "/funnel", role: "lifecycle_lead", heading: "Funnel" },
   { name: "insights", path: "/insights", role: "data_science", heading: "Insights" },
   { name: "actions", path: "/actions", role: "perf_lead", heading: "Action Center" },
+  { name: "experiments", path: "/experiments", role: "perf_lead", heading: "Experiments" },
   { name: "compliance", path: "/compliance", role: "compliance", heading: "Compliance" },
   { name: "system-health", path: "/system-health", role: "data_science", heading: "System health" },
   { name: "admin", path: "/admin", role: "admin", heading: "Administration" },

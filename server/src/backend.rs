@@ -246,6 +246,47 @@ impl Backend for ServerBackend {
         Ok(view)
     }
 
+    async fn experiments(&self) -> Result<Vec<app::wire::ExperimentSummary>, ServerFnError> {
+        lift(services::experiments::list(&self.state.db, &self.state.metrics, self.state.clock.now()).await)
+    }
+
+    async fn experiment(&self, id: Uuid) -> Result<app::wire::ExperimentView, ServerFnError> {
+        lift(services::experiments::view(&self.state.db, &self.state.metrics, id, self.state.clock.now()).await)
+    }
+
+    async fn experiment_plan(&self, query: String) -> Result<analytics::experiment::analysis::Plan, ServerFnError> {
+        lift(crate::http::experiments::plan_view(&self.state, &query_pairs(&query)))
+    }
+
+    async fn create_experiment(&self, actor: &Principal, request: app::wire::NewExperiment) -> Result<app::wire::CreateExperimentOutcome, ServerFnError> {
+        let state = &self.state;
+        let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());
+        match services::experiments::create(&state.db, request, &who, state.clock.now()).await {
+            Ok(id) => {
+                lift(state.metrics.after_catalogue_change(&state.db).await)?;
+                Ok(app::wire::CreateExperimentOutcome::Created(id))
+            }
+            Err(AppError::Validation(fields)) => Ok(app::wire::CreateExperimentOutcome::Invalid(fields)),
+            Err(err) => Err(to_server_fn_error(err)),
+        }
+    }
+
+    async fn decide_experiment(&self, actor: &Principal, id: Uuid, action: app::wire::ExperimentAction, request: app::wire::ExperimentDecisionRequest) -> Result<(), ServerFnError> {
+        use app::wire::ExperimentAction;
+        let state = &self.state;
+        let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());
+        let now = state.clock.now();
+        match action {
+            ExperimentAction::Start => lift(services::experiments::start(&state.db, &state.metrics, id, &who, now).await)?,
+            ExperimentAction::Stop => lift(services::experiments::stop(&state.db, &state.metrics, id, request, &who, now).await)?,
+            ExperimentAction::Ship => lift(services::experiments::ship(&state.db, &state.metrics, id, request, &who, now, false).await)?,
+        }
+        if action != ExperimentAction::Stop {
+            lift(state.metrics.after_catalogue_change(&state.db).await)?;
+        }
+        Ok(())
+    }
+
     async fn compliance_overview(&self, query: String) -> Result<app::wire::ComplianceOverview, ServerFnError> {
         let state = &self.state;
         let pairs = query_pairs(&query);

@@ -119,6 +119,11 @@ pub enum Command {
         /// Share of events that arrive 25–48 hours after they happened, 0 to 1.
         #[arg(long, default_value_t = 0.0)]
         late_rate: f64,
+        /// Run creative experiments with known true effects on the first N campaigns (every third
+        /// an A/A test), recorded as tests and in the truth file. Only with --to-db: they are
+        /// backdated to their campaign's day.
+        #[arg(long, default_value_t = 0)]
+        experiments: u32,
         /// Load straight into the database (fast bulk load for demos and benchmarks).
         #[arg(long, conflicts_with = "to_url", required_unless_present = "to_url")]
         to_db: bool,
@@ -457,7 +462,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             Command::Privacy { action } => crate::commands::privacy(&settings, action).await,
             Command::ImportCustomers { file } => crate::commands::import_customers(&settings, &file).await,
             Command::ImportSpend { file, errors } => crate::commands::import_spend(&settings, &file, errors.as_deref()).await,
-            Command::Simulate { seed, users, days, start, campaigns, holdout_percent, invalid_rate, duplicate_rate, late_rate, to_db: _, to_url, api_key, truth, live, rate, duration_seconds } => {
+            Command::Simulate { seed, users, days, start, campaigns, holdout_percent, invalid_rate, duplicate_rate, late_rate, experiments, to_db: _, to_url, api_key, truth, live, rate, duration_seconds } => {
                 let now = crate::clock::Clock::system().now();
                 if let Some(first) = start {
                     // Events may not lie in the future; the last simulated day must have begun.
@@ -473,6 +478,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
                     start: start.map_or_else(|| analytics::simulator::start_for(now, days), |day| day.and_time(chrono::NaiveTime::MIN).and_utc()),
                     holdout_share: holdout_percent / 100.0,
                     faults: analytics::simulator::Faults { invalid_rate, duplicate_rate, late_rate },
+                    experiments,
                 };
                 match to_url {
                     Some(base) if live => {

@@ -92,6 +92,7 @@ pub async fn serve(settings: Settings, demo_accounts: bool, demo_data: bool) -> 
                 start: analytics::simulator::start_for(app.state.clock.now(), days),
                 holdout_share: 0.10,
                 faults: analytics::simulator::Faults::default(),
+                experiments: 0,
             };
             crate::services::simulate::run(crate::services::simulate::Target::Database(&app.state), config, None).await?;
         }

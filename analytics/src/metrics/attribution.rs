@@ -249,7 +249,7 @@ mod tests {
 
     #[test]
     fn campaigns_and_channels_share_out_every_touched_conversion_and_last_touch_matches_the_tally() {
-        let config = SimConfig { seed: 11, users: 2_000, days: 14, campaigns: 6, start: Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap(), holdout_share: 0.2, faults: Faults::default() };
+        let config = SimConfig { seed: 11, users: 2_000, days: 14, campaigns: 6, start: Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap(), holdout_share: 0.2, faults: Faults::default(), experiments: 0 };
         let w = world(&config);
         let (store, _) = Store::from_simulation(&w);
         let (from, to) = (config.start.timestamp(), (config.start + Duration::days(14)).timestamp());

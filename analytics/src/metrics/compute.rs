@@ -1002,7 +1002,7 @@ mod tests {
 
     #[test]
     fn a_tally_split_over_threads_equals_one_made_in_one() {
-        let config = SimConfig { seed: 3, users: 1_500, days: 12, campaigns: 5, start: Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap(), holdout_share: 0.2, faults: Faults::default() };
+        let config = SimConfig { seed: 3, users: 1_500, days: 12, campaigns: 5, start: Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap(), holdout_share: 0.2, faults: Faults::default(), experiments: 0 };
         let w = world(&config);
         let now = config.start + Duration::days(12);
         let (store, _) = Store::from_simulation(&w);

@@ -132,6 +132,7 @@ mod tests {
                 start: Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap(),
                 holdout_share: 0.2,
                 faults: Faults::default(),
+                experiments: 0,
             };
             let world = world(&config);
             let now = config.start + Duration::days(i64::from(config.days));

@@ -894,7 +894,7 @@ mod tests {
 
     #[test]
     fn heatmap_cells_and_campaign_series_add_up_to_the_tally() {
-        let config = SimConfig { seed: 31, users: 4_000, days: 10, campaigns: 6, start: start(), holdout_share: 0.1, faults: Faults::default() };
+        let config = SimConfig { seed: 31, users: 4_000, days: 10, campaigns: 6, start: start(), holdout_share: 0.1, faults: Faults::default(), experiments: 0 };
         let sim = world(&config);
         let now = config.start + Duration::days(10);
         let (store, _) = Store::from_simulation(&sim);

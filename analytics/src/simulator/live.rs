@@ -11,9 +11,18 @@
 //! - users who opted out (the model's own `user_unsubscribed` / `consent_updated` opted_out, and
 //!   users without consent) receive nothing more;
 //! - a campaign with a frequency cap sends no user more than the cap in any 7 days (counting the
-//!   messages the model sent it; holdout assignments are not messages).
+//!   messages the model sent it; holdout assignments are not messages);
+//! - while a creative experiment runs on a campaign ([`LiveExperiment`]), a treatment user gets
+//!   the creative of their arm by the product's pinned hash (`crate::experiment::{position,
+//!   arm_for}`); held-out users get a creative drawn as before.
+//!
+//! The true effect of a creative multiplies its click probability: 1.0 for the creatives of the
+//! simulated [`World`] (so a test between them is an A/A test), and [`CHALLENGER_CLICK_LIFT`]
+//! for any other creative of the campaign. That is a simulator assumption, not a measurement: a
+//! challenger a marketer wrote in the product (the A/B test's "clone + modify") clicks 1.5× its
+//! campaign's rate, so a live test has a known winner to find.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
@@ -35,7 +44,23 @@ pub struct LiveCampaign {
     pub holdout_share: f64,
     /// At most this many deliveries to one user in any 7 days.
     pub frequency_cap_per_week: Option<u32>,
+    /// The creative test running on the campaign, if any.
+    pub experiment: Option<LiveExperiment>,
 }
+
+/// A running creative test as the product reports it (`GET /api/v1/experiments/{id}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveExperiment {
+    pub id: Uuid,
+    /// The arms' shares in basis points, in arm order.
+    pub shares_bp: Vec<u32>,
+    /// Each arm's creative, in arm order.
+    pub creatives: Vec<Uuid>,
+}
+
+/// The simulator's assumed true effect of a creative the simulated world did not create (a
+/// challenger written in the product): its click probability is its campaign's times this.
+pub const CHALLENGER_CLICK_LIFT: f64 = 1.5;
 
 impl LiveCampaign {
     /// Whether the product lets it send.
@@ -53,6 +78,8 @@ const UNSUBSCRIBE_PER_MESSAGE: f64 = 0.01;
 pub struct LiveModel {
     users: Vec<SimUser>,
     opted_out: Vec<bool>,
+    /// The world's creatives (true effect 1.0; any other is a challenger).
+    known_creatives: HashSet<Uuid>,
     first_budget: HashMap<Uuid, i64>,
     rng: Rng,
     /// Deliveries not yet made (fractions carried to the next tick).
@@ -70,6 +97,7 @@ impl LiveModel {
         LiveModel {
             users: world.users.clone(),
             opted_out,
+            known_creatives: world.campaigns.iter().flat_map(|c| c.creatives.iter().map(|k| k.id)).collect(),
             first_budget: HashMap::new(),
             rng: Rng::new(world.config.seed ^ 0x9E37_79B9_7F4A_7C15),
             carry: HashMap::new(),
@@ -155,6 +183,11 @@ impl LiveModel {
         now - Duration::milliseconds(self.rng.below(span) as i64)
     }
 
+    /// A creative's true effect on clicks: 1.0 for the world's, [`CHALLENGER_CLICK_LIFT`] for others.
+    pub fn click_lift(&self, creative: Uuid) -> f64 {
+        if self.known_creatives.contains(&creative) { 1.0 } else { CHALLENGER_CLICK_LIFT }
+    }
+
     /// One delivery to an eligible user (targeted, consenting, not opted out), with what follows.
     fn deliver(&mut self, campaign: &LiveCampaign, now: DateTime<Utc>, tick: Duration, out: &mut Vec<Value>) {
         if campaign.creatives.is_empty() {
@@ -170,9 +203,15 @@ impl LiveModel {
             return;
         };
         let at = self.moment(now, tick);
-        let creative = campaign.creatives[self.rng.below(campaign.creatives.len())];
+        // Drawn whether or not a test decides, so the other draws stay put.
+        let drawn = campaign.creatives[self.rng.below(campaign.creatives.len())];
         let user = self.users[index].clone();
         let holdout = crate::holdout::is_holdout(campaign.id, &user.id, campaign.holdout_share);
+        let arm_creative = campaign.experiment.as_ref().filter(|_| !holdout).and_then(|e| {
+            crate::experiment::arm_for(crate::experiment::position(e.id, &user.id), &e.shares_bp).and_then(|arm| e.creatives.get(arm).copied())
+        });
+        let creative = arm_creative.unwrap_or(drawn);
+        let lift = self.click_lift(creative);
         let ids = (campaign.id.to_string(), creative.to_string());
         out.push(envelope(&mut self.rng, "campaign_delivered", at, &user, "backend", json!({
             "campaign_id": ids.0, "campaign_type": campaign.campaign_type.as_str(), "creative_id": ids.1,
@@ -188,7 +227,7 @@ impl LiveModel {
         let p = profile(user.segment);
         if self.rng.chance(p.view_rate) {
             out.push(envelope(&mut self.rng, "campaign_viewed", at, &user, "mobile", json!({ "campaign_id": ids.0, "creative_id": ids.1, "view_duration_seconds": 3, "view_type": "opened" })));
-            if self.rng.chance((p.click_rate / p.view_rate).min(1.0)) {
+            if self.rng.chance((p.click_rate * lift / p.view_rate).min(1.0)) {
                 out.push(envelope(&mut self.rng, "campaign_clicked", at, &user, "mobile", json!({ "campaign_id": ids.0, "creative_id": ids.1, "click_type": "cta", "time_to_click_seconds": 5 })));
             }
         }
@@ -206,8 +245,8 @@ mod tests {
     use crate::simulator::{Faults, SimConfig, world};
     use chrono::TimeZone;
 
-    fn setup() -> (LiveModel, Vec<LiveCampaign>) {
-        let config = SimConfig {
+    fn setup_config() -> SimConfig {
+        SimConfig {
             seed: 5,
             users: 2_000,
             days: 10,
@@ -215,8 +254,12 @@ mod tests {
             start: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
             holdout_share: 0.10,
             faults: Faults::default(),
-        };
-        let w = world(&config);
+            experiments: 0,
+        }
+    }
+
+    fn setup() -> (LiveModel, Vec<LiveCampaign>) {
+        let w = world(&setup_config());
         let campaigns = w
             .campaigns
             .iter()
@@ -230,6 +273,7 @@ mod tests {
                 budget_cents: c.budget_cents,
                 holdout_share: 0.10,
                 frequency_cap_per_week: None,
+                experiment: None,
             })
             .collect();
         (LiveModel::new(&w), campaigns)
@@ -245,6 +289,84 @@ mod tests {
     fn run(model: &mut LiveModel, campaigns: &[LiveCampaign], ticks: usize) -> Vec<Value> {
         let now = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
         (0..ticks).flat_map(|t| model.tick(campaigns, now + Duration::seconds(t as i64), Duration::seconds(1), 200)).collect()
+    }
+
+    #[test]
+    fn without_an_experiment_the_events_are_as_before_experiments_existed() {
+        use sha2::{Digest, Sha256};
+        let (mut model, campaigns) = setup();
+        let events = run(&mut model, &campaigns, 30);
+        let mut hash = Sha256::new();
+        for e in &events {
+            hash.update(e.to_string().as_bytes());
+            hash.update(b"\n");
+        }
+        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        // Pinned before `LiveCampaign::experiment` existed (the fields' order is serde_json's).
+        assert_eq!((events.len(), digest.as_str()), (6_000, "3005fe5f6a30e08738db067963573db0759c635bb6a2616d7f2b3427e72e945a"));
+    }
+
+    #[test]
+    fn a_running_test_delivers_the_hash_arms_and_the_challenger_clicks_more() {
+        let config = SimConfig { users: 50_000, ..setup_config() };
+        let w = world(&config);
+        let c = &w.campaigns[0];
+        let challenger = Uuid::from_u128(0xC4A1_1E46);
+        let experiment = LiveExperiment { id: Uuid::from_u128(77), shares_bp: vec![5_000, 5_000], creatives: vec![c.creatives[0].id, challenger] };
+        let campaign = LiveCampaign {
+            id: c.id,
+            campaign_type: c.campaign_type,
+            channel: c.channel,
+            target_segments: Vec::new(),
+            creatives: c.creatives.iter().map(|k| k.id).chain([challenger]).collect(),
+            status: CampaignStatus::Active,
+            budget_cents: c.budget_cents,
+            holdout_share: 0.10,
+            frequency_cap_per_week: None,
+            experiment: Some(experiment.clone()),
+        };
+        let mut model = LiveModel::new(&w);
+        assert_eq!((model.click_lift(c.creatives[0].id), model.click_lift(challenger)), (1.0, CHALLENGER_CLICK_LIFT));
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+        let campaigns = [campaign];
+        // Per arm: treatment deliveries and clicks.
+        let (mut sent, mut clicks, mut held) = ([0u64; 2], [0u64; 2], 0u64);
+        for t in 0..100 {
+            // A whole tick first; then only deliveries (a tick adds three times as many organic
+            // events around them, which this test has no use for).
+            let at = now + Duration::seconds(t);
+            let events = if t == 0 {
+                model.tick(&campaigns, at, Duration::seconds(1), 4_000)
+            } else {
+                let mut events = Vec::new();
+                for _ in 0..1_000 {
+                    model.deliver(&campaigns[0], at, Duration::seconds(1), &mut events);
+                }
+                events
+            };
+            for e in &events {
+                let user = e["user_id"].as_str().unwrap_or_default();
+                let arm = crate::experiment::arm_for(crate::experiment::position(experiment.id, user), &experiment.shares_bp).unwrap();
+                match e["event_type"].as_str() {
+                    Some("campaign_delivered") if e["properties"]["is_holdout"] == true => held += 1,
+                    Some("campaign_delivered") => {
+                        assert_eq!(e["properties"]["creative_id"], experiment.creatives[arm].to_string().as_str(), "{user} is in arm {arm}");
+                        sent[arm] += 1;
+                    }
+                    Some("campaign_clicked") => {
+                        assert_eq!(e["properties"]["creative_id"], experiment.creatives[arm].to_string().as_str());
+                        clicks[arm] += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(held > 0 && sent.iter().all(|s| *s > 30_000), "{sent:?}, {held} held out");
+        let rate = |arm: usize| clicks[arm] as f64 / sent[arm] as f64;
+        // About 1,000 control clicks and 1,500 challenger clicks: the ratio's standard error is
+        // about 0.06.
+        let ratio = rate(1) / rate(0);
+        assert!((ratio - CHALLENGER_CLICK_LIFT).abs() < 0.25, "challenger {:.4} vs control {:.4}: ×{ratio:.2}", rate(1), rate(0));
     }
 
     #[test]

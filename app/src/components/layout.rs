@@ -23,6 +23,7 @@ struct NavItem {
 fn nav_items() -> Vec<NavItem> {
     let mut items = vec![NavItem { href: "/", label: "Overview", requires: Capability::View(Module::KpiCards), keeps_filters: true }];
     items.extend(SectionId::ALL.iter().map(|s| NavItem { href: s.href(), label: s.title(), requires: s.requires(), keeps_filters: s.keeps_filters() }));
+    items.push(NavItem { href: "/experiments", label: "Experiments", requires: Capability::View(Module::Creatives), keeps_filters: false });
     items.push(NavItem { href: "/system-health", label: "Health", requires: Capability::View(Module::SystemHealth), keeps_filters: false });
     items.push(NavItem { href: "/admin", label: "Admin", requires: Capability::ManageUsers, keeps_filters: false });
     items

@@ -362,6 +362,7 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
                                         <div class="menu__items">
                                             <a href=by_segment>"View by segment"</a>
                                             <a href=incrementality>"View incrementality"</a>
+                                            <a href=format!("/experiments/new?campaign={}&creative={}", row.campaign_id, row.creative_id)>"A/B test (clone + modify)"</a>
                                             <CreativeStatusForm creative_id=row.creative_id name=name.clone() status=row.status change/>
                                             <CreativeWeightForms creative_id=row.creative_id name=name.clone() weight_percent=row.weight_percent change/>
                                         </div>

@@ -161,22 +161,29 @@ pub async fn import(State(state): State<AppState>, Extension(caller): Extension<
 /// The planner for a new test: the campaign's last 28 days give the traffic and the baseline.
 #[utoipa::path(get, path = "/api/v1/experiments/plan", tag = "experiments", params(("campaign_id" = uuid::Uuid, Query), ("metric" = String, Query), ("minimum_effect_percent" = Option<f64>, Query), ("alpha" = Option<f64>, Query), ("power" = Option<f64>, Query), ("arms" = Option<u32>, Query)), responses((status = 200, body = analytics::experiment::analysis::Plan), (status = 422, body = app::wire::ErrorBody)))]
 pub async fn plan(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<Plan>> {
+    Ok(Json(plan_view(&state, &pairs)?))
+}
+
+/// The planner's answer for a query (the API and the dashboard's form).
+pub fn plan_view(state: &AppState, pairs: &[(String, String)]) -> Result<Plan> {
     let one = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
     let campaign = one("campaign_id").ok_or_else(|| AppError::invalid("campaign_id", "name the campaign"))?;
     let campaign = Uuid::parse_str(&campaign).map_err(|_| AppError::invalid("campaign_id", "must be a UUID"))?;
     let metric: Metric = one("metric").unwrap_or_else(|| "click_rate".to_owned()).parse().map_err(|e: String| AppError::invalid("metric", e))?;
     let number = |name: &str, default: f64| -> Result<f64> {
-        one(name).map_or(Ok(default), |t| t.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| AppError::invalid(name, format!("must be a number, got '{t}'"))))
+        one(name).map_or(Ok(default), |t| t.trim_end_matches('%').trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| AppError::invalid(name, format!("must be a number, got '{t}'"))))
     };
     let effect = number("minimum_effect_percent", 10.0)?;
     let alpha = number("alpha", 0.05)?;
     let power = number("power", 0.8)?;
     let arms = number("arms", 2.0)?;
-    if !(effect > 0.0 && effect <= 1_000.0) || !(alpha > 0.0 && alpha <= 0.5) || !(0.5..=0.999).contains(&power) || !(2.0..=6.0).contains(&arms) {
-        return Err(AppError::invalid("query", "minimum_effect_percent in (0, 1000], alpha in (0, 0.5], power in [0.5, 0.999], arms 2 to 6"));
+    if !(effect > 0.0 && effect <= 1_000.0) {
+        return Err(AppError::invalid("minimum_effect_percent", "must be above 0 and at most 1,000"));
     }
-    let plan = experiments::plan_for(&state.metrics, campaign, metric, effect / 100.0, alpha, power, arms as usize, state.clock.now());
-    Ok(Json(plan))
+    if !(alpha > 0.0 && alpha <= 0.5) || !(0.5..=0.999).contains(&power) || !(2.0..=6.0).contains(&arms) {
+        return Err(AppError::invalid("query", "alpha in (0, 0.5], power in [0.5, 0.999], arms 2 to 6"));
+    }
+    Ok(experiments::plan_for(&state.metrics, campaign, metric, effect / 100.0, alpha, power, arms as usize, state.clock.now()))
 }
 
 /// The largest per-user file an upload takes (a CLI import has no limit: it streams).

@@ -100,7 +100,7 @@ fn api() -> RouteTable {
         .get("/api/v1/campaigns/{id}/consent", Access::Requires(Capability::View(Module::CampaignDetail)), get(campaigns::audience_consent))
         // A sender holding an events key asks before it delivers.
         .get("/api/v1/campaigns/{id}/assignment", Access::UserOrKey(Capability::View(Module::CampaignDetail), Scope::Events), get(campaigns::assignment))
-        .get("/api/v1/experiments", Access::Requires(Capability::View(Module::Creatives)), get(experiments::list))
+        .get("/api/v1/experiments", Access::UserOrKey(Capability::View(Module::Creatives), Scope::Catalogue), get(experiments::list))
         .post("/api/v1/experiments", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::create))
         .get("/api/v1/experiments/plan", Access::Requires(Capability::View(Module::Creatives)), get(experiments::plan))
         .post(

@@ -483,7 +483,7 @@ mod tests {
     /// object (sorted keys, compact) of the event's content.
     #[test]
     fn the_content_hash_is_that_of_the_canonical_json() {
-        let config = SimConfig { seed: 5, users: 50, days: 10, campaigns: 2, start: Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap(), holdout_share: 0.2, faults: Faults::default() };
+        let config = SimConfig { seed: 5, users: 50, days: 10, campaigns: 2, start: Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap(), holdout_share: 0.2, faults: Faults::default(), experiments: 0 };
         let mut events = Vec::new();
         run(&world(&config), |_, batch| events.extend(batch));
         let now = config.start + Duration::days(11);

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::entities::{campaigns, creatives, experiments};
+use crate::entities::{audit_log, campaigns, creatives, experiments};
 use crate::error::{AppError, Result};
 use crate::ingest;
 use crate::services::audit;
@@ -251,6 +251,7 @@ fn view_of(model: &experiments::Model, names: &std::collections::HashMap<Uuid, S
         plan,
         off_arm_deliveries: off_arm,
         as_of: now,
+        history: Vec::new(),
     })
 }
 
@@ -262,7 +263,16 @@ async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<experiments::Model>
 pub async fn view(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, now: DateTime<Utc>) -> Result<ExperimentView> {
     let model = find(db, id).await?;
     let names = campaign_names(db).await?;
-    hub.read(|store| view_of(&model, &names, store, now))
+    let mut view = hub.read(|store| view_of(&model, &names, store, now))?;
+    view.history = audit_log::Entity::find()
+        .filter(audit_log::Column::Target.eq(format!("experiment:{id}")))
+        .order_by_asc(audit_log::Column::Seq)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| app::wire::ExperimentHistoryEntry { at: e.at, actor: e.actor, action: e.action, reason: e.reason })
+        .collect();
+    Ok(view)
 }
 
 /// `GET /api/v1/experiments`: newest first, running ones with their verdict.

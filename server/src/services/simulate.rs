@@ -2,6 +2,10 @@
 //! the catalogue and its events through the ingestion path (validation, deduplication,
 //! rollups), and writes the ground truth. Re-running with the same seed adds nothing new: the
 //! campaigns exist and the events are recognised as duplicates.
+//!
+//! `--experiments N` runs creative tests with known true effects on the first N campaigns (see
+//! `analytics::simulator`) and records them as experiments that started on their campaign's day:
+//! backdated, so only the direct load creates them (`--to-url` refuses them).
 
 use std::path::Path;
 use std::time::Instant;
@@ -11,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
 
-use crate::entities::{campaigns, creatives, spend};
+use crate::entities::{campaigns, creatives, experiments, spend};
 use crate::error::{AppError, Result};
 use crate::ingest::{self, MAX_BATCH, Producer};
 use crate::progress::{Progress, Unit};
@@ -136,8 +140,76 @@ pub async fn to_db(state: &AppState, config: SimConfig, mut progress: impl FnMut
         progress(day, &summary);
     }
     let truth = generator.await.map_err(|err| AppError::Internal(err.into()))?;
+    load_experiments(state, &truth, state.clock.now()).await?;
     Ok((truth, summary))
 }
+
+/// Records the truth's experiments as creative tests of their campaigns (arms labelled with the
+/// creatives' names), running if their planned end is still ahead, else stopped at it; those
+/// already there (a rerun) are left as they are.
+pub async fn load_experiments(state: &AppState, truth: &Truth, now: DateTime<Utc>) -> Result<()> {
+    use app::wire::ExperimentStatus;
+    if truth.experiments.is_empty() {
+        return Ok(());
+    }
+    let txn = state.db.begin().await?;
+    for experiment in &truth.experiments {
+        if experiments::Entity::find_by_id(experiment.id).one(&txn).await?.is_some() {
+            continue;
+        }
+        let campaign = campaigns::Entity::find_by_id(experiment.campaign_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the simulated experiment {}'s campaign is missing", experiment.id)))?;
+        let mut arms = Vec::with_capacity(experiment.arms.len());
+        for arm in &experiment.arms {
+            let creative = creatives::Entity::find_by_id(arm.creative_id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the simulated experiment {}'s creative {} is missing", experiment.id, arm.creative_id)))?;
+            arms.push(crate::services::experiments::ArmSpec { label: creative.name, share_bp: arm.share_bp, creative_id: Some(arm.creative_id), campaign_id: None });
+        }
+        let ends = experiment.started_at + Duration::days(i64::from(experiment.duration_days));
+        let (status, stopped_at) = if ends > now { (ExperimentStatus::Running, None) } else { (ExperimentStatus::Stopped, Some(ends)) };
+        let aa = experiment.arms.iter().all(|a| a.click_multiplier == 1.0);
+        experiments::ActiveModel {
+            id: Set(experiment.id),
+            name: Set(format!("{}: {}", if aa { "Simulated A/A test" } else { "Simulated creative test" }, campaign.name)),
+            kind: Set(app::wire::ExperimentKind::Creative.as_str().to_owned()),
+            campaign_id: Set(Some(experiment.campaign_id)),
+            status: Set(status.as_str().to_owned()),
+            arms: Set(serde_json::to_value(&arms).map_err(|e| AppError::Internal(e.into()))?),
+            control: Set(0),
+            primary_metric: Set(analytics::experiment::Metric::ClickRate.as_str().to_owned()),
+            guardrails: Set(analytics::experiment::Metric::UnsubscribeRate.as_str().to_owned()),
+            covariate: Set(analytics::experiment::Covariate::Spend.as_str().to_owned()),
+            minimum_effect: Set(0.2),
+            alpha: Set(0.05),
+            power: Set(0.8),
+            duration_days: Set(experiment.duration_days as i32),
+            baseline: Set(None),
+            auto_ship: Set(false),
+            started_at: Set(Some(experiment.started_at)),
+            stopped_at: Set(stopped_at),
+            winner_arm: Set(None),
+            decision: Set(Some(format!(
+                "Simulated by swipesavvy simulate (seed {}): each arm's true click effect is in the ground-truth file",
+                truth.config.seed
+            ))),
+            imported: Set(None),
+            created_by: Set("simulator".to_owned()),
+            created_at: Set(experiment.started_at),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Why `--to-url` (and `--live`) take no `--experiments`.
+const EXPERIMENTS_NEED_DB: &str = "--experiments needs --to-db: simulated experiments start on their campaign's day in the past, and the API starts a test only now";
 
 /// Where `swipesavvy simulate` sends its world.
 pub enum Target<'a> {
@@ -162,7 +234,7 @@ pub async fn run(target: Target<'_>, config: SimConfig, truth_path: Option<&Path
         std::fs::write(path, text).map_err(|err| AppError::Config(format!("cannot write the truth file {}: {err}", path.display())))?;
     }
     println!(
-        "simulated {} users over {} days with {} campaigns: {} events ({} stored, {} already there, {} rejected) in {:.1?}",
+        "simulated {} users over {} days with {} campaigns: {} events ({} stored, {} already there, {} rejected) in {:.1?}{}",
         truth.config.users,
         truth.config.days,
         truth.campaigns.len(),
@@ -170,7 +242,11 @@ pub async fn run(target: Target<'_>, config: SimConfig, truth_path: Option<&Path
         summary.accepted,
         summary.duplicates,
         summary.rejected,
-        started.elapsed()
+        started.elapsed(),
+        match truth.experiments.len() {
+            0 => String::new(),
+            n => format!("; {n} experiments with known effects (in the truth file)"),
+        }
     );
     Ok(())
 }
@@ -181,6 +257,9 @@ pub async fn run(target: Target<'_>, config: SimConfig, truth_path: Option<&Path
 /// answers (429) and failures are retried: ingestion is idempotent, so a retry never doubles.
 pub async fn to_url(base: &str, api_key: &str, config: SimConfig, mut progress: impl FnMut(u32, &LoadSummary)) -> Result<(Truth, LoadSummary)> {
     config.check().map_err(AppError::Config)?;
+    if config.experiments > 0 {
+        return Err(AppError::Config(EXPERIMENTS_NEED_DB.to_owned()));
+    }
     let base = base.trim_end_matches('/').to_owned();
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
@@ -290,6 +369,9 @@ const LIVE_TICK: std::time::Duration = std::time::Duration::from_millis(500);
 /// `analytics::simulator::live`). Runs until ctrl-c, or for `run_for` when given.
 pub async fn live(base: &str, api_key: &str, config: SimConfig, events_per_second: f64, run_for: Option<std::time::Duration>) -> Result<()> {
     config.check().map_err(AppError::Config)?;
+    if config.experiments > 0 {
+        return Err(AppError::Config(format!("{EXPERIMENTS_NEED_DB} (a live simulation follows the tests started in the product)")));
+    }
     if !(events_per_second > 0.0 && events_per_second <= 100_000.0) {
         return Err(AppError::Config("--rate must be between 0 and 100,000 events per second".to_owned()));
     }
@@ -343,8 +425,54 @@ pub async fn live(base: &str, api_key: &str, config: SimConfig, events_per_secon
     Ok(())
 }
 
+/// GETs JSON; `None` when the product answers 404.
+async fn get_json<T: serde::de::DeserializeOwned>(client: &reqwest::Client, base: &str, path: &str, api_key: &str, what: &str) -> Result<Option<T>> {
+    let response = client
+        .get(format!("{base}{path}"))
+        .bearer_auth(api_key)
+        .send()
+        .await
+        .map_err(|err| AppError::Config(format!("cannot reach {base}: {err}")))?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    if !response.status().is_success() {
+        return Err(refused(what, response).await);
+    }
+    response.json().await.map(Some).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The creative tests running on the world's campaigns, by campaign (`GET /api/v1/experiments`,
+/// then each running one's arms from `GET /api/v1/experiments/{id}`).
+async fn read_experiments(client: &reqwest::Client, base: &str, api_key: &str, world: &World) -> Result<std::collections::HashMap<uuid::Uuid, simulator::live::LiveExperiment>> {
+    use app::wire::{ExperimentKind, ExperimentStatus};
+    let mut running = std::collections::HashMap::new();
+    let summaries: Vec<app::wire::ExperimentSummary> = get_json(client, base, "/api/v1/experiments", api_key, "listing the experiments").await?.unwrap_or_default();
+    for summary in summaries {
+        let Some(campaign) = summary.campaign_id else { continue };
+        if summary.status != ExperimentStatus::Running
+            || summary.kind != ExperimentKind::Creative
+            || running.contains_key(&campaign)
+            || !world.campaigns.iter().any(|c| c.id == campaign)
+        {
+            continue;
+        }
+        let path = format!("/api/v1/experiments/{}", summary.id);
+        let Some(view) = get_json::<app::wire::ExperimentView>(client, base, &path, api_key, "reading an experiment").await? else { continue };
+        if view.status != ExperimentStatus::Running {
+            continue;
+        }
+        // A creative test's arms are creatives; one without (never stored) is skipped.
+        let Some(creatives) = view.arms.iter().map(|a| a.creative_id).collect::<Option<Vec<_>>>() else { continue };
+        let shares_bp = view.arms.iter().map(|a| (a.share_percent * 100.0).round() as u32).collect();
+        running.insert(campaign, simulator::live::LiveExperiment { id: view.id, shares_bp, creatives });
+    }
+    Ok(running)
+}
+
 /// The world's campaigns as the product has them now; one the product no longer knows sends nothing.
 async fn read_campaigns(client: &reqwest::Client, base: &str, api_key: &str, world: &World) -> Result<Vec<simulator::live::LiveCampaign>> {
+    let mut experiments = read_experiments(client, base, api_key, world).await?;
     let mut campaigns = Vec::with_capacity(world.campaigns.len());
     for campaign in &world.campaigns {
         let response = client
@@ -370,6 +498,7 @@ async fn read_campaigns(client: &reqwest::Client, base: &str, api_key: &str, wor
             budget_cents: view.budget_cents,
             holdout_share: view.holdout_percent / 100.0,
             frequency_cap_per_week: view.frequency_cap_per_week,
+            experiment: experiments.remove(&view.id),
         });
     }
     Ok(campaigns)

@@ -37,7 +37,7 @@ async fn the_dashboards_cards_table_export_and_row_actions_agree_with_the_api() 
     let now = Utc.with_ymd_and_hms(2026, 11, 20, 15, 30, 0).unwrap();
     let app = spawn_app_with(server::clock::Clock::fixed(now)).await;
     let days = 12;
-    let config = SimConfig { seed: 31, users: 500, days, campaigns: 5, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default() };
+    let config = SimConfig { seed: 31, users: 500, days, campaigns: 5, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default(), experiments: 0 };
     server::services::simulate::to_db(&app.state, config, |_, _| {}).await.unwrap();
     let cmo = app.sign_in(Role::Cmo).await.cookie;
 
@@ -164,7 +164,7 @@ async fn the_module_pages_read_the_apis_figures_and_render_them_on_the_server() 
     let now = Utc.with_ymd_and_hms(2026, 11, 20, 15, 30, 0).unwrap();
     let app = spawn_app_with(server::clock::Clock::fixed(now)).await;
     let days = 12;
-    let config = SimConfig { seed: 7, users: 400, days, campaigns: 4, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default() };
+    let config = SimConfig { seed: 7, users: 400, days, campaigns: 4, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default(), experiments: 0 };
     server::services::simulate::to_db(&app.state, config, |_, _| {}).await.unwrap();
     let cmo = app.sign_in(Role::Cmo).await.cookie;
     let query = "range=30d";

@@ -71,7 +71,7 @@ async fn an_erased_user_leaves_no_trace_and_the_numbers_are_as_if_they_had_never
     let now = chrono::Utc::now();
     let (full, without) = (spawn_app_with(Clock::fixed(now)).await, spawn_app_with(Clock::fixed(now)).await);
     let days = 12;
-    let config = SimConfig { seed: 77, users: 250, days, campaigns: 3, start: start_for(now, days), holdout_share: 0.2, faults: Faults::default() };
+    let config = SimConfig { seed: 77, users: 250, days, campaigns: 3, start: start_for(now, days), holdout_share: 0.2, faults: Faults::default(), experiments: 0 };
     let (world, parts) = world_events(&config);
     // A user who was sent campaigns and bought something: they fed many numbers.
     let all: Vec<&Value> = parts.iter().flatten().collect();

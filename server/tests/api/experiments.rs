@@ -80,7 +80,8 @@ impl Fixture {
     }
 
     /// `users` users delivered the campaign 30 minutes after the start, each the creative of their
-    /// arm (holdout users an assignment only); arm `i` users click when `clicks(i, n)`.
+    /// arm (holdout users an assignment only); the k-th member of arm `i` clicks when
+    /// `clicks(i, k)`, so each arm's click rate is exact whatever the hash's split.
     /// Returns per arm (members, clickers) as the test itself counts them.
     fn traffic(&self, experiment: &ExperimentView, users: usize, prefix: &str, clicks: impl Fn(usize, usize) -> bool) -> (Vec<Value>, Vec<(u64, u64)>) {
         let shares: Vec<u32> = experiment.arms.iter().map(|a| (a.share_percent * 100.0).round() as u32).collect();
@@ -100,8 +101,9 @@ impl Fixture {
             if held {
                 continue;
             }
+            let k = counts[arm].0 as usize;
             counts[arm].0 += 1;
-            if clicks(arm, n) {
+            if clicks(arm, k) {
                 counts[arm].1 += 1;
                 let clicked = json!({ "campaign_id": self.campaign.id, "creative_id": creative, "click_type": "cta" });
                 events.push(self.event("campaign_clicked", &user, at + Duration::minutes(2), clicked));
@@ -504,4 +506,102 @@ async fn the_command_line_imports_an_experiment_and_prints_its_verdict() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("name:binary or name:numeric"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn at_the_planned_end_the_fixed_horizon_test_decides_what_the_sequential_test_could_not_yet() {
+    let f = Fixture::new().await;
+    let draft = f.draft(false).await;
+    f.post(&format!("/api/v1/experiments/{}/start", draft.id), json!({})).await;
+    let running = f.view(draft.id).await;
+    // 10% against 12.5%, about 2,000 members each: significant at 5% on a fixed horizon
+    // (z ≈ 2.5), but short of the always-valid boundary (Λ ≈ 5 < 1/α = 20).
+    let (events, _) = f.traffic(&running, 4_444, "u", |arm, k| if arm == 0 { k % 10 == 0 } else { k % 8 == 0 });
+    f.send(&events).await;
+    let before = f.view(draft.id).await.results.unwrap();
+    assert_eq!(before.verdict.state, analytics::experiment::VerdictState::Collecting, "{}", before.verdict.headline);
+    assert!(!before.horizon_reached);
+    let c = &before.outcomes[0].comparisons[0];
+    assert!(c.p_value.unwrap() < 0.05 && c.sequential_p_value.unwrap() > 0.05, "{c:?}");
+
+    // A week later (the planned duration), with no new member, the fixed-horizon test decides.
+    f.app.state.clock.advance(Duration::days(7));
+    let after = f.view(draft.id).await.results.unwrap();
+    assert!(after.horizon_reached);
+    assert_eq!(after.verdict.state, analytics::experiment::VerdictState::Winner, "{}", after.verdict.headline);
+    assert!(!after.verdict.by_sequential);
+    assert_eq!(after.verdict.winner, Some(1));
+}
+
+/// `simulate --to-db --experiments 2`: the simulator's tests are stored as creative tests, and the
+/// product measures each arm's members exactly and its click rate within its 95% Wilson interval
+/// of the true rate (the ground truth written to the truth file).
+#[tokio::test]
+async fn simulated_experiments_are_measured_against_their_ground_truth() {
+    use analytics::simulator::{Faults, SimConfig, Truth, start_for};
+    use chrono::TimeZone;
+    // A fixed day: the weekday moves the simulator's draws (weekend shoppers buy more then).
+    let now = Utc.with_ymd_and_hms(2026, 10, 14, 12, 0, 0).unwrap();
+    let app = crate::support::spawn_app_with(Clock::fixed(now)).await;
+    let days = 12;
+    // Seed 3 (an A/A test with 3 arms and a test with 4, about 150 to 200 members an arm): each
+    // of the 7 arms' 95% intervals covers its true rate. A 95% interval misses now and then, so
+    // another seed may miss one, which is no fault of the measurement.
+    let config = SimConfig { seed: 3, users: 3_000, days, campaigns: 3, start: start_for(now, days), holdout_share: 0.10, faults: Faults::default(), experiments: 2 };
+    let dir = std::env::temp_dir().join(format!("swipesavvy-sim-exp-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let truth_file = dir.join("truth.json");
+    server::services::simulate::run(server::services::simulate::Target::Database(&app.state), config, Some(&truth_file)).await.unwrap();
+    let truth: Truth = serde_json::from_str(&std::fs::read_to_string(&truth_file).unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(truth.experiments.len(), 2, "the truth file lists the experiments");
+    assert!(truth.experiments[0].arms.iter().all(|a| a.click_multiplier == 1.0), "the first is an A/A test");
+    assert!(truth.experiments[1].arms.iter().any(|a| a.click_multiplier != 1.0), "the second has true effects");
+    // As after a restart: the rollup read back from the log.
+    app.state.metrics.load(&app.state.db).await.unwrap();
+
+    let creatives = server::entities::creatives::Entity::find().all(&app.state.db).await.unwrap();
+    let mut intervals = 0;
+    for t in &truth.experiments {
+        let view = server::services::experiments::view(&app.state.db, &app.state.metrics, t.id, now).await.unwrap();
+        let ends = t.started_at + Duration::days(i64::from(t.duration_days));
+        assert!(ends <= now);
+        assert_eq!((view.status, view.started_at, view.stopped_at), (ExperimentStatus::Stopped, Some(t.started_at), Some(ends)));
+        assert_eq!((view.campaign_id, view.kind, view.created_by.as_str()), (Some(t.campaign_id), app::wire::ExperimentKind::Creative, "simulator"));
+        assert_eq!((view.primary_metric.as_str(), view.guardrails.clone(), view.covariate.as_str()), ("click_rate", vec!["unsubscribe_rate".to_owned()], "spend"));
+        assert!(view.decision.as_deref().is_some_and(|d| d.contains("Simulated")), "{:?}", view.decision);
+        assert_eq!(view.off_arm_deliveries, 0, "every treatment delivery is its member's arm");
+        let results = view.results.expect("a stopped test has results");
+        let clicks = &results.outcomes[0];
+        assert_eq!(clicks.outcome.key, "click_rate");
+        assert_eq!(view.arms.len(), t.arms.len());
+        for (i, arm) in t.arms.iter().enumerate() {
+            let name = &creatives.iter().find(|c| c.id == arm.creative_id).unwrap().name;
+            assert_eq!((view.arms[i].creative_id, &view.arms[i].label), (Some(arm.creative_id), name));
+            assert_eq!((view.arms[i].share_percent * 100.0).round() as u32, arm.share_bp);
+            assert_eq!(results.arms[i].users, arm.members, "arm {i}'s members");
+            assert!(arm.members >= 50, "{:?}", t.arms);
+            let interval = clicks.arms[i].interval.unwrap();
+            assert!(
+                interval.contains(arm.expected_click_rate),
+                "experiment {} arm {i}: measured {:?} in [{:.4}, {:.4}], true {:.4}",
+                t.id,
+                clicks.arms[i].mean,
+                interval.low,
+                interval.high,
+                arm.expected_click_rate
+            );
+            intervals += 1;
+        }
+    }
+    assert_eq!(intervals, 7);
+
+    // A rerun adds no second copy.
+    server::services::simulate::load_experiments(&app.state, &truth, now).await.unwrap();
+    assert_eq!(server::entities::experiments::Entity::find().all(&app.state.db).await.unwrap().len(), 2);
+
+    // Over the API they cannot be backdated: `--to-url` refuses them, saying why.
+    let config = SimConfig { experiments: 1, ..truth.config.clone() };
+    let err = server::services::simulate::to_url("http://127.0.0.1:9", "key", config, |_, _| {}).await.unwrap_err();
+    assert!(err.to_string().contains("--experiments needs --to-db"), "{err}");
 }

@@ -483,7 +483,7 @@ async fn every_checked_metric_equals_a_plain_recomputation_from_the_raw_events()
     for (seed, users, days, campaign_count, same_second) in WORLDS {
         let app = spawn_app().await;
         let now = app.state.clock.now();
-        let config = SimConfig { seed, users, days, campaigns: campaign_count, start: start_for(now, days), holdout_share: 0.2, faults: Faults::default() };
+        let config = SimConfig { seed, users, days, campaigns: campaign_count, start: start_for(now, days), holdout_share: 0.2, faults: Faults::default(), experiments: 0 };
         server::services::simulate::to_db(&app.state, config.clone(), |_, _| {}).await.unwrap();
         let session = app.sign_in(Role::Cmo).await;
         let planner = app.sign_in(Role::PerfLead).await;

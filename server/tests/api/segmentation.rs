@@ -14,7 +14,7 @@ async fn segments_are_recomputed_from_behaviour_and_logged_once() {
     let app = spawn_app().await;
     let now = app.state.clock.now();
     let days = 45;
-    let config = SimConfig { seed: 31, users: 800, days, campaigns: 4, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default() };
+    let config = SimConfig { seed: 31, users: 800, days, campaigns: 4, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default(), experiments: 0 };
     server::services::simulate::to_db(&app.state, config, |_, _| {}).await.unwrap();
     let before = events::Entity::find().filter(events::Column::EventType.eq("user_segmented")).count(&app.state.db).await.unwrap();
 

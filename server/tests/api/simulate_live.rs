@@ -128,3 +128,80 @@ async fn a_campaign_paused_in_the_product_stops_delivering_in_the_live_simulatio
         assert!(!before.contains_key(e.user_id.as_str()) && after.insert(e.user_id.as_str()), "{} got a send beyond the cap", e.user_id);
     }
 }
+
+#[tokio::test]
+async fn a_creative_test_started_in_the_product_decides_the_live_simulations_creatives() {
+    let app = spawn_app().await;
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "live simulator", &[Scope::Catalogue, Scope::Events], None, app.state.clock.now()).await.unwrap();
+    let _simulator = Running(
+        crate::support::swipesavvy()
+            .args(["simulate", "--to-url", &app.url(""), "--api-key", &key, "--live", "--rate", "300"])
+            .args(["--seed", "11", "--users", "400", "--campaigns", "2", "--duration-seconds", "60"])
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut campaign = None;
+    for _ in 0..100 {
+        let all = campaigns::Entity::find().order_by_asc(campaigns::Column::Name).all(&app.state.db).await.unwrap();
+        if all.len() == 2 {
+            campaign = Some(all[0].id);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let campaign = campaign.expect("the simulator created its campaigns");
+    let control = server::entities::creatives::Entity::find()
+        .filter(server::entities::creatives::Column::CampaignId.eq(campaign))
+        .order_by_asc(server::entities::creatives::Column::Name)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    // A test of the campaign's first creative against a challenger, created and started with the
+    // same key (its `catalogue` scope also reads the tests back).
+    let post = |path: String, body: serde_json::Value| app.client.post(app.url(&path)).bearer_auth(&key).json(&body).send();
+    let response = post(
+        "/api/v1/experiments".to_owned(),
+        serde_json::json!({
+            "name": "Live headline test", "campaign_id": campaign, "primary_metric": "click_rate",
+            "arms": [
+                { "creative_id": control },
+                { "new_creative": { "name": "Challenger", "headline": "Last chance", "body": "Members only", "call_to_action": "Claim" } }
+            ]
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap_or_default());
+    let test: app::wire::ExperimentView = response.json().await.unwrap();
+    let response = post(format!("/api/v1/experiments/{}/start", test.id), serde_json::json!({})).await.unwrap();
+    assert!(response.status().is_success(), "{}", response.text().await.unwrap_or_default());
+    let arms: Vec<Uuid> = test.arms.iter().map(|a| a.creative_id.unwrap()).collect();
+    let shares: Vec<u32> = test.arms.iter().map(|a| (a.share_percent * 100.0).round() as u32).collect();
+
+    // Once the simulator has re-read the product, every treatment delivery is its user's arm.
+    tokio::time::sleep(server::services::simulate::LIVE_REFRESH + Duration::from_millis(1_500)).await;
+    let cutoff = last_seq(&app).await;
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    let sends = events::Entity::find()
+        .filter(events::Column::EventType.eq("campaign_delivered"))
+        .filter(events::Column::CampaignId.eq(campaign))
+        .filter(events::Column::Seq.gt(cutoff))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    let treated: Vec<&events::Model> = sends.iter().filter(|e| e.properties["is_holdout"] == false).collect();
+    assert!(treated.len() >= 20, "{} treatment deliveries", treated.len());
+    let mut per_arm = [0; 2];
+    for e in &treated {
+        let arm = analytics::experiment::arm_for(analytics::experiment::position(test.id, &e.user_id), &shares).unwrap();
+        assert_eq!(e.creative_id, Some(arms[arm]), "{} is in arm {arm}", e.user_id);
+        per_arm[arm] += 1;
+    }
+    assert!(per_arm.iter().all(|n| *n > 0), "both arms deliver: {per_arm:?}");
+}

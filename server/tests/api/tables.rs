@@ -18,7 +18,7 @@ async fn leaderboard_and_creatives_add_up_to_the_metrics_and_sort_and_page() {
     let app = spawn_app().await;
     let now = app.state.clock.now();
     let days = 10;
-    let config = SimConfig { seed: 23, users: 600, days, campaigns: 5, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default() };
+    let config = SimConfig { seed: 23, users: 600, days, campaigns: 5, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default(), experiments: 0 };
     server::services::simulate::to_db(&app.state, config.clone(), |_, _| {}).await.unwrap();
     // The rollup knows each stored row's place in the log: reading the log again adds nothing.
     let facts = app.state.metrics.read(|s| s.fact_count());

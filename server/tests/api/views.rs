@@ -197,7 +197,7 @@ async fn funnel_heatmap_segments_and_campaign_detail_equal_a_recomputation_from_
     let app = spawn_app().await;
     let now = app.state.clock.now();
     let days = 10;
-    let config = SimConfig { seed: 37, users: 3_000, days, campaigns: 6, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default() };
+    let config = SimConfig { seed: 37, users: 3_000, days, campaigns: 6, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default(), experiments: 0 };
     server::services::simulate::to_db(&app.state, config.clone(), |_, _| {}).await.unwrap();
     let session = app.sign_in(Role::Cmo).await;
     let (from, to) = (config.start, config.start + Duration::days(i64::from(days)));

@@ -1,0 +1,523 @@
+//! Experiments (issue #8): the list (`/experiments`), a new creative test from Module 5's
+//! "A/B test (clone + modify)" (`/experiments/new?campaign=…&creative=…`), and one test with its
+//! verdict above the numbers, per-arm results, the planner, its decisions and its history
+//! (`/experiments/:id`). The statistics are the server's (`docs/experiments.md`); the page only
+//! shows them.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use analytics::experiment::analysis::{Comparison, OutcomeKind, OutcomeResult, Plan, Results, VerdictState};
+use analytics::experiment::{Metric, Outcome};
+
+use crate::api::{CreateCreativeTest, DecideExperiment, load_campaign, load_experiment, load_experiment_plan, load_experiments};
+use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
+use crate::experiment_form::form_field;
+use crate::format;
+use crate::wire::{CreateExperimentOutcome, ExperimentAction, ExperimentStatus, ExperimentSummary, ExperimentView, FieldError};
+
+fn status_pill(status: ExperimentStatus) -> impl IntoView {
+    view! { <span class=format!("pill pill--{}", status.as_str())>{status.as_str()}</span> }
+}
+
+fn date(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map_or_else(|| "—".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+}
+
+/// `/experiments`: every test, newest first.
+#[component]
+pub fn Experiments() -> impl IntoView {
+    let list = Resource::new(|| (), |_| load_experiments());
+    view! {
+        <Title text="Experiments"/>
+        <div class="page-head">
+            <h1 class="page-title">"Experiments"</h1>
+            <p class="page-lede">"A/B tests of creatives and campaigns, and tests run elsewhere. Start a creative test from a campaign's creative breakdown (⋮ → A/B test)."</p>
+        </div>
+        <div class="grid">
+            <Panel title="Tests" subtitle="Newest first; running tests with their verdict as of now" span=12>
+                <Transition fallback=|| view! { <Skeleton lines=5/> }>
+                    {move || Suspend::new(async move {
+                        match list.await {
+                            Ok(rows) if rows.is_empty() => view! { <EmptyState title="No experiments yet" detail="Open a campaign, then choose A/B test on one of its creatives."/> }.into_any(),
+                            Ok(rows) => view! { <ExperimentTable rows/> }.into_any(),
+                            Err(err) => view! { <ErrorState message=err.to_string()/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </Panel>
+        </div>
+    }
+}
+
+#[component]
+fn ExperimentTable(rows: Vec<ExperimentSummary>) -> impl IntoView {
+    view! {
+        <div class="table-scroll" tabindex="0">
+            <table class="table" aria-label="Experiments">
+                <thead>
+                    <tr>
+                        <th scope="col">"Test"</th>
+                        <th scope="col">"Campaign"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Primary metric"</th>
+                        <th scope="col">"Arms"</th>
+                        <th scope="col" class="num">"Users"</th>
+                        <th scope="col">"Verdict"</th>
+                        <th scope="col">"Planned end"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows.into_iter().map(|row| view! {
+                        <tr>
+                            <th scope="row" class="table__name"><A href=format!("/experiments/{}", row.id)>{row.name.clone()}</A></th>
+                            <td>{row.campaign_name.clone().unwrap_or_else(|| "—".to_owned())}</td>
+                            <td>{status_pill(row.status)}</td>
+                            <td>{row.primary_metric.clone()}</td>
+                            <td>{row.arms.join(" vs ")}</td>
+                            <td class="num">{format::count(row.users as i64)}</td>
+                            <td>{row.verdict.clone().unwrap_or_else(|| "—".to_owned())}</td>
+                            <td>{date(row.ends_at)}</td>
+                        </tr>
+                    }.into_any()).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// `/experiments/new?campaign=…&creative=…`: the creative to challenge, its clone's copy to
+/// modify, the metric, the smallest lift worth finding and the duration, with the planner's
+/// figures from the campaign's history.
+#[component]
+pub fn NewExperiment() -> impl IntoView {
+    let query = use_query_map();
+    let campaign_id = Memo::new(move |_| query.with(|q| q.get("campaign").unwrap_or_default()));
+    let creative_id = Memo::new(move |_| query.with(|q| q.get("creative").unwrap_or_default()));
+    let campaign = Resource::new(
+        move || campaign_id.get(),
+        |id| async move {
+            let id = uuid::Uuid::parse_str(&id).map_err(|_| ServerFnError::new("open this form from a campaign's creative breakdown (⋮ → A/B test)"))?;
+            load_campaign(id, String::new()).await
+        },
+    );
+    let create = ServerAction::<CreateCreativeTest>::new();
+    // A created test opens its own page.
+    Effect::new(move |_| {
+        if let Some(Ok(CreateExperimentOutcome::Created(id))) = create.value().get() {
+            let navigate = leptos_router::hooks::use_navigate();
+            navigate(&format!("/experiments/{id}"), Default::default());
+        }
+    });
+    view! {
+        <Title text="New A/B test"/>
+        <div class="page-head">
+            <h1 class="page-title">"New A/B test"</h1>
+            <p class="page-lede">"Challenge a creative with a modified clone. Users are split 50/50 by a pinned hash; the test keeps the campaign's holdout."</p>
+        </div>
+        {move || match create.value().get() {
+            Some(Ok(CreateExperimentOutcome::Created(id))) => view! {
+                <p class="notice notice--info" role="status">"The test was created as a draft. "<A href=format!("/experiments/{id}")>"Open it to start it"</A></p>
+            }.into_any(),
+            Some(Ok(CreateExperimentOutcome::Invalid(fields))) => view! {
+                <p class="notice notice--error" role="alert">{format!("{} field(s) need attention; see the reasons below.", fields.len())}</p>
+            }.into_any(),
+            Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{format!("The test was not created: {err}")}</p> }.into_any(),
+            None => ().into_any(),
+        }}
+        <Transition fallback=|| view! { <div class="grid"><Panel title="Test" span=12><Skeleton lines=6/></Panel></div> }>
+            {move || Suspend::new(async move {
+                match campaign.await {
+                    Ok(detail) => view! { <CreativeTestForm detail creative=creative_id.get_untracked() create/> }.into_any(),
+                    Err(err) => view! { <div class="grid"><Panel title="Test" span=12><ErrorState message=err.to_string()/></Panel></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CreativeTestForm(detail: crate::wire::CampaignPerformanceResponse, creative: String, create: ServerAction<CreateCreativeTest>) -> impl IntoView {
+    let errors = Memo::new(move |_| match create.value().get() {
+        Some(Ok(CreateExperimentOutcome::Invalid(fields))) => fields,
+        _ => Vec::new(),
+    });
+    let reasons = move |field: &'static str| {
+        move || {
+            errors
+                .get()
+                .into_iter()
+                .filter(|e: &FieldError| form_field(&e.field) == field)
+                .map(|e| view! { <span class="field__error" role="alert">{e.reason}</span> })
+                .collect_view()
+        }
+    };
+    let campaign = detail.campaign.clone();
+    let control = campaign.creatives.iter().find(|c| c.id.to_string() == creative).or(campaign.creatives.first()).cloned();
+    let Some(control) = control else {
+        return view! { <div class="grid"><Panel title="Test" span=12><EmptyState title="No creative to challenge" detail="This campaign has no creatives."/></Panel></div> }.into_any();
+    };
+    let metric = RwSignal::new(Metric::ClickRate.as_str().to_owned());
+    let effect = RwSignal::new("20".to_owned());
+    let campaign_id = campaign.id;
+    let plan = Resource::new(
+        move || (metric.get(), effect.get()),
+        move |(metric, effect)| load_experiment_plan(format!("campaign_id={campaign_id}&metric={metric}&minimum_effect_percent={}", effect.trim())),
+    );
+    view! {
+        <div class="grid">
+            <section class="panel span-8" aria-label="Test form">
+                <ActionForm action=create attr:class="form">
+                    <input type="hidden" name="campaign_id" value=campaign.id.to_string()/>
+                    <fieldset class="form-section">
+                        <legend>{format!("Campaign: {}", campaign.name)}</legend>
+                        <label class="field">
+                            <span class="field__label">"Test name"</span>
+                            <input type="text" name="name" required=true maxlength="200" value=format!("{}: {} vs challenger", campaign.name, control.name)/>
+                            {reasons("name")}
+                        </label>
+                        <label class="field">
+                            <span class="field__label">"Creative to challenge (the control)"</span>
+                            <select name="control_creative_id">
+                                {campaign.creatives.iter().map(|c| view! { <option value=c.id.to_string() selected=c.id == control.id>{format!("{} — {}", c.name, c.headline)}</option> }).collect_view()}
+                            </select>
+                            {reasons("control_creative_id")}
+                        </label>
+                    </fieldset>
+                    <fieldset class="form-section">
+                        <legend>"The challenger (a clone of the control: change what you want to test)"</legend>
+                        <label class="field">
+                            <span class="field__label">"Name"</span>
+                            <input type="text" name="challenger_name" required=true maxlength="200" value=format!("{} (challenger)", control.name)/>
+                            {reasons("challenger_name")}
+                        </label>
+                        <label class="field">
+                            <span class="field__label">"Headline"</span>
+                            <input type="text" name="challenger_headline" required=true maxlength="200" value=control.headline.clone()/>
+                            {reasons("challenger_headline")}
+                        </label>
+                        <label class="field">
+                            <span class="field__label">"Body"</span>
+                            <textarea name="challenger_body" required=true maxlength="5000" rows="3">{control.body.clone()}</textarea>
+                            {reasons("challenger_body")}
+                        </label>
+                        <label class="field">
+                            <span class="field__label">"Call to action"</span>
+                            <input type="text" name="challenger_cta" required=true maxlength="100" value=control.call_to_action.clone()/>
+                            {reasons("challenger_cta")}
+                        </label>
+                    </fieldset>
+                    <fieldset class="form-section">
+                        <legend>"Design"</legend>
+                        <label class="field">
+                            <span class="field__label">"Primary metric"</span>
+                            <select name="primary_metric" on:change=move |ev| metric.set(event_target_value(&ev))>
+                                {Metric::ALL.into_iter().filter(|m| *m != Metric::UnsubscribeRate).map(|m| view! { <option value=m.as_str()>{m.name()}</option> }).collect_view()}
+                            </select>
+                            {reasons("primary_metric")}
+                        </label>
+                        <label class="field">
+                            <span class="field__label">"Smallest lift worth finding, % of the baseline"</span>
+                            <input type="text" inputmode="decimal" name="minimum_effect_percent" value="20" on:input=move |ev| effect.set(event_target_value(&ev))/>
+                            {reasons("minimum_effect_percent")}
+                        </label>
+                        <label class="field">
+                            <span class="field__label">"Duration, days (1 to 90)"</span>
+                            <input type="text" inputmode="numeric" name="duration_days" value="14"/>
+                            {reasons("duration_days")}
+                        </label>
+                        <label class="check"><input type="checkbox" name="auto_ship"/>"Ship the winner automatically when the always-valid test finds one and no guardrail is harmed"</label>
+                        <p class="field__hint">"Guardrail: unsubscribe rate. Covariate for CUPED: each user's spend in the 28 days before the test."</p>
+                    </fieldset>
+                    <button type="submit" class="button">"Create the test (draft)"</button>
+                </ActionForm>
+            </section>
+            <Panel title="Planner" subtitle="From the campaign's last 28 days" span=4>
+                <Transition fallback=|| view! { <Skeleton lines=4/> }>
+                    {move || Suspend::new(async move {
+                        match plan.await {
+                            Ok(plan) => {
+                                let kind = metric.get_untracked().parse::<Metric>().map_or(OutcomeKind::Binary, |m| m.outcome().kind);
+                                view! { <PlanFigures plan kind/> }.into_any()
+                            }
+                            Err(err) => view! { <ErrorState message=err.to_string()/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </Panel>
+        </div>
+    }
+    .into_any()
+}
+
+fn value_text(kind: OutcomeKind, unit: &str, v: f64) -> String {
+    match (kind, unit) {
+        (OutcomeKind::Binary, _) => format::percent(v * 100.0),
+        (_, "$") => format::money(v),
+        (_, "×") => format!("{v:.2}×"),
+        _ => format!("{v:.3}"),
+    }
+}
+
+#[component]
+fn PlanFigures(plan: Plan, kind: OutcomeKind) -> impl IntoView {
+    let unit = if kind == OutcomeKind::Binary { "%" } else { "" };
+    view! {
+        <dl class="facts">
+            <dt>"Baseline"</dt>
+            <dd>{plan.baseline.map_or_else(|| "no history yet".to_owned(), |b| value_text(kind, unit, b))}</dd>
+            <dt>"Lift to detect"</dt>
+            <dd>{plan.absolute_effect.map_or_else(|| "—".to_owned(), |e| value_text(kind, unit, e))}</dd>
+            <dt>"Users per arm"</dt>
+            <dd>{plan.users_per_arm.map_or_else(|| "—".to_owned(), |n| format::count(n as i64))}</dd>
+            <dt>"Users per day (all arms)"</dt>
+            <dd>{plan.daily_users.map_or_else(|| "no traffic yet".to_owned(), |d| format::count(d.round() as i64))}</dd>
+            <dt>"Days needed"</dt>
+            <dd>{plan.days_needed.map_or_else(|| "—".to_owned(), |d| format!("{:.0}", d.ceil()))}</dd>
+        </dl>
+        <p class="field__hint">{format!("α = {:.3} per comparison, 80% power.", plan.alpha_per_comparison)}</p>
+    }
+}
+
+/// `/experiments/:id`: the verdict first, then the numbers, the planner, the decisions.
+#[component]
+pub fn ExperimentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let decide = ServerAction::<DecideExperiment>::new();
+    let experiment = Resource::new(
+        move || (id.get(), decide.version().get()),
+        |(id, _)| async move {
+            let id = uuid::Uuid::parse_str(&id).map_err(|_| ServerFnError::new(format!("'{id}' is not an experiment id")))?;
+            load_experiment(id).await
+        },
+    );
+    view! {
+        <Title text="Experiment"/>
+        {move || decide.value().get().map(|outcome| match outcome {
+            Ok(()) => view! { <p class="notice notice--info" role="status">"Done; the decision is in the test's history and the audit log."</p> }.into_any(),
+            Err(err) => view! { <p class="notice notice--error" role="alert">{format!("The decision was refused: {err}")}</p> }.into_any(),
+        })}
+        <Transition fallback=|| view! { <div class="grid"><Panel title="Experiment" span=12><Skeleton lines=8/></Panel></div> }>
+            {move || Suspend::new(async move {
+                match experiment.await {
+                    Ok(view) => view! { <ExperimentDetail experiment=view decide/> }.into_any(),
+                    Err(err) => view! { <div class="grid"><Panel title="Experiment" span=12><ErrorState message=err.to_string()/></Panel></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ExperimentDetail(experiment: ExperimentView, decide: ServerAction<DecideExperiment>) -> impl IntoView {
+    let e = experiment;
+    let verdict_class = |state: VerdictState| match state {
+        VerdictState::Winner | VerdictState::ControlWins => "verdict verdict--decided",
+        VerdictState::SampleRatioMismatch | VerdictState::GuardrailHarmed | VerdictState::Unmeasurable => "verdict verdict--warn",
+        _ => "verdict",
+    };
+    let subtitle = format!(
+        "{} · {} · started {} · planned end {}",
+        e.campaign_name.clone().unwrap_or_else(|| "imported".to_owned()),
+        e.arms.iter().map(|a| format!("{} {:.0}%", a.label, a.share_percent)).collect::<Vec<_>>().join(" / "),
+        date(e.started_at),
+        date(e.ends_at)
+    );
+    view! {
+        <div class="page-head">
+            <h1 class="page-title">{e.name.clone()}" "{status_pill(e.status)}</h1>
+            <p class="page-lede">{subtitle}</p>
+        </div>
+        {e.results.as_ref().map(|r| view! {
+            <p class=verdict_class(r.verdict.state) role="status" data-verdict=format!("{:?}", r.verdict.state)>
+                <strong>"Verdict: "</strong>{r.verdict.headline.clone()}
+            </p>
+        })}
+        {(e.off_arm_deliveries > 0).then(|| view! {
+            <p class="notice notice--warn">{format!("{} deliveries sent another arm's creative; results are by assigned arm, so the difference is diluted.", format::count(e.off_arm_deliveries as i64))}</p>
+        })}
+        {e.decision.clone().map(|d| view! { <p class="freshness">{d}</p> })}
+        <div class="grid">
+            <Decisions experiment=e.clone() decide/>
+            {match &e.results {
+                Some(results) => view! { <ResultsPanels results=results.clone()/> }.into_any(),
+                None => view! {
+                    <Panel title="Planner" subtitle="From the campaign's last 28 days; results appear once the test starts" span=12>
+                        {e.plan.clone().map(|plan| view! { <PlanFigures plan kind=OutcomeKind::Binary/> })}
+                    </Panel>
+                }.into_any(),
+            }}
+            <Panel title="History" subtitle="Every decision on this test, as the audit log has it" span=12>
+                <ol class="history">
+                    {e.history.iter().map(|h| view! {
+                        <li><time>{h.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</time>" · "<code>{h.action.clone()}</code>" · "{h.actor.clone()}{h.reason.clone().map(|r| format!(" — {r}"))}</li>
+                    }).collect_view()}
+                </ol>
+            </Panel>
+        </div>
+    }
+    .into_any()
+}
+
+/// Start, stop and ship, each asking for confirmation; the server checks the capability.
+#[component]
+fn Decisions(experiment: ExperimentView, decide: ServerAction<DecideExperiment>) -> impl IntoView {
+    let id = experiment.id.to_string();
+    let winner = experiment.results.as_ref().and_then(|r| r.verdict.ship_ready.then_some(r.verdict.winner).flatten());
+    let form = |action: ExperimentAction, label: &'static str, confirm: &'static str, with_arm: bool| {
+        let arms = experiment.arms.clone();
+        let id = id.clone();
+        view! {
+            <details class="menu__confirm">
+                <summary>{label}"…"</summary>
+                <ActionForm action=decide attr:class="form">
+                    <input type="hidden" name="id" value=id/>
+                    <input type="hidden" name="action" value=serde_json::to_value(action).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()/>
+                    {with_arm.then(|| view! {
+                        <label class="field">
+                            <span class="field__label">"Arm to roll out to 100%"</span>
+                            <select name="arm">
+                                {arms.iter().enumerate().map(|(i, a)| view! { <option value=i.to_string() selected=Some(i) == winner>{a.label.clone()}</option> }).collect_view()}
+                            </select>
+                        </label>
+                    })}
+                    <label class="field">
+                        <span class="field__label">{if with_arm { "Reason (needed when you ship an arm the verdict does not name)" } else { "Reason (kept in the audit log)" }}</span>
+                        <input type="text" name="reason" maxlength="500"/>
+                    </label>
+                    <button type="submit" class="button">{confirm}</button>
+                </ActionForm>
+            </details>
+        }
+    };
+    let actions = match experiment.status {
+        ExperimentStatus::Draft => vec![form(ExperimentAction::Start, "Start test", "Confirm start", false).into_any()],
+        ExperimentStatus::Running => vec![
+            form(ExperimentAction::Ship, "Ship winner", "Confirm ship", true).into_any(),
+            form(ExperimentAction::Stop, "Stop test", "Confirm stop", false).into_any(),
+        ],
+        ExperimentStatus::Stopped => vec![form(ExperimentAction::Ship, "Ship winner", "Confirm ship", true).into_any()],
+        _ => Vec::new(),
+    };
+    (!actions.is_empty()).then(|| view! {
+        <Panel title="Decide" subtitle="Shipping rolls the arm out to 100%: the other creatives of the campaign are paused" span=12>
+            <div class="actions">{actions}</div>
+        </Panel>
+    })
+}
+
+#[component]
+fn ResultsPanels(results: Results) -> impl IntoView {
+    let arms = results.arms.clone();
+    let labels: Vec<String> = arms.iter().map(|a| a.label.clone()).collect();
+    let balance = match (results.sample_ratio, results.balanced) {
+        (Some(t), true) => format!("Split as planned (sample-ratio χ² p = {:.3}).", t.p_value),
+        (Some(t), false) => format!("Sample ratio mismatch: χ² p = {:.5} < 0.001. No verdict until the assignment is fixed.", t.p_value),
+        (None, _) => "Sample-ratio check: not enough users yet.".to_owned(),
+    };
+    let reading = if results.horizon_reached { "The planned duration is over: the fixed-horizon test decides." } else { "Before the planned end, only the always-valid (sequential) test can declare a winner." };
+    view! {
+        <Panel title="Arms" subtitle=balance span=12>
+            <div class="table-scroll" tabindex="0">
+                <table class="table" aria-label="Arms">
+                    <thead><tr><th scope="col">"Arm"</th><th scope="col" class="num">"Planned"</th><th scope="col" class="num">"Users"</th><th scope="col" class="num">"Observed"</th></tr></thead>
+                    <tbody>
+                        {arms.iter().enumerate().map(|(i, a)| view! {
+                            <tr>
+                                <th scope="row">{a.label.clone()}{(i == results.control).then_some(" (control)")}</th>
+                                <td class="num">{format::percent(a.planned_share * 100.0)}</td>
+                                <td class="num">{format::count(a.users as i64)}</td>
+                                <td class="num">{a.observed_share.map_or_else(|| "—".to_owned(), |s| format::percent(s * 100.0))}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <p class="freshness">{reading}</p>
+        </Panel>
+        {results.outcomes.iter().map(|o| view! { <OutcomePanel outcome=o.clone() arms=labels.clone() control=results.control/> }.into_any()).collect_view()}
+        <Panel title="Planner" subtitle="For the primary metric at the traffic so far" span=6>
+            <PlanFigures plan=results.plan.clone() kind=results.outcomes.first().map_or(OutcomeKind::Binary, |o| o.outcome.kind)/>
+            <p class="field__hint">{results.plan.days_remaining.map(|d| format!("About {:.0} more day(s) to reach the planned sample.", d.ceil()))}</p>
+        </Panel>
+        <Panel title="Methods" span=6>
+            <ul class="methods">{results.methods.iter().map(|m| view! { <li>{m.clone()}</li> }).collect_view()}</ul>
+        </Panel>
+    }
+}
+
+fn signed(outcome: &Outcome, d: f64) -> String {
+    let sign = if d > 0.0 { "+" } else if d < 0.0 { "−" } else { "" };
+    let text = value_text(outcome.kind, &outcome.unit, d.abs());
+    format!("{sign}{}", if outcome.kind == OutcomeKind::Binary { text.replace('%', " pts") } else { text })
+}
+
+fn interval_text(outcome: &Outcome, i: Option<analytics::stats::Interval>) -> String {
+    i.map_or_else(|| "—".to_owned(), |i| format!("{} to {}", signed(outcome, i.low), signed(outcome, i.high)))
+}
+
+fn p_text(p: Option<f64>) -> String {
+    p.map_or_else(|| "—".to_owned(), |p| if p < 0.0001 { "< 0.0001".to_owned() } else { format!("{p:.4}") })
+}
+
+#[component]
+fn OutcomePanel(outcome: OutcomeResult, arms: Vec<String>, control: usize) -> impl IntoView {
+    let o = outcome.outcome.clone();
+    let role = if outcome.primary { "Primary metric" } else { "Guardrail" };
+    let direction = if o.higher_is_better { "higher is better" } else { "lower is better" };
+    let cuped = outcome.variance_reduction.map(|r| format!(" · CUPED removed {:.1}% of the variance", r * 100.0)).unwrap_or_default();
+    let title = format!("{role}: {}", o.name);
+    if let Some(reason) = outcome.unavailable.clone() {
+        return view! { <Panel title=title span=12><EmptyState title="Cannot be measured" detail=reason/></Panel> }.into_any();
+    }
+    let comparisons: Vec<Comparison> = outcome.comparisons.clone();
+    let row = move |i: usize, label: String| {
+        let value = outcome.arms.get(i).cloned();
+        let c = comparisons.iter().find(|c| c.arm == i).cloned();
+        let o = o.clone();
+        view! {
+            <tr>
+                <th scope="row">{label}{(i == control).then_some(" (control)")}</th>
+                <td class="num">{value.as_ref().map_or(0, |v| v.n).to_string()}</td>
+                <td class="num">{value.as_ref().and_then(|v| v.mean).map_or_else(|| "—".to_owned(), |m| value_text(o.kind, &o.unit, m))}</td>
+                <td class="num">{value.as_ref().and_then(|v| v.interval).map_or_else(|| "—".to_owned(), |i| format!("{} to {}", value_text(o.kind, &o.unit, i.low), value_text(o.kind, &o.unit, i.high)))}</td>
+                <td class="num">{c.as_ref().and_then(|c| c.adjusted_difference.or(c.difference)).map_or_else(|| "—".to_owned(), |d| signed(&o, d))}</td>
+                <td class="num">{c.as_ref().map_or_else(|| "—".to_owned(), |c| interval_text(&o, c.adjusted_interval.or(c.interval)))}</td>
+                <td class="num">{c.as_ref().and_then(|c| c.relative).map_or_else(|| "—".to_owned(), format::change)}</td>
+                <td class="num">{p_text(c.as_ref().and_then(|c| c.holm_p_value))}</td>
+                <td class="num">{c.as_ref().map_or_else(|| "—".to_owned(), |c| format!("{} ({})", p_text(c.sequential_holm_p_value), interval_text(&o, c.sequential_interval)))}</td>
+                <td class="num">{c.as_ref().and_then(|c| c.chance_to_beat).map_or_else(|| "—".to_owned(), |p| format::percent(p * 100.0))}</td>
+                <td class="num">{c.as_ref().and_then(|c| c.expected_loss).map_or_else(|| "—".to_owned(), |l| value_text(o.kind, &o.unit, l))}</td>
+            </tr>
+        }
+        .into_any()
+    };
+    view! {
+        <Panel title=title subtitle=format!("{direction}; differences against the control with 95% intervals{cuped}") span=12>
+            <div class="table-scroll" tabindex="0">
+                <table class="table" aria-label=format!("{} by arm", outcome.outcome.name)>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Arm"</th>
+                            <th scope="col" class="num">"Users"</th>
+                            <th scope="col" class="num">"Value"</th>
+                            <th scope="col" class="num">"95% interval"</th>
+                            <th scope="col" class="num">"Difference"</th>
+                            <th scope="col" class="num">"95% interval"</th>
+                            <th scope="col" class="num">"Relative"</th>
+                            <th scope="col" class="num">"p (Holm)"</th>
+                            <th scope="col" class="num">"Always-valid p (interval)"</th>
+                            <th scope="col" class="num">"Chance to beat"</th>
+                            <th scope="col" class="num">"Expected loss"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{arms.into_iter().enumerate().map(|(i, label)| row(i, label)).collect_view()}</tbody>
+                </table>
+            </div>
+        </Panel>
+    }
+    .into_any()
+}
