@@ -45,7 +45,8 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_experiments", Access::Requires(Capability::View(Module::Creatives))),
     ("/api/fn/load_experiment", Access::Requires(Capability::View(Module::Creatives))),
     ("/api/fn/load_experiment_plan", Access::Requires(Capability::View(Module::Creatives))),
-    ("/api/fn/create_creative_test", Access::Requires(Capability::RunExperiments)),
+    ("/api/fn/create_experiment", Access::Requires(Capability::RunExperiments)),
+    ("/api/fn/extend_experiment", Access::Requires(Capability::RunExperiments)),
     ("/api/fn/decide_experiment", Access::Requires(Capability::RunExperiments)),
     ("/api/fn/load_admin", Access::Requires(Capability::ManageUsers)),
     ("/api/fn/create_account", Access::Requires(Capability::ManageUsers)),
@@ -442,34 +443,48 @@ pub async fn load_experiment_plan(query: String) -> Result<analytics::experiment
     crate::backend::backend()?.experiment_plan(query).await
 }
 
-/// Module 5's "A/B test (clone + modify)": a draft test of a creative against a challenger
-/// whose copy the marketer wrote from the clone. Unreadable fields come back as field errors.
-#[server(prefix = "/api/fn", endpoint = "create_creative_test")]
+/// A draft test from the dashboard's form: a creative test (Module 5's "A/B test (clone +
+/// modify)": the control, ticked variants, a new challenger) or a campaign test. Checkbox lists
+/// arrive as `variant_creatives[i]`, `variant_campaigns[i]`, `guardrails[i]`; unreadable fields
+/// come back as field errors.
+#[server(prefix = "/api/fn", endpoint = "create_experiment")]
 #[allow(clippy::too_many_arguments)]
-pub async fn create_creative_test(
+pub async fn create_experiment(
     name: String,
+    kind: String,
     campaign_id: String,
-    control_creative_id: String,
-    challenger_name: String,
-    challenger_headline: String,
-    challenger_body: String,
-    challenger_cta: String,
+    control_creative_id: Option<String>,
+    variant_creatives: Option<Vec<String>>,
+    with_challenger: Option<String>,
+    challenger_name: Option<String>,
+    challenger_headline: Option<String>,
+    challenger_body: Option<String>,
+    challenger_cta: Option<String>,
+    variant_campaigns: Option<Vec<String>>,
+    split: String,
     primary_metric: String,
+    guardrails: Option<Vec<String>>,
     minimum_effect_percent: String,
     duration_days: String,
     auto_ship: Option<String>,
 ) -> Result<crate::wire::CreateExperimentOutcome, ServerFnError> {
-    crate::backend::authorize("create_creative_test")?;
+    crate::backend::authorize("create_experiment")?;
     let actor = crate::backend::principal()?;
-    let form = crate::experiment_form::CreativeTestForm {
+    let form = crate::experiment_form::ExperimentForm {
         name,
+        kind,
         campaign_id,
-        control_creative_id,
-        challenger_name,
-        challenger_headline,
-        challenger_body,
-        challenger_cta,
+        control_creative_id: control_creative_id.unwrap_or_default(),
+        variant_creatives: variant_creatives.unwrap_or_default(),
+        with_challenger: with_challenger.is_some(),
+        challenger_name: challenger_name.unwrap_or_default(),
+        challenger_headline: challenger_headline.unwrap_or_default(),
+        challenger_body: challenger_body.unwrap_or_default(),
+        challenger_cta: challenger_cta.unwrap_or_default(),
+        variant_campaigns: variant_campaigns.unwrap_or_default(),
+        split,
         primary_metric,
+        guardrails: guardrails.unwrap_or_default(),
         minimum_effect_percent,
         duration_days,
         auto_ship: auto_ship.is_some(),
@@ -478,6 +493,16 @@ pub async fn create_creative_test(
         Ok(request) => crate::backend::backend()?.create_experiment(&actor, request).await,
         Err(fields) => Ok(crate::wire::CreateExperimentOutcome::Invalid(fields)),
     }
+}
+
+/// Extends a running test to a new planned duration (a decision: audited and emitted).
+#[server(prefix = "/api/fn", endpoint = "extend_experiment")]
+pub async fn extend_experiment(id: uuid::Uuid, duration_days: String, reason: Option<String>) -> Result<(), ServerFnError> {
+    crate::backend::authorize("extend_experiment")?;
+    let actor = crate::backend::principal()?;
+    let days = duration_days.trim().parse::<u32>().map_err(|_| ServerFnError::new(format!("the duration must be a whole number of days, got '{}'", duration_days.trim())))?;
+    let patch = crate::wire::ExperimentPatch { duration_days: Some(days), reason: reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()), ..Default::default() };
+    crate::backend::backend()?.change_experiment(&actor, id, patch).await
 }
 
 /// Starts, stops or ships a test from its page; shipping another arm than the verdict's needs a

@@ -62,6 +62,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn experiment_plan(&self, query: String) -> Result<analytics::experiment::analysis::Plan, ServerFnError>;
     /// Creates a draft test for a person; the validation problems come back as field errors.
     async fn create_experiment(&self, actor: &Principal, request: crate::wire::NewExperiment) -> Result<crate::wire::CreateExperimentOutcome, ServerFnError>;
+    /// Changes a test for a person, as `PATCH /api/v1/experiments/{id}` does (extending it, say).
+    async fn change_experiment(&self, actor: &Principal, id: Uuid, patch: crate::wire::ExperimentPatch) -> Result<(), ServerFnError>;
     /// Starts, stops or ships a test for a person, as the API's `start|stop|ship` do.
     async fn decide_experiment(&self, actor: &Principal, id: Uuid, action: crate::wire::ExperimentAction, request: crate::wire::ExperimentDecisionRequest) -> Result<(), ServerFnError>;
 

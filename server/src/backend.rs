@@ -271,6 +271,12 @@ impl Backend for ServerBackend {
         }
     }
 
+    async fn change_experiment(&self, actor: &Principal, id: Uuid, patch: app::wire::ExperimentPatch) -> Result<(), ServerFnError> {
+        let state = &self.state;
+        let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());
+        lift(services::experiments::patch(&state.db, &state.metrics, id, patch, &who, state.clock.now()).await)
+    }
+
     async fn decide_experiment(&self, actor: &Principal, id: Uuid, action: app::wire::ExperimentAction, request: app::wire::ExperimentDecisionRequest) -> Result<(), ServerFnError> {
         use app::wire::ExperimentAction;
         let state = &self.state;

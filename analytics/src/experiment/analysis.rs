@@ -546,8 +546,8 @@ pub fn analyse(design: &Design, observed: &Analysis) -> Results {
             alpha: design.alpha,
             power: design.power,
             shares: shares.clone(),
-            daily_users: (design.elapsed_days > 0.0 && total > 0)
-                .then(|| total as f64 / design.elapsed_days.max(1.0 / 24.0)),
+            // Under a day, the members so far stand for a day's: a few hours do not extrapolate.
+            daily_users: (design.elapsed_days > 0.0 && total > 0).then(|| total as f64 / design.elapsed_days.max(1.0)),
         })
     };
     plan.days_remaining = plan.days_needed.map(|d| (d - design.elapsed_days).max(0.0));

@@ -12,7 +12,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use analytics::experiment::analysis::{Comparison, OutcomeKind, OutcomeResult, Plan, Results, VerdictState};
 use analytics::experiment::{Metric, Outcome};
 
-use crate::api::{CreateCreativeTest, DecideExperiment, load_campaign, load_experiment, load_experiment_plan, load_experiments};
+use crate::api::{CreateExperiment, DecideExperiment, ExtendExperiment, load_campaign, load_experiment, load_experiment_plan, load_experiments, load_leaderboard};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::experiment_form::form_field;
 use crate::format;
@@ -26,16 +26,20 @@ fn date(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
     at.map_or_else(|| "—".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
 }
 
-/// `/experiments`: every test, newest first.
+/// `/experiments`: every test, newest first, and the upload of a test run elsewhere.
 #[component]
 pub fn Experiments() -> impl IntoView {
     let list = Resource::new(|| (), |_| load_experiments());
+    let query = use_query_map();
+    // An upload that failed comes back here with its reason (the form posts without scripts).
+    let import_error = move || query.with(|q| q.get("import_error"));
     view! {
         <Title text="Experiments"/>
         <div class="page-head">
             <h1 class="page-title">"Experiments"</h1>
-            <p class="page-lede">"A/B tests of creatives and campaigns, and tests run elsewhere. Start a creative test from a campaign's creative breakdown (⋮ → A/B test)."</p>
+            <p class="page-lede">"A/B tests of creatives and campaigns, and tests run elsewhere. Start a creative test from a campaign's creative breakdown (⋮ → A/B test), or "<A href="/experiments/new?kind=campaign">"test whole campaigns against each other"</A>"."</p>
         </div>
+        {move || import_error().map(|reason| view! { <p class="notice notice--error" role="alert">{format!("The file was not imported: {reason}")}</p> })}
         <div class="grid">
             <Panel title="Tests" subtitle="Newest first; running tests with their verdict as of now" span=12>
                 <Transition fallback=|| view! { <Skeleton lines=5/> }>
@@ -47,6 +51,36 @@ pub fn Experiments() -> impl IntoView {
                         }
                     })}
                 </Transition>
+            </Panel>
+            <Panel title="Analyse a test run elsewhere" subtitle="A per-user CSV: one row per user, a column naming the arm, outcome columns" span=12>
+                <form class="form" method="post" action="/api/v1/experiments/import" enctype="multipart/form-data">
+                    <label class="field">
+                        <span class="field__label">"File (CSV with a header row)"</span>
+                        <input type="file" name="file" accept=".csv,text/csv" required=true/>
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"Name"</span>
+                        <input type="text" name="name" maxlength="200" placeholder="Email subject test (ESP export)"/>
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"Arm column"</span>
+                        <input type="text" name="arm_column" value="arm"/>
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"Control arm's label"</span>
+                        <input type="text" name="control" required=true/>
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"Outcomes, comma-separated, the primary first"</span>
+                        <input type="text" name="outcomes" required=true placeholder="clicked:binary, revenue:numeric:pre_revenue"/>
+                    </label>
+                    <p class="field__hint">"Each outcome is column:binary (0 or 1) or column:numeric, then optionally :covariate_column (its pre-period value, for CUPED) and :lower when lower is better."</p>
+                    <label class="field">
+                        <span class="field__label">"Planned split, label:percent, comma-separated (optional)"</span>
+                        <input type="text" name="splits" placeholder="control:50, subject_b:50"/>
+                    </label>
+                    <button type="submit" class="button">"Import and analyse"</button>
+                </form>
             </Panel>
         </div>
     }
@@ -88,22 +122,16 @@ fn ExperimentTable(rows: Vec<ExperimentSummary>) -> impl IntoView {
     }
 }
 
-/// `/experiments/new?campaign=…&creative=…`: the creative to challenge, its clone's copy to
-/// modify, the metric, the smallest lift worth finding and the duration, with the planner's
-/// figures from the campaign's history.
+/// `/experiments/new?campaign=…&creative=…` (a creative test, opened from Module 5's row menu)
+/// or `?kind=campaign` (a campaign test): the arms, the split, the metrics, the smallest lift
+/// worth finding and the duration, with the planner's figures from the campaign's history.
 #[component]
 pub fn NewExperiment() -> impl IntoView {
     let query = use_query_map();
+    let kind = Memo::new(move |_| query.with(|q| q.get("kind").unwrap_or_default()));
     let campaign_id = Memo::new(move |_| query.with(|q| q.get("campaign").unwrap_or_default()));
     let creative_id = Memo::new(move |_| query.with(|q| q.get("creative").unwrap_or_default()));
-    let campaign = Resource::new(
-        move || campaign_id.get(),
-        |id| async move {
-            let id = uuid::Uuid::parse_str(&id).map_err(|_| ServerFnError::new("open this form from a campaign's creative breakdown (⋮ → A/B test)"))?;
-            load_campaign(id, String::new()).await
-        },
-    );
-    let create = ServerAction::<CreateCreativeTest>::new();
+    let create = ServerAction::<CreateExperiment>::new();
     // A created test opens its own page.
     Effect::new(move |_| {
         if let Some(Ok(CreateExperimentOutcome::Created(id))) = create.value().get() {
@@ -111,11 +139,22 @@ pub fn NewExperiment() -> impl IntoView {
             navigate(&format!("/experiments/{id}"), Default::default());
         }
     });
+    let campaigns = Resource::new(|| (), |_| load_leaderboard("per_page=500&sort=name&order=asc".to_owned()));
+    let campaign = Resource::new(
+        move || (kind.get(), campaign_id.get()),
+        |(kind, id)| async move {
+            if kind == "campaign" || id.is_empty() {
+                return Ok(None);
+            }
+            let id = uuid::Uuid::parse_str(&id).map_err(|_| ServerFnError::new(format!("'{id}' is not a campaign id")))?;
+            load_campaign(id, String::new()).await.map(Some)
+        },
+    );
     view! {
         <Title text="New A/B test"/>
         <div class="page-head">
             <h1 class="page-title">"New A/B test"</h1>
-            <p class="page-lede">"Challenge a creative with a modified clone. Users are split 50/50 by a pinned hash; the test keeps the campaign's holdout."</p>
+            <p class="page-lede">"Users are split by a pinned hash, independent of the campaign's holdout; each user stays in one arm for the whole test."</p>
         </div>
         {move || match create.value().get() {
             Some(Ok(CreateExperimentOutcome::Created(id))) => view! {
@@ -129,9 +168,11 @@ pub fn NewExperiment() -> impl IntoView {
         }}
         <Transition fallback=|| view! { <div class="grid"><Panel title="Test" span=12><Skeleton lines=6/></Panel></div> }>
             {move || Suspend::new(async move {
-                match campaign.await {
-                    Ok(detail) => view! { <CreativeTestForm detail creative=creative_id.get_untracked() create/> }.into_any(),
-                    Err(err) => view! { <div class="grid"><Panel title="Test" span=12><ErrorState message=err.to_string()/></Panel></div> }.into_any(),
+                match (campaigns.await, campaign.await) {
+                    (Ok(list), Ok(detail)) => view! {
+                        <ExperimentFormView campaigns=list.rows detail creative=creative_id.get_untracked() campaign=campaign_id.get_untracked() create/>
+                    }.into_any(),
+                    (Err(err), _) | (_, Err(err)) => view! { <div class="grid"><Panel title="Test" span=12><ErrorState message=err.to_string()/></Panel></div> }.into_any(),
                 }
             })}
         </Transition>
@@ -139,7 +180,13 @@ pub fn NewExperiment() -> impl IntoView {
 }
 
 #[component]
-fn CreativeTestForm(detail: crate::wire::CampaignPerformanceResponse, creative: String, create: ServerAction<CreateCreativeTest>) -> impl IntoView {
+fn ExperimentFormView(
+    campaigns: Vec<crate::wire::LeaderboardRow>,
+    detail: Option<crate::wire::CampaignPerformanceResponse>,
+    creative: String,
+    campaign: String,
+    create: ServerAction<CreateExperiment>,
+) -> impl IntoView {
     let errors = Memo::new(move |_| match create.value().get() {
         Some(Ok(CreateExperimentOutcome::Invalid(fields))) => fields,
         _ => Vec::new(),
@@ -154,63 +201,125 @@ fn CreativeTestForm(detail: crate::wire::CampaignPerformanceResponse, creative: 
                 .collect_view()
         }
     };
-    let campaign = detail.campaign.clone();
-    let control = campaign.creatives.iter().find(|c| c.id.to_string() == creative).or(campaign.creatives.first()).cloned();
-    let Some(control) = control else {
-        return view! { <div class="grid"><Panel title="Test" span=12><EmptyState title="No creative to challenge" detail="This campaign has no creatives."/></Panel></div> }.into_any();
-    };
     let metric = RwSignal::new(Metric::ClickRate.as_str().to_owned());
     let effect = RwSignal::new("20".to_owned());
-    let campaign_id = campaign.id;
+    // The control and the challenger (ticked by default) for a creative test; the control for a
+    // campaign test; each ticked variant adds one.
+    let arms = RwSignal::new(if detail.is_some() { 2usize } else { 1 });
+    let planned_campaign = RwSignal::new(detail.as_ref().map(|d| d.campaign.id.to_string()).unwrap_or(campaign.clone()));
     let plan = Resource::new(
-        move || (metric.get(), effect.get()),
-        move |(metric, effect)| load_experiment_plan(format!("campaign_id={campaign_id}&metric={metric}&minimum_effect_percent={}", effect.trim())),
+        move || (planned_campaign.get(), metric.get(), effect.get(), arms.get()),
+        |(campaign, metric, effect, arms)| async move {
+            if campaign.is_empty() {
+                return Err(ServerFnError::new("choose the control campaign to see the planner's figures"));
+            }
+            load_experiment_plan(format!("campaign_id={campaign}&metric={metric}&minimum_effect_percent={}&arms={arms}", effect.trim())).await
+        },
     );
+    let arms_section = match &detail {
+        Some(detail) => {
+            let c = detail.campaign.clone();
+            let Some(control) = c.creatives.iter().find(|k| k.id.to_string() == creative).or(c.creatives.first()).cloned() else {
+                return view! { <div class="grid"><Panel title="Test" span=12><EmptyState title="No creative to challenge" detail="This campaign has no creatives."/></Panel></div> }.into_any();
+            };
+            let others: Vec<crate::wire::CreativeView> = c.creatives.iter().filter(|k| k.id != control.id).cloned().collect();
+            view! {
+                <input type="hidden" name="kind" value="creative"/>
+                <input type="hidden" name="campaign_id" value=c.id.to_string()/>
+                <fieldset class="form-section">
+                    <legend>{format!("Creatives of {}", c.name)}</legend>
+                    <label class="field">
+                        <span class="field__label">"Creative to challenge (the control)"</span>
+                        <select name="control_creative_id">
+                            {c.creatives.iter().map(|k| view! { <option value=k.id.to_string() selected=k.id == control.id>{format!("{} — {}", k.name, k.headline)}</option> }).collect_view()}
+                        </select>
+                        {reasons("control_creative_id")}
+                    </label>
+                    {(!others.is_empty()).then(|| view! {
+                        <fieldset class="checks">
+                            <legend>"Also test these creatives"</legend>
+                            {others.iter().enumerate().map(|(i, k)| view! {
+                                <label><input type="checkbox" name=format!("variant_creatives[{i}]") value=k.id.to_string()
+                                    on:change=move |ev| { let on = event_target_checked(&ev); arms.update(|n| if on { *n += 1 } else { *n = n.saturating_sub(1) }) }/>
+                                    {format!("{} — {}", k.name, k.headline)}</label>
+                            }).collect_view()}
+                        </fieldset>
+                    })}
+                    {reasons("variant_creatives")}
+                </fieldset>
+                <fieldset class="form-section">
+                    <legend>"A new challenger: a clone of the control; change what you want to test"</legend>
+                    <label class="check"><input type="checkbox" name="with_challenger" checked=true
+                        on:change=move |ev| { let on = event_target_checked(&ev); arms.update(|n| if on { *n += 1 } else { *n = n.saturating_sub(1) }) }/>"Add this challenger to the test"</label>
+                    <label class="field">
+                        <span class="field__label">"Name"</span>
+                        <input type="text" name="challenger_name" maxlength="200" value=format!("{} (challenger)", control.name)/>
+                        {reasons("challenger_name")}
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"Headline"</span>
+                        <input type="text" name="challenger_headline" maxlength="200" value=control.headline.clone()/>
+                        {reasons("challenger_headline")}
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"Body"</span>
+                        <textarea name="challenger_body" maxlength="5000" rows="3">{control.body.clone()}</textarea>
+                        {reasons("challenger_body")}
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"Call to action"</span>
+                        <input type="text" name="challenger_cta" maxlength="100" value=control.call_to_action.clone()/>
+                        {reasons("challenger_cta")}
+                    </label>
+                </fieldset>
+            }
+            .into_any()
+        }
+        None => {
+            view! {
+                <input type="hidden" name="kind" value="campaign"/>
+                <fieldset class="form-section">
+                    <legend>"Campaigns: each arm's users get only that arm's campaign"</legend>
+                    <label class="field">
+                        <span class="field__label">"Control campaign"</span>
+                        <select name="campaign_id" on:change=move |ev| planned_campaign.set(event_target_value(&ev))>
+                            <option value="">"Choose…"</option>
+                            {campaigns.iter().map(|c| view! { <option value=c.campaign_id.to_string() selected=c.campaign_id.to_string() == campaign>{c.name.clone()}</option> }).collect_view()}
+                        </select>
+                        {reasons("campaign_id")}
+                    </label>
+                    <fieldset class="checks">
+                        <legend>"Variant campaigns"</legend>
+                        {campaigns.iter().enumerate().map(|(i, c)| view! {
+                            <label><input type="checkbox" name=format!("variant_campaigns[{i}]") value=c.campaign_id.to_string()
+                                on:change=move |ev| { let on = event_target_checked(&ev); arms.update(|n| if on { *n += 1 } else { *n = n.saturating_sub(1) }) }/>
+                                {c.name.clone()}</label>
+                        }).collect_view()}
+                    </fieldset>
+                    {reasons("variant_campaigns")}
+                </fieldset>
+            }
+            .into_any()
+        }
+    };
+    let default_name = detail.as_ref().map(|d| format!("{}: creative test", d.campaign.name)).unwrap_or_default();
     view! {
         <div class="grid">
             <section class="panel span-8" aria-label="Test form">
                 <ActionForm action=create attr:class="form">
-                    <input type="hidden" name="campaign_id" value=campaign.id.to_string()/>
-                    <fieldset class="form-section">
-                        <legend>{format!("Campaign: {}", campaign.name)}</legend>
-                        <label class="field">
-                            <span class="field__label">"Test name"</span>
-                            <input type="text" name="name" required=true maxlength="200" value=format!("{}: {} vs challenger", campaign.name, control.name)/>
-                            {reasons("name")}
-                        </label>
-                        <label class="field">
-                            <span class="field__label">"Creative to challenge (the control)"</span>
-                            <select name="control_creative_id">
-                                {campaign.creatives.iter().map(|c| view! { <option value=c.id.to_string() selected=c.id == control.id>{format!("{} — {}", c.name, c.headline)}</option> }).collect_view()}
-                            </select>
-                            {reasons("control_creative_id")}
-                        </label>
-                    </fieldset>
-                    <fieldset class="form-section">
-                        <legend>"The challenger (a clone of the control: change what you want to test)"</legend>
-                        <label class="field">
-                            <span class="field__label">"Name"</span>
-                            <input type="text" name="challenger_name" required=true maxlength="200" value=format!("{} (challenger)", control.name)/>
-                            {reasons("challenger_name")}
-                        </label>
-                        <label class="field">
-                            <span class="field__label">"Headline"</span>
-                            <input type="text" name="challenger_headline" required=true maxlength="200" value=control.headline.clone()/>
-                            {reasons("challenger_headline")}
-                        </label>
-                        <label class="field">
-                            <span class="field__label">"Body"</span>
-                            <textarea name="challenger_body" required=true maxlength="5000" rows="3">{control.body.clone()}</textarea>
-                            {reasons("challenger_body")}
-                        </label>
-                        <label class="field">
-                            <span class="field__label">"Call to action"</span>
-                            <input type="text" name="challenger_cta" required=true maxlength="100" value=control.call_to_action.clone()/>
-                            {reasons("challenger_cta")}
-                        </label>
-                    </fieldset>
+                    <label class="field">
+                        <span class="field__label">"Test name"</span>
+                        <input type="text" name="name" required=true maxlength="200" value=default_name/>
+                        {reasons("name")}
+                    </label>
+                    {arms_section}
                     <fieldset class="form-section">
                         <legend>"Design"</legend>
+                        <label class="field">
+                            <span class="field__label">"Split, % per arm, the control first (empty: even)"</span>
+                            <input type="text" name="split" placeholder="50, 50"/>
+                            {reasons("split")}
+                        </label>
                         <label class="field">
                             <span class="field__label">"Primary metric"</span>
                             <select name="primary_metric" on:change=move |ev| metric.set(event_target_value(&ev))>
@@ -218,6 +327,13 @@ fn CreativeTestForm(detail: crate::wire::CampaignPerformanceResponse, creative: 
                             </select>
                             {reasons("primary_metric")}
                         </label>
+                        <fieldset class="checks">
+                            <legend>"Guardrails (the winner must not be significantly worse on these)"</legend>
+                            {Metric::ALL.into_iter().enumerate().map(|(i, m)| view! {
+                                <label><input type="checkbox" name=format!("guardrails[{i}]") value=m.as_str() checked=m == Metric::UnsubscribeRate/>{m.name()}</label>
+                            }).collect_view()}
+                            {reasons("guardrails")}
+                        </fieldset>
                         <label class="field">
                             <span class="field__label">"Smallest lift worth finding, % of the baseline"</span>
                             <input type="text" inputmode="decimal" name="minimum_effect_percent" value="20" on:input=move |ev| effect.set(event_target_value(&ev))/>
@@ -229,12 +345,12 @@ fn CreativeTestForm(detail: crate::wire::CampaignPerformanceResponse, creative: 
                             {reasons("duration_days")}
                         </label>
                         <label class="check"><input type="checkbox" name="auto_ship"/>"Ship the winner automatically when the always-valid test finds one and no guardrail is harmed"</label>
-                        <p class="field__hint">"Guardrail: unsubscribe rate. Covariate for CUPED: each user's spend in the 28 days before the test."</p>
+                        <p class="field__hint">"CUPED adjusts with each user's spend in the 28 days before they joined."</p>
                     </fieldset>
                     <button type="submit" class="button">"Create the test (draft)"</button>
                 </ActionForm>
             </section>
-            <Panel title="Planner" subtitle="From the campaign's last 28 days" span=4>
+            <Panel title="Planner" subtitle="From the control campaign's last 28 days" span=4>
                 <Transition fallback=|| view! { <Skeleton lines=4/> }>
                     {move || Suspend::new(async move {
                         match plan.await {
@@ -242,7 +358,7 @@ fn CreativeTestForm(detail: crate::wire::CampaignPerformanceResponse, creative: 
                                 let kind = metric.get_untracked().parse::<Metric>().map_or(OutcomeKind::Binary, |m| m.outcome().kind);
                                 view! { <PlanFigures plan kind/> }.into_any()
                             }
-                            Err(err) => view! { <ErrorState message=err.to_string()/> }.into_any(),
+                            Err(err) => view! { <p class="field__hint">{err.to_string()}</p> }.into_any(),
                         }
                     })}
                 </Transition>
@@ -287,15 +403,20 @@ pub fn ExperimentPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let decide = ServerAction::<DecideExperiment>::new();
+    let extend = ServerAction::<ExtendExperiment>::new();
     let experiment = Resource::new(
-        move || (id.get(), decide.version().get()),
-        |(id, _)| async move {
+        move || (id.get(), decide.version().get(), extend.version().get()),
+        |(id, _, _)| async move {
             let id = uuid::Uuid::parse_str(&id).map_err(|_| ServerFnError::new(format!("'{id}' is not an experiment id")))?;
             load_experiment(id).await
         },
     );
     view! {
         <Title text="Experiment"/>
+        {move || extend.value().get().map(|outcome| match outcome {
+            Ok(()) => view! { <p class="notice notice--info" role="status">"Extended; the decision is in the test's history and the audit log."</p> }.into_any(),
+            Err(err) => view! { <p class="notice notice--error" role="alert">{format!("The extension was refused: {err}")}</p> }.into_any(),
+        })}
         {move || decide.value().get().map(|outcome| match outcome {
             Ok(()) => view! { <p class="notice notice--info" role="status">"Done; the decision is in the test's history and the audit log."</p> }.into_any(),
             Err(err) => view! { <p class="notice notice--error" role="alert">{format!("The decision was refused: {err}")}</p> }.into_any(),
@@ -303,7 +424,7 @@ pub fn ExperimentPage() -> impl IntoView {
         <Transition fallback=|| view! { <div class="grid"><Panel title="Experiment" span=12><Skeleton lines=8/></Panel></div> }>
             {move || Suspend::new(async move {
                 match experiment.await {
-                    Ok(view) => view! { <ExperimentDetail experiment=view decide/> }.into_any(),
+                    Ok(view) => view! { <ExperimentDetail experiment=view decide extend/> }.into_any(),
                     Err(err) => view! { <div class="grid"><Panel title="Experiment" span=12><ErrorState message=err.to_string()/></Panel></div> }.into_any(),
                 }
             })}
@@ -312,7 +433,7 @@ pub fn ExperimentPage() -> impl IntoView {
 }
 
 #[component]
-fn ExperimentDetail(experiment: ExperimentView, decide: ServerAction<DecideExperiment>) -> impl IntoView {
+fn ExperimentDetail(experiment: ExperimentView, decide: ServerAction<DecideExperiment>, extend: ServerAction<ExtendExperiment>) -> impl IntoView {
     let e = experiment;
     let verdict_class = |state: VerdictState| match state {
         VerdictState::Winner | VerdictState::ControlWins => "verdict verdict--decided",
@@ -341,7 +462,7 @@ fn ExperimentDetail(experiment: ExperimentView, decide: ServerAction<DecideExper
         })}
         {e.decision.clone().map(|d| view! { <p class="freshness">{d}</p> })}
         <div class="grid">
-            <Decisions experiment=e.clone() decide/>
+            <Decisions experiment=e.clone() decide extend/>
             {match &e.results {
                 Some(results) => view! { <ResultsPanels results=results.clone()/> }.into_any(),
                 None => view! {
@@ -364,7 +485,7 @@ fn ExperimentDetail(experiment: ExperimentView, decide: ServerAction<DecideExper
 
 /// Start, stop and ship, each asking for confirmation; the server checks the capability.
 #[component]
-fn Decisions(experiment: ExperimentView, decide: ServerAction<DecideExperiment>) -> impl IntoView {
+fn Decisions(experiment: ExperimentView, decide: ServerAction<DecideExperiment>, extend: ServerAction<ExtendExperiment>) -> impl IntoView {
     let id = experiment.id.to_string();
     let winner = experiment.results.as_ref().and_then(|r| r.verdict.ship_ready.then_some(r.verdict.winner).flatten());
     let form = |action: ExperimentAction, label: &'static str, confirm: &'static str, with_arm: bool| {
@@ -398,6 +519,24 @@ fn Decisions(experiment: ExperimentView, decide: ServerAction<DecideExperiment>)
         ExperimentStatus::Running => vec![
             form(ExperimentAction::Ship, "Ship winner", "Confirm ship", true).into_any(),
             form(ExperimentAction::Stop, "Stop test", "Confirm stop", false).into_any(),
+            view! {
+                <details class="menu__confirm">
+                    <summary>"Extend test…"</summary>
+                    <ActionForm action=extend attr:class="form">
+                        <input type="hidden" name="id" value=experiment.id.to_string()/>
+                        <label class="field">
+                            <span class="field__label">"New planned duration, days (from the start)"</span>
+                            <input type="text" inputmode="numeric" name="duration_days" required=true value=(experiment.duration_days + 7).to_string()/>
+                        </label>
+                        <label class="field">
+                            <span class="field__label">"Reason (kept in the audit log)"</span>
+                            <input type="text" name="reason" maxlength="500"/>
+                        </label>
+                        <button type="submit" class="button">"Confirm extension"</button>
+                    </ActionForm>
+                </details>
+            }
+            .into_any(),
         ],
         ExperimentStatus::Stopped => vec![form(ExperimentAction::Ship, "Ship winner", "Confirm ship", true).into_any()],
         _ => Vec::new(),
@@ -441,7 +580,7 @@ fn ResultsPanels(results: Results) -> impl IntoView {
         {results.outcomes.iter().map(|o| view! { <OutcomePanel outcome=o.clone() arms=labels.clone() control=results.control/> }.into_any()).collect_view()}
         <Panel title="Planner" subtitle="For the primary metric at the traffic so far" span=6>
             <PlanFigures plan=results.plan.clone() kind=results.outcomes.first().map_or(OutcomeKind::Binary, |o| o.outcome.kind)/>
-            <p class="field__hint">{results.plan.days_remaining.map(|d| format!("About {:.0} more day(s) to reach the planned sample.", d.ceil()))}</p>
+            <p class="field__hint">{results.plan.days_remaining.filter(|_| results.verdict.state == VerdictState::Collecting).map(|d| format!("About {:.0} more day(s) to reach the planned sample.", d.ceil()))}</p>
         </Panel>
         <Panel title="Methods" span=6>
             <ul class="methods">{results.methods.iter().map(|m| view! { <li>{m.clone()}</li> }).collect_view()}</ul>
@@ -481,7 +620,7 @@ fn OutcomePanel(outcome: OutcomeResult, arms: Vec<String>, control: usize) -> im
         view! {
             <tr>
                 <th scope="row">{label}{(i == control).then_some(" (control)")}</th>
-                <td class="num">{value.as_ref().map_or(0, |v| v.n).to_string()}</td>
+                <td class="num">{format::count(value.as_ref().map_or(0, |v| v.n) as i64)}</td>
                 <td class="num">{value.as_ref().and_then(|v| v.mean).map_or_else(|| "—".to_owned(), |m| value_text(o.kind, &o.unit, m))}</td>
                 <td class="num">{value.as_ref().and_then(|v| v.interval).map_or_else(|| "—".to_owned(), |i| format!("{} to {}", value_text(o.kind, &o.unit, i.low), value_text(o.kind, &o.unit, i.high)))}</td>
                 <td class="num">{c.as_ref().and_then(|c| c.adjusted_difference.or(c.difference)).map_or_else(|| "—".to_owned(), |d| signed(&o, d))}</td>

@@ -146,16 +146,74 @@ pub fn import_request(pairs: &[(String, String)], source: &str) -> Result<Import
     })
 }
 
-/// Analyses a test run elsewhere: the body is the per-user CSV; the query names the arm column,
-/// the control, each outcome (`outcome=clicked:binary`, `outcome=revenue:numeric:pre_revenue`,
-/// `:lower` when lower is better; the first is primary) and optionally the planned split
-/// (`split=A:50&split=B:50`).
-#[utoipa::path(post, path = "/api/v1/experiments/import", tag = "experiments", request_body(content = String, content_type = "text/csv"), responses((status = 201, body = app::wire::ExperimentView), (status = 422, body = app::wire::ErrorBody)))]
-pub async fn import(State(state): State<AppState>, Extension(caller): Extension<Caller>, Query(pairs): Query<Vec<(String, String)>>, csv: axum::body::Bytes) -> Result<(StatusCode, Json<ExperimentView>)> {
-    let source = pairs.iter().find(|(k, _)| k == "source").map(|(_, v)| v.clone()).unwrap_or_else(|| "upload".to_owned());
-    let request = import_request(&pairs, &source)?;
-    let id = experiments::import(&state.db, csv.as_ref(), request, &actor(&state, caller), state.clock.now()).await?;
-    Ok((StatusCode::CREATED, Json(experiments::view(&state.db, &state.metrics, id, state.clock.now()).await?)))
+/// Analyses a test run elsewhere. Either the body is the per-user CSV (`text/csv`) and the query
+/// names the arm column, the control, each outcome (`outcome=clicked:binary`,
+/// `outcome=revenue:numeric:pre_revenue`, `:lower` when lower is better; the first is primary) and
+/// optionally the planned split (`split=A:50&split=B:50`); or it is the dashboard's upload form
+/// (`multipart/form-data`: `file`, `name`, `arm_column`, `control`, `outcomes` and `splits`
+/// comma-separated), which is answered with a redirect to the new test, or back to the list with
+/// the reason.
+#[utoipa::path(post, path = "/api/v1/experiments/import", tag = "experiments", request_body(content = String, content_type = "text/csv"), responses((status = 201, body = app::wire::ExperimentView), (status = 303, description = "From the upload form: to the new test, or to /experiments?import_error=…"), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn import(State(state): State<AppState>, Extension(caller): Extension<Caller>, Query(pairs): Query<Vec<(String, String)>>, request: axum::extract::Request) -> Result<axum::response::Response> {
+    use axum::extract::FromRequest;
+    use axum::response::IntoResponse;
+    let is_form = request.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_form {
+        let csv = axum::body::Bytes::from_request(request, &state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let source = pairs.iter().find(|(k, _)| k == "source").map(|(_, v)| v.clone()).unwrap_or_else(|| "upload".to_owned());
+        let request = import_request(&pairs, &source)?;
+        let id = experiments::import(&state.db, csv.as_ref(), request, &actor(&state, caller), state.clock.now()).await?;
+        return Ok((StatusCode::CREATED, Json(experiments::view(&state.db, &state.metrics, id, state.clock.now()).await?)).into_response());
+    }
+    let back = |reason: String| {
+        let reason: String = url::form_urlencoded::byte_serialize(reason.as_bytes()).collect();
+        axum::response::Redirect::to(&format!("/experiments?import_error={reason}")).into_response()
+    };
+    let mut multipart = match axum::extract::Multipart::from_request(request, &state).await {
+        Ok(m) => m,
+        Err(e) => return Ok(back(e.body_text())),
+    };
+    let (mut file, mut source, mut fields) = (None, "upload".to_owned(), Vec::new());
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Ok(back(format!("the upload could not be read: {}", e.body_text()))),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            if let Some(file_name) = field.file_name().filter(|n| !n.is_empty()) {
+                source = file_name.chars().take(200).collect();
+            }
+            match field.bytes().await {
+                Ok(bytes) => file = Some(bytes),
+                Err(e) => return Ok(back(format!("the file could not be read: {}", e.body_text()))),
+            }
+            continue;
+        }
+        let text = match field.text().await {
+            Ok(text) => text,
+            Err(e) => return Ok(back(format!("the field {name} could not be read: {}", e.body_text()))),
+        };
+        // The form's comma-separated lists become the query's repeated pairs.
+        match name.as_str() {
+            "outcomes" => fields.extend(text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(|t| ("outcome".to_owned(), t.to_owned()))),
+            "splits" => fields.extend(text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(|t| ("split".to_owned(), t.to_owned()))),
+            _ => fields.push((name, text)),
+        }
+    }
+    let Some(file) = file.filter(|f| !f.is_empty()) else {
+        return Ok(back("choose the CSV file to import".to_owned()));
+    };
+    let outcome = async {
+        let request = import_request(&fields, &source)?;
+        experiments::import(&state.db, file.as_ref(), request, &actor(&state, caller), state.clock.now()).await
+    }
+    .await;
+    Ok(match outcome {
+        Ok(id) => axum::response::Redirect::to(&format!("/experiments/{id}")).into_response(),
+        Err(err) => back(err.one_line()),
+    })
 }
 
 /// The planner for a new test: the campaign's last 28 days give the traffic and the baseline.

@@ -605,3 +605,45 @@ async fn simulated_experiments_are_measured_against_their_ground_truth() {
     let err = server::services::simulate::to_url("http://127.0.0.1:9", "key", config, |_, _| {}).await.unwrap_err();
     assert!(err.to_string().contains("--experiments needs --to-db"), "{err}");
 }
+
+/// A `multipart/form-data` body as a browser's upload form sends it.
+fn multipart(fields: &[(&str, &str)], file: &str) -> (String, String) {
+    let boundary = "----swipesavvy-test-boundary";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"esp-export.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_dashboard_upload_form_imports_a_file_and_opens_the_test_or_says_why_not() {
+    let f = Fixture::new().await;
+    let mut csv = String::from("arm,clicked,spend,pre_spend\n");
+    for (arm, clicked, spend, pre) in imported_rows() {
+        csv.push_str(&format!("{arm},{clicked},{spend},{pre}\n"));
+    }
+    let upload = |fields: Vec<(&'static str, &'static str)>, file: String| {
+        let (content_type, body) = multipart(&fields, &file);
+        f.app.client.post(f.app.url("/api/v1/experiments/import")).header("cookie", &f.perf.cookie).header("origin", f.app.origin()).header("content-type", content_type).body(body).send()
+    };
+    let res = upload(vec![("name", "ESP subject test"), ("arm_column", "arm"), ("control", "control"), ("outcomes", "clicked:binary, spend:numeric:pre_spend"), ("splits", "")], csv.clone()).await.unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let id: Uuid = location.strip_prefix("/experiments/").unwrap().parse().unwrap();
+    let view = f.view(id).await;
+    assert_eq!((view.name.as_str(), view.status), ("ESP subject test", ExperimentStatus::Imported));
+    assert_eq!(view.results.unwrap().outcomes.iter().map(|o| o.outcome.key.as_str()).collect::<Vec<_>>(), ["clicked", "spend"]);
+    assert!(view.decision.unwrap().contains("esp-export.csv (2500 rows)"));
+
+    // A bad file goes back to the list with the reason, and nothing is stored.
+    let before = server::entities::experiments::Entity::find().all(&f.app.state.db).await.unwrap().len();
+    let res = upload(vec![("control", "control"), ("outcomes", "clicked:binary")], "arm,clicked\ncontrol,1\nb,7\n".to_owned()).await.unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/experiments?import_error="), "{location}");
+    let reason: String = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes()).find(|(k, _)| k == "import_error").unwrap().1.into_owned();
+    assert!(reason.contains("line 3: column 'clicked' is declared binary"), "{reason}");
+    assert_eq!(server::entities::experiments::Entity::find().all(&f.app.state.db).await.unwrap().len(), before);
+}
