@@ -386,6 +386,7 @@ pub struct CreativeVariantTested {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExperimentDecision {
+    Started,
     /// The winner rolled out to 100%.
     Shipped,
     Stopped,

@@ -370,7 +370,8 @@ impl Role {
                     | C::RunExperiments
                     | C::Export
             ),
-            // Rewards economics: segments, ROI, redemption funnel, seasonal heatmap, reward tests.
+            // Rewards economics: segments, ROI, redemption funnel, seasonal heatmap, reward tests
+            // (reading a test's results needs the creatives module, where tests live).
             Role::RewardsPm => matches!(
                 capability,
                 C::View(
@@ -378,6 +379,7 @@ impl Role {
                         | M::Leaderboard
                         | M::Segments
                         | M::CampaignDetail
+                        | M::Creatives
                         | M::Funnel
                         | M::Heatmap
                         | M::RoiDeepDive

@@ -72,20 +72,29 @@ pub fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
     value.map_or_else(|| MISSING.to_owned(), show)
 }
 
+/// A number with `places` decimals, a tie rounded away from zero (as spreadsheets and
+/// JavaScript's `toFixed` do; Rust's own formatting rounds a tie to even, so 0.25 would show as
+/// 0.2 here and 0.3 in an export opened elsewhere).
+pub fn fixed(value: f64, places: usize) -> String {
+    let scale = 10f64.powi(places as i32);
+    let rounded = (value * scale).round() / scale;
+    format!("{rounded:.places$}")
+}
+
 /// A value already in percent: one decimal, two below 1% (`3.8%`, `0.45%`).
 pub fn percent(value: f64) -> String {
     if !value.is_finite() {
         MISSING.to_owned()
     } else if value != 0.0 && value.abs() < 1.0 {
-        format!("{value:.2}%")
+        format!("{}%", fixed(value, 2))
     } else {
-        format!("{value:.1}%")
+        format!("{}%", fixed(value, 1))
     }
 }
 
 /// A multiple: `4.2×`.
 pub fn ratio(value: f64) -> String {
-    if value.is_finite() { format!("{value:.1}×") } else { MISSING.to_owned() }
+    if value.is_finite() { format!("{}×", fixed(value, 1)) } else { MISSING.to_owned() }
 }
 
 /// A relative change (0.05 = 5%) with its sign: `+5.0%`, `-12.3%`.
@@ -95,7 +104,7 @@ pub fn change(fraction: f64) -> String {
     }
     let percent = fraction * 100.0;
     let sign = if percent > 0.0 { "+" } else if percent < 0.0 { "-" } else { "" };
-    format!("{sign}{:.1}%", percent.abs())
+    format!("{sign}{}%", fixed(percent.abs(), 1))
 }
 
 /// A metric's value in its unit; `compact` shortens millions of dollars (cards).
@@ -156,6 +165,14 @@ pub fn parse_dollars(text: &str) -> Result<i64, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ties_round_away_from_zero_like_the_browser() {
+        assert_eq!(ratio(0.25), "0.3×");
+        assert_eq!(percent(0.125), "0.13%");
+        assert_eq!(change(-0.0125), "-1.3%");
+        assert_eq!(fixed(2.5, 0), "3");
+    }
+
     use super::*;
 
     #[test]

@@ -90,9 +90,9 @@ pub struct Verdict {
     pub headline: String,
     /// The winning arm's index, when one wins.
     pub winner: Option<usize>,
-    /// Whether the winner may be shipped without review: it won, no guardrail is harmed and the
-    /// split is sound. With `by_sequential`, reached before the planned end by the always-valid
-    /// test (what automatic shipping waits for).
+    /// Whether the winner may be shipped without review: it won, every guardrail was measured and
+    /// none is harmed, and the split is sound. With `by_sequential`, reached before the planned end
+    /// by the always-valid test: automatic shipping needs both.
     pub ship_ready: bool,
     pub by_sequential: bool,
 }
@@ -209,7 +209,7 @@ pub fn methods() -> Vec<String> {
         "Means: Welch's t-test and interval; the delta method for the relative lift.",
         "CUPED (Deng et al. 2013): θ pooled within arms from the 28-day pre-period covariate; adjusted estimates use normal theory.",
         "Sequential: mixture SPRT with a normal mixing distribution (Johari et al. 2017), τ = the minimum effect; always-valid p-values and intervals decide before the planned end.",
-        "Several variants: Holm's step-down correction of the variants' p-values on the primary outcome; guardrails are judged uncorrected, to err on the side of caution.",
+        "Several variants: Holm's step-down correction of the variants' p-values on the primary outcome. Guardrails are judged by the fixed-horizon test, uncorrected, at every look, to err on the side of caution.",
         "Bayesian: chance to beat control and expected loss under a flat prior (normal approximation of the posterior).",
         "Sample ratio: chi-square against the planned split; p < 0.001 blocks a verdict.",
     ]
@@ -438,8 +438,9 @@ pub fn analyse(design: &Design, observed: &Analysis) -> Results {
             .map(|m| m.summary().mean);
         // τ: the minimum effect, in the outcome's units, on the planned baseline (else the
         // control's). Guardrails use the same relative size.
+        // A zero baseline gives no scale at all: the control's observed value stands in.
         let baseline = if primary {
-            design.baseline.or(control_mean)
+            design.baseline.filter(|b| *b > 0.0).or(control_mean)
         } else {
             control_mean
         };
@@ -483,7 +484,10 @@ pub fn analyse(design: &Design, observed: &Analysis) -> Results {
         {
             c.holm_p_value = c.p_value.map(|_| f);
             c.sequential_holm_p_value = c.sequential_p_value.map(|_| s);
-            let p = if horizon_reached {
+            // The primary outcome: the always-valid reading before the planned end, the
+            // fixed-horizon one from then on. Guardrails: always the (more sensitive) fixed-horizon
+            // test, uncorrected, so harm is caught early rather than late.
+            let p = if horizon_reached || !primary {
                 c.holm_p_value
             } else {
                 c.sequential_holm_p_value
@@ -655,7 +659,9 @@ fn verdict(
         key(a).total_cmp(&key(b))
     }) {
         let d = best.adjusted_difference.or(best.difference).unwrap_or(0.0);
-        let lift = match best.relative {
+        // The relative lift of the same (adjusted) difference, on the control's value.
+        let control_value = primary.arms.get(design.control).and_then(|a| a.mean).filter(|m| *m != 0.0);
+        let lift = match control_value.map(|m| d / m) {
             Some(r) => format!(
                 "{}, {}{:.1}%",
                 describe_difference(&primary.outcome, d),
@@ -678,6 +684,21 @@ fn verdict(
         } else {
             " (always-valid test, before the planned end)".to_owned()
         };
+        let unmeasured: Vec<&str> = outcomes[1..].iter().filter(|o| o.unavailable.is_some()).map(|o| o.outcome.name.as_str()).collect();
+        if harmed.is_empty() && !unmeasured.is_empty() {
+            return Verdict {
+                state: VerdictState::Winner,
+                headline: format!(
+                    "{} wins on {} ({lift}){when}, but {} cannot be measured; review before shipping.",
+                    label(best.arm),
+                    primary.outcome.name,
+                    unmeasured.join(" and ")
+                ),
+                winner: Some(best.arm),
+                ship_ready: false,
+                by_sequential: !horizon_reached,
+            };
+        }
         return if harmed.is_empty() {
             Verdict {
                 state: VerdictState::Winner,

@@ -307,6 +307,8 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
             ]
         })
         .collect();
+    // Only roles that may run tests see the way to one (the server checks again).
+    let can_test = crate::session::signed_in().is_some_and(|me| me.can(crate::access::Capability::RunExperiments));
     let snippet = |body: &str| {
         let short: String = body.chars().take(40).collect();
         if short.len() < body.len() { format!("{short}…") } else { short }
@@ -362,7 +364,7 @@ fn CreativeTable(creatives: Vec<CreativeRow>, filters: QueryPairs, change: Serve
                                         <div class="menu__items">
                                             <a href=by_segment>"View by segment"</a>
                                             <a href=incrementality>"View incrementality"</a>
-                                            <a href=format!("/experiments/new?campaign={}&creative={}", row.campaign_id, row.creative_id)>"A/B test (clone + modify)"</a>
+                                            {can_test.then(|| view! { <a href=format!("/experiments/new?campaign={}&creative={}", row.campaign_id, row.creative_id)>"A/B test (clone + modify)"</a> })}
                                             <CreativeStatusForm creative_id=row.creative_id name=name.clone() status=row.status change/>
                                             <CreativeWeightForms creative_id=row.creative_id name=name.clone() weight_percent=row.weight_percent change/>
                                         </div>

@@ -487,7 +487,13 @@ fn ExperimentDetail(experiment: ExperimentView, decide: ServerAction<DecideExper
 #[component]
 fn Decisions(experiment: ExperimentView, decide: ServerAction<DecideExperiment>, extend: ServerAction<ExtendExperiment>) -> impl IntoView {
     let id = experiment.id.to_string();
-    let winner = experiment.results.as_ref().and_then(|r| r.verdict.ship_ready.then_some(r.verdict.winner).flatten());
+    let rollout = if experiment.kind == crate::wire::ExperimentKind::Campaign {
+        "Shipping rolls the arm out to 100%: the other arms' campaigns are paused"
+    } else {
+        "Shipping rolls the arm out to 100%: the campaign's other creatives are paused"
+    };
+    // The arm the verdict names: a ship-ready winner, or the control when it beat every variant.
+    let winner = experiment.results.as_ref().and_then(|r| (r.verdict.ship_ready || r.verdict.state == VerdictState::ControlWins).then_some(r.verdict.winner).flatten());
     let form = |action: ExperimentAction, label: &'static str, confirm: &'static str, with_arm: bool| {
         let arms = experiment.arms.clone();
         let id = id.clone();
@@ -542,7 +548,7 @@ fn Decisions(experiment: ExperimentView, decide: ServerAction<DecideExperiment>,
         _ => Vec::new(),
     };
     (!actions.is_empty()).then(|| view! {
-        <Panel title="Decide" subtitle="Shipping rolls the arm out to 100%: the other creatives of the campaign are paused" span=12>
+        <Panel title="Decide" subtitle=rollout span=12>
             <div class="actions">{actions}</div>
         </Panel>
     })
@@ -555,7 +561,7 @@ fn ResultsPanels(results: Results) -> impl IntoView {
     let balance = match (results.sample_ratio, results.balanced) {
         (Some(t), true) => format!("Split as planned (sample-ratio χ² p = {:.3}).", t.p_value),
         (Some(t), false) => format!("Sample ratio mismatch: χ² p = {:.5} < 0.001. No verdict until the assignment is fixed.", t.p_value),
-        (None, _) => "Sample-ratio check: not enough users yet.".to_owned(),
+        (None, _) => "Sample-ratio check: not run (too few users yet, or no planned split was given).".to_owned(),
     };
     let reading = if results.horizon_reached { "The planned duration is over: the fixed-horizon test decides." } else { "Before the planned end, only the always-valid (sequential) test can declare a winner." };
     view! {
@@ -607,12 +613,17 @@ fn OutcomePanel(outcome: OutcomeResult, arms: Vec<String>, control: usize) -> im
     let o = outcome.outcome.clone();
     let role = if outcome.primary { "Primary metric" } else { "Guardrail" };
     let direction = if o.higher_is_better { "higher is better" } else { "lower is better" };
-    let cuped = outcome.variance_reduction.map(|r| format!(" · CUPED removed {:.1}% of the variance", r * 100.0)).unwrap_or_default();
+    let cuped = outcome
+        .variance_reduction
+        .map(|r| format!(" · CUPED removed {:.1}% of the variance: the difference, its interval and p are adjusted; the plain test's p is beside them", r * 100.0))
+        .unwrap_or_default();
+    let p_header = if outcome.primary { "p (Holm)" } else { "p" };
     let title = format!("{role}: {}", o.name);
     if let Some(reason) = outcome.unavailable.clone() {
         return view! { <Panel title=title span=12><EmptyState title="Cannot be measured" detail=reason/></Panel> }.into_any();
     }
     let comparisons: Vec<Comparison> = outcome.comparisons.clone();
+    let o_kind_binary = o.kind == OutcomeKind::Binary;
     let row = move |i: usize, label: String| {
         let value = outcome.arms.get(i).cloned();
         let c = comparisons.iter().find(|c| c.arm == i).cloned();
@@ -626,6 +637,7 @@ fn OutcomePanel(outcome: OutcomeResult, arms: Vec<String>, control: usize) -> im
                 <td class="num">{c.as_ref().and_then(|c| c.adjusted_difference.or(c.difference)).map_or_else(|| "—".to_owned(), |d| signed(&o, d))}</td>
                 <td class="num">{c.as_ref().map_or_else(|| "—".to_owned(), |c| interval_text(&o, c.adjusted_interval.or(c.interval)))}</td>
                 <td class="num">{c.as_ref().and_then(|c| c.relative).map_or_else(|| "—".to_owned(), format::change)}</td>
+                <td class="num">{p_text(c.as_ref().and_then(|c| c.test.map(|t| t.p_value)))}</td>
                 <td class="num">{p_text(c.as_ref().and_then(|c| c.holm_p_value))}</td>
                 <td class="num">{c.as_ref().map_or_else(|| "—".to_owned(), |c| format!("{} ({})", p_text(c.sequential_holm_p_value), interval_text(&o, c.sequential_interval)))}</td>
                 <td class="num">{c.as_ref().and_then(|c| c.chance_to_beat).map_or_else(|| "—".to_owned(), |p| format::percent(p * 100.0))}</td>
@@ -647,7 +659,8 @@ fn OutcomePanel(outcome: OutcomeResult, arms: Vec<String>, control: usize) -> im
                             <th scope="col" class="num">"Difference"</th>
                             <th scope="col" class="num">"95% interval"</th>
                             <th scope="col" class="num">"Relative"</th>
-                            <th scope="col" class="num">"p (Holm)"</th>
+                            <th scope="col" class="num">{if o_kind_binary { "p (z-test)" } else { "p (Welch)" }}</th>
+                            <th scope="col" class="num">{p_header}</th>
                             <th scope="col" class="num">"Always-valid p (interval)"</th>
                             <th scope="col" class="num">"Chance to beat"</th>
                             <th scope="col" class="num">"Expected loss"</th>

@@ -573,6 +573,10 @@ pub async fn change_creative(db: &DatabaseConnection, id: Uuid, patch: CreativeP
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    // A running test decides who gets its arms; pausing or re-weighting one would break its split.
+    if let Some(test) = crate::services::experiments::running_with_creative(db, id).await? {
+        return Err(AppError::Conflict(format!("this creative is an arm of running experiment '{}' ({}): stop or ship the test first", test.name, test.id)));
+    }
     let txn = db.begin().await?;
     let result = async {
         let model = creatives::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| AppError::NotFound(format!("creative {id}")))?;

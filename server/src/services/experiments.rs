@@ -57,6 +57,10 @@ pub struct ImportedData {
     /// `moments[outcome][arm]`.
     pub moments: Vec<Vec<Moments>>,
     pub covariate: bool,
+    /// Whether the planned split was given (else the observed one stands in, and the
+    /// sample-ratio check is not run).
+    #[serde(default)]
+    pub planned_split: bool,
 }
 
 fn status_of(model: &experiments::Model) -> Result<ExperimentStatus> {
@@ -163,7 +167,8 @@ fn history_plan(store: &Store, campaign: Uuid, metric: Metric, minimum_effect: f
     };
     let (baseline, sd) = match observed.as_ref().map(|o| o.analysis(&[metric], Covariate::None)) {
         Some(Analysis { outcomes, .. }) => match outcomes.into_iter().next() {
-            Some(Ok(moments)) if moments[0].n > 0 => {
+            // A zero rate is no baseline: there is nothing to scale the effect by.
+            Some(Ok(moments)) if moments[0].n > 0 && moments[0].summary().mean > 0.0 => {
                 let s = moments[0].summary();
                 (Some(s.mean), (s.n > 1).then(|| s.variance.sqrt()))
             }
@@ -184,7 +189,13 @@ fn results_of(store: &Store, model: &experiments::Model, now: DateTime<Utc>) -> 
         let analysis = Analysis { users: data.users.clone(), outcomes: data.moments.iter().cloned().map(Ok).collect(), covariate: data.covariate };
         // A finished test: the fixed-horizon reading applies.
         let design = design_of(model, &arms, data.outcomes.clone(), f64::from(model.duration_days));
-        return Ok((Some(exp::analyse(&design, &analysis)), 0, None));
+        let mut results = exp::analyse(&design, &analysis);
+        if !data.planned_split {
+            // The observed split stood in for the plan: there is nothing to check it against.
+            results.sample_ratio = None;
+            results.balanced = true;
+        }
+        return Ok((Some(results), 0, None));
     }
     let (primary, guardrails) = metrics_of(model)?;
     if status == ExperimentStatus::Draft {
@@ -200,7 +211,10 @@ fn results_of(store: &Store, model: &experiments::Model, now: DateTime<Utc>) -> 
             });
         return Ok((None, 0, plan));
     }
-    let to = model.stopped_at.unwrap_or(now).min(now);
+    // The analysis ends at the stop, or now, and never after the planned end: at the planned
+    // end the fixed-horizon test takes its one look, and later data would make every later
+    // read another look.
+    let to = model.stopped_at.unwrap_or(now).min(now).min(ends_at(model).unwrap_or(now));
     let Some(observed) = observe_native(store, model, &arms, to) else {
         return Ok((None, 0, None));
     };
@@ -387,6 +401,9 @@ pub async fn create(db: &DatabaseConnection, request: NewExperiment, actor: &Act
     if control >= request.arms.len().max(1) {
         errors.push(field("control", "must be the index of one of the arms"));
     }
+    if request.primary_metric == Metric::UnsubscribeRate {
+        errors.push(field("primary_metric", "unsubscribe rate is a guardrail; judge a test on click_rate, conversion_rate, revenue_per_user or roas"));
+    }
     let guardrails = request.guardrails.clone().unwrap_or_else(|| if request.primary_metric == Metric::UnsubscribeRate { Vec::new() } else { vec![Metric::UnsubscribeRate] });
     check_guardrails(request.primary_metric, &guardrails, &mut errors);
     check_design(request.minimum_effect_percent, request.alpha, request.power, request.duration_days, request.baseline, &mut errors);
@@ -451,6 +468,8 @@ pub async fn create(db: &DatabaseConnection, request: NewExperiment, actor: &Act
                         }
                     },
                     (None, Some(new)) => {
+                        // New copy joins the catalogue: the catalogue's own right to write it.
+                        actor.require(Capability::CreateCampaigns)?;
                         catalogue::check_creative(&format!("{at}.new_creative"), new, &mut errors);
                         if new.id.is_some() {
                             errors.push(field(&format!("{at}.new_creative.id"), "a new creative gets its id from the catalogue"));
@@ -465,6 +484,25 @@ pub async fn create(db: &DatabaseConnection, request: NewExperiment, actor: &Act
             }
         };
         labels.push(arm.label.as_deref().map(str::trim).map(str::to_owned).unwrap_or(default_label));
+    }
+    // A campaign test compares campaigns on one population: members join at a treatment
+    // delivery, so arms with other audiences or holdout shares would not be comparable.
+    if request.kind == ExperimentKind::Campaign && errors.is_empty() {
+        let mut shapes = Vec::new();
+        for arm in &request.arms {
+            if let Some(c) = arm.campaign_id {
+                if let Some(model) = campaigns::Entity::find_by_id(c).one(db).await? {
+                    shapes.push((model.name, model.holdout_share_bp, model.target_segments, model.target_regions));
+                }
+            }
+        }
+        if let Some(first) = shapes.first().cloned() {
+            for (name, holdout, segments, regions) in &shapes[1..] {
+                if (*holdout, segments, regions) != (first.1, &first.2, &first.3) {
+                    errors.push(field("arms", format!("'{name}' targets other segments or regions, or holds out another share, than '{}': a campaign test needs one audience and one holdout share", first.0)));
+                }
+            }
+        }
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -534,6 +572,25 @@ async fn insert_challenger(txn: &DatabaseTransaction, campaign_id: Uuid, new: &a
     .insert(txn)
     .await?;
     Ok(id)
+}
+
+/// Moves the test's status from one of `from` to `to` inside the decision's transaction, or
+/// refuses when another decision came first (two people, or a person and the automatic job):
+/// the conditional update is what makes each decision happen once.
+async fn claim(txn: &DatabaseTransaction, id: Uuid, from: &[ExperimentStatus], to: ExperimentStatus, now: DateTime<Utc>) -> Result<()> {
+    use sea_orm::sea_query::Expr;
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let claimed = experiments::Entity::update_many()
+        .col_expr(experiments::Column::Status, Expr::value(to.as_str()))
+        .col_expr(experiments::Column::UpdatedAt, Expr::value(now))
+        .filter(experiments::Column::Id.eq(id))
+        .filter(experiments::Column::Status.is_in(from))
+        .exec(txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Err(AppError::Conflict("the experiment was changed meanwhile (another decision came first); reload it".to_owned()));
+    }
+    Ok(())
 }
 
 async fn finish<T>(txn: DatabaseTransaction, result: Result<T>) -> Result<T> {
@@ -615,8 +672,13 @@ pub async fn patch(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, patch: E
             status.as_str()
         )));
     }
-    if matches!(status, ExperimentStatus::Shipped | ExperimentStatus::Imported) && (patch.duration_days.is_some() || patch.auto_ship.is_some()) {
+    if !matches!(status, ExperimentStatus::Draft | ExperimentStatus::Running) && (patch.duration_days.is_some() || patch.auto_ship.is_some()) {
         return Err(AppError::Conflict(format!("the experiment is {}; only its name may change", status.as_str())));
+    }
+    // A running test's planned end only moves later: an earlier end would be a look chosen after
+    // seeing the data.
+    if status == ExperimentStatus::Running && patch.duration_days.is_some_and(|d| (d as i32) < model.duration_days) {
+        return Err(AppError::Conflict(format!("a running test can be extended, not shortened ({} days planned); stop it instead", model.duration_days)));
     }
     let mut errors = Vec::new();
     if let Some(name) = &patch.name {
@@ -638,11 +700,6 @@ pub async fn patch(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, patch: E
         Some(given) => Some(shares_bp(&given.iter().map(|s| Some(*s)).collect::<Vec<_>>(), &mut errors, |i| format!("shares_percent[{i}]"))),
         None => None,
     };
-    if let (Some(days), Some(started)) = (patch.duration_days, model.started_at) {
-        if started + Duration::days(i64::from(days)) <= now && status == ExperimentStatus::Running && days < model.duration_days as u32 {
-            errors.push(field("duration_days", "would end the test in the past; stop it instead"));
-        }
-    }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -745,7 +802,11 @@ async fn emit_decision(
         primary_metric: primary,
         p_value: results.zip(winner_arm).and_then(|(r, arm)| deciding_p(r, arm)).map(|p| p.clamp(0.0, 1.0)),
         automatic,
-        test_duration_days: Some(i64::from(model.duration_days)),
+        // Planned days when it starts or is extended; the days it ran when it stops or ships.
+        test_duration_days: match decision {
+            ExperimentDecision::Started | ExperimentDecision::Extended => Some(i64::from(model.duration_days)),
+            _ => model.started_at.map(|s| ((model.stopped_at.unwrap_or(now) - s).num_seconds().max(0) as f64 / 86_400.0).ceil() as i64),
+        },
     });
     ingest::append(txn, &marketer_event(actor, now, payload), now).await?;
     Ok(())
@@ -783,6 +844,18 @@ pub async fn start(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, actor: &
     };
     let txn = db.begin().await?;
     let result = async {
+        claim(&txn, model.id, &[ExperimentStatus::Draft], ExperimentStatus::Running, now).await?;
+        // Again inside the transaction, so two tests started at once cannot share a campaign.
+        let others = experiments::Entity::find()
+            .filter(experiments::Column::Status.eq(ExperimentStatus::Running.as_str()))
+            .filter(experiments::Column::Id.ne(model.id))
+            .all(&txn)
+            .await?;
+        for other in others {
+            if campaigns_of(&other, &arms_of(&other)?).iter().any(|c| campaign_ids.contains(c)) {
+                return Err(AppError::Conflict(format!("a campaign of this test is already in running experiment '{}' ({})", other.name, other.id)));
+            }
+        }
         let before = model.clone();
         let mut activated = Vec::new();
         if kind_of(&model) == ExperimentKind::Creative {
@@ -790,6 +863,8 @@ pub async fn start(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, actor: &
                 let Some(creative_id) = arm.creative_id else { continue };
                 let creative = creatives::Entity::find_by_id(creative_id).one(&txn).await?.ok_or_else(|| AppError::Conflict(format!("creative {creative_id} no longer exists")))?;
                 if catalogue::creative_status(&creative) == CreativeStatus::Paused {
+                    // Making a creative deliverable is the catalogue's resume right.
+                    actor.require(Capability::PauseResumeCampaigns)?;
                     let mut active: creatives::ActiveModel = creative.into();
                     active.status = Set(CreativeStatus::Active.as_str().to_owned());
                     active.update(&txn).await?;
@@ -822,6 +897,7 @@ pub async fn start(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, actor: &
                 ingest::append(&txn, &marketer_event(actor, now, payload), now).await?;
             }
         }
+        emit_decision(&txn, actor, &after, ExperimentDecision::Started, None, None, false, now).await?;
         let reason = (!activated.is_empty()).then(|| format!("challenger creatives made deliverable: {}", activated.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ")));
         audit_experiment(&txn, actor, "experiment.start", Some(&before), &after, reason, None, now).await
     }
@@ -835,6 +911,18 @@ pub async fn running_on(db: &impl ConnectionTrait, campaign_id: Uuid) -> Result<
     for model in running {
         let arms = arms_of(&model)?;
         if campaigns_of(&model, &arms).contains(&campaign_id) {
+            return Ok(Some(model));
+        }
+    }
+    Ok(None)
+}
+
+/// The running experiment a creative is an arm of, if any (its status and weight are then the
+/// test's until it stops or ships).
+pub async fn running_with_creative(db: &impl ConnectionTrait, creative_id: Uuid) -> Result<Option<experiments::Model>> {
+    let running = experiments::Entity::find().filter(experiments::Column::Status.eq(ExperimentStatus::Running.as_str())).all(db).await?;
+    for model in running {
+        if arms_of(&model)?.iter().any(|a| a.creative_id == Some(creative_id)) {
             return Ok(Some(model));
         }
     }
@@ -864,6 +952,7 @@ pub async fn stop(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, request: 
     let results = hub.read(|store| results_of(store, &model, now))?.0;
     let txn = db.begin().await?;
     let result = async {
+        claim(&txn, model.id, &[ExperimentStatus::Running], ExperimentStatus::Stopped, now).await?;
         let before = model.clone();
         let mut active: experiments::ActiveModel = model.into();
         active.status = Set(ExperimentStatus::Stopped.as_str().to_owned());
@@ -884,6 +973,8 @@ pub async fn stop(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, request: 
 /// override and needs a reason. `automatic` when the product ships on its own.
 pub async fn ship(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, request: ExperimentDecisionRequest, actor: &Actor, now: DateTime<Utc>, automatic: bool) -> Result<()> {
     actor.require(Capability::RunExperiments)?;
+    // Rolling out pauses the losing creatives or campaigns: the catalogue's pause right.
+    actor.require(Capability::PauseResumeCampaigns)?;
     check_reason(request.reason.as_deref())?;
     let model = find(db, id).await?;
     let status = status_of(&model)?;
@@ -893,7 +984,8 @@ pub async fn ship(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, request: 
     let arms = arms_of(&model)?;
     let results = hub.read(|store| results_of(store, &model, now))?.0;
     let verdict = results.as_ref().map(|r| &r.verdict);
-    let recommended = verdict.filter(|v| v.ship_ready).and_then(|v| v.winner);
+    // The verdict's arm: a ship-ready winner, or the control when it beat every variant.
+    let recommended = verdict.filter(|v| v.ship_ready || v.state == exp::VerdictState::ControlWins).and_then(|v| v.winner);
     let arm = match (request.arm, recommended) {
         (Some(arm), _) if arm >= arms.len() => return Err(AppError::invalid("arm", format!("must be 0 to {}", arms.len() - 1))),
         (Some(arm), _) => arm,
@@ -914,6 +1006,7 @@ pub async fn ship(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, request: 
     }
     let txn = db.begin().await?;
     let result = async {
+        claim(&txn, model.id, &[ExperimentStatus::Running, ExperimentStatus::Stopped], ExperimentStatus::Shipped, now).await?;
         let before = model.clone();
         let winner = arms[arm].clone();
         let mut paused = Vec::new();
@@ -986,7 +1079,9 @@ pub async fn ship_ready_winners(db: &DatabaseConnection, hub: &MetricsHub, actor
         .await?;
     let mut shipped = Vec::new();
     for model in running {
-        let ready = hub.read(|store| results_of(store, &model, now))?.0.is_some_and(|r| r.verdict.ship_ready);
+        // Only a winner the always-valid test found before the planned end: after it, the
+        // fixed-horizon verdict is a person's to act on.
+        let ready = hub.read(|store| results_of(store, &model, now))?.0.is_some_and(|r| r.verdict.ship_ready && r.verdict.by_sequential);
         if ready {
             ship(db, hub, model.id, ExperimentDecisionRequest::default(), actor, now, true).await?;
             shipped.push(model.id);
@@ -1073,8 +1168,9 @@ pub fn read_experiment_csv(reader: impl std::io::Read, request: &ImportRequest) 
     let mut moments: Vec<Vec<Moments>> = vec![Vec::new(); request.outcomes.len()];
     let mut rows = 0u64;
     for (index, record) in csv.records().enumerate() {
-        let line = index + 2;
-        let record = record.map_err(|e| AppError::invalid("file", format!("line {line}: {e}")))?;
+        // The reader's own line count: blank lines and quoted line breaks would shift a count of records.
+        let record = record.map_err(|e| AppError::invalid("file", format!("line {}: {e}", e.position().map_or(index + 2, |p| p.line() as usize))))?;
+        let line = record.position().map_or(index + 2, |p| p.line() as usize);
         let label = record.get(arm_at).unwrap_or_default();
         if label.is_empty() {
             return Err(AppError::invalid("file", format!("line {line}: the arm column '{}' is empty", request.arm_column)));
@@ -1128,7 +1224,16 @@ pub fn read_experiment_csv(reader: impl std::io::Read, request: &ImportRequest) 
         .map(|o| Outcome { key: o.column.clone(), name: o.column.clone(), kind: o.kind, unit: if o.kind == OutcomeKind::Binary { "%".to_owned() } else { String::new() }, higher_is_better: o.higher_is_better })
         .collect();
     let labels = order.iter().map(|i| labels[*i].clone()).collect();
-    Ok(ImportedData { source: request.source.clone(), rows, labels, outcomes, users, moments, covariate: request.outcomes.iter().any(|o| o.covariate.is_some()) })
+    Ok(ImportedData {
+        source: request.source.clone(),
+        rows,
+        labels,
+        outcomes,
+        users,
+        moments,
+        covariate: request.outcomes.iter().any(|o| o.covariate.is_some()),
+        planned_split: !request.planned.is_empty(),
+    })
 }
 
 /// Stores an imported test (status `imported`) and returns its id.

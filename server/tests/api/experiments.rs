@@ -190,6 +190,12 @@ async fn a_creative_test_runs_from_draft_to_shipped_with_its_decisions_audited_a
     // The design is fixed once it runs, and a second test on the campaign cannot start.
     let res = f.app.client.patch(f.app.url(&format!("/api/v1/experiments/{}", draft.id))).header("cookie", &f.perf.cookie).header("origin", f.app.origin()).json(&json!({ "alpha": 0.1 })).send().await.unwrap();
     assert_eq!(res.status(), 409);
+    // Its arms are the test's: pausing one would break the split; its end only moves later.
+    let res = f.app.client.patch(f.app.url(&format!("/api/v1/creatives/{}", f.campaign.creatives[0].id))).header("cookie", &f.perf.cookie).header("origin", f.app.origin()).json(&json!({ "status": "paused" })).send().await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(res.json::<ErrorBody>().await.unwrap().error.message.contains("arm of running experiment"));
+    let res = f.app.client.patch(f.app.url(&format!("/api/v1/experiments/{}", draft.id))).header("cookie", &f.perf.cookie).header("origin", f.app.origin()).json(&json!({ "duration_days": 3 })).send().await.unwrap();
+    assert_eq!(res.status(), 409);
     let second = f.draft(false).await;
     let res = f.post(&format!("/api/v1/experiments/{}/start", second.id), json!({})).await;
     assert_eq!(res.status(), 409);
@@ -263,7 +269,8 @@ async fn a_creative_test_runs_from_draft_to_shipped_with_its_decisions_audited_a
         assert_eq!(creative.status, expected, "{}", creative.name);
     }
     let decided: Vec<Value> = f.event_types().await.into_iter().filter(|(t, _)| t == "experiment_decided").map(|(_, p)| p).collect();
-    assert_eq!(decided.len(), 1);
+    assert_eq!(decided.iter().map(|d| d["decision"].as_str().unwrap()).collect::<Vec<_>>(), ["started", "shipped"]);
+    let decided = &decided[1..];
     assert_eq!((decided[0]["decision"].as_str(), decided[0]["winner_creative_id"].as_str()), (Some("shipped"), Some(challenger.to_string().as_str())));
     assert_eq!(decided[0]["automatic"], false);
     assert!(decided[0]["p_value"].as_f64().unwrap() < 0.05);
@@ -305,7 +312,7 @@ async fn automatic_shipping_waits_for_a_sound_winner_and_is_audited_as_the_syste
     assert_eq!((view.status, view.winner_arm), (ExperimentStatus::Shipped, Some(1)));
     assert!(view.decision.as_deref().unwrap().contains("automatically by system"), "{:?}", view.decision);
     assert!(f.audit_actions().await.contains(&("experiment.ship".to_owned(), "system".to_owned())));
-    let decided: Vec<Value> = f.event_types().await.into_iter().filter(|(t, _)| t == "experiment_decided").map(|(_, p)| p).collect();
+    let decided: Vec<Value> = f.event_types().await.into_iter().filter(|(t, _)| t == "experiment_decided").map(|(_, p)| p).filter(|p| p["decision"] == "shipped").collect();
     assert_eq!(decided[0]["automatic"], true);
 }
 
@@ -371,7 +378,7 @@ async fn stopping_and_extending_are_decisions_too() {
     let stopped: ExperimentView = res.json().await.unwrap();
     assert_eq!(stopped.status, ExperimentStatus::Stopped);
     let decisions: Vec<String> = f.event_types().await.into_iter().filter(|(t, _)| t == "experiment_decided").map(|(_, p)| p["decision"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(decisions, ["extended", "stopped"]);
+    assert_eq!(decisions, ["started", "extended", "stopped"]);
     let actions: Vec<String> = f.audit_actions().await.into_iter().map(|(a, _)| a).collect();
     assert!(actions.contains(&"experiment.extend".to_owned()) && actions.contains(&"experiment.stop".to_owned()), "{actions:?}");
 }
@@ -531,6 +538,45 @@ async fn at_the_planned_end_the_fixed_horizon_test_decides_what_the_sequential_t
     assert_eq!(after.verdict.state, analytics::experiment::VerdictState::Winner, "{}", after.verdict.headline);
     assert!(!after.verdict.by_sequential);
     assert_eq!(after.verdict.winner, Some(1));
+    // The fixed-horizon test looks once, at the planned end: members and outcomes after it do
+    // not count (else every later read would be another look).
+    let late_at = f.start + Duration::days(7) + Duration::minutes(30);
+    let late: Vec<Value> = (0..300)
+        .map(|n| {
+            let delivered = json!({ "campaign_id": f.campaign.id, "campaign_type": "DISCOUNT", "creative_id": running.arms[0].creative_id, "segment_id": "HIGH_SPENDER", "delivery_channel": "push", "is_holdout": false });
+            f.event("campaign_delivered", &format!("late-{n}"), late_at, delivered)
+        })
+        .collect();
+    f.send(&late).await;
+    let later = f.view(draft.id).await.results.unwrap();
+    assert_eq!(later.arms.iter().map(|a| a.users).collect::<Vec<_>>(), after.arms.iter().map(|a| a.users).collect::<Vec<_>>());
+    // Automatic shipping waits for the always-valid test; a fixed-horizon winner is a person's call.
+    let res = f.app.client.patch(f.app.url(&format!("/api/v1/experiments/{}", draft.id))).header("cookie", &f.perf.cookie).header("origin", f.app.origin()).json(&json!({ "auto_ship": true })).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    server::jobs::experiments::once(&f.app.state).await;
+    assert_eq!(f.view(draft.id).await.status, ExperimentStatus::Running);
+}
+
+#[tokio::test]
+async fn each_decision_also_needs_the_catalogue_right_it_exercises() {
+    let f = Fixture::new().await;
+    // Data science may run tests on existing copy, but may not write new copy into a campaign
+    // (creating campaigns is not theirs) nor pause the losers (pausing is not theirs).
+    let science = f.app.sign_in(Role::DataScience).await;
+    let as_science = |path: String, body: Value| f.app.client.post(f.app.url(&path)).header("cookie", &science.cookie).header("origin", f.app.origin()).json(&body).send();
+    let challenger = json!({
+        "name": "Copy test", "campaign_id": f.campaign.id, "primary_metric": "click_rate",
+        "arms": [{ "creative_id": f.campaign.creatives[0].id }, { "new_creative": { "name": "B", "headline": "New", "body": "Copy", "call_to_action": "Go" } }]
+    });
+    assert_eq!(as_science("/api/v1/experiments".to_owned(), challenger).await.unwrap().status(), 403);
+    let draft = f.draft(false).await;
+    f.post(&format!("/api/v1/experiments/{}/start", draft.id), json!({})).await;
+    let res = as_science(format!("/api/v1/experiments/{}/ship", draft.id), json!({ "arm": 0, "reason": "keep it" })).await.unwrap();
+    assert_eq!(res.status(), 403);
+    // Unsubscribes are a guardrail, not something to optimise.
+    let res = f.post("/api/v1/experiments", json!({ "name": "x", "campaign_id": f.campaign.id, "primary_metric": "unsubscribe_rate", "arms": [{ "creative_id": f.campaign.creatives[0].id }, { "creative_id": draft.arms[1].creative_id }] })).await;
+    assert_eq!(res.status(), 422);
+    assert!(fields(&res.json().await.unwrap()).contains(&"primary_metric".to_owned()));
 }
 
 /// `simulate --to-db --experiments 2`: the simulator's tests are stored as creative tests, and the
