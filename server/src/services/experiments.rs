@@ -973,10 +973,10 @@ pub async fn stop(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, request: 
 /// override and needs a reason. `automatic` when the product ships on its own.
 pub async fn ship(db: &DatabaseConnection, hub: &MetricsHub, id: Uuid, request: ExperimentDecisionRequest, actor: &Actor, now: DateTime<Utc>, automatic: bool) -> Result<()> {
     actor.require(Capability::RunExperiments)?;
-    // Rolling out pauses the losing creatives or campaigns: the catalogue's pause right.
-    actor.require(Capability::PauseResumeCampaigns)?;
     check_reason(request.reason.as_deref())?;
     let model = find(db, id).await?;
+    // Rolling out pauses the losing creatives or campaigns: the catalogue's pause right.
+    actor.require(Capability::PauseResumeCampaigns)?;
     let status = status_of(&model)?;
     if !matches!(status, ExperimentStatus::Running | ExperimentStatus::Stopped) {
         return Err(AppError::Conflict(format!("the experiment is {}; only a running or stopped test ships", status.as_str())));
