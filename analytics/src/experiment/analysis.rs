@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::views::thousands;
 use crate::stats::{self, Interval, Moments, Summary, TestResult};
 
 /// Confidence of every interval.
@@ -613,7 +614,7 @@ fn verdict(
     if !balanced {
         let observed = arms
             .iter()
-            .map(|a| format_count(a.users))
+            .map(|a| thousands(a.users))
             .collect::<Vec<_>>()
             .join(" vs ");
         let planned = arms
@@ -745,8 +746,8 @@ fn verdict(
             if smallest < n {
                 format!(
                     " with {} of the {} users per arm the plan needs",
-                    format_count(smallest),
-                    format_count(n)
+                    thousands(smallest),
+                    thousands(n)
                 )
             } else {
                 String::new()
@@ -779,18 +780,6 @@ fn verdict(
         VerdictState::Collecting,
         format!("Not enough data yet{more}."),
     )
-}
-
-fn format_count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 fn format_p(p: f64) -> String {

@@ -37,9 +37,6 @@ pub struct Observed {
     pub off_arm: u64,
     /// The arms' spend in cents: each campaign's spend over the test, split by its sends.
     pub spend_cents: Vec<f64>,
-    /// When the first and the latest member joined.
-    pub first_join: Option<i64>,
-    pub last_join: Option<i64>,
 }
 
 impl Observed {
@@ -111,8 +108,6 @@ pub fn observe(store: &Store, scope: &Scope) -> Observed {
             continue;
         };
         out.users[arm] += 1;
-        out.first_join = Some(out.first_join.map_or(joined_at, |t| t.min(joined_at)));
-        out.last_join = Some(out.last_join.map_or(joined_at, |t| t.max(joined_at)));
 
         let (mut clicked, mut converted, mut unsubscribed) = (false, false, false);
         let (mut revenue, mut converted_revenue) = (0i64, 0i64);

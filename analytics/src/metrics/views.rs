@@ -221,7 +221,8 @@ pub fn funnel(store: &Store, filter: &Filter, config: &Config, from: i64, to: i6
     }
 }
 
-fn thousands(n: u64) -> String {
+/// A count with thousands separators: "1,204".
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -104,15 +104,22 @@ pub async fn ship(
     Ok(Json(experiments::view(&state.db, &state.metrics, id, state.clock.now()).await?))
 }
 
+/// A query parameter's last non-empty value, trimmed.
+fn param(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// A numeric query parameter (a trailing `%` allowed), `default` when absent, else a 422 naming it.
+fn number(pairs: &[(String, String)], name: &str, default: f64) -> Result<f64> {
+    match param(pairs, name) {
+        None => Ok(default),
+        Some(text) => text.trim_end_matches('%').trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| AppError::invalid(name, format!("must be a number, got '{text}'"))),
+    }
+}
+
 /// The query of `POST /api/v1/experiments/import`, parsed by hand so each problem names its field.
 pub fn import_request(pairs: &[(String, String)], source: &str) -> Result<ImportRequest> {
-    let one = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let number = |name: &str, default: f64| -> Result<f64> {
-        match one(name) {
-            None => Ok(default),
-            Some(text) => text.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| AppError::invalid(name, format!("must be a number, got '{text}'"))),
-        }
-    };
+    let one = |name: &str| param(pairs, name);
     let mut errors = Vec::new();
     let outcomes: Vec<OutcomeColumn> = pairs
         .iter()
@@ -140,9 +147,9 @@ pub fn import_request(pairs: &[(String, String)], source: &str) -> Result<Import
         control: control.unwrap_or_default(),
         outcomes,
         planned,
-        alpha: number("alpha", 0.05)?,
-        minimum_effect: number("minimum_effect_percent", 10.0)? / 100.0,
-        duration_days: number("duration_days", 14.0)?.round().clamp(0.0, 10_000.0) as u32,
+        alpha: number(pairs, "alpha", 0.05)?,
+        minimum_effect: number(pairs, "minimum_effect_percent", 10.0)? / 100.0,
+        duration_days: number(pairs, "duration_days", 14.0)?.round().clamp(0.0, 10_000.0) as u32,
     })
 }
 
@@ -224,22 +231,27 @@ pub async fn plan(State(state): State<AppState>, Query(pairs): Query<Vec<(String
 
 /// The planner's answer for a query (the API and the dashboard's form).
 pub fn plan_view(state: &AppState, pairs: &[(String, String)]) -> Result<Plan> {
-    let one = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let campaign = one("campaign_id").ok_or_else(|| AppError::invalid("campaign_id", "name the campaign"))?;
+    let campaign = param(pairs, "campaign_id").ok_or_else(|| AppError::invalid("campaign_id", "name the campaign"))?;
     let campaign = Uuid::parse_str(&campaign).map_err(|_| AppError::invalid("campaign_id", "must be a UUID"))?;
-    let metric: Metric = one("metric").unwrap_or_else(|| "click_rate".to_owned()).parse().map_err(|e: String| AppError::invalid("metric", e))?;
-    let number = |name: &str, default: f64| -> Result<f64> {
-        one(name).map_or(Ok(default), |t| t.trim_end_matches('%').trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| AppError::invalid(name, format!("must be a number, got '{t}'"))))
-    };
-    let effect = number("minimum_effect_percent", 10.0)?;
-    let alpha = number("alpha", 0.05)?;
-    let power = number("power", 0.8)?;
-    let arms = number("arms", 2.0)?;
-    if !(effect > 0.0 && effect <= 1_000.0) {
-        return Err(AppError::invalid("minimum_effect_percent", "must be above 0 and at most 1,000"));
+    let metric: Metric = param(pairs, "metric").unwrap_or_else(|| "click_rate".to_owned()).parse().map_err(|e: String| AppError::invalid("metric", e))?;
+    let effect = number(pairs, "minimum_effect_percent", 10.0)?;
+    let alpha = number(pairs, "alpha", 0.05)?;
+    let power = number(pairs, "power", 0.8)?;
+    let arms = number(pairs, "arms", 2.0)?;
+    // Each out-of-range value named on its own.
+    let mut errors = Vec::new();
+    for (name, ok, rule) in [
+        ("minimum_effect_percent", effect > 0.0 && effect <= 1_000.0, "must be above 0 and at most 1,000"),
+        ("alpha", alpha > 0.0 && alpha <= 0.5, "must be above 0 and at most 0.5"),
+        ("power", (0.5..=0.999).contains(&power), "must be between 0.5 and 0.999"),
+        ("arms", (2.0..=6.0).contains(&arms) && arms.fract() == 0.0, "must be a whole number from 2 to 6"),
+    ] {
+        if !ok {
+            errors.push(app::wire::FieldError { field: name.to_owned(), reason: rule.to_owned() });
+        }
     }
-    if !(alpha > 0.0 && alpha <= 0.5) || !(0.5..=0.999).contains(&power) || !(2.0..=6.0).contains(&arms) {
-        return Err(AppError::invalid("query", "alpha in (0, 0.5], power in [0.5, 0.999], arms 2 to 6"));
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
     }
     Ok(experiments::plan_for(&state.metrics, campaign, metric, effect / 100.0, alpha, power, arms as usize, state.clock.now()))
 }

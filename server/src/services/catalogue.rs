@@ -144,7 +144,7 @@ impl Actor {
 }
 
 /// PostgreSQL cannot store a NUL character in text.
-pub(crate) const NUL_REASON: &str = "contains a NUL character (\\u0000), which cannot be stored";
+const NUL_REASON: &str = "contains a NUL character (\\u0000), which cannot be stored";
 
 pub(crate) fn field(field: &str, reason: impl Into<String>) -> FieldError {
     FieldError { field: field.to_owned(), reason: reason.into() }
@@ -162,6 +162,22 @@ fn holdout_bp(percent: f64) -> i32 {
     (percent * 100.0).round() as i32
 }
 
+/// The rule for a piece of text people type (a name, a headline): 1 to `max` characters once
+/// trimmed, and no NUL (which PostgreSQL cannot store).
+pub(crate) fn check_text(field_name: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
+    let len = value.trim().chars().count();
+    if len == 0 || len > max {
+        errors.push(field(field_name, format!("must be 1 to {max} characters")));
+    } else if value.contains('\0') {
+        errors.push(field(field_name, NUL_REASON));
+    }
+}
+
+/// The rule for a change's reason (kept in the audit log), as a field error when it breaks it.
+pub(crate) fn reason_problem(reason: Option<&str>) -> Option<FieldError> {
+    reason.is_some_and(|r| r.contains('\0') || r.chars().count() > 2_000).then(|| field("reason", "must be at most 2,000 characters without NUL characters"))
+}
+
 /// A creative's copy rules; `at` names it in the errors (`creatives[0]`, `arms[1].new_creative`).
 pub(crate) fn check_creative(at: &str, creative: &CreativeInput, errors: &mut Vec<FieldError>) {
     for (name, value, max) in [
@@ -170,12 +186,7 @@ pub(crate) fn check_creative(at: &str, creative: &CreativeInput, errors: &mut Ve
         ("body", &creative.body, 5_000),
         ("call_to_action", &creative.call_to_action, 100),
     ] {
-        let len = value.trim().chars().count();
-        if len == 0 || len > max {
-            errors.push(field(&format!("{at}.{name}"), format!("must be 1 to {max} characters")));
-        } else if value.contains('\0') {
-            errors.push(field(&format!("{at}.{name}"), NUL_REASON));
-        }
+        check_text(&format!("{at}.{name}"), value, max, errors);
     }
 }
 
@@ -193,12 +204,7 @@ fn check_common(
     errors: &mut Vec<FieldError>,
 ) {
     if let Some(name) = name {
-        let len = name.trim().chars().count();
-        if len == 0 || len > 200 {
-            errors.push(field("name", "must be 1 to 200 characters"));
-        } else if name.contains('\0') {
-            errors.push(field("name", NUL_REASON));
-        }
+        check_text("name", name, 200, errors);
     }
     if budget_cents.is_some_and(|b| b < 0) {
         errors.push(field("budget_cents", "must be ≥ 0"));
@@ -429,9 +435,7 @@ async fn apply_patch(
         (patch.starts_at.or(model.starts_at), patch.ends_at.or(model.ends_at)),
         &mut errors,
     );
-    if patch.reason.as_deref().is_some_and(|r| r.contains('\0') || r.chars().count() > 2_000) {
-        errors.push(field("reason", "must be at most 2,000 characters without NUL characters"));
-    }
+    errors.extend(reason_problem(patch.reason.as_deref()));
     if patch.frequency_cap_per_week.is_some_and(|cap| cap > MAX_FREQUENCY_CAP) {
         errors.push(field("frequency_cap_per_week", format!("must be 1 to {MAX_FREQUENCY_CAP} deliveries per user per week, or 0 to remove the cap")));
     }
@@ -567,9 +571,7 @@ pub async fn change_creative(db: &DatabaseConnection, id: Uuid, patch: CreativeP
     if patch.weight_percent.is_some_and(|w| !CREATIVE_WEIGHTS.contains(&w)) {
         errors.push(field("weight_percent", format!("must be {} to {} (percent of a normal share)", CREATIVE_WEIGHTS.start(), CREATIVE_WEIGHTS.end())));
     }
-    if patch.reason.as_deref().is_some_and(|r| r.contains('\0') || r.chars().count() > 2_000) {
-        errors.push(field("reason", "must be at most 2,000 characters without NUL characters"));
-    }
+    errors.extend(reason_problem(patch.reason.as_deref()));
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }

@@ -25,7 +25,7 @@ use crate::entities::{audit_log, campaigns, creatives, experiments};
 use crate::error::{AppError, Result};
 use crate::ingest;
 use crate::services::audit;
-use crate::services::catalogue::{self, Actor, NUL_REASON, field, marketer_event};
+use crate::services::catalogue::{self, Actor, field, marketer_event};
 use crate::services::metrics::MetricsHub;
 
 /// Most arms in one test.
@@ -340,12 +340,7 @@ fn check_design(minimum_effect_percent: Option<f64>, alpha: Option<f64>, power: 
 }
 
 fn check_name(name: &str, errors: &mut Vec<FieldError>) {
-    let len = name.trim().chars().count();
-    if len == 0 || len > 200 {
-        errors.push(field("name", "must be 1 to 200 characters"));
-    } else if name.contains('\0') {
-        errors.push(field("name", NUL_REASON));
-    }
+    catalogue::check_text("name", name, 200, errors);
 }
 
 fn check_guardrails(primary: Metric, guardrails: &[Metric], errors: &mut Vec<FieldError>) {
@@ -419,9 +414,7 @@ pub async fn create(db: &DatabaseConnection, request: NewExperiment, actor: &Act
     for (i, arm) in request.arms.iter().enumerate() {
         let at = format!("arms[{i}]");
         if let Some(label) = &arm.label {
-            if label.trim().is_empty() || label.chars().count() > 100 || label.contains('\0') {
-                errors.push(field(&format!("{at}.label"), "must be 1 to 100 characters without NUL characters"));
-            }
+            catalogue::check_text(&format!("{at}.label"), label, 100, &mut errors);
         }
         let default_label = match request.kind {
             ExperimentKind::Campaign => {
@@ -646,10 +639,10 @@ async fn audit_experiment(
 }
 
 fn check_reason(reason: Option<&str>) -> Result<()> {
-    if reason.is_some_and(|r| r.contains('\0') || r.chars().count() > 2_000) {
-        return Err(AppError::invalid("reason", "must be at most 2,000 characters without NUL characters"));
+    match catalogue::reason_problem(reason) {
+        Some(problem) => Err(AppError::Validation(vec![problem])),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// `PATCH /api/v1/experiments/{id}`.

@@ -251,6 +251,17 @@ async fn a_creative_test_runs_from_draft_to_shipped_with_its_decisions_audited_a
     // The guardrail (unsubscribes, by default) is measured too.
     assert_eq!(results.outcomes[1].outcome.key, "unsubscribe_rate");
 
+    // The planner reads the campaign's history: its click rate over the last 28 days, and the
+    // users per arm a 10% relative lift needs at that rate (α 0.05, 80% power).
+    let plan: Value = f.get(&format!("/api/v1/experiments/plan?campaign_id={}&metric=click_rate", f.campaign.id)).await.json().await.unwrap();
+    let (members, clickers) = counts.iter().fold((0u64, 0u64), |(m, c), (mm, cc)| (m + mm, c + cc));
+    let baseline = clickers as f64 / members as f64;
+    assert!((plan["baseline"].as_f64().unwrap() - baseline).abs() < 1e-12, "{plan}");
+    assert_eq!(plan["users_per_arm"].as_u64(), analytics::stats::sample_size_per_group(baseline, baseline * 0.1, 0.05, 0.8));
+    let res = f.get(&format!("/api/v1/experiments/plan?campaign_id={}&alpha=0.9&power=2&arms=2.5", f.campaign.id)).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(fields(&res.json().await.unwrap()), ["alpha", "power", "arms"]);
+
     // The list shows it with its verdict.
     let list: Vec<app::wire::ExperimentSummary> = f.get("/api/v1/experiments").await.json().await.unwrap();
     let row = list.iter().find(|e| e.id == running.id).unwrap();
