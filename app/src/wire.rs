@@ -1330,3 +1330,22 @@ pub struct ExperimentSummary {
     pub verdict_state: Option<analytics::experiment::VerdictState>,
 }
 
+
+/// `POST /api/v1/admin/clock` (only on a server started with `serve --clock-control`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockAdvance {
+    /// How far to move the clock forward, in seconds (1 second to 366 days). Time never goes back:
+    /// events, sessions and schedules already stored would contradict it.
+    pub advance_seconds: i64,
+}
+
+/// The server's clock after a move.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockReading {
+    pub now: DateTime<Utc>,
+    /// How far the server's clock now runs ahead of the system's, in seconds.
+    pub ahead_seconds: i64,
+}

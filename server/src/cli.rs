@@ -337,6 +337,12 @@ pub struct ServeArgs {
     /// Always mark the session cookie Secure (behind a TLS-terminating proxy).
     #[arg(long, env = "SWIPESAVVY_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true")]
     pub secure_cookies: Option<bool>,
+
+    /// Let the administrator move this server's clock forward (`POST /api/v1/admin/clock`,
+    /// audited), to see time-based rules (a test's planned end, schedules) without waiting. For
+    /// end-to-end tests and demos; never in production.
+    #[arg(long)]
+    pub clock_control: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -357,9 +363,9 @@ pub enum MigrateAction {
 
 impl Cli {
     fn overrides(&self) -> Overrides {
-        let (addr, site_root, secure_cookies) = match &self.command {
-            Command::Serve(args) => (args.addr, args.site_root.clone(), args.secure_cookies),
-            _ => (None, None, None),
+        let (addr, site_root, secure_cookies, clock_control) = match &self.command {
+            Command::Serve(args) => (args.addr, args.site_root.clone(), args.secure_cookies, args.clock_control),
+            _ => (None, None, None, false),
         };
         // One-shot commands print their own results; only warnings need to interrupt them.
         let log_filter = match self.command {
@@ -374,6 +380,7 @@ impl Cli {
             log_format: self.log_format,
             log_filter,
             secure_cookies,
+            clock_control,
         }
     }
 }

@@ -45,6 +45,11 @@ impl Clock {
         }
     }
 
+    /// How far this clock runs ahead of the system's (negative: behind).
+    pub fn ahead_of_system(&self) -> Duration {
+        self.now() - Utc::now()
+    }
+
     /// Moves time forward (or back, with a negative duration) for every clone of this clock.
     pub fn advance(&self, by: Duration) {
         let mut mode = self.mode.write().unwrap_or_else(PoisonError::into_inner);

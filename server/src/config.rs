@@ -138,6 +138,10 @@ pub struct Settings {
     pub audit_checkpoint_file: PathBuf,
     /// `[compliance]`: the consent rules that are policy rather than law.
     pub compliance: Compliance,
+    /// `serve --clock-control`: the administrator may move this server's clock forward
+    /// (`POST /api/v1/admin/clock`, audited), for end-to-end tests and demos of time-based rules.
+    /// Never from the file, so a production configuration cannot switch it on by accident.
+    pub clock_control: bool,
 }
 
 /// `[compliance]` of `swipesavvy.toml`.
@@ -178,6 +182,7 @@ impl Default for Settings {
             audit_key_file: PathBuf::from("./data/audit.key"),
             audit_checkpoint_file: PathBuf::from("./data/audit-checkpoints.log"),
             compliance: Compliance::default(),
+            clock_control: false,
         }
     }
 }
@@ -192,6 +197,7 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     pub log_filter: Option<String>,
     pub secure_cookies: Option<bool>,
+    pub clock_control: bool,
 }
 
 /// The shape of `swipesavvy.toml`; every key is optional, unknown keys are errors.
@@ -309,6 +315,7 @@ impl Settings {
             audit_key_file: file.audit_key_file.unwrap_or(defaults.audit_key_file),
             audit_checkpoint_file: file.audit_checkpoint_file.unwrap_or(defaults.audit_checkpoint_file),
             compliance,
+            clock_control: overrides.clock_control,
         })
     }
 }

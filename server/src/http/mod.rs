@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 pub mod campaigns;
+mod clock;
 mod events;
 pub mod experiments;
 mod exports;
@@ -34,8 +35,8 @@ use crate::state::AppState;
 use pipeline::{Inventory, RouteEntry, RouteKind, RouteTable};
 
 /// The REST API: every route with its method and declared access.
-fn api() -> RouteTable {
-    RouteTable::new()
+fn api(clock_control: bool) -> RouteTable {
+    let table = RouteTable::new()
         .get("/health", Access::Public, get(health::health))
         .get("/api/v1/health", Access::Public, get(health::health_v1))
         .get("/api/v1/openapi.json", Access::Public, get(openapi::document))
@@ -117,8 +118,13 @@ fn api() -> RouteTable {
         )
         .post("/api/v1/experiments/{id}/start", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::start))
         .post("/api/v1/experiments/{id}/stop", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::stop))
-        .post("/api/v1/experiments/{id}/ship", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::ship))
-        .route(None, "/api/{*path}", Access::SignedIn, any(api_not_found))
+        .post("/api/v1/experiments/{id}/ship", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::ship));
+    let table = if clock_control {
+        table.post("/api/v1/admin/clock", Access::Requires(Capability::ManageUsers), post(clock::advance))
+    } else {
+        table
+    };
+    table.route(None, "/api/{*path}", Access::SignedIn, any(api_not_found))
 }
 
 /// Adds the pages and server functions Leptos registers to `inventory`; each must have declared
@@ -144,7 +150,7 @@ fn declare_pages(inventory: &mut Inventory) -> Result<Vec<leptos_axum::AxumRoute
 
 /// The whole application, and the inventory of its routes with their declared access.
 pub fn router(state: AppState) -> Result<(Router, Arc<Inventory>), AppError> {
-    let (api, mut inventory) = api().into_parts();
+    let (api, mut inventory) = api(state.settings.clock_control).into_parts();
     let pages = declare_pages(&mut inventory)?;
 
     let backend: app::backend::SharedBackend = Arc::new(ServerBackend::new(state.clone()));
@@ -170,7 +176,8 @@ pub fn router(state: AppState) -> Result<(Router, Arc<Inventory>), AppError> {
 
 /// `docs/routes.md`: every route, what it shows or does, and which roles may use it.
 pub fn routes_markdown() -> String {
-    let (_, mut inventory) = api().into_parts();
+    // Every route a server can have, the clock control included (it says so in the API document).
+    let (_, mut inventory) = api(true).into_parts();
     if let Err(err) = declare_pages(&mut inventory) {
         return format!("# Routes\n\nThe route table could not be built: {}\n", err.one_line());
     }

@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, campaigns, events, experiments, exports, health, live, metrics, privacy, quality, views};
+use super::{audit, auth, campaigns, clock, events, experiments, exports, health, live, metrics, privacy, quality, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -56,6 +56,7 @@ use super::{audit, auth, campaigns, events, experiments, exports, health, live, 
         privacy::retention,
         privacy::consent_overview,
         experiments::list,
+        clock::advance,
         experiments::create,
         experiments::plan,
         experiments::import,

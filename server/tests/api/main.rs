@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod catalogue;
 mod cli;
+mod clock;
 mod compliance;
 mod consent;
 mod dashboard;
