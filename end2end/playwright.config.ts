@@ -33,7 +33,14 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "desktop", use: { ...devices["Desktop Chrome"], viewport: { width: 1440, height: 900 } } },
-    { name: "phone", use: { ...devices["Desktop Chrome"], viewport: { width: 375, height: 812 }, isMobile: false } },
+    { name: "desktop", testIgnore: /clock\.spec\.ts/, use: { ...devices["Desktop Chrome"], viewport: { width: 1440, height: 900 } } },
+    { name: "phone", testIgnore: /clock\.spec\.ts/, use: { ...devices["Desktop Chrome"], viewport: { width: 375, height: 812 }, isMobile: false } },
+    // Journeys that move the clock, against a second server of their own (`serve --clock-control`,
+    // started by `cargo xtask test` at CLOCK_BASE_URL), so no other journey's time moves.
+    {
+      name: "clock",
+      testMatch: /clock\.spec\.ts/,
+      use: { ...devices["Desktop Chrome"], viewport: { width: 1440, height: 900 }, baseURL: process.env.CLOCK_BASE_URL ?? "http://127.0.0.1:3001" },
+    },
   ],
 });

@@ -10,8 +10,8 @@ import { activeCampaign, envelope, producer } from "./catalogue";
 //
 // The verdict comes from the always-valid (sequential) test, which may decide before the planned
 // end: that is the product's rule for a test looked at every day. The fixed-horizon reading at the
-// planned end (the clock moved past it) is covered by the server's integration tests, where the
-// clock is the test's own; moving this shared server's clock would move every other journey's.
+// planned end, with the simulator and the clock moved past it, is experiment-clock.spec.ts (on a
+// server of its own, so this shared server's clock stays put).
 
 /** A sender that asks the product where each user goes (as a real one does) and delivers the
  * campaign accordingly: the k-th user of the control clicks when k % 10 == 0 (10%), of the

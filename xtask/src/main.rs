@@ -203,20 +203,25 @@ const E2E_SEED: &str = "42";
 const DIRECTORY_PATTERNS: &[&str] =
     &["directory.example", "2025550142", "2025550143", "555 0142", "555 0143", "555-0142", "555-0143", "dana directory"];
 
-fn end_to_end() -> Result<()> {
-    let binary = build(false)?;
-    let env = tools::ensure_test_tools()?;
+/// A server the journeys run against: its address, its producer key and its log.
+struct E2eServer {
+    _process: ServerGuard,
+    base_url: String,
+    api_key: String,
+    log_path: PathBuf,
+}
+
+/// Creates one account per role (all with `password`) and a producer key in a fresh SQLite
+/// database under `dir`, optionally seeds the simulated world, and starts a server on it with
+/// `serve_flags`.
+fn start_e2e_server(binary: &Path, dir: &Path, password: &str, seeded: bool, serve_flags: &[&str]) -> Result<E2eServer> {
+    std::fs::create_dir_all(dir)?;
     let port = free_port()?;
-    let dir = std::env::temp_dir().join(format!("swipesavvy-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
     let database_url = format!("sqlite://{}/e2e.db", dir.display());
-    // One account per role, all with one password generated for this run.
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
-    let password = format!("e2e-{}-{nanos}", std::process::id());
     for role in ["cmo", "perf_lead", "lifecycle_lead", "rewards_pm", "data_science", "compliance", "admin"] {
-        let mut add = Command::new(&binary)
+        let mut add = Command::new(binary)
             .args(["user", "add", "--email", &format!("{role}@e2e.test"), "--role", role, "--database-url", &database_url])
-            .current_dir(&dir)
+            .current_dir(dir)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -228,22 +233,23 @@ fn end_to_end() -> Result<()> {
             bail!("creating the {role} account for the end-to-end tests failed");
         }
     }
-    // The persona journeys read a simulated world with a fixed seed, ending today; the live test
-    // sends events with a producer's key.
-    println!("seeding the end-to-end database with simulated data (seed {E2E_SEED})");
-    let seeded = Command::new(&binary)
-        .args(["simulate", "--to-db", "--seed", E2E_SEED, "--users", "1500", "--days", "21", "--campaigns", "12"])
-        .args(["--database-url", &database_url])
-        .current_dir(&dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .context("cannot seed the end-to-end database")?;
-    if !seeded.success() {
-        bail!("seeding the end-to-end database failed");
+    // The persona journeys read a simulated world with a fixed seed, ending today.
+    if seeded {
+        println!("seeding the end-to-end database with simulated data (seed {E2E_SEED})");
+        let seeded = Command::new(binary)
+            .args(["simulate", "--to-db", "--seed", E2E_SEED, "--users", "1500", "--days", "21", "--campaigns", "12"])
+            .args(["--database-url", &database_url])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .context("cannot seed the end-to-end database")?;
+        if !seeded.success() {
+            bail!("seeding the end-to-end database failed");
+        }
     }
-    let created = Command::new(&binary)
+    let created = Command::new(binary)
         .args(["apikey", "create", "--name", "e2e producer", "--scope", "events,catalogue", "--database-url", &database_url])
-        .current_dir(&dir)
+        .current_dir(dir)
         .output()
         .context("cannot create the end-to-end API key")?;
     let api_key = String::from_utf8_lossy(&created.stdout)
@@ -253,56 +259,84 @@ fn end_to_end() -> Result<()> {
         .context("creating the end-to-end API key printed no key")?;
     let log_path = dir.join("server.log");
     let log = std::fs::File::create(&log_path)?;
-    let server = Command::new(&binary)
+    let process = Command::new(binary)
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .args(["--database-url", &database_url])
         .args(["--site-root", &root().join("target/site").display().to_string()])
+        .args(serve_flags)
         // The run's own folder: its audit key and checkpoints (./data) belong to this database.
-        .current_dir(&dir)
+        .current_dir(dir)
         .stdout(log.try_clone()?)
         .stderr(log)
         .spawn()
         .context("cannot start the server for the end-to-end tests")?;
-    let server = ServerGuard(server);
-    let base_url = format!("http://127.0.0.1:{port}");
-    let result = wait_until_healthy(port, Duration::from_secs(60)).and_then(|()| {
+    let server = E2eServer { _process: ServerGuard(process), base_url: format!("http://127.0.0.1:{port}"), api_key, log_path };
+    wait_until_healthy(port, Duration::from_secs(60))?;
+    Ok(server)
+}
+
+/// Fails when a secret or a directory customer's contact detail reached the server's log.
+fn check_log(path: &Path, api_key: &str, password: &str) -> Result<()> {
+    let log = std::fs::read_to_string(path).unwrap_or_default();
+    if log.contains(password) {
+        bail!("the end-to-end password appears in the server log {}", path.display());
+    }
+    // Session cookies, personal tokens and API keys all start with these prefixes.
+    if log.contains(api_key) {
+        bail!("the end-to-end API key appears in the server log {}", path.display());
+    }
+    if let Some(prefix) = ["sss_", "sspt_", "sskey_"].into_iter().find(|p| log.contains(p)) {
+        bail!("a secret starting with {prefix} appears in the server log {}", path.display());
+    }
+    // Nor may a directory customer's contact details (end2end/tests/compliance.spec.ts loads
+    // them under this domain and phone prefix, then unmasks, traces, exports and erases).
+    for pattern in DIRECTORY_PATTERNS {
+        if log.to_lowercase().contains(pattern) {
+            bail!("a directory customer's contact detail ({pattern}) appears in the server log {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn end_to_end() -> Result<()> {
+    let binary = build(false)?;
+    let env = tools::ensure_test_tools()?;
+    let dir = std::env::temp_dir().join(format!("swipesavvy-e2e-{}", std::process::id()));
+    // One account per role, all with one password generated for this run.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    let password = format!("e2e-{}-{nanos}", std::process::id());
+    let mut servers = Vec::new();
+    let result = (|| {
+        // The persona journeys share one server with a simulated history.
+        servers.push(start_e2e_server(&binary, &dir.join("main"), &password, true, &[])?);
+        // The experiment journey moves its server's clock past the test's planned end, which would
+        // move every other journey's time too, so it has a server of its own
+        // (end2end/tests/experiment-clock.spec.ts; the `clock` project in playwright.config.ts).
+        servers.push(start_e2e_server(&binary, &dir.join("clock"), &password, false, &["--clock-control"])?);
+        let (main, clock) = (&servers[0], &servers[1]);
         run_command(
             Command::new("npx")
                 .args(["playwright", "test"])
                 .current_dir(root().join("end2end"))
                 .env("PATH", &env.path)
-                .env("BASE_URL", &base_url)
+                .env("BASE_URL", &main.base_url)
                 .env("E2E_PASSWORD", &password)
-                .env("E2E_API_KEY", &api_key)
+                .env("E2E_API_KEY", &main.api_key)
+                .env("CLOCK_BASE_URL", &clock.base_url)
+                .env("CLOCK_API_KEY", &clock.api_key)
+                .env("SWIPESAVVY_BIN", &binary)
                 .env("CHROMIUM_PATH", &env.chromium),
         )
-    });
-    drop(server);
-    // No secret may reach the logs: the run's password must not appear in the server's.
-    let result = result.and_then(|()| {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        if log.contains(&password) {
-            bail!("the end-to-end password appears in the server log {}", log_path.display());
-        }
-        // Session cookies, personal tokens and API keys all start with these prefixes.
-        if log.contains(&api_key) {
-            bail!("the end-to-end API key appears in the server log {}", log_path.display());
-        }
-        if let Some(prefix) = ["sss_", "sspt_", "sskey_"].into_iter().find(|p| log.contains(p)) {
-            bail!("a secret starting with {prefix} appears in the server log {}", log_path.display());
-        }
-        // Nor may a directory customer's contact details (end2end/tests/compliance.spec.ts loads
-        // them under this domain and phone prefix, then unmasks, traces, exports and erases).
-        for pattern in DIRECTORY_PATTERNS {
-            if log.to_lowercase().contains(pattern) {
-                bail!("a directory customer's contact detail ({pattern}) appears in the server log {}", log_path.display());
-            }
-        }
-        Ok(())
-    });
+    })();
+    // Stop the servers first: a log is complete once its server has exited.
+    let logs: Vec<(PathBuf, String, String)> = servers.iter().map(|s| (s.log_path.clone(), s.api_key.clone(), s.base_url.clone())).collect();
+    drop(servers);
+    let result = result.and_then(|()| logs.iter().try_for_each(|(path, api_key, _)| check_log(path, api_key, &password)));
     if result.is_err() {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        eprintln!("\n--- server log ({}) ---\n{log}", log_path.display());
+        for (path, _, base_url) in &logs {
+            let log = std::fs::read_to_string(path).unwrap_or_default();
+            eprintln!("\n--- server log of {base_url} ({}) ---\n{log}", path.display());
+        }
     } else {
         let _ = std::fs::remove_dir_all(&dir);
     }
