@@ -105,6 +105,20 @@ pub fn CsvLink(
     view! { <a class="button button--quiet" href=href download=filename on:click=report>"Download CSV"</a> }
 }
 
+/// "Download Excel": the server's XLSX of the whole view (`GET /api/v1/exports/{view}.xlsx`) with
+/// the page's filters: every table on a sheet of its own with typed cells, and a sheet stating the
+/// filters, period and freshness. The server writes it to the data-access and audit logs.
+#[component]
+pub fn ExcelLink(
+    /// The export's name: `segments`, `funnel`, `heatmap`, `roi`, …
+    view: &'static str,
+    /// The filters the view was asked with.
+    query: crate::filters::QueryPairs,
+) -> impl IntoView {
+    let href = query.href(&format!("/api/v1/exports/{view}.xlsx"));
+    view! { <a class="button button--quiet" href=href download="">"Download Excel"</a> }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod exports;
 pub mod http;
 pub mod ingest;
 pub mod jobs;

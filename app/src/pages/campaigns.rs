@@ -44,7 +44,7 @@ pub fn Campaigns() -> impl IntoView {
         move || (query.with(QueryPairs::encode), feed.leaderboard_version.get(), change.version().get()),
         |(query, _, _)| load_leaderboard(query),
     );
-    let csv = move || pairs.with(|p| p.with_param("page", None).with_param("per_page", None).href("/api/v1/exports/campaigns.csv"));
+    let export = move |path: &'static str| move || pairs.with(|p| p.with_param("page", None).with_param("per_page", None).href(path));
     view! {
         <DashboardHead title="Campaigns" feed/>
         <div class="grid">
@@ -53,7 +53,8 @@ pub fn Campaigns() -> impl IntoView {
                     {crate::session::signed_in().filter(|me| me.can(crate::access::Capability::CreateCampaigns)).map(|_| view! {
                         <A href="/campaigns/new" attr:class="button">"New campaign"</A>
                     })}
-                    <a class="button button--quiet" href=csv download="">"Download CSV"</a>
+                    <a class="button button--quiet" href=export("/api/v1/exports/campaigns.csv") download="">"Download CSV"</a>
+                    <a class="button button--quiet" href=export("/api/v1/exports/campaigns.xlsx") download="">"Download Excel"</a>
                 </div>
                 <ChangeOutcome change/>
                 <Transition fallback=|| view! { <Skeleton lines=8/> }>

@@ -11,7 +11,7 @@ use analytics::metrics::views::Funnel;
 
 use crate::api::{load_funnel, load_heatmap};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
-use crate::csv::{Cell, CsvLink};
+use crate::csv::{Cell, CsvLink, ExcelLink};
 use crate::components::filter_bar::{DashboardHead, carried, use_filters, use_query_pairs};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{ErrorState, Panel, Skeleton};
@@ -66,6 +66,7 @@ fn FunnelModule(data: FunnelResponse, pairs: QueryPairs) -> AnyView {
         y_unit: "users".into(),
     };
     let compared: Vec<String> = pairs.all("compare");
+    let excel_query = pairs.only(&[FILTER_KEYS, &["compare"]].concat());
     let period = period(data.from, data.to);
     view! {
         <Panel title="Conversion funnel" subtitle=format!("Users at each step · {period}") span=12>
@@ -102,6 +103,7 @@ fn FunnelModule(data: FunnelResponse, pairs: QueryPairs) -> AnyView {
                 </fieldset>
                 <button type="submit" class="button">"Compare"</button>
             </Form>
+            <div class="toolbar"><ExcelLink view="funnel" query=excel_query/></div>
             {(!data.compare.is_empty()).then(|| view! { <Comparison data=data.clone()/> })}
         </Panel>
     }
@@ -248,6 +250,7 @@ fn HeatmapModule(data: HeatmapResponse, filters: QueryPairs) -> AnyView {
             <Chart id="heatmap-chart" label="Clicks by day of week and hour" data=Signal::derive(move || chart.clone())
                 empty="No click in scope in this period."/>
             <CsvLink filename="heatmap.csv" rows=csv_rows header=&["day", "utc_hour", "impressions", "clicks", "click_rate_percent", "conversions", "revenue_usd"]/>
+            <ExcelLink view="heatmap" query=filters.clone()/>
             <h3 class="subheading">"Peak windows"</h3>
             {if h.peaks.is_empty() {
                 view! { <p class="freshness">"No clicks in this period, so no peak."</p> }.into_any()

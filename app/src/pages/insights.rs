@@ -11,7 +11,7 @@ use analytics::stats::Interval;
 
 use crate::api::{load_attribution, load_roi};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
-use crate::csv::{Cell, CsvLink};
+use crate::csv::{Cell, CsvLink, ExcelLink};
 use crate::components::filter_bar::{DashboardHead, carried, use_filters, use_query_pairs};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
@@ -192,6 +192,7 @@ fn RoiModule(data: RoiResponse, pairs: QueryPairs) -> AnyView {
                         "absolute_lift", "absolute_lift_low_95", "absolute_lift_high_95", "relative_lift", "relative_lift_low_95", "relative_lift_high_95",
                         "p_value", "incrementality_percent", "incremental_revenue_usd", "spend_usd", "net_incremental_revenue_usd", "verdict",
                     ]/>
+                    <ExcelLink view="roi" query=pairs.only(FILTER_KEYS)/>
                 </div>
             </Form>
         </Panel>

@@ -9,7 +9,7 @@ use analytics::metrics::views::SegmentSummary;
 
 use crate::api::load_segments;
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
-use crate::csv::{Cell, CsvLink};
+use crate::csv::{Cell, CsvLink, ExcelLink};
 use crate::components::filter_bar::{DashboardHead, carried, use_filters, use_query_pairs};
 use crate::components::live::use_live_feed;
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
@@ -152,6 +152,7 @@ fn SegmentViews(data: SegmentsResponse, pairs: QueryPairs) -> AnyView {
                         <button type="submit" class="button">"Compare selected"</button>
                         <CsvLink filename="segments.csv" rows=csv_rows
                             header=&["segment", "users", "ltv_usd", "cac_usd", "ltv_to_cac", "aov_usd", "ctr_percent", "conversion_rate_percent", "revenue_usd", "previous_revenue_usd", "trend_percent"]/>
+                        <ExcelLink view="segments" query=pairs.only(FILTER_KEYS)/>
                     </div>
                 </Form>
             </Panel>

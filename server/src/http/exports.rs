@@ -1,74 +1,152 @@
-//! Tables as files: `GET /api/v1/exports/campaigns.csv` takes the leaderboard's filters and
-//! sorting and answers every matching row (no paging) as CSV that opens cleanly in Excel. Each
-//! export is written to the data-access log and the audit log.
+//! Tables as files: `GET /api/v1/exports/{view}.csv` and `.xlsx` take the view's own query
+//! filters (and sorting, for the tables) and answer every matching row, no paging. Each view
+//! needs the right to read its module; each export is written to the data-access log and the
+//! audit log with its filters and row count. The encodings are in `crate::exports`.
 
-use app::access::Caller;
-use axum::Extension;
+use app::access::{Access, Caller, Capability, Module};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 
-use app::csv::text_cell;
+use super::metrics::{creatives_all, leaderboard_all, roi_view};
+use super::pipeline::RouteTable;
+use super::views::{funnel_view, heatmap_view, segments_view};
+use app::wire::FieldError;
 
-use super::metrics::leaderboard_all;
 use crate::error::{AppError, Result};
+use crate::exports::{FileFormat, Workbook, views};
 use crate::services::access_log;
 use crate::services::catalogue::Actor;
 use crate::state::AppState;
 
-fn number(value: Option<f64>, decimals: usize) -> String {
-    value.filter(|v| v.is_finite()).map(|v| format!("{v:.decimals$}")).unwrap_or_default()
+/// The views that export, each with the module whose readers may export it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Campaigns,
+    Creatives,
+    Segments,
+    Funnel,
+    Heatmap,
+    Roi,
+    Experiments,
 }
 
-#[utoipa::path(get, path = "/api/v1/exports/campaigns.csv", tag = "exports", params(super::metrics::FilterParams, super::metrics::PagingParams), responses((status = 200, content_type = "text/csv", description = "Every leaderboard row the filters allow, sorted; money in dollars, rates in percent"), (status = 422, body = app::wire::ErrorBody)))]
-pub async fn campaigns_csv(State(state): State<AppState>, Extension(caller): Extension<Caller>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Response> {
-    let table = leaderboard_all(&state, &pairs).await?;
-    // A byte-order mark tells Excel the file is UTF-8.
-    let mut out = Vec::from("\u{feff}".as_bytes());
-    {
-        let mut writer = csv::Writer::from_writer(&mut out);
-        let header = [
-            "rank", "campaign_id", "campaign", "type", "status", "sends", "impressions", "clicks", "conversions", "spend_usd", "revenue_usd", "roas",
-            "ctr_percent", "conversion_rate_percent", "cac_usd", "aov_usd", "incrementality_percent", "budget_usd", "budget_spent_usd", "window_from_utc",
-            "window_to_utc",
-        ];
-        writer.write_record(header).map_err(|e| AppError::Internal(e.into()))?;
-        for row in &table.rows {
-            let p = &row.performance;
-            writer
-                .write_record([
-                    row.rank.to_string(),
-                    row.campaign_id.to_string(),
-                    text_cell(&row.name),
-                    row.campaign_type.as_str().to_owned(),
-                    row.status.as_str().to_owned(),
-                    p.sends.to_string(),
-                    p.impressions.to_string(),
-                    p.clicks.to_string(),
-                    p.conversions.to_string(),
-                    number(Some(p.spend), 2),
-                    number(Some(p.revenue), 2),
-                    number(p.roas, 4),
-                    number(p.ctr, 4),
-                    number(p.conversion_rate, 4),
-                    number(p.cac, 2),
-                    number(p.aov, 2),
-                    number(p.incrementality, 4),
-                    number(Some(row.budget), 2),
-                    number(Some(row.budget_spent), 2),
-                    table.from.to_rfc3339(),
-                    table.to.to_rfc3339(),
-                ])
-                .map_err(|e| AppError::Internal(e.into()))?;
+impl View {
+    pub const ALL: [View; 7] = [View::Campaigns, View::Creatives, View::Segments, View::Funnel, View::Heatmap, View::Roi, View::Experiments];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Campaigns => "campaigns",
+            View::Creatives => "creatives",
+            View::Segments => "segments",
+            View::Funnel => "funnel",
+            View::Heatmap => "heatmap",
+            View::Roi => "roi",
+            View::Experiments => "experiments",
         }
-        writer.flush().map_err(|e| AppError::Internal(e.into()))?;
     }
+
+    fn module(self) -> Module {
+        match self {
+            View::Campaigns => Module::Leaderboard,
+            View::Creatives | View::Experiments => Module::Creatives,
+            View::Segments => Module::Segments,
+            View::Funnel => Module::Funnel,
+            View::Heatmap => Module::Heatmap,
+            View::Roi => Module::RoiDeepDive,
+        }
+    }
+
+    /// The API whose filters the export takes (for the API document).
+    fn source(self) -> &'static str {
+        match self {
+            View::Campaigns => "GET /api/v1/campaigns (filters and sorting)",
+            View::Creatives => "GET /api/v1/creatives (filters and sorting)",
+            View::Segments => "GET /api/v1/segments",
+            View::Funnel => "GET /api/v1/funnel (with its compare)",
+            View::Heatmap => "GET /api/v1/heatmap",
+            View::Roi => "GET /api/v1/roi",
+            View::Experiments => "GET /api/v1/experiments (no filters)",
+        }
+    }
+
+    fn path(self, format: FileFormat) -> String {
+        format!("/api/v1/exports/{}.{}", self.name(), format.extension())
+    }
+}
+
+/// Both files of every view, each behind its module's right.
+pub fn routes(mut table: RouteTable) -> RouteTable {
+    for view in View::ALL {
+        for format in [FileFormat::Csv, FileFormat::Xlsx] {
+            let handler = move |state: State<AppState>, caller: Extension<Caller>, query: Query<Vec<(String, String)>>| export(state, caller, query, view, format);
+            table = table.get(&view.path(format), Access::Requires(Capability::View(view.module())), axum::routing::get(handler));
+        }
+    }
+    table
+}
+
+async fn workbook(state: &AppState, view: View, pairs: &[(String, String)]) -> Result<Workbook> {
+    Ok(match view {
+        View::Campaigns => views::campaigns(&leaderboard_all(state, pairs).await?, pairs),
+        View::Creatives => views::creatives(&creatives_all(state, pairs).await?, pairs),
+        View::Segments => views::segments(&segments_view(state, pairs, &[]).await?, pairs),
+        View::Funnel => views::funnel(&funnel_view(state, pairs).await?, pairs),
+        View::Heatmap => views::heatmap(&heatmap_view(state, pairs).await?, pairs),
+        View::Roi => views::roi(&roi_view(state, pairs).await?, pairs),
+        View::Experiments => {
+            if !pairs.is_empty() {
+                let errors = pairs.iter().map(|(name, _)| FieldError { field: name.clone(), reason: "the experiments export takes no filters".to_owned() }).collect();
+                return Err(AppError::Validation(errors));
+            }
+            let now = state.clock.now();
+            views::experiments(&crate::services::experiments::list(&state.db, &state.metrics, now).await?, now, pairs)
+        }
+    })
+}
+
+async fn export(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(pairs): Query<Vec<(String, String)>>,
+    view: View,
+    format: FileFormat,
+) -> Result<Response> {
+    let book = workbook(&state, view, &pairs).await?;
+    let bytes = book.encode(format)?;
     let (who, role) = Actor::new(caller, state.audit.clone()).who();
-    access_log::record_export(&state.db, &state.audit, (&who, &role), "campaigns", &pairs, table.rows.len() as u64, state.clock.now()).await?;
-    let filename = format!("campaigns-{}.csv", table.as_of.format("%Y-%m-%d"));
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""))],
-        out,
-    )
-        .into_response())
+    access_log::record_export(&state.db, &state.audit, (&who, &role), view.name(), &pairs, book.rows(), state.clock.now()).await?;
+    let disposition = format!("attachment; filename=\"{}\"", book.file_name(format));
+    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+/// The export paths in the API document (they are made in a loop, so they are described here
+/// rather than by `#[utoipa::path]`).
+pub struct ExportPaths;
+
+impl utoipa::Modify for ExportPaths {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+        use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+        for view in View::ALL {
+            for format in [FileFormat::Csv, FileFormat::Xlsx] {
+                let what = match format {
+                    FileFormat::Csv => "the main table as CSV (RFC 4180, UTF-8 with a byte-order mark; money in dollars, rates in percent)",
+                    FileFormat::Xlsx => "every table on a sheet of its own with typed and formatted cells, a frozen header and an autofilter, and an About sheet with the period, filters and freshness",
+                };
+                let operation = OperationBuilder::new()
+                    .tag("exports")
+                    .operation_id(Some(format!("export_{}_{}", view.name(), format.extension())))
+                    .description(Some(format!(
+                        "Every row of {} with the same query parameters: {what}. Written to the data-access and audit logs.",
+                        view.source()
+                    )))
+                    .response("200", ResponseBuilder::new().description("The file, named by view and period").content(format.content_type(), ContentBuilder::new().build()).build())
+                    .response("422", ResponseBuilder::new().description("A filter the view does not take, or a bad value").build())
+                    .build();
+                openapi.paths.add_path_operation(view.path(format), vec![HttpMethod::Get], operation);
+            }
+        }
+    }
 }

@@ -476,10 +476,23 @@ pub fn leaderboard_rows(
 /// and notes, sorted (default ROAS, descending) and paged.
 #[utoipa::path(get, path = "/api/v1/creatives", tag = "metrics", params(FilterParams, PagingParams), responses((status = 200, body = TablePage<CreativeRow>)))]
 pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<TablePage<CreativeRow>>> {
+    let (mut whole, paging) = sorted_creatives(&state, &pairs).await?;
+    whole.page = paging.page;
+    whole.per_page = paging.per_page;
+    whole.rows = page(whole.rows, paging);
+    Ok(Json(whole))
+}
+
+/// Every creative row a query string's filters allow, sorted, in one page (for exports).
+pub async fn creatives_all(state: &AppState, pairs: &[(String, String)]) -> Result<TablePage<CreativeRow>> {
+    Ok(sorted_creatives(state, pairs).await?.0)
+}
+
+async fn sorted_creatives(state: &AppState, pairs: &[(String, String)]) -> Result<(TablePage<CreativeRow>, Paging)> {
     use sea_orm::EntityTrait;
     let now = state.clock.now();
-    let scope = parse_scope(&pairs, PAGING_PARAMS, now)?;
-    let paging = parse_paging(&pairs, SortColumn::Roas)?;
+    let scope = parse_scope(pairs, PAGING_PARAMS, now)?;
+    let paging = parse_paging(pairs, SortColumn::Roas)?;
     let (from, to) = table_window(&scope, now);
     let catalogue = crate::entities::creatives::Entity::find().all(&state.db).await?;
     let mut active_weights: std::collections::HashMap<Uuid, u32> = std::collections::HashMap::new();
@@ -487,7 +500,7 @@ pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(S
         *active_weights.entry(k.campaign_id).or_default() += k.weight_percent.max(0) as u32;
     }
     let filter = scope.filter.clone();
-    let rows = compute(&state, move |store, config| {
+    let rows = compute(state, move |store, config| {
         let t = tally(store, &filter, config, second_ceil(from), second_ceil(to));
         let split = filter.splits_spend();
         let empty = analytics::metrics::CampaignTally::default();
@@ -531,5 +544,5 @@ pub async fn creatives(State(state): State<AppState>, Query(pairs): Query<Vec<(S
     })
     .await?;
     let total = rows.len();
-    Ok(Json(TablePage { as_of: now, from, to, total, page: paging.page, per_page: paging.per_page, rows: page(rows, paging) }))
+    Ok((TablePage { as_of: now, from, to, total, page: 1, per_page: total.max(1), rows }, paging))
 }

@@ -75,7 +75,6 @@ fn api(clock_control: bool) -> RouteTable {
             Access::UserOrKey(Capability::PauseResumeCampaigns, Scope::Catalogue),
             axum::routing::patch(campaigns::patch_creative),
         )
-        .get("/api/v1/exports/campaigns.csv", Access::Requires(Capability::View(Module::Leaderboard)), get(exports::campaigns_csv))
         .get("/api/v1/metrics", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::all))
         .get("/api/v1/metrics/{id}", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::one))
         .get("/api/v1/live", Access::Requires(Capability::View(Module::KpiCards)), get(live::live))
@@ -119,6 +118,7 @@ fn api(clock_control: bool) -> RouteTable {
         .post("/api/v1/experiments/{id}/start", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::start))
         .post("/api/v1/experiments/{id}/stop", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::stop))
         .post("/api/v1/experiments/{id}/ship", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::ship));
+    let table = exports::routes(table);
     let table = if clock_control {
         table.post("/api/v1/admin/clock", Access::Requires(Capability::ManageUsers), post(clock::advance))
     } else {

@@ -6,7 +6,9 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, campaigns, clock, events, experiments, exports, health, live, metrics, privacy, quality, views};
+use super::exports::ExportPaths;
+
+use super::{audit, auth, campaigns, clock, events, experiments, health, live, metrics, privacy, quality, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,7 +32,6 @@ use super::{audit, auth, campaigns, clock, events, experiments, exports, health,
         campaigns::assignment,
         campaigns::audience_consent,
         metrics::leaderboard,
-        exports::campaigns_csv,
         metrics::creatives,
         metrics::all,
         metrics::one,
@@ -68,7 +69,7 @@ use super::{audit, auth, campaigns, clock, events, experiments, exports, health,
         live::live,
         document,
     ),
-    modifiers(&Security)
+    modifiers(&Security, &ExportPaths)
 )]
 pub struct ApiDoc;
 

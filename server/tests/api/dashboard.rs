@@ -113,7 +113,8 @@ async fn the_dashboards_cards_table_export_and_row_actions_agree_with_the_api() 
     let res = app.get_with_cookie("/api/v1/exports/campaigns.csv?sort=revenue", &perf).await;
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
-    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("campaigns-2026-11-20.csv"));
+    // The leaderboard's default window: the 7 days to now, by the dates it touches.
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("campaigns_2026-11-13_to_2026-11-20.csv"), "{:?}", res.headers()["content-disposition"]);
     let text = res.text().await.unwrap();
     let text = text.strip_prefix('\u{feff}').expect("a byte-order mark for Excel");
     let mut reader = csv::Reader::from_reader(text.as_bytes());

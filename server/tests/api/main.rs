@@ -15,6 +15,7 @@ mod data_refresh;
 mod durability;
 mod erasure;
 mod experiments;
+mod exports;
 mod health;
 mod import;
 mod ingest;
