@@ -40,7 +40,10 @@ export default defineConfig({
     {
       name: "clock",
       testMatch: /clock\.spec\.ts/,
-      use: { ...devices["Desktop Chrome"], viewport: { width: 1440, height: 900 }, baseURL: process.env.CLOCK_BASE_URL ?? "http://127.0.0.1:3001" },
+      // A retry would find the first attempt's test and moved clock on the same server, so it
+      // could only mislead; a failure keeps its trace instead.
+      retries: 0,
+      use: { ...devices["Desktop Chrome"], viewport: { width: 1440, height: 900 }, baseURL: process.env.CLOCK_BASE_URL ?? "http://127.0.0.1:3001", trace: "retain-on-failure" },
     },
   ],
 });

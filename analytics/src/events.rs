@@ -120,6 +120,11 @@ pub struct CampaignDelivered {
     /// A holdout assignment: recorded, never actually sent.
     pub is_holdout: bool,
     pub allocation_method: Option<AllocationMethod>,
+    /// The test the delivery belongs to and the user's arm (its label), as the assignment
+    /// endpoint answered them. Optional: the product checks them against the test's pinned hash
+    /// and records them itself on every treatment delivery of a campaign under test.
+    pub experiment_id: Option<Uuid>,
+    pub experiment_arm: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -726,6 +731,16 @@ impl Payload {
         if let Payload::BudgetReallocated(p) = self {
             if p.from_campaign_id == p.to_campaign_id {
                 issues.push(Issue::new("properties.to_campaign_id", "must be another campaign than from_campaign_id"));
+            }
+        }
+        if let Payload::CampaignDelivered(p) = self {
+            if p.is_holdout && (p.experiment_id.is_some() || p.experiment_arm.is_some()) {
+                issues.push(Issue::new("properties.experiment_arm", "a holdout assignment is in no test arm"));
+            } else if p.experiment_arm.is_some() != p.experiment_id.is_some() {
+                issues.push(Issue::new("properties.experiment_id", "give experiment_id and experiment_arm together"));
+            }
+            if p.experiment_arm.as_ref().is_some_and(|a| a.trim().is_empty() || a.chars().count() > 200) {
+                issues.push(Issue::new("properties.experiment_arm", "must be the arm's label (1 to 200 characters)"));
             }
         }
         if let Payload::CreativeVariantTested(p) = self {

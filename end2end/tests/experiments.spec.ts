@@ -43,6 +43,8 @@ async function simulatedSender(baseURL: string, campaign: any, users: number): P
           segment_id: "HIGH_SPENDER",
           delivery_channel: "push",
           is_holdout: held,
+          // As the assignment answered: the product checks the arm against its hash.
+          ...(held ? {} : { experiment_id: a.experiment_id, experiment_arm: a.experiment_arm }),
         }),
       );
       if (held) continue;

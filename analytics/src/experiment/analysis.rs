@@ -45,8 +45,11 @@ pub struct Design {
     /// Arm labels and their planned shares (summing to 1).
     pub arms: Vec<(String, f64)>,
     pub control: usize,
-    /// The primary outcome first, then the guardrails.
+    /// The primary outcome first, then the guardrails, then outcomes only reported (a native
+    /// test reports every metric per arm; only the primary and the guardrails are judged).
     pub outcomes: Vec<Outcome>,
+    /// How many outcomes after the primary are guardrails.
+    pub guardrails: usize,
     pub alpha: f64,
     pub power: f64,
     /// The smallest relative change worth finding on the primary outcome (0.10 = 10%).
@@ -159,6 +162,9 @@ pub struct Comparison {
 pub struct OutcomeResult {
     pub outcome: Outcome,
     pub primary: bool,
+    /// A guardrail: the verdict holds a winner back when it harms this outcome. Neither primary
+    /// nor guardrail: reported with the same statistics, judging nothing.
+    pub guardrail: bool,
     /// Why the outcome cannot be measured, when it cannot.
     pub unavailable: Option<String>,
     pub arms: Vec<ArmValue>,
@@ -413,12 +419,14 @@ pub fn analyse(design: &Design, observed: &Analysis) -> Results {
     let mut outcomes = Vec::new();
     for (index, (outcome, moments)) in design.outcomes.iter().zip(&observed.outcomes).enumerate() {
         let primary = index == 0;
+        let guardrail = index >= 1 && index <= design.guardrails;
         let moments = match moments {
             Ok(m) => m,
             Err(reason) => {
                 outcomes.push(OutcomeResult {
                     outcome: outcome.clone(),
                     primary,
+                    guardrail,
                     unavailable: Some(reason.clone()),
                     arms: Vec::new(),
                     cuped_theta: None,
@@ -522,6 +530,7 @@ pub fn analyse(design: &Design, observed: &Analysis) -> Results {
         outcomes.push(OutcomeResult {
             outcome: outcome.clone(),
             primary,
+            guardrail,
             unavailable: None,
             arms: moments.iter().map(|m| arm_value(outcome.kind, m)).collect(),
             cuped_theta: cuped.as_ref().map(|c| c.theta),
@@ -671,8 +680,9 @@ fn verdict(
             ),
             None => describe_difference(&primary.outcome, d),
         };
-        let harmed: Vec<&str> = outcomes[1..]
+        let harmed: Vec<&str> = outcomes
             .iter()
+            .filter(|o| o.guardrail)
             .filter(|o| {
                 o.comparisons
                     .iter()
@@ -685,7 +695,7 @@ fn verdict(
         } else {
             " (always-valid test, before the planned end)".to_owned()
         };
-        let unmeasured: Vec<&str> = outcomes[1..].iter().filter(|o| o.unavailable.is_some()).map(|o| o.outcome.name.as_str()).collect();
+        let unmeasured: Vec<&str> = outcomes.iter().filter(|o| o.guardrail && o.unavailable.is_some()).map(|o| o.outcome.name.as_str()).collect();
         if harmed.is_empty() && !unmeasured.is_empty() {
             return Verdict {
                 state: VerdictState::Winner,
@@ -813,6 +823,7 @@ mod tests {
             arms: vec![("Control".to_owned(), 0.5), ("Variant B".to_owned(), 0.5)],
             control: 0,
             outcomes,
+            guardrails: usize::from(guardrail),
             alpha: 0.05,
             power: 0.8,
             minimum_effect: 0.10,
@@ -867,6 +878,19 @@ mod tests {
         );
         let c = &r.outcomes[0].comparisons[0];
         assert!(c.chance_to_beat.unwrap() > 0.999 && c.expected_loss.unwrap() < 1e-6);
+    }
+
+    #[test]
+    fn an_outcome_only_reported_is_compared_but_judges_nothing() {
+        // The same data as below, with the unsubscribe rate reported rather than a guardrail.
+        let mut d = design(15.0, true);
+        d.guardrails = 0;
+        let r = analyse(&d, &observed([(10_000, 1_000), (10_000, 1_300)], Some([50, 150])));
+        assert_eq!(r.verdict.state, VerdictState::Winner, "{}", r.verdict.headline);
+        assert!(r.verdict.ship_ready);
+        let reported = &r.outcomes[1];
+        assert!(!reported.primary && !reported.guardrail);
+        assert_eq!(reported.comparisons[0].direction, -1, "still compared, with its intervals and p");
     }
 
     #[test]

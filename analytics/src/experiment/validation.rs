@@ -22,6 +22,7 @@ fn design(outcome: Outcome, baseline: f64, days: u32, elapsed: u32) -> Design {
         arms: vec![("A".to_owned(), 0.5), ("B".to_owned(), 0.5)],
         control: 0,
         outcomes: vec![outcome],
+        guardrails: 0,
         alpha: 0.05,
         power: 0.8,
         minimum_effect: 0.10,

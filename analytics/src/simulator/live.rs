@@ -12,6 +12,7 @@
 //!   users without consent) receive nothing more;
 //! - a campaign with a frequency cap sends no user more than the cap in any 7 days (counting the
 //!   messages the model sent it; holdout assignments are not messages);
+//! - a paused creative is not sent (the caller passes only the campaign's active creatives);
 //! - while a creative experiment runs on a campaign ([`LiveExperiment`]), a treatment user gets
 //!   the creative of their arm by the product's pinned hash (`crate::experiment::{position,
 //!   arm_for}`); held-out users get a creative drawn as before.

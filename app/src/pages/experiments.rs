@@ -467,7 +467,7 @@ fn ExperimentDetail(experiment: ExperimentView, decide: ServerAction<DecideExper
                 Some(results) => view! { <ResultsPanels results=results.clone()/> }.into_any(),
                 None => view! {
                     <Panel title="Planner" subtitle="From the campaign's last 28 days; results appear once the test starts" span=12>
-                        {e.plan.clone().map(|plan| view! { <PlanFigures plan kind=OutcomeKind::Binary/> })}
+                        {e.plan.clone().map(|plan| view! { <PlanFigures plan kind={e.primary_metric.parse::<Metric>().map_or(OutcomeKind::Binary, |m| m.outcome().kind)}/> })}
                     </Panel>
                 }.into_any(),
             }}
@@ -563,12 +563,20 @@ fn ResultsPanels(results: Results) -> impl IntoView {
         (Some(t), false) => format!("Sample ratio mismatch: χ² p = {:.5} < 0.001. No verdict until the assignment is fixed.", t.p_value),
         (None, _) => "Sample-ratio check: not run (too few users yet, or no planned split was given).".to_owned(),
     };
+    // Each arm's figures on every metric measured (a native test measures all of them): the
+    // members who converted, the rates, revenue per user and ROAS.
+    let figure = |key: &str| results.outcomes.iter().find(|o| o.outcome.key == key && o.unavailable.is_none()).cloned();
+    let summary: Vec<(&'static str, OutcomeResult, bool)> = [("Conversions", "conversion_rate", true), ("Conversion rate", "conversion_rate", false), ("Click rate", "click_rate", false), ("Revenue per user", "revenue_per_user", false), ("ROAS", "roas", false)]
+        .into_iter()
+        .filter_map(|(title, key, total)| figure(key).map(|o| (title, o, total)))
+        .collect();
+    let summary_heads = summary.iter().map(|(title, _, _)| view! { <th scope="col" class="num">{*title}</th> }).collect_view();
     let reading = if results.horizon_reached { "The planned duration is over: the fixed-horizon test decides." } else { "Before the planned end, only the always-valid (sequential) test can declare a winner." };
     view! {
         <Panel title="Arms" subtitle=balance span=12>
             <div class="table-scroll" tabindex="0">
                 <table class="table" aria-label="Arms">
-                    <thead><tr><th scope="col">"Arm"</th><th scope="col" class="num">"Planned"</th><th scope="col" class="num">"Users"</th><th scope="col" class="num">"Observed"</th></tr></thead>
+                    <thead><tr><th scope="col">"Arm"</th><th scope="col" class="num">"Planned"</th><th scope="col" class="num">"Users"</th><th scope="col" class="num">"Observed"</th>{summary_heads}</tr></thead>
                     <tbody>
                         {arms.iter().enumerate().map(|(i, a)| view! {
                             <tr>
@@ -576,6 +584,15 @@ fn ResultsPanels(results: Results) -> impl IntoView {
                                 <td class="num">{format::percent(a.planned_share * 100.0)}</td>
                                 <td class="num">{format::count(a.users as i64)}</td>
                                 <td class="num">{a.observed_share.map_or_else(|| "—".to_owned(), |s| format::percent(s * 100.0))}</td>
+                                {summary.iter().map(|(_, o, total)| {
+                                    let v = o.arms.get(i);
+                                    let text = match v {
+                                        Some(v) if *total => format::count(v.total.round() as i64),
+                                        Some(v) => v.mean.map_or_else(|| "—".to_owned(), |m| value_text(o.outcome.kind, &o.outcome.unit, m)),
+                                        None => "—".to_owned(),
+                                    };
+                                    view! { <td class="num">{text}</td> }
+                                }).collect_view()}
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -611,7 +628,13 @@ fn p_text(p: Option<f64>) -> String {
 #[component]
 fn OutcomePanel(outcome: OutcomeResult, arms: Vec<String>, control: usize) -> impl IntoView {
     let o = outcome.outcome.clone();
-    let role = if outcome.primary { "Primary metric" } else { "Guardrail" };
+    let role = if outcome.primary {
+        "Primary metric"
+    } else if outcome.guardrail {
+        "Guardrail"
+    } else {
+        "Also measured"
+    };
     let direction = if o.higher_is_better { "higher is better" } else { "lower is better" };
     let cuped = outcome
         .variance_reduction
@@ -637,6 +660,7 @@ fn OutcomePanel(outcome: OutcomeResult, arms: Vec<String>, control: usize) -> im
                 <td class="num">{c.as_ref().and_then(|c| c.adjusted_difference.or(c.difference)).map_or_else(|| "—".to_owned(), |d| signed(&o, d))}</td>
                 <td class="num">{c.as_ref().map_or_else(|| "—".to_owned(), |c| interval_text(&o, c.adjusted_interval.or(c.interval)))}</td>
                 <td class="num">{c.as_ref().and_then(|c| c.relative).map_or_else(|| "—".to_owned(), format::change)}</td>
+                <td class="num">{c.as_ref().and_then(|c| c.relative_interval).map_or_else(|| "—".to_owned(), |i| format!("{} to {}", format::change(i.low), format::change(i.high)))}</td>
                 <td class="num">{p_text(c.as_ref().and_then(|c| c.test.map(|t| t.p_value)))}</td>
                 <td class="num">{p_text(c.as_ref().and_then(|c| c.holm_p_value))}</td>
                 <td class="num">{c.as_ref().map_or_else(|| "—".to_owned(), |c| format!("{} ({})", p_text(c.sequential_holm_p_value), interval_text(&o, c.sequential_interval)))}</td>
@@ -659,6 +683,7 @@ fn OutcomePanel(outcome: OutcomeResult, arms: Vec<String>, control: usize) -> im
                             <th scope="col" class="num">"Difference"</th>
                             <th scope="col" class="num">"95% interval"</th>
                             <th scope="col" class="num">"Relative"</th>
+                            <th scope="col" class="num">"Relative 95% interval"</th>
                             <th scope="col" class="num">{if o_kind_binary { "p (z-test)" } else { "p (Welch)" }}</th>
                             <th scope="col" class="num">{p_header}</th>
                             <th scope="col" class="num">"Always-valid p (interval)"</th>

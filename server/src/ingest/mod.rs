@@ -317,6 +317,9 @@ async fn store_in(
         }
     }
 
+    // A treatment delivery of a campaign under test is recorded with its test and arm.
+    let delivery_arms = crate::services::experiments::DeliveryArms::load(txn, valid.iter().map(|v| &v.event)).await?;
+
     // Consent is checked before anything is stored, holdout assignments included, so both groups
     // of every campaign hold only users it may reach.
     let mut gate = consent::Gate::load(txn, valid.iter().map(|v| &v.event)).await?;
@@ -345,6 +348,13 @@ async fn store_in(
             outcome.rejected.push(reject(field, reason));
             continue;
         }
+        let arm = match delivery_arms.arm_of(event) {
+            Ok(arm) => arm,
+            Err((field, reason)) => {
+                outcome.rejected.push(reject(field, reason));
+                continue;
+            }
+        };
         let retry = stored.get(&event.event_id).is_some_and(|s| s.hashes.contains(hash));
         if !retry && let Some(refusal) = gate.refuse(event) {
             outcome.rejected.push(reject("user_id", refusal.reason));
@@ -390,7 +400,12 @@ async fn store_in(
             },
         );
         consent_facts.push((event, version > 1));
-        rows.push(event_row(event, hash, version, now, producer.key_id, properties.clone(), context.clone()));
+        let mut properties = properties.clone();
+        if let (Some((experiment, label)), Some(map)) = (arm, properties.as_object_mut()) {
+            map.insert("experiment_id".to_owned(), Value::String(experiment.to_string()));
+            map.insert("experiment_arm".to_owned(), Value::String(label));
+        }
+        rows.push(event_row(event, hash, version, now, producer.key_id, properties, context.clone()));
         outcome.applied.push((k, 0, if version > 1 { replaces } else { None }));
         outcome.accepted += 1;
         let c = counts.entry(Category::of(event.event_type())).or_default();

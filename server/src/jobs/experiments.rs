@@ -1,6 +1,7 @@
 //! Ships the winners of experiments whose owners switched on automatic shipping, once a minute:
-//! when the always-valid test (or, after the planned end, the fixed-horizon test) finds a winner,
-//! no guardrail is harmed and the split is sound. Each shipment is audited as the system's.
+//! when the always-valid test finds a winner before the planned end, every guardrail is measured
+//! and none is harmed, and the split is sound (after the planned end, the fixed-horizon verdict is
+//! a person's to act on). Each shipment is audited as the system's.
 
 use std::time::Duration;
 

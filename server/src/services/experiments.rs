@@ -140,11 +140,12 @@ fn observe_native(store: &Store, model: &experiments::Model, arms: &[ArmSpec], t
     Some(observe::observe(store, &scope))
 }
 
-fn design_of(model: &experiments::Model, arms: &[ArmSpec], outcomes: Vec<Outcome>, elapsed_days: f64) -> Design {
+fn design_of(model: &experiments::Model, arms: &[ArmSpec], outcomes: Vec<Outcome>, guardrails: usize, elapsed_days: f64) -> Design {
     Design {
         arms: arms.iter().map(|a| (a.label.clone(), f64::from(a.share_bp) / 10_000.0)).collect(),
         control: model.control.max(0) as usize,
         outcomes,
+        guardrails,
         alpha: model.alpha,
         power: model.power,
         minimum_effect: model.minimum_effect,
@@ -188,7 +189,9 @@ fn results_of(store: &Store, model: &experiments::Model, now: DateTime<Utc>) -> 
         let data: ImportedData = serde_json::from_value(imported.clone()).map_err(|e| AppError::Internal(anyhow::anyhow!("imported data of {}: {e}", model.id)))?;
         let analysis = Analysis { users: data.users.clone(), outcomes: data.moments.iter().cloned().map(Ok).collect(), covariate: data.covariate };
         // A finished test: the fixed-horizon reading applies.
-        let design = design_of(model, &arms, data.outcomes.clone(), f64::from(model.duration_days));
+        // Every declared column after the primary is a guardrail.
+        let guardrails = data.outcomes.len().saturating_sub(1);
+        let design = design_of(model, &arms, data.outcomes.clone(), guardrails, f64::from(model.duration_days));
         let mut results = exp::analyse(&design, &analysis);
         if !data.planned_split {
             // The observed split stood in for the plan: there is nothing to check it against.
@@ -218,11 +221,16 @@ fn results_of(store: &Store, model: &experiments::Model, now: DateTime<Utc>) -> 
     let Some(observed) = observe_native(store, model, &arms, to) else {
         return Ok((None, 0, None));
     };
-    let metrics: Vec<Metric> = std::iter::once(primary).chain(guardrails).collect();
+    // The primary and the guardrails are judged; every other metric is reported per arm with the
+    // same statistics (users, conversions, rates, revenue per user, ROAS for every test).
+    let guardrail_count = guardrails.len();
+    let mut metrics: Vec<Metric> = std::iter::once(primary).chain(guardrails).collect();
+    let reported: Vec<Metric> = Metric::ALL.into_iter().filter(|m| *m != Metric::UnsubscribeRate && !metrics.contains(m)).collect();
+    metrics.extend(reported);
     let analysis = observed.analysis(&metrics, covariate_of(model));
     let outcomes = metrics.iter().map(|m| m.outcome()).collect();
     let elapsed = model.started_at.map_or(0.0, |s| (to - s).num_seconds().max(0) as f64 / 86_400.0);
-    let design = design_of(model, &arms, outcomes, elapsed);
+    let design = design_of(model, &arms, outcomes, guardrail_count, elapsed);
     Ok((Some(exp::analyse(&design, &analysis)), observed.off_arm, None))
 }
 
@@ -795,10 +803,14 @@ async fn emit_decision(
         primary_metric: primary,
         p_value: results.zip(winner_arm).and_then(|(r, arm)| deciding_p(r, arm)).map(|p| p.clamp(0.0, 1.0)),
         automatic,
-        // Planned days when it starts or is extended; the days it ran when it stops or ships.
+        // Planned days when it starts or is extended; the days it ran when it stops or ships (up
+        // to the planned end: the analysis reads no later data).
         test_duration_days: match decision {
             ExperimentDecision::Started | ExperimentDecision::Extended => Some(i64::from(model.duration_days)),
-            _ => model.started_at.map(|s| ((model.stopped_at.unwrap_or(now) - s).num_seconds().max(0) as f64 / 86_400.0).ceil() as i64),
+            _ => model.started_at.map(|s| {
+                let end = model.stopped_at.unwrap_or(now).min(ends_at(model).unwrap_or(now));
+                ((end - s).num_seconds().max(0) as f64 / 86_400.0).ceil() as i64
+            }),
         },
     });
     ingest::append(txn, &marketer_event(actor, now, payload), now).await?;
@@ -920,6 +932,69 @@ pub async fn running_with_creative(db: &impl ConnectionTrait, creative_id: Uuid)
         }
     }
     Ok(None)
+}
+
+/// The tests that own a batch's deliveries: every started native test of the batch's delivery
+/// campaigns. Ingestion records each treatment delivery's test and arm from them (and refuses a
+/// producer's claim that contradicts the pinned hash), so the arm is on every delivery.
+pub struct DeliveryArms {
+    /// Each test, its arms and its campaigns.
+    tests: Vec<(experiments::Model, Vec<ArmSpec>, Vec<Uuid>)>,
+}
+
+impl DeliveryArms {
+    pub async fn load<'a>(db: &impl ConnectionTrait, events: impl Iterator<Item = &'a analytics::events::Event>) -> Result<DeliveryArms> {
+        let delivered: std::collections::HashSet<Uuid> = events
+            .filter_map(|e| match &e.payload {
+                Payload::CampaignDelivered(p) => Some(p.campaign_id),
+                _ => None,
+            })
+            .collect();
+        let mut tests = Vec::new();
+        if delivered.is_empty() {
+            return Ok(DeliveryArms { tests });
+        }
+        for model in experiments::Entity::find().filter(experiments::Column::StartedAt.is_not_null()).all(db).await? {
+            let arms = arms_of(&model)?;
+            let campaigns = campaigns_of(&model, &arms);
+            if campaigns.iter().any(|c| delivered.contains(c)) {
+                tests.push((model, arms, campaigns));
+            }
+        }
+        Ok(DeliveryArms { tests })
+    }
+
+    /// The test and arm a delivery is recorded under (a treatment delivery of a campaign whose
+    /// test had started and not stopped by then), or the field and reason that refuse it.
+    pub fn arm_of(&self, event: &analytics::events::Event) -> std::result::Result<Option<(Uuid, String)>, (&'static str, String)> {
+        let Payload::CampaignDelivered(p) = &event.payload else { return Ok(None) };
+        if p.is_holdout {
+            return Ok(None);
+        }
+        let at = event.occurred_at;
+        let covering = self.tests.iter().find(|(m, _, campaigns)| {
+            campaigns.contains(&p.campaign_id) && m.started_at.is_some_and(|s| s <= at) && m.stopped_at.is_none_or(|s| at < s)
+        });
+        let Some((model, arms, _)) = covering else {
+            return match p.experiment_id {
+                Some(claimed) => Err(("properties.experiment_id", format!("test {claimed} does not run on campaign {} at {}", p.campaign_id, at.to_rfc3339()))),
+                None => Ok(None),
+            };
+        };
+        if let Some(claimed) = p.experiment_id.filter(|c| *c != model.id) {
+            return Err(("properties.experiment_id", format!("the test running on campaign {} is {}, not {claimed}", p.campaign_id, model.id)));
+        }
+        let shares: Vec<u32> = arms.iter().map(|a| a.share_bp).collect();
+        let Some(index) = exp::arm_for(exp::position(model.id, &event.user_id), &shares) else { return Ok(None) };
+        let label = &arms[index].label;
+        if let Some(given) = p.experiment_arm.as_ref().filter(|given| *given != label) {
+            return Err((
+                "properties.experiment_arm",
+                format!("user {} is in arm '{label}' of test {} by its pinned hash, not '{given}': a user never switches arm", event.user_id, model.id),
+            ));
+        }
+        Ok(Some((model.id, label.clone())))
+    }
 }
 
 /// A running experiment's arm for a user of one of its campaigns, for the assignment: the test,
@@ -1074,10 +1149,20 @@ pub async fn ship_ready_winners(db: &DatabaseConnection, hub: &MetricsHub, actor
     for model in running {
         // Only a winner the always-valid test found before the planned end: after it, the
         // fixed-horizon verdict is a person's to act on.
-        let ready = hub.read(|store| results_of(store, &model, now))?.0.is_some_and(|r| r.verdict.ship_ready && r.verdict.by_sequential);
-        if ready {
-            ship(db, hub, model.id, ExperimentDecisionRequest::default(), actor, now, true).await?;
-            shipped.push(model.id);
+        // One test that cannot be read or shipped does not hold back the others.
+        let ready = match hub.read(|store| results_of(store, &model, now)) {
+            Ok(read) => read.0.is_some_and(|r| r.verdict.ship_ready && r.verdict.by_sequential),
+            Err(err) => {
+                tracing::warn!(experiment = %model.id, error = %err.one_line(), "cannot read the experiment's results for automatic shipping");
+                false
+            }
+        };
+        if !ready {
+            continue;
+        }
+        match ship(db, hub, model.id, ExperimentDecisionRequest::default(), actor, now, true).await {
+            Ok(_) => shipped.push(model.id),
+            Err(err) => tracing::warn!(experiment = %model.id, error = %err.one_line(), "automatic shipping failed; trying again in a minute"),
         }
     }
     Ok(shipped)
@@ -1316,7 +1401,7 @@ pub fn results_text(view: &ExperimentView) -> String {
     let _ = writeln!(out, "users: {users}{srm}");
     let value = |o: &Outcome, v: f64| if o.kind == OutcomeKind::Binary { format!("{:.2}%", v * 100.0) } else { format!("{v:.4}") };
     for outcome in &results.outcomes {
-        let role = if outcome.primary { "primary" } else { "guardrail" };
+        let role = if outcome.primary { "primary" } else if outcome.guardrail { "guardrail" } else { "reported" };
         let _ = writeln!(out, "\n{} ({role}, {})", outcome.outcome.name, if outcome.outcome.higher_is_better { "higher is better" } else { "lower is better" });
         if let Some(reason) = &outcome.unavailable {
             let _ = writeln!(out, "  cannot be measured: {reason}");

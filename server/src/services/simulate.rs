@@ -493,7 +493,8 @@ async fn read_campaigns(client: &reqwest::Client, base: &str, api_key: &str, wor
             campaign_type: view.campaign_type,
             channel: view.channels.first().copied().unwrap_or(campaign.channel),
             target_segments: view.target_segments,
-            creatives: view.creatives.iter().map(|c| c.id).collect(),
+            // A paused creative is not sent (a draft test's challenger, a shipped test's losers).
+            creatives: view.creatives.iter().filter(|c| c.status == app::wire::CreativeStatus::Active).map(|c| c.id).collect(),
             status: view.status,
             budget_cents: view.budget_cents,
             holdout_share: view.holdout_percent / 100.0,

@@ -248,8 +248,15 @@ async fn a_creative_test_runs_from_draft_to_shipped_with_its_decisions_audited_a
     assert_eq!(results.verdict.winner, Some(1));
     assert!(results.verdict.headline.starts_with("Limited Stock Alert wins on click rate"), "{}", results.verdict.headline);
     assert!(results.verdict.by_sequential && !results.horizon_reached);
-    // The guardrail (unsubscribes, by default) is measured too.
+    // The guardrail (unsubscribes, by default) is measured too, and every other metric is reported
+    // per arm (conversions, revenue per user, ROAS) without judging anything.
     assert_eq!(results.outcomes[1].outcome.key, "unsubscribe_rate");
+    assert!(results.outcomes[1].guardrail);
+    let reported: Vec<(&str, bool)> = results.outcomes[2..].iter().map(|o| (o.outcome.key.as_str(), o.guardrail || o.primary)).collect();
+    assert_eq!(reported, [("conversion_rate", false), ("revenue_per_user", false), ("roas", false)]);
+    let revenue = &results.outcomes[3];
+    assert_eq!(revenue.arms.iter().map(|a| a.n).collect::<Vec<_>>(), counts.iter().map(|c| c.0).collect::<Vec<_>>());
+    assert_eq!(revenue.comparisons.len(), 1, "compared against the control like the primary");
 
     // The planner reads the campaign's history: its click rate over the last 28 days, and the
     // users per arm a 10% relative lift needs at that rate (α 0.05, 80% power).
@@ -258,6 +265,9 @@ async fn a_creative_test_runs_from_draft_to_shipped_with_its_decisions_audited_a
     let baseline = clickers as f64 / members as f64;
     assert!((plan["baseline"].as_f64().unwrap() - baseline).abs() < 1e-12, "{plan}");
     assert_eq!(plan["users_per_arm"].as_u64(), analytics::stats::sample_size_per_group(baseline, baseline * 0.1, 0.05, 0.8));
+    // Traffic per day of delivery, not diluted over the 28 days: every member joined within an
+    // hour, so (at least a day) the day's members.
+    assert_eq!(plan["daily_users"].as_f64(), Some(members as f64), "{plan}");
     let res = f.get(&format!("/api/v1/experiments/plan?campaign_id={}&alpha=0.9&power=2&arms=2.5", f.campaign.id)).await;
     assert_eq!(res.status(), 422);
     assert_eq!(fields(&res.json().await.unwrap()), ["alpha", "power", "arms"]);
@@ -703,4 +713,179 @@ async fn the_dashboard_upload_form_imports_a_file_and_opens_the_test_or_says_why
     let reason: String = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes()).find(|(k, _)| k == "import_error").unwrap().1.into_owned();
     assert!(reason.contains("line 3: column 'clicked' is declared binary"), "{reason}");
     assert_eq!(server::entities::experiments::Entity::find().all(&f.app.state.db).await.unwrap().len(), before);
+}
+
+#[tokio::test]
+async fn a_campaign_test_with_a_custom_split_reports_every_metric_per_arm() {
+    let f = Fixture::new().await;
+    let other = create_campaign(&f.app, "Weekend cashback version").await;
+    let res = f
+        .post(
+            "/api/v1/experiments",
+            json!({
+                "name": "Discount or cashback", "kind": "campaign", "campaign_id": f.campaign.id,
+                "arms": [{ "campaign_id": f.campaign.id, "share_percent": 70 }, { "campaign_id": other.id, "share_percent": 30 }],
+                "primary_metric": "conversion_rate", "guardrails": [], "minimum_effect_percent": 20, "duration_days": 7, "baseline": 0.1
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let draft: ExperimentView = res.json().await.unwrap();
+    assert_eq!(draft.arms.iter().map(|a| a.share_percent).collect::<Vec<_>>(), [70.0, 30.0]);
+    assert_eq!(f.post(&format!("/api/v1/experiments/{}/start", draft.id), json!({})).await.status(), 200);
+
+    // The sender asks the first campaign; a user of the second arm is sent the other campaign.
+    let shares = [7_000u32, 3_000];
+    let campaigns = [&f.campaign, &other];
+    let mut checked = [false; 2];
+    for n in 0..40 {
+        let user = format!("ask-{n}");
+        let arm = analytics::experiment::arm_for(analytics::experiment::position(draft.id, &user), &shares).unwrap();
+        let res = f.app.client.get(f.app.url(&format!("/api/v1/campaigns/{}/assignment?user_id={user}&channel=push&region=US-CA", f.campaign.id))).bearer_auth(&f.key).send().await.unwrap();
+        let a: app::wire::Assignment = res.json().await.unwrap();
+        if a.group == "holdout" {
+            continue;
+        }
+        assert_eq!(a.experiment_id, Some(draft.id));
+        assert_eq!(a.group, if arm == 0 { "treatment" } else { "other_arm" }, "{user}");
+        checked[arm] = true;
+    }
+    assert_eq!(checked, [true, true]);
+
+    // 3,000 users: each member converts (and buys $40) when k % 10 == 0 in arm A, k % 5 == 0 in
+    // arm B; the spend is $500 for A and $300 for B on the start's day.
+    let at = f.start + Duration::minutes(30);
+    let mut events = Vec::new();
+    let mut counts = [(0u64, 0u64); 2];
+    for n in 0..3_000 {
+        let user = format!("ct-{n}");
+        let held = analytics::holdout::is_holdout(f.campaign.id, &user, 0.10);
+        let arm = analytics::experiment::arm_for(analytics::experiment::position(draft.id, &user), &shares).unwrap();
+        let campaign = if held { &f.campaign } else { campaigns[arm] };
+        let creative = campaign.creatives[0].id;
+        events.push(f.event("campaign_delivered", &user, at, json!({
+            "campaign_id": campaign.id, "campaign_type": "DISCOUNT", "creative_id": creative,
+            "segment_id": "HIGH_SPENDER", "delivery_channel": "push", "is_holdout": held
+        })));
+        if held {
+            continue;
+        }
+        let k = counts[arm].0;
+        counts[arm].0 += 1;
+        if k % (if arm == 0 { 10 } else { 5 }) == 0 {
+            counts[arm].1 += 1;
+            let order = Uuid::new_v4().to_string();
+            events.push(f.event("campaign_converted", &user, at + Duration::minutes(5), json!({
+                "campaign_id": campaign.id, "creative_id": creative, "order_id": order, "order_value": 40.0
+            })));
+            events.push(f.event("user_purchased", &user, at + Duration::minutes(5), json!({ "order_id": order, "order_value": 40.0, "payment_method": "card" })));
+        }
+    }
+    f.send(&events).await;
+    let day = DateTime::from_timestamp(f.start.timestamp().div_euclid(86_400) * 86_400, 0).unwrap();
+    let spend = json!({ "entries": [
+        { "campaign_id": f.campaign.id, "channel": "push", "period_start": day, "granularity": "day", "amount_cents": 50_000 },
+        { "campaign_id": other.id, "channel": "push", "period_start": day, "granularity": "day", "amount_cents": 30_000 }
+    ]});
+    let res = f.post("/api/v1/spend", spend).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    f.app.state.clock.advance(Duration::hours(2));
+
+    let view = f.view(draft.id).await;
+    let results = view.results.as_ref().unwrap();
+    assert!(results.balanced, "a 70/30 split is checked against 70/30: {:?}", results.sample_ratio);
+    let keys: Vec<&str> = results.outcomes.iter().map(|o| o.outcome.key.as_str()).collect();
+    assert_eq!(keys, ["conversion_rate", "click_rate", "revenue_per_user", "roas"]);
+    let spend_dollars = [500.0, 300.0];
+    for arm in 0..2 {
+        let (members, converters) = counts[arm];
+        assert_eq!(results.arms[arm].users, members);
+        let rate = &results.outcomes[0].arms[arm];
+        assert_eq!((rate.n, rate.total), (members, converters as f64));
+        let revenue = &results.outcomes[2].arms[arm];
+        assert!((revenue.mean.unwrap() - 40.0 * converters as f64 / members as f64).abs() < 1e-9, "{revenue:?}");
+        let roas = &results.outcomes[3].arms[arm];
+        assert!(results.outcomes[3].unavailable.is_none(), "{:?}", results.outcomes[3].unavailable);
+        assert!((roas.mean.unwrap() - 40.0 * converters as f64 / spend_dollars[arm]).abs() < 1e-9, "arm {arm}: {roas:?}");
+    }
+    assert_eq!(results.verdict.state, analytics::experiment::VerdictState::Winner, "{}", results.verdict.headline);
+    assert!(results.verdict.headline.starts_with("Weekend cashback version wins on conversion rate"), "{}", results.verdict.headline);
+}
+
+#[tokio::test]
+async fn every_treatment_delivery_of_a_running_test_is_recorded_with_its_arm_and_a_contradiction_is_refused() {
+    let f = Fixture::new().await;
+    let draft = f.draft(false).await;
+    // Before the start, a delivery names no test (and may not claim one).
+    let at = f.start + Duration::minutes(30);
+    let delivered = |user: &str, extra: Value| {
+        let mut properties = json!({
+            "campaign_id": f.campaign.id, "campaign_type": "DISCOUNT", "creative_id": f.campaign.creatives[0].id,
+            "segment_id": "HIGH_SPENDER", "delivery_channel": "push", "is_holdout": false
+        });
+        properties.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        f.event("campaign_delivered", user, at, properties)
+    };
+    let f = &f;
+    let post = |batch: Vec<Value>| async move {
+        let res = f.app.client.post(f.app.url("/api/v1/events")).bearer_auth(&f.key).json(&batch).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()
+    };
+    f.app.state.clock.set(f.start + Duration::hours(1));
+    let body = post(vec![delivered("early", json!({ "experiment_id": draft.id, "experiment_arm": "A" }))]).await;
+    assert_eq!(body["rejected"][0]["field"], "properties.experiment_id", "{body}");
+    assert!(body["rejected"][0]["reason"].as_str().unwrap().contains("does not run on campaign"), "{body}");
+
+    f.app.state.clock.set(f.start);
+    assert_eq!(f.post(&format!("/api/v1/experiments/{}/start", draft.id), json!({})).await.status(), 200);
+    f.app.state.clock.set(f.start + Duration::hours(1));
+    let view = f.view(draft.id).await;
+    let shares: Vec<u32> = view.arms.iter().map(|a| (a.share_percent * 100.0).round() as u32).collect();
+    let users: Vec<String> = (0..40).map(|n| format!("rec-{n}")).filter(|u| !analytics::holdout::is_holdout(f.campaign.id, u, 0.10)).collect();
+    let arm_of = |user: &str| view.arms[analytics::experiment::arm_for(analytics::experiment::position(draft.id, user), &shares).unwrap()].label.clone();
+
+    // Without a claim, the product records the arm; a right claim is accepted as it is.
+    let (quiet, claiming) = (&users[0], &users[1]);
+    let body = post(vec![
+        delivered(quiet, json!({})),
+        delivered(claiming, json!({ "experiment_id": draft.id, "experiment_arm": arm_of(claiming) })),
+    ])
+    .await;
+    assert_eq!(body["rejected"], json!([]), "{body}");
+    let stored = server::entities::events::Entity::find()
+        .filter(server::entities::events::Column::EventType.eq("campaign_delivered"))
+        .filter(server::entities::events::Column::CampaignId.eq(f.campaign.id))
+        .all(&f.app.state.db)
+        .await
+        .unwrap();
+    for user in [quiet, claiming] {
+        let row = stored.iter().find(|e| &e.user_id == user).unwrap();
+        assert_eq!(row.properties["experiment_id"], json!(draft.id.to_string()), "{user}");
+        assert_eq!(row.properties["experiment_arm"], json!(arm_of(user)), "{user}");
+    }
+
+    // A claim against the hash, a claim of another test, a holdout with an arm, half a claim:
+    // each refused with its field and reason; the rest of the batch is kept.
+    let other = users.iter().find(|u| arm_of(u) != arm_of(&users[2])).unwrap();
+    let wrong = if arm_of(&users[2]) == view.arms[0].label { view.arms[1].label.clone() } else { view.arms[0].label.clone() };
+    let mut holdout = delivered("held", json!({ "experiment_id": draft.id, "experiment_arm": arm_of("held") }));
+    holdout["properties"]["is_holdout"] = json!(true);
+    let body = post(vec![
+        delivered(&users[2], json!({ "experiment_id": draft.id, "experiment_arm": wrong })),
+        delivered(&users[3], json!({ "experiment_id": Uuid::new_v4(), "experiment_arm": arm_of(&users[3]) })),
+        holdout,
+        delivered(&users[4], json!({ "experiment_arm": arm_of(&users[4]) })),
+        delivered(other, json!({})),
+    ])
+    .await;
+    let rejected: Vec<(String, String)> = body["rejected"].as_array().unwrap().iter().map(|r| (r["field"].as_str().unwrap().to_owned(), r["reason"].as_str().unwrap().to_owned())).collect();
+    assert_eq!(rejected.len(), 4, "{body}");
+    assert_eq!(rejected[0].0, "properties.experiment_arm");
+    assert!(rejected[0].1.contains("never switches arm"), "{}", rejected[0].1);
+    assert_eq!(rejected[1].0, "properties.experiment_id");
+    assert!(rejected[1].1.contains(&format!("is {}", draft.id)), "{}", rejected[1].1);
+    assert_eq!(rejected[2], ("properties.experiment_arm".to_owned(), "a holdout assignment is in no test arm".to_owned()));
+    assert_eq!(rejected[3].0, "properties.experiment_id");
+    assert_eq!(body["accepted"], 1, "{body}");
 }

@@ -204,4 +204,21 @@ async fn a_creative_test_started_in_the_product_decides_the_live_simulations_cre
         per_arm[arm] += 1;
     }
     assert!(per_arm.iter().all(|n| *n > 0), "both arms deliver: {per_arm:?}");
+
+    // Shipped (here by override), the challenger is the campaign's only active creative: the
+    // paused control is no longer sent to anyone.
+    let response = post(format!("/api/v1/experiments/{}/ship", test.id), serde_json::json!({ "arm": 1, "reason": "checking the simulator follows a rollout" })).await.unwrap();
+    assert!(response.status().is_success(), "{}", response.text().await.unwrap_or_default());
+    tokio::time::sleep(server::services::simulate::LIVE_REFRESH + Duration::from_millis(1_500)).await;
+    let cutoff = last_seq(&app).await;
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    let after = events::Entity::find()
+        .filter(events::Column::EventType.eq("campaign_delivered"))
+        .filter(events::Column::CampaignId.eq(campaign))
+        .filter(events::Column::Seq.gt(cutoff))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(!after.is_empty());
+    assert!(after.iter().all(|e| e.creative_id == Some(arms[1])), "only the shipped challenger is sent");
 }
