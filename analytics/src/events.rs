@@ -123,7 +123,11 @@ pub struct CampaignDelivered {
     /// The test the delivery belongs to and the user's arm (its label), as the assignment
     /// endpoint answered them. Optional: the product checks them against the test's pinned hash
     /// and records them itself on every treatment delivery of a campaign under test.
+    /// (Left out of the stored JSON when absent, so an event's content hash, and with it the
+    /// recognition of a re-sent event, is what it was before these fields existed.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment_arm: Option<String>,
 }
 

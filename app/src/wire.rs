@@ -180,6 +180,10 @@ pub struct IngestResult {
     pub corrections: usize,
     /// One entry per problem (an event with two problems appears twice).
     pub rejected: Vec<Rejection>,
+    /// Stored, with a part the product corrected (a delivery's test arm that contradicts the
+    /// test's pinned hash): the field and what was kept instead.
+    #[serde(default)]
+    pub corrected: Vec<Rejection>,
 }
 
 /// A creative as the catalogue takes and shows it.

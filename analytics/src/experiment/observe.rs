@@ -37,8 +37,8 @@ pub struct Observed {
     pub off_arm: u64,
     /// The arms' spend in cents: each campaign's spend over the test, split by its sends.
     pub spend_cents: Vec<f64>,
-    /// The first and the last member's joining moment (seconds), when anyone joined.
-    pub joined_between: Option<(i64, i64)>,
+    /// The first member's joining moment (seconds), when anyone joined.
+    pub first_joined: Option<i64>,
 }
 
 impl Observed {
@@ -110,10 +110,7 @@ pub fn observe(store: &Store, scope: &Scope) -> Observed {
             continue;
         };
         out.users[arm] += 1;
-        out.joined_between = Some(match out.joined_between {
-            Some((first, last)) => (first.min(joined_at), last.max(joined_at)),
-            None => (joined_at, joined_at),
-        });
+        out.first_joined = Some(out.first_joined.map_or(joined_at, |first| first.min(joined_at)));
 
         let (mut clicked, mut converted, mut unsubscribed) = (false, false, false);
         let (mut revenue, mut converted_revenue) = (0i64, 0i64);
@@ -192,7 +189,8 @@ pub fn observe(store: &Store, scope: &Scope) -> Observed {
 }
 
 /// A campaign's history over `[from, to)` as if it had been a one-arm test: its treatment users
-/// per day while it delivered (the planner's traffic) and what they did (the planner's baseline).
+/// per day since it first reached someone (the planner's traffic) and what they did (the
+/// planner's baseline).
 pub fn history(store: &Store, campaign: u32, from: i64, to: i64) -> (f64, Observed) {
     let scope = Scope {
         experiment: Uuid::nil(),
@@ -203,8 +201,9 @@ pub fn history(store: &Store, campaign: u32, from: i64, to: i64) -> (f64, Observ
         covariate: Covariate::None,
     };
     let observed = observe(store, &scope);
-    // Per day of delivery, from the first member's joining to the last's (at least a day): a
-    // campaign two days old, or one that stopped, is not diluted over the whole window.
-    let days = observed.joined_between.map_or(1.0, |(first, last)| ((last - first) as f64 / 86_400.0).max(1.0));
+    // Per day since the first member joined (at least a day): a campaign two days old is not
+    // diluted over the whole window, and one that stopped sending, or keeps reaching the same
+    // audience, is not taken for more new users a day than it brings.
+    let days = observed.first_joined.map_or(1.0, |first| ((to - first) as f64 / 86_400.0).max(1.0));
     (observed.users[0] as f64 / days, observed)
 }

@@ -255,7 +255,7 @@ fn AuditPanel(audit: AuditPage, pairs: QueryPairs) -> AnyView {
     let value = move |key: &str| current.get(key).unwrap_or_default().to_owned();
     let export = {
         let filters = pairs.only(&["from", "to", "actor", "action", "campaign", "status", "q"]);
-        if filters.0.is_empty() { "/api/v1/exports/audit.csv".to_owned() } else { format!("/api/v1/exports/audit.csv?{}", filters.encode()) }
+        move |path: &str| if filters.0.is_empty() { path.to_owned() } else { format!("{path}?{}", filters.encode()) }
     };
     let pages = audit.total.div_ceil(audit.per_page).max(1);
     let at = audit.page;
@@ -282,7 +282,10 @@ fn AuditPanel(audit: AuditPage, pairs: QueryPairs) -> AnyView {
                 </label>
                 <label class="field"><span class="field__label">"Search"</span><input type="search" name="q" value=value("q") maxlength="200"/></label>
                 <button type="submit" class="button">"Filter"</button>
-                <a class="button button--quiet" href=export download="">"Export CSV"</a>
+                <a class="button button--quiet" href=export("/api/v1/exports/audit.csv") download="">"Export CSV"</a>
+                <a class="button button--quiet" href=export("/api/v1/exports/audit.xlsx") download="">"Export Excel"</a>
+                <a class="button button--quiet" href="/api/v1/exports/access-log.csv" download="">"Data-access log (CSV)"</a>
+                <a class="button button--quiet" href="/api/v1/exports/access-log.xlsx" download="">"Data-access log (Excel)"</a>
             </Form>
             {if audit.rows.is_empty() {
                 view! { <EmptyState title="No entries match" detail="Change or clear the filters to see more of the log."/> }.into_any()

@@ -641,6 +641,8 @@ fn OutcomePanel(outcome: OutcomeResult, arms: Vec<String>, control: usize) -> im
         .map(|r| format!(" · CUPED removed {:.1}% of the variance: the difference, its interval and p are adjusted; the plain test's p is beside them", r * 100.0))
         .unwrap_or_default();
     let p_header = if outcome.primary { "p (Holm)" } else { "p" };
+    // Reported beside the judged metrics, each test uncorrected: a small p here is a lead, not a finding.
+    let reported = if outcome.primary || outcome.guardrail { "" } else { " · reported only: it judges nothing, and its p-values are not corrected for looking at several metrics" };
     let title = format!("{role}: {}", o.name);
     if let Some(reason) = outcome.unavailable.clone() {
         return view! { <Panel title=title span=12><EmptyState title="Cannot be measured" detail=reason/></Panel> }.into_any();
@@ -671,7 +673,7 @@ fn OutcomePanel(outcome: OutcomeResult, arms: Vec<String>, control: usize) -> im
         .into_any()
     };
     view! {
-        <Panel title=title subtitle=format!("{direction}; differences against the control with 95% intervals{cuped}") span=12>
+        <Panel title=title subtitle=format!("{direction}; differences against the control with 95% intervals{cuped}{reported}") span=12>
             <div class="table-scroll" tabindex="0">
                 <table class="table" aria-label=format!("{} by arm", outcome.outcome.name)>
                     <thead>

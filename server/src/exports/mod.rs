@@ -9,6 +9,7 @@
 //!
 //! The builders of each view's workbook are in [`views`].
 
+pub mod logs;
 pub mod views;
 
 use chrono::{DateTime, Utc};
@@ -215,11 +216,13 @@ impl Workbook {
             write_table(sheet, table, &formats).map_err(xlsx_error)?;
         }
         let about = book.add_worksheet();
-        self.write_about(about, &formats).map_err(xlsx_error)?;
+        let sheets: Vec<(&str, usize)> = self.tables.iter().map(|t| (t.name, t.rows.len())).collect();
+        self.write_about(about, &formats, &sheets).map_err(xlsx_error)?;
         book.save_to_buffer().map_err(xlsx_error)
     }
 
-    fn write_about(&self, sheet: &mut Worksheet, formats: &Formats) -> std::result::Result<(), rust_xlsxwriter::XlsxError> {
+    /// The "About" sheet: the view, its period, when, the filters, each sheet's rows, the notes.
+    fn write_about(&self, sheet: &mut Worksheet, formats: &Formats, sheets: &[(&str, usize)]) -> std::result::Result<(), rust_xlsxwriter::XlsxError> {
         sheet.set_name("About")?;
         sheet.set_column_width(0, 24)?;
         sheet.set_column_width(1, 60)?;
@@ -241,8 +244,8 @@ impl Workbook {
             self.filters.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
         };
         line(sheet, "Filters", &filters)?;
-        for table in &self.tables {
-            line(sheet, "Sheet", &format!("{} ({} rows)", table.name, table.rows.len()))?;
+        for (name, rows) in sheets {
+            line(sheet, "Sheet", &format!("{name} ({rows} rows)"))?;
         }
         for note in &self.notes {
             line(sheet, "Note", note)?;
@@ -251,11 +254,11 @@ impl Workbook {
     }
 }
 
-fn xlsx_error(err: rust_xlsxwriter::XlsxError) -> AppError {
+pub(crate) fn xlsx_error(err: rust_xlsxwriter::XlsxError) -> AppError {
     AppError::Internal(anyhow::anyhow!("cannot write the spreadsheet: {err}"))
 }
 
-fn csv_field(cell: &Cell) -> String {
+pub(crate) fn csv_field(cell: &Cell) -> String {
     match cell {
         Cell::Text(text) => app::csv::text_cell(text),
         Cell::Number(Some(v)) if v.is_finite() => format!("{v}"),
@@ -265,7 +268,7 @@ fn csv_field(cell: &Cell) -> String {
 }
 
 /// The number formats, made once per workbook.
-struct Formats {
+pub(crate) struct Formats {
     header: Format,
     count: Format,
     money: Format,
@@ -276,7 +279,7 @@ struct Formats {
 }
 
 impl Formats {
-    fn new() -> Formats {
+    pub(crate) fn new() -> Formats {
         Formats {
             header: Format::new().set_bold().set_align(FormatAlign::Left),
             count: Format::new().set_num_format("#,##0"),
@@ -302,8 +305,17 @@ impl Formats {
 }
 
 fn write_table(sheet: &mut Worksheet, table: &Table, formats: &Formats) -> std::result::Result<(), rust_xlsxwriter::XlsxError> {
-    sheet.set_name(table.name)?;
-    for (c, column) in table.columns.iter().enumerate() {
+    write_header(sheet, table.name, &table.columns, formats)?;
+    for (r, row) in table.rows.iter().enumerate() {
+        write_row(sheet, r as u32 + 1, row, &table.columns, formats)?;
+    }
+    finish_table(sheet, table.rows.len() as u32, &table.columns)
+}
+
+/// The sheet's name, its header row (bold, frozen) and column widths.
+pub(crate) fn write_header(sheet: &mut Worksheet, name: &str, columns: &[Column], formats: &Formats) -> std::result::Result<(), rust_xlsxwriter::XlsxError> {
+    sheet.set_name(name)?;
+    for (c, column) in columns.iter().enumerate() {
         let c = c as u16;
         // Times say their zone in the header, since a spreadsheet date has none.
         let title = if column.kind == Kind::Time { format!("{} (UTC)", column.title) } else { column.title.to_owned() };
@@ -315,31 +327,36 @@ fn write_table(sheet: &mut Worksheet, table: &Table, formats: &Formats) -> std::
         };
         sheet.set_column_width(c, width)?;
     }
-    for (r, row) in table.rows.iter().enumerate() {
-        let r = r as u32 + 1;
-        for (c, (cell, column)) in row.iter().zip(&table.columns).enumerate() {
-            let c = c as u16;
-            match cell {
-                Cell::Text(text) => {
-                    sheet.write_string(r, c, text)?;
-                }
-                Cell::Number(Some(v)) if v.is_finite() => {
-                    // A spreadsheet percentage is a fraction shown ×100.
-                    let value = if column.kind == Kind::Percent { v / 100.0 } else { *v };
-                    sheet.write_number_with_format(r, c, value, formats.of(column.kind))?;
-                }
-                Cell::Time(Some(at)) => {
-                    let naive = at.naive_utc();
-                    let date = ExcelDateTime::from_timestamp(naive.and_utc().timestamp())?;
-                    sheet.write_datetime_with_format(r, c, &date, &formats.time)?;
-                }
-                Cell::Number(_) | Cell::Time(None) => {}
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// One row's typed cells at sheet row `r` (1 is the first under the header).
+pub(crate) fn write_row(sheet: &mut Worksheet, r: u32, row: &[Cell], columns: &[Column], formats: &Formats) -> std::result::Result<(), rust_xlsxwriter::XlsxError> {
+    for (c, (cell, column)) in row.iter().zip(columns).enumerate() {
+        let c = c as u16;
+        match cell {
+            Cell::Text(text) => {
+                sheet.write_string(r, c, text)?;
             }
+            Cell::Number(Some(v)) if v.is_finite() => {
+                // A spreadsheet percentage is a fraction shown ×100.
+                let value = if column.kind == Kind::Percent { v / 100.0 } else { *v };
+                sheet.write_number_with_format(r, c, value, formats.of(column.kind))?;
+            }
+            Cell::Time(Some(at)) => {
+                let date = ExcelDateTime::from_timestamp(at.timestamp())?;
+                sheet.write_datetime_with_format(r, c, &date, &formats.time)?;
+            }
+            Cell::Number(_) | Cell::Time(None) => {}
         }
     }
-    let last_column = table.columns.len().saturating_sub(1) as u16;
-    sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, table.rows.len() as u32, last_column)?;
+    Ok(())
+}
+
+/// The autofilter over the header and `rows` rows.
+pub(crate) fn finish_table(sheet: &mut Worksheet, rows: u32, columns: &[Column]) -> std::result::Result<(), rust_xlsxwriter::XlsxError> {
+    sheet.autofilter(0, 0, rows, columns.len().saturating_sub(1) as u16)?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use super::views::{funnel_view, heatmap_view, segments_view};
 use app::wire::FieldError;
 
 use crate::error::{AppError, Result};
+use crate::exports::logs::LogSource;
 use crate::exports::{FileFormat, Workbook, views};
 use crate::services::access_log;
 use crate::services::catalogue::Actor;
@@ -76,15 +77,72 @@ impl View {
     }
 }
 
-/// Both files of every view, each behind its module's right.
+/// The two logs, streamed (`crate::exports::logs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Log {
+    Audit,
+    Access,
+}
+
+impl Log {
+    pub const ALL: [Log; 2] = [Log::Audit, Log::Access];
+
+    fn name(self) -> &'static str {
+        match self {
+            Log::Audit => "audit",
+            Log::Access => "access-log",
+        }
+    }
+
+    fn capability(self) -> Capability {
+        match self {
+            Log::Audit => Capability::ReadAuditLog,
+            Log::Access => Capability::ReadDataAccessLog,
+        }
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Log::Audit => "GET /api/v1/audit (from, to, actor, action, campaign, status, q), oldest first",
+            Log::Access => "GET /api/v1/access-log (from, to, actor, action, user_id, subject), oldest first",
+        }
+    }
+
+    fn path(self, format: FileFormat) -> String {
+        format!("/api/v1/exports/{}.{}", self.name(), format.extension())
+    }
+}
+
+/// Both files of every view, each behind its module's right, and of both logs.
 pub fn routes(mut table: RouteTable) -> RouteTable {
-    for view in View::ALL {
-        for format in [FileFormat::Csv, FileFormat::Xlsx] {
+    for format in [FileFormat::Csv, FileFormat::Xlsx] {
+        for view in View::ALL {
             let handler = move |state: State<AppState>, caller: Extension<Caller>, query: Query<Vec<(String, String)>>| export(state, caller, query, view, format);
             table = table.get(&view.path(format), Access::Requires(Capability::View(view.module())), axum::routing::get(handler));
         }
+        for log in Log::ALL {
+            let handler = move |state: State<AppState>, caller: Extension<Caller>, query: Query<Vec<(String, String)>>| export_log(state, caller, query, log, format);
+            table = table.get(&log.path(format), Access::Requires(log.capability()), axum::routing::get(handler));
+        }
     }
     table
+}
+
+async fn export_log(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(pairs): Query<Vec<(String, String)>>,
+    log: Log,
+    format: FileFormat,
+) -> Result<Response> {
+    // A file has every matching row: the table's paging does not apply.
+    let pairs: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "page" && k != "per_page").collect();
+    let source = match log {
+        Log::Audit => LogSource::Audit(crate::services::audit_query::Query::parse(&pairs)?),
+        Log::Access => LogSource::Access(access_log::Query::parse(&pairs, |user| state.audit.subject_ref(user))?),
+    };
+    let (who, role) = Actor::new(caller, state.audit.clone()).who();
+    crate::exports::logs::respond(&state, (&who, &role), source, &pairs, format).await
 }
 
 async fn workbook(state: &AppState, view: View, pairs: &[(String, String)]) -> Result<Workbook> {
@@ -129,8 +187,8 @@ impl utoipa::Modify for ExportPaths {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::path::{HttpMethod, OperationBuilder};
         use utoipa::openapi::{ContentBuilder, ResponseBuilder};
-        for view in View::ALL {
-            for format in [FileFormat::Csv, FileFormat::Xlsx] {
+        for format in [FileFormat::Csv, FileFormat::Xlsx] {
+            for view in View::ALL {
                 let what = match format {
                     FileFormat::Csv => "the main table as CSV (RFC 4180, UTF-8 with a byte-order mark; money in dollars, rates in percent)",
                     FileFormat::Xlsx => "every table on a sheet of its own with typed and formatted cells, a frozen header and an autofilter, and an About sheet with the period, filters and freshness",
@@ -146,6 +204,20 @@ impl utoipa::Modify for ExportPaths {
                     .response("422", ResponseBuilder::new().description("A filter the view does not take, or a bad value").build())
                     .build();
                 openapi.paths.add_path_operation(view.path(format), vec![HttpMethod::Get], operation);
+            }
+            for log in Log::ALL {
+                let operation = OperationBuilder::new()
+                    .tag("exports")
+                    .operation_id(Some(format!("export_{}_{}", log.name().replace('-', "_"), format.extension())))
+                    .description(Some(format!(
+                        "Every entry of {}, streamed in constant memory ({}). Logged, with the matching row count, before the first row is sent.",
+                        log.source(),
+                        format.extension()
+                    )))
+                    .response("200", ResponseBuilder::new().description("The file, named by log and period").content(format.content_type(), ContentBuilder::new().build()).build())
+                    .response("422", ResponseBuilder::new().description("A bad filter, named").build())
+                    .build();
+                openapi.paths.add_path_operation(log.path(format), vec![HttpMethod::Get], operation);
             }
         }
     }

@@ -82,7 +82,6 @@ fn api(clock_control: bool) -> RouteTable {
         .get("/api/v1/attribution", Access::Requires(Capability::View(Module::RoiDeepDive)), get(views::attribution))
         .get("/metrics/roas", Access::Requires(Capability::View(Module::KpiCards)), get(metrics::seed_roas))
         .get("/api/v1/audit", Access::Requires(Capability::ReadAuditLog), get(audit::list))
-        .get("/api/v1/exports/audit.csv", Access::Requires(Capability::ReadAuditLog), get(audit::export_csv))
         .get("/api/v1/audit/verify", Access::Requires(Capability::View(Module::ComplianceAudit)), get(audit::verify))
         .post("/api/v1/customers", Access::UserOrKey(Capability::ManageUsers, Scope::Customers), post(privacy::upsert))
         .get("/api/v1/customers/{user_id}", Access::Requires(Capability::ViewUserRows), get(privacy::customer))

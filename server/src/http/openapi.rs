@@ -46,7 +46,6 @@ use super::{audit, auth, campaigns, clock, events, experiments, health, live, me
         quality::system,
         audit::verify,
         audit::list,
-        audit::export_csv,
         privacy::upsert,
         privacy::customer,
         privacy::consent_trail,

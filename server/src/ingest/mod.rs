@@ -124,6 +124,8 @@ pub async fn ingest(state: &AppState, items: Vec<Value>, producer: Producer) -> 
                 result.corrections += outcome.corrections;
                 result.rejected.extend(outcome.rejected);
                 result.rejected.sort_by_key(|r| r.index);
+                result.corrected.extend(outcome.corrected);
+                result.corrected.sort_by_key(|r| r.index);
                 return Ok(result);
             }
             Err(AppError::Database(err)) if attempt < 3 && matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
@@ -225,6 +227,7 @@ struct Outcome {
     duplicates: usize,
     corrections: usize,
     rejected: Vec<Rejection>,
+    corrected: Vec<Rejection>,
     /// What the metrics rollup applies once the transaction has committed: the event's place in
     /// `valid`, its `seq`, and the version it supersedes.
     applied: Vec<(usize, i64, Option<Superseded>)>,
@@ -258,7 +261,7 @@ async fn store_in(
     producer: Producer,
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
-    let mut outcome = Outcome { accepted: 0, duplicates: 0, corrections: 0, rejected: Vec::new(), applied: Vec::new() };
+    let mut outcome = Outcome { accepted: 0, duplicates: 0, corrections: 0, rejected: Vec::new(), corrected: Vec::new(), applied: Vec::new() };
     let mut counts = arrived.clone();
 
     // Events must name campaigns and creatives the catalogue knows, each creative its campaign's.
@@ -318,7 +321,7 @@ async fn store_in(
     }
 
     // A treatment delivery of a campaign under test is recorded with its test and arm.
-    let delivery_arms = crate::services::experiments::DeliveryArms::load(txn, valid.iter().map(|v| &v.event)).await?;
+    let delivery_arms = crate::services::experiments::DeliveryArms::load(txn, valid.iter().map(|v| &v.event), now).await?;
 
     // Consent is checked before anything is stored, holdout assignments included, so both groups
     // of every campaign hold only users it may reach.
@@ -348,13 +351,8 @@ async fn store_in(
             outcome.rejected.push(reject(field, reason));
             continue;
         }
-        let arm = match delivery_arms.arm_of(event) {
-            Ok(arm) => arm,
-            Err((field, reason)) => {
-                outcome.rejected.push(reject(field, reason));
-                continue;
-            }
-        };
+        // A claim that contradicts the test is corrected, not refused: the delivery happened.
+        let (arm, contradiction) = delivery_arms.arm_of(event);
         let retry = stored.get(&event.event_id).is_some_and(|s| s.hashes.contains(hash));
         if !retry && let Some(refusal) = gate.refuse(event) {
             outcome.rejected.push(reject("user_id", refusal.reason));
@@ -401,9 +399,16 @@ async fn store_in(
         );
         consent_facts.push((event, version > 1));
         let mut properties = properties.clone();
-        if let (Some((experiment, label)), Some(map)) = (arm, properties.as_object_mut()) {
-            map.insert("experiment_id".to_owned(), Value::String(experiment.to_string()));
-            map.insert("experiment_arm".to_owned(), Value::String(label));
+        if let Some(map) = properties.as_object_mut() {
+            if let Some((field, reason)) = &contradiction {
+                let claim = serde_json::json!({ "experiment_id": map.remove("experiment_id"), "experiment_arm": map.remove("experiment_arm"), "corrected": reason });
+                map.insert("experiment_claim".to_owned(), claim);
+                outcome.corrected.push(reject(field, reason.clone()));
+            }
+            if let Some((experiment, label)) = arm {
+                map.insert("experiment_id".to_owned(), Value::String(experiment.to_string()));
+                map.insert("experiment_arm".to_owned(), Value::String(label));
+            }
         }
         rows.push(event_row(event, hash, version, now, producer.key_id, properties, context.clone()));
         outcome.applied.push((k, 0, if version > 1 { replaces } else { None }));

@@ -94,42 +94,60 @@ impl Query {
     }
 }
 
+impl Query {
+    fn select(&self) -> sea_orm::Select<data_access_log::Entity> {
+        use data_access_log::{Column, Entity};
+        let mut select = Entity::find();
+        if let Some(from) = self.from {
+            select = select.filter(Column::At.gte(from));
+        }
+        if let Some(to) = self.to {
+            select = select.filter(Column::At.lt(to));
+        }
+        if let Some(actor) = &self.actor {
+            select = select.filter(Column::Actor.contains(actor.as_str()));
+        }
+        if let Some(action) = &self.action {
+            select = select.filter(Column::Action.eq(action.as_str()));
+        }
+        if let Some(subject) = &self.subject_contains {
+            select = select.filter(Column::Subject.contains(subject.as_str()));
+        }
+        select
+    }
+}
+
+fn entry(row: data_access_log::Model) -> AccessLogEntry {
+    AccessLogEntry {
+        seq: row.seq,
+        at: row.at,
+        actor: row.actor,
+        actor_role: row.actor_role,
+        action: row.action,
+        subject: row.subject,
+        filter: row.filter.and_then(|f| serde_json::from_str(&f).ok()),
+        reason: row.reason,
+        rows: row.rows,
+    }
+}
+
 /// A page of the log, newest first.
 pub async fn list(db: &impl ConnectionTrait, query: &Query) -> Result<AccessLogPage> {
-    use data_access_log::{Column, Entity};
-    let mut select = Entity::find();
-    if let Some(from) = query.from {
-        select = select.filter(Column::At.gte(from));
-    }
-    if let Some(to) = query.to {
-        select = select.filter(Column::At.lt(to));
-    }
-    if let Some(actor) = &query.actor {
-        select = select.filter(Column::Actor.contains(actor.as_str()));
-    }
-    if let Some(action) = &query.action {
-        select = select.filter(Column::Action.eq(action.as_str()));
-    }
-    if let Some(subject) = &query.subject_contains {
-        select = select.filter(Column::Subject.contains(subject.as_str()));
-    }
+    let select = query.select();
     let total = select.clone().count(db).await?;
-    let rows = select.order_by_desc(Column::Seq).offset((query.page - 1) * query.per_page).limit(query.per_page).all(db).await?;
-    let entries = rows
-        .into_iter()
-        .map(|row| AccessLogEntry {
-            seq: row.seq,
-            at: row.at,
-            actor: row.actor,
-            actor_role: row.actor_role,
-            action: row.action,
-            subject: row.subject,
-            filter: row.filter.and_then(|f| serde_json::from_str(&f).ok()),
-            reason: row.reason,
-            rows: row.rows,
-        })
-        .collect();
-    Ok(AccessLogPage { entries, total, page: query.page, per_page: query.per_page })
+    let rows = select.order_by_desc(data_access_log::Column::Seq).offset((query.page - 1) * query.per_page).limit(query.per_page).all(db).await?;
+    Ok(AccessLogPage { entries: rows.into_iter().map(entry).collect(), total, page: query.page, per_page: query.per_page })
+}
+
+/// How many entries the filters match (for an export's log line, before it streams).
+pub async fn count(db: &impl ConnectionTrait, query: &Query) -> Result<u64> {
+    Ok(query.select().count(db).await?)
+}
+
+/// Up to `limit` matching entries after `after_seq`, oldest first (for the export).
+pub async fn page_after(db: &impl ConnectionTrait, query: &Query, after_seq: i64, limit: u64) -> Result<Vec<AccessLogEntry>> {
+    let rows = query.select().filter(data_access_log::Column::Seq.gt(after_seq)).order_by_asc(data_access_log::Column::Seq).limit(limit).all(db).await?;
+    Ok(rows.into_iter().map(entry).collect())
 }
 
 /// A query string as kept in the logs: each value with contact details masked.

@@ -152,7 +152,8 @@ fn row(entry: audit_log::Model, campaigns: &HashMap<Uuid, CampaignView>) -> Audi
     }
 }
 
-async fn campaigns(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, CampaignView>> {
+/// The catalogue's campaigns, which the rows name (read once per page or export).
+pub async fn campaigns(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, CampaignView>> {
     Ok(crate::services::catalogue::all(db).await?.into_iter().map(|c| (c.id, c)).collect())
 }
 
@@ -183,17 +184,21 @@ pub async fn all(db: &impl ConnectionTrait, query: &Query, mut each: impl FnMut(
     let campaigns = campaigns(db).await?;
     let mut after_seq = 0i64;
     let mut n = 0;
-    loop {
-        let entries = query.select().filter(audit_log::Column::Seq.gt(after_seq)).order_by_asc(audit_log::Column::Seq).limit(5_000).all(db).await?;
-        if entries.is_empty() {
-            return Ok(n);
-        }
-        for entry in entries {
-            after_seq = entry.seq;
-            if status_matches(query, &entry) {
-                n += 1;
-                each(row(entry, &campaigns))?;
-            }
+    while let Some((rows, last)) = page_after(db, query, &campaigns, after_seq, 5_000).await? {
+        after_seq = last;
+        for row in rows {
+            n += 1;
+            each(row)?;
         }
     }
+    Ok(n)
+}
+
+/// The matching entries after `after_seq`, oldest first, scanning at most `limit`; and the last
+/// sequence number scanned (the next page starts after it). `None` when nothing is left.
+pub async fn page_after(db: &impl ConnectionTrait, query: &Query, campaigns: &HashMap<Uuid, CampaignView>, after_seq: i64, limit: u64) -> Result<Option<(Vec<AuditRow>, i64)>> {
+    let entries = query.select().filter(audit_log::Column::Seq.gt(after_seq)).order_by_asc(audit_log::Column::Seq).limit(limit).all(db).await?;
+    let Some(last) = entries.last().map(|e| e.seq) else { return Ok(None) };
+    let rows = entries.into_iter().filter(|e| status_matches(query, e)).map(|e| row(e, campaigns)).collect();
+    Ok(Some((rows, last)))
 }

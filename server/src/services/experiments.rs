@@ -943,7 +943,9 @@ pub struct DeliveryArms {
 }
 
 impl DeliveryArms {
-    pub async fn load<'a>(db: &impl ConnectionTrait, events: impl Iterator<Item = &'a analytics::events::Event>) -> Result<DeliveryArms> {
+    /// The tests running, or stopped within the last 30 days (a later delivery is a backfill),
+    /// on the campaigns the batch delivers.
+    pub async fn load<'a>(db: &impl ConnectionTrait, events: impl Iterator<Item = &'a analytics::events::Event>, now: DateTime<Utc>) -> Result<DeliveryArms> {
         let delivered: std::collections::HashSet<Uuid> = events
             .filter_map(|e| match &e.payload {
                 Payload::CampaignDelivered(p) => Some(p.campaign_id),
@@ -954,8 +956,16 @@ impl DeliveryArms {
         if delivered.is_empty() {
             return Ok(DeliveryArms { tests });
         }
-        for model in experiments::Entity::find().filter(experiments::Column::StartedAt.is_not_null()).all(db).await? {
-            let arms = arms_of(&model)?;
+        let recent = sea_orm::Condition::any().add(experiments::Column::StoppedAt.is_null()).add(experiments::Column::StoppedAt.gt(now - Duration::days(30)));
+        for model in experiments::Entity::find().filter(experiments::Column::StartedAt.is_not_null()).filter(recent).all(db).await? {
+            // One unreadable test does not hold up the deliveries of the others.
+            let arms = match arms_of(&model) {
+                Ok(arms) => arms,
+                Err(err) => {
+                    tracing::warn!(experiment = %model.id, error = %err.one_line(), "cannot read a test's arms; its deliveries are stored without them");
+                    continue;
+                }
+            };
             let campaigns = campaigns_of(&model, &arms);
             if campaigns.iter().any(|c| delivered.contains(c)) {
                 tests.push((model, arms, campaigns));
@@ -965,35 +975,37 @@ impl DeliveryArms {
     }
 
     /// The test and arm a delivery is recorded under (a treatment delivery of a campaign whose
-    /// test had started and not stopped by then), or the field and reason that refuse it.
-    pub fn arm_of(&self, event: &analytics::events::Event) -> std::result::Result<Option<(Uuid, String)>, (&'static str, String)> {
-        let Payload::CampaignDelivered(p) = &event.payload else { return Ok(None) };
+    /// test had started and not stopped by then), and, when the producer's claim contradicts
+    /// them, the field and why (the product's reading is kept: the delivery itself happened).
+    pub fn arm_of(&self, event: &analytics::events::Event) -> (Option<(Uuid, String)>, Option<(&'static str, String)>) {
+        let Payload::CampaignDelivered(p) = &event.payload else { return (None, None) };
         if p.is_holdout {
-            return Ok(None);
+            return (None, None);
         }
         let at = event.occurred_at;
         let covering = self.tests.iter().find(|(m, _, campaigns)| {
             campaigns.contains(&p.campaign_id) && m.started_at.is_some_and(|s| s <= at) && m.stopped_at.is_none_or(|s| at < s)
         });
         let Some((model, arms, _)) = covering else {
-            return match p.experiment_id {
-                Some(claimed) => Err(("properties.experiment_id", format!("test {claimed} does not run on campaign {} at {}", p.campaign_id, at.to_rfc3339()))),
-                None => Ok(None),
-            };
+            let contradiction = p.experiment_id.map(|claimed| {
+                ("properties.experiment_id", format!("test {claimed} does not run on campaign {} at {}; the delivery is stored in no test", p.campaign_id, at.to_rfc3339()))
+            });
+            return (None, contradiction);
         };
-        if let Some(claimed) = p.experiment_id.filter(|c| *c != model.id) {
-            return Err(("properties.experiment_id", format!("the test running on campaign {} is {}, not {claimed}", p.campaign_id, model.id)));
-        }
         let shares: Vec<u32> = arms.iter().map(|a| a.share_bp).collect();
-        let Some(index) = exp::arm_for(exp::position(model.id, &event.user_id), &shares) else { return Ok(None) };
+        let Some(index) = exp::arm_for(exp::position(model.id, &event.user_id), &shares) else { return (None, None) };
         let label = &arms[index].label;
-        if let Some(given) = p.experiment_arm.as_ref().filter(|given| *given != label) {
-            return Err((
-                "properties.experiment_arm",
-                format!("user {} is in arm '{label}' of test {} by its pinned hash, not '{given}': a user never switches arm", event.user_id, model.id),
-            ));
-        }
-        Ok(Some((model.id, label.clone())))
+        let contradiction = if let Some(claimed) = p.experiment_id.filter(|c| *c != model.id) {
+            Some(("properties.experiment_id", format!("the test running on campaign {} is {}, not {claimed}; stored in its arm '{label}'", p.campaign_id, model.id)))
+        } else {
+            p.experiment_arm.as_ref().filter(|given| *given != label).map(|given| {
+                (
+                    "properties.experiment_arm",
+                    format!("user {} is in arm '{label}' of test {} by its pinned hash, not '{given}' (a user never switches arm); stored in '{label}'", event.user_id, model.id),
+                )
+            })
+        };
+        (Some((model.id, label.clone())), contradiction)
     }
 }
 

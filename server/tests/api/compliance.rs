@@ -128,7 +128,7 @@ async fn the_audit_table_filters_and_exports_and_the_consent_dashboard_counts() 
     assert_eq!(records.len(), 3, "oldest first: {text}");
     assert_eq!(&records[0][4], "campaign.create");
     let log: Value = app.get_with_cookie("/api/v1/access-log?action=export", &compliance).await.json().await.unwrap();
-    assert_eq!((log["entries"][0]["subject"].as_str(), log["entries"][0]["rows"].as_i64()), (Some("export:audit_log"), Some(3)), "{log}");
+    assert_eq!((log["entries"][0]["subject"].as_str(), log["entries"][0]["rows"].as_i64()), (Some("export:audit"), Some(3)), "{log}");
 
     // The consent dashboard: reach by channel and region, unsubscribes by campaign and reason.
     let (_, key) = server::auth::api_keys::create(&app.state.db, "producer", &[app::access::Scope::Events], None, app.state.clock.now()).await.unwrap();

@@ -813,10 +813,10 @@ async fn a_campaign_test_with_a_custom_split_reports_every_metric_per_arm() {
 }
 
 #[tokio::test]
-async fn every_treatment_delivery_of_a_running_test_is_recorded_with_its_arm_and_a_contradiction_is_refused() {
+async fn every_treatment_delivery_of_a_running_test_is_recorded_with_its_arm_and_a_contradiction_is_corrected() {
     let f = Fixture::new().await;
     let draft = f.draft(false).await;
-    // Before the start, a delivery names no test (and may not claim one).
+    // Before the start, a delivery is in no test: a claim of one is corrected, the delivery kept.
     let at = f.start + Duration::minutes(30);
     let delivered = |user: &str, extra: Value| {
         let mut properties = json!({
@@ -834,8 +834,9 @@ async fn every_treatment_delivery_of_a_running_test_is_recorded_with_its_arm_and
     };
     f.app.state.clock.set(f.start + Duration::hours(1));
     let body = post(vec![delivered("early", json!({ "experiment_id": draft.id, "experiment_arm": "A" }))]).await;
-    assert_eq!(body["rejected"][0]["field"], "properties.experiment_id", "{body}");
-    assert!(body["rejected"][0]["reason"].as_str().unwrap().contains("does not run on campaign"), "{body}");
+    assert_eq!((body["accepted"].as_u64(), &body["rejected"]), (Some(1), &json!([])), "{body}");
+    assert_eq!(body["corrected"][0]["field"], "properties.experiment_id", "{body}");
+    assert!(body["corrected"][0]["reason"].as_str().unwrap().contains("does not run on campaign"), "{body}");
 
     f.app.state.clock.set(f.start);
     assert_eq!(f.post(&format!("/api/v1/experiments/{}/start", draft.id), json!({})).await.status(), 200);
@@ -865,9 +866,9 @@ async fn every_treatment_delivery_of_a_running_test_is_recorded_with_its_arm_and
         assert_eq!(row.properties["experiment_arm"], json!(arm_of(user)), "{user}");
     }
 
-    // A claim against the hash, a claim of another test, a holdout with an arm, half a claim:
-    // each refused with its field and reason; the rest of the batch is kept.
-    let other = users.iter().find(|u| arm_of(u) != arm_of(&users[2])).unwrap();
+    // A claim against the hash or of another test is corrected: the delivery is stored in the
+    // hash's arm, the claim kept beside it. A holdout with an arm, or half a claim, is malformed
+    // and refused; the rest of the batch is kept.
     let wrong = if arm_of(&users[2]) == view.arms[0].label { view.arms[1].label.clone() } else { view.arms[0].label.clone() };
     let mut holdout = delivered("held", json!({ "experiment_id": draft.id, "experiment_arm": arm_of("held") }));
     holdout["properties"]["is_holdout"] = json!(true);
@@ -876,16 +877,28 @@ async fn every_treatment_delivery_of_a_running_test_is_recorded_with_its_arm_and
         delivered(&users[3], json!({ "experiment_id": Uuid::new_v4(), "experiment_arm": arm_of(&users[3]) })),
         holdout,
         delivered(&users[4], json!({ "experiment_arm": arm_of(&users[4]) })),
-        delivered(other, json!({})),
     ])
     .await;
-    let rejected: Vec<(String, String)> = body["rejected"].as_array().unwrap().iter().map(|r| (r["field"].as_str().unwrap().to_owned(), r["reason"].as_str().unwrap().to_owned())).collect();
-    assert_eq!(rejected.len(), 4, "{body}");
-    assert_eq!(rejected[0].0, "properties.experiment_arm");
-    assert!(rejected[0].1.contains("never switches arm"), "{}", rejected[0].1);
+    let listed = |key: &str| -> Vec<(String, String)> {
+        body[key].as_array().unwrap().iter().map(|r| (r["field"].as_str().unwrap().to_owned(), r["reason"].as_str().unwrap().to_owned())).collect()
+    };
+    let (corrected, rejected) = (listed("corrected"), listed("rejected"));
+    assert_eq!(body["accepted"], 2, "{body}");
+    assert_eq!(corrected.len(), 2, "{body}");
+    assert_eq!(corrected[0].0, "properties.experiment_arm");
+    assert!(corrected[0].1.contains("never switches arm"), "{}", corrected[0].1);
+    assert_eq!(corrected[1].0, "properties.experiment_id");
+    assert!(corrected[1].1.contains(&format!("is {}", draft.id)), "{}", corrected[1].1);
+    assert_eq!(rejected.len(), 2, "{body}");
+    assert_eq!(rejected[0], ("properties.experiment_arm".to_owned(), "a holdout assignment is in no test arm".to_owned()));
     assert_eq!(rejected[1].0, "properties.experiment_id");
-    assert!(rejected[1].1.contains(&format!("is {}", draft.id)), "{}", rejected[1].1);
-    assert_eq!(rejected[2], ("properties.experiment_arm".to_owned(), "a holdout assignment is in no test arm".to_owned()));
-    assert_eq!(rejected[3].0, "properties.experiment_id");
-    assert_eq!(body["accepted"], 1, "{body}");
+    let stored = server::entities::events::Entity::find()
+        .filter(server::entities::events::Column::EventType.eq("campaign_delivered"))
+        .filter(server::entities::events::Column::CampaignId.eq(f.campaign.id))
+        .all(&f.app.state.db)
+        .await
+        .unwrap();
+    let row = stored.iter().find(|e| e.user_id == users[2]).unwrap();
+    assert_eq!(row.properties["experiment_arm"], json!(arm_of(&users[2])), "stored in the hash's arm");
+    assert_eq!(row.properties["experiment_claim"]["experiment_arm"], json!(wrong), "the claim kept beside it");
 }

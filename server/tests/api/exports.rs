@@ -167,3 +167,59 @@ async fn every_view_exports_as_csv_and_xlsx_with_the_apis_values_and_is_logged()
     let exports: Vec<&Value> = log["entries"].as_array().unwrap_or_else(|| panic!("{log}")).iter().filter(|r| r["action"] == "export").collect();
     assert_eq!(exports.len(), made, "{log}");
 }
+
+#[tokio::test]
+async fn the_logs_export_streamed_oldest_first_with_the_apis_rows() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 15, 30, 0).unwrap();
+    let app = spawn_app_with(server::clock::Clock::fixed(now)).await;
+    let compliance = app.sign_in(Role::Compliance).await.cookie;
+    let perf = app.sign_in(Role::PerfLead).await.cookie;
+    // Some history: a few campaigns (audited) and exports (in the data-access log).
+    for n in 0..3 {
+        crate::support::create_campaign(&app, &format!("Logged campaign {n}")).await;
+    }
+    for _ in 0..2 {
+        assert_eq!(app.get_with_cookie("/api/v1/exports/campaigns.csv", &perf).await.status(), 200);
+    }
+
+    // The audit log as CSV: the API's entries, oldest first.
+    let api: Value = app.get_with_cookie("/api/v1/audit?per_page=500", &compliance).await.json().await.unwrap();
+    let mut api_rows: Vec<&Value> = api["rows"].as_array().unwrap().iter().collect();
+    api_rows.reverse();
+    let (disposition, bytes) = download(&app, &compliance, "/api/v1/exports/audit.csv").await;
+    assert!(disposition.starts_with("attachment; filename=\"audit_as_of_2026-11-20.csv"), "{disposition}");
+    let text = String::from_utf8(bytes).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    // The entries up to the moment it began (its own log entry, written first, is after them).
+    assert_eq!(records.len(), api_rows.len(), "{text}");
+    for (record, row) in records.iter().zip(&api_rows) {
+        assert_eq!(record[0].parse::<i64>().unwrap(), row["seq"].as_i64().unwrap());
+        assert_eq!(&record[4], row["action"].as_str().unwrap());
+    }
+    let audit: Value = app.get_with_cookie("/api/v1/audit?action=export.audit", &compliance).await.json().await.unwrap();
+    assert_eq!(audit["total"], 1, "the export is audited: {audit}");
+
+    // The data-access log as XLSX: times are dates, the row counts numbers; filtered by action.
+    let (disposition, bytes) = download(&app, &compliance, "/api/v1/exports/access-log.xlsx?action=export").await;
+    assert!(disposition.contains("access-log_as_of_2026-11-20.xlsx"), "{disposition}");
+    let mut book = workbook(bytes);
+    assert_eq!(book.sheet_names(), ["Data-access log", "About"]);
+    let (header, rows) = sheet(&mut book, "Data-access log");
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {header:?}"));
+    // The three exports before this one, each with its row count.
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows.iter().all(|r| matches!(r[at("Time (UTC)")], Data::DateTime(_))));
+    assert_eq!(rows.iter().map(|r| r[at("Subject")].to_string()).collect::<Vec<_>>(), ["export:campaigns", "export:campaigns", "export:audit"]);
+    assert_eq!(number(&rows[2][at("Rows")]), Some(api_rows.len() as f64));
+    let log: Value = app.get_with_cookie("/api/v1/access-log?action=export&subject=export:access-log", &compliance).await.json().await.unwrap();
+    assert_eq!(log["entries"][0]["rows"], 3, "logged with the rows it holds: {log}");
+    let (_, about) = sheet(&mut book, "About");
+    assert!(about.iter().any(|r| r.iter().any(|c| c.to_string().contains("action=export"))), "{about:?}");
+
+    // Bad filters are named; the roles that may not read a log may not export it.
+    let res = app.get_with_cookie("/api/v1/exports/access-log.csv?colour=red", &compliance).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(app.get_with_cookie("/api/v1/exports/audit.xlsx", &perf).await.status(), 403);
+    assert_eq!(app.get_with_cookie("/api/v1/exports/access-log.csv", &perf).await.status(), 403);
+}

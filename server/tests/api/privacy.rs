@@ -165,10 +165,27 @@ async fn no_log_line_or_export_holds_a_customers_contact_details() {
     }
     let res = app.client.post(app.url("/api/v1/privacy/erasure")).header("cookie", &compliance).header("origin", app.origin()).json(&json!({ "email": email, "reference": "DSR-77" })).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    for path in ["/api/v1/exports/audit.csv", "/api/v1/access-log?per_page=500", "/api/v1/audit?per_page=500"] {
+    for path in ["/api/v1/exports/audit.csv", "/api/v1/exports/access-log.csv", "/api/v1/access-log?per_page=500", "/api/v1/audit?per_page=500"] {
         let res = app.get_with_cookie(path, &compliance).await;
         assert_eq!(res.status(), 200, "{path}");
         exports.push((path, res.text().await.unwrap()));
+    }
+    // The spreadsheets, every cell of every sheet as text.
+    for path in ["/api/v1/exports/audit.xlsx", "/api/v1/exports/access-log.xlsx"] {
+        use calamine::Reader;
+        let res = app.get_with_cookie(path, &compliance).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
+        let mut text = String::new();
+        for name in book.sheet_names() {
+            for row in book.worksheet_range(&name).unwrap().rows() {
+                for cell in row {
+                    text.push_str(&cell.to_string());
+                    text.push('\t');
+                }
+            }
+        }
+        exports.push((path, text));
     }
     let cmo = app.sign_in(Role::Cmo).await.cookie;
     exports.push(("/api/v1/exports/campaigns.csv", app.get_with_cookie("/api/v1/exports/campaigns.csv", &cmo).await.text().await.unwrap()));
