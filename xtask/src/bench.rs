@@ -475,3 +475,116 @@ pub fn ui() -> Result<()> {
     println!("target: p95 ≤ 200 ms");
     crate::print_bundle_sizes()
 }
+
+/// Resident memory now and its peak so far (KiB) of a running process, from /proc.
+fn rss_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok());
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// `cargo xtask bench reports` (so far the exports; the PDF board report joins it when it exists):
+/// the data-access log filled with `SWIPESAVVY_BENCH_EXPORT_ROWS`
+/// (default 1,000,000) entries on PostgreSQL, then `GET /api/v1/exports/access-log.csv` and
+/// `.xlsx` through the release server: rows per second, file size, and how far the server's
+/// resident memory rose above what it held before (sampled every 10 ms), which must not grow
+/// with the row count.
+pub fn reports() -> Result<()> {
+    banner("building the release server");
+    run_command(Command::new("cargo").args(["build", "--release", "--locked", "-p", "server", "--bin", "swipesavvy"]))?;
+    let bin = root().join("target/release/swipesavvy");
+    let rows = size("SWIPESAVVY_BENCH_EXPORT_ROWS", 1_000_000);
+    let dir = std::env::temp_dir().join(format!("swipesavvy-bench-exports-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+
+    let cluster = postgres::Cluster::start()?;
+    cluster.psql("postgres", &["-c", "CREATE DATABASE bench"])?;
+    let url = format!("postgres://postgres@127.0.0.1:{}/bench", cluster.port);
+    output(&bin, &["migrate", "up", "--database-url", &url])?;
+    let password = "bench-password-1234";
+    let mut add = Command::new(&bin);
+    add.args(["user", "add", "--email", "compliance@bench.test", "--role", "compliance", "--database-url", &url])
+        .env_remove("DATABASE_URL")
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null());
+    let mut child = add.spawn()?;
+    child.stdin.take().context("stdin")?.write_all(format!("{password}\n").as_bytes())?;
+    if !child.wait()?.success() {
+        bail!("could not create the bench account");
+    }
+    banner(&format!("filling the data-access log with {rows} entries"));
+    let fill = format!(
+        "INSERT INTO data_access_log (at, actor, actor_role, action, subject, filter, reason, rows) \
+         SELECT now() - make_interval(secs => {rows} - n), 'analyst' || (n % 50) || '@example.com', 'cmo', 'export', 'export:campaigns', \
+         '{{\"range\":\"30d\",\"segment\":\"HIGH_SPENDER\"}}', NULL, n % 500 FROM generate_series(1, {rows}) AS n"
+    );
+    cluster.psql("bench", &["-q", "-c", &fill])?;
+
+    let port = free_port()?;
+    let server = Command::new(&bin)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", &url, "--log", "warn"])
+        .env_remove("DATABASE_URL")
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .spawn()?;
+    let pid = server.id();
+    let server = ServerGuard(server);
+    wait_until_healthy(port, Duration::from_secs(120))?;
+    let cookie = session_cookie(port, "compliance@bench.test", password)?;
+
+    let mut results = Vec::new();
+    for format in ["csv", "xlsx"] {
+        // Settle, then sample the server's memory while it exports.
+        std::thread::sleep(Duration::from_secs(2));
+        let (before, _) = rss_kib(pid).context("cannot read the server's memory")?;
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sampler = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut peak = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    if let Some((now, _)) = rss_kib(pid) {
+                        peak = peak.max(now);
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                peak
+            })
+        };
+        let started = Instant::now();
+        let out = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "-H", &format!("cookie: {cookie}")])
+            .arg(format!("http://127.0.0.1:{port}/api/v1/exports/access-log.{format}"))
+            .output()
+            .context("curl is needed for the exports bench")?;
+        let seconds = started.elapsed().as_secs_f64();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let peak = sampler.join().map_err(|_| anyhow::anyhow!("the memory sampler failed"))?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (code, bytes) = text.split_once(' ').context("curl printed nothing")?;
+        if code != "200" {
+            bail!("the {format} export answered {code}");
+        }
+        results.push((format, seconds, bytes.trim().parse::<u64>()?, before, peak));
+    }
+
+    println!("\n{rows} data-access log entries on PostgreSQL; release build");
+    println!("{:<8} {:>10} {:>14} {:>12} {:>16} {:>16}", "format", "seconds", "rows/s", "file MiB", "RSS before MiB", "RSS peak +MiB");
+    for (format, seconds, bytes, before, peak) in &results {
+        println!(
+            "{:<8} {:>10.1} {:>14.0} {:>12.1} {:>16.1} {:>16.1}",
+            format,
+            seconds,
+            rows as f64 / seconds,
+            *bytes as f64 / 1_048_576.0,
+            *before as f64 / 1024.0,
+            peak.saturating_sub(*before) as f64 / 1024.0
+        );
+    }
+    // Stop the server before its folder goes (it writes the audit checkpoint there on the way out).
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -5,7 +5,7 @@
 //! - `cargo xtask test`: every test: unit and integration on SQLite, integration on PostgreSQL,
 //!   then the Playwright journeys in Chromium against a freshly started server.
 //! - `cargo xtask bundle-size`: a release build, then the raw and gzip sizes of what browsers download.
-//! - `cargo xtask bench ingest|metrics|live|ui`: the speed targets, measured (`bench.rs`).
+//! - `cargo xtask bench ingest|metrics|live|ui|reports`: the speed targets, measured (`bench.rs`).
 
 mod bench;
 mod postgres;
@@ -37,7 +37,9 @@ commands:
                                        events arrive at 1,000/s: commit → update latency
   bench ui                             release build, the bench data set on PostgreSQL, then p50/p95 of
                                        each server-rendered dashboard page under 100 concurrent clients,
-                                       and the gzip size of the wasm bundle, JS and CSS";
+                                       and the gzip size of the wasm bundle, JS and CSS
+  bench reports                        release build, a 1,000,000-entry data-access log on PostgreSQL, then
+                                       its CSV and XLSX exports: rows/s, file size, server memory growth";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -62,7 +64,8 @@ fn dispatch(args: &[String]) -> Result<()> {
             [what] if what == "metrics" => bench::metrics(),
             [what] if what == "live" => bench::live(),
             [what] if what == "ui" => bench::ui(),
-            _ => bail!("usage: cargo xtask bench ingest|metrics|live|ui"),
+            [what] if what == "reports" => bench::reports(),
+            _ => bail!("usage: cargo xtask bench ingest|metrics|live|ui|reports"),
         };
     }
     let release = own.iter().any(|a| a == "--release");

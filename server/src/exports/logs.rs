@@ -21,6 +21,9 @@ use crate::state::AppState;
 /// Rows read per query.
 const PAGE: u64 = 5_000;
 
+/// Data rows a spreadsheet sheet holds under its header (Excel's limit is 1,048,576 rows).
+const SHEET_ROWS: u32 = 1_048_575;
+
 /// A log and the filters it was asked with.
 pub enum LogSource {
     Audit(audit_query::Query),
@@ -252,27 +255,72 @@ fn csv_body(state: AppState, source: LogSource, until: i64) -> Body {
     Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
 }
 
-/// XLSX in a constant-memory sheet: rows go to a temporary file as they are written; the
+/// Rows into constant-memory sheets (each row goes to a temporary file as it is written); when a
+/// sheet is full, the next one ("Audit log (2)", …) starts with its own header.
+struct SplitSheets {
+    xlsx: XlsxBook,
+    title: &'static str,
+    columns: &'static [Column],
+    formats: Formats,
+    /// Data rows per sheet.
+    limit: u32,
+    /// Each sheet's name and rows so far; the last is the one being written.
+    sheets: Vec<(String, u32)>,
+}
+
+impl SplitSheets {
+    fn new(title: &'static str, columns: &'static [Column], limit: u32) -> Result<SplitSheets> {
+        let mut split = SplitSheets { xlsx: XlsxBook::new(), title, columns, formats: Formats::new(), limit, sheets: Vec::new() };
+        split.open_sheet()?;
+        Ok(split)
+    }
+
+    fn open_sheet(&mut self) -> Result<()> {
+        let name = if self.sheets.is_empty() { self.title.to_owned() } else { format!("{} ({})", self.title, self.sheets.len() + 1) };
+        let sheet = self.xlsx.add_worksheet_with_constant_memory().map_err(xlsx_error)?;
+        write_header(sheet, &name, self.columns, &self.formats).map_err(xlsx_error)?;
+        self.sheets.push((name, 0));
+        Ok(())
+    }
+
+    fn push(&mut self, row: &[Cell]) -> Result<()> {
+        if self.sheets.last().is_some_and(|(_, rows)| *rows == self.limit) {
+            let full = self.xlsx.worksheet_from_index(self.sheets.len() - 1).map_err(xlsx_error)?;
+            finish_table(full, self.limit, self.columns).map_err(xlsx_error)?;
+            self.open_sheet()?;
+        }
+        let index = self.sheets.len() - 1;
+        let r = self.sheets[index].1 + 1;
+        let sheet = self.xlsx.worksheet_from_index(index).map_err(xlsx_error)?;
+        write_row(sheet, r, row, self.columns, &self.formats).map_err(xlsx_error)?;
+        self.sheets[index].1 = r;
+        Ok(())
+    }
+
+    /// The last sheet's autofilter and the About sheet listing every sheet.
+    fn finish(mut self, book: &Workbook) -> Result<XlsxBook> {
+        let index = self.sheets.len() - 1;
+        let last = self.xlsx.worksheet_from_index(index).map_err(xlsx_error)?;
+        finish_table(last, self.sheets[index].1, self.columns).map_err(xlsx_error)?;
+        let listed: Vec<(&str, usize)> = self.sheets.iter().map(|(name, rows)| (name.as_str(), *rows as usize)).collect();
+        let about = self.xlsx.add_worksheet();
+        book.write_about(about, &self.formats, &listed).map_err(xlsx_error)?;
+        Ok(self.xlsx)
+    }
+}
+
+/// XLSX in constant-memory sheets: rows go to a temporary file as they are written; the
 /// finished file (also temporary, deleted once sent) is streamed.
 async fn xlsx_body(state: &AppState, source: LogSource, until: i64, book: &Workbook) -> Result<Body> {
     let columns = source.columns();
-    let formats = Formats::new();
-    let mut xlsx = XlsxBook::new();
-    let mut written: u32 = 0;
-    {
-        let sheet = xlsx.add_worksheet_with_constant_memory().map_err(xlsx_error)?;
-        write_header(sheet, source.title(), columns, &formats).map_err(xlsx_error)?;
-        let mut pages = Pages::new(state, source, until).await?;
-        while let Some(rows) = pages.next(state).await? {
-            for row in &rows {
-                written += 1;
-                write_row(sheet, written, row, columns, &formats).map_err(xlsx_error)?;
-            }
+    let mut sheets = SplitSheets::new(source.title(), columns, SHEET_ROWS)?;
+    let mut pages = Pages::new(state, source, until).await?;
+    while let Some(rows) = pages.next(state).await? {
+        for row in &rows {
+            sheets.push(row)?;
         }
-        finish_table(sheet, written, columns).map_err(xlsx_error)?;
     }
-    let about = xlsx.add_worksheet();
-    book.write_about(about, &formats, &[(book.title, written as usize)]).map_err(xlsx_error)?;
+    let mut xlsx = sheets.finish(book)?;
     let file = tokio::task::spawn_blocking(move || -> Result<std::fs::File> {
         let mut file = tempfile::tempfile().map_err(|e| AppError::Internal(anyhow::anyhow!("cannot create a temporary file for the export: {e}")))?;
         xlsx.save_to_writer(&mut file).map_err(xlsx_error)?;
@@ -295,4 +343,40 @@ async fn xlsx_body(state: &AppState, source: LogSource, until: i64, book: &Workb
         }
     });
     Ok(Body::from_stream(chunks))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_sheet_continues_on_the_next_with_its_header() {
+        let book = Workbook {
+            view: "access-log",
+            title: "Data-access log",
+            period: None,
+            as_of: Utc::now(),
+            filters: Vec::new(),
+            notes: Vec::new(),
+            tables: Vec::new(),
+        };
+        let mut split = SplitSheets::new("Data-access log", &ACCESS, 3).unwrap();
+        for n in 0..7 {
+            let mut row = vec![Cell::Number(Some(f64::from(n)))];
+            row.extend((1..ACCESS.len()).map(|_| Cell::Text(String::new())));
+            split.push(&row).unwrap();
+        }
+        assert_eq!(split.sheets.iter().map(|(name, rows)| (name.as_str(), *rows)).collect::<Vec<_>>(), [
+            ("Data-access log", 3),
+            ("Data-access log (2)", 3),
+            ("Data-access log (3)", 1)
+        ]);
+        let mut xlsx = split.finish(&book).unwrap();
+        let bytes = xlsx.save_to_buffer().unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut third = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet3.xml").unwrap(), &mut third).unwrap();
+        assert!(third.contains("Sequence"), "the header again: {third}");
+        assert!(third.contains("<v>6</v>"), "the seventh row: {third}");
+    }
 }
