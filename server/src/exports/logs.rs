@@ -94,12 +94,11 @@ impl LogSource {
         match self {
             LogSource::Audit(q) => {
                 let head = audit_log::Entity::find().order_by_desc(audit_log::Column::Seq).one(&state.db).await?.map_or(0, |e| e.seq);
-                let total = audit_query::page(&state.db, &audit_query::Query { page: 1, per_page: 1, ..q.clone() }).await?.total;
-                Ok((head, total))
+                Ok((head, audit_query::count_until(&state.db, q, head).await?))
             }
             LogSource::Access(q) => {
                 let head = data_access_log::Entity::find().order_by_desc(data_access_log::Column::Seq).one(&state.db).await?.map_or(0, |e| e.seq);
-                Ok((head, access_log::count(&state.db, q).await?))
+                Ok((head, access_log::count_until(&state.db, q, head).await?))
             }
         }
     }
@@ -312,23 +311,32 @@ impl SplitSheets {
 /// XLSX in constant-memory sheets: rows go to a temporary file as they are written; the
 /// finished file (also temporary, deleted once sent) is streamed.
 async fn xlsx_body(state: &AppState, source: LogSource, until: i64, book: &Workbook) -> Result<Body> {
-    let columns = source.columns();
-    let mut sheets = SplitSheets::new(source.title(), columns, SHEET_ROWS)?;
-    let mut pages = Pages::new(state, source, until).await?;
-    while let Some(rows) = pages.next(state).await? {
-        for row in &rows {
-            sheets.push(row)?;
+    let (title, columns) = (source.title(), source.columns());
+    // The sheets are written on a blocking thread (formatting and file writes), fed page by page.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(2);
+    let book = book.clone();
+    let writer = tokio::task::spawn_blocking(move || -> Result<std::fs::File> {
+        let mut sheets = SplitSheets::new(title, columns, SHEET_ROWS)?;
+        while let Some(rows) = rx.blocking_recv() {
+            for row in &rows {
+                sheets.push(row)?;
+            }
         }
-    }
-    let mut xlsx = sheets.finish(book)?;
-    let file = tokio::task::spawn_blocking(move || -> Result<std::fs::File> {
+        let mut xlsx = sheets.finish(&book)?;
         let mut file = tempfile::tempfile().map_err(|e| AppError::Internal(anyhow::anyhow!("cannot create a temporary file for the export: {e}")))?;
         xlsx.save_to_writer(&mut file).map_err(xlsx_error)?;
         std::io::Seek::rewind(&mut file).map_err(|e| AppError::Internal(e.into()))?;
         Ok(file)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))??;
+    });
+    let mut pages = Pages::new(state, source, until).await?;
+    while let Some(rows) = pages.next(state).await? {
+        // The writer stopped (its error is in its result).
+        if tx.send(rows).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    let file = writer.await.map_err(|e| AppError::Internal(e.into()))??;
     let file = tokio::fs::File::from_std(file);
     let chunks = futures_util::stream::unfold(file, |mut file| async move {
         use tokio::io::AsyncReadExt;

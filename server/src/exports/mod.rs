@@ -337,7 +337,7 @@ pub(crate) fn write_row(sheet: &mut Worksheet, r: u32, row: &[Cell], columns: &[
         let c = c as u16;
         match cell {
             Cell::Text(text) => {
-                sheet.write_string(r, c, text)?;
+                sheet.write_string(r, c, excel_text(text))?;
             }
             Cell::Number(Some(v)) if v.is_finite() => {
                 // A spreadsheet percentage is a fraction shown ×100.
@@ -352,6 +352,21 @@ pub(crate) fn write_row(sheet: &mut Worksheet, r: u32, row: &[Cell], columns: &[
         }
     }
     Ok(())
+}
+
+/// Text within Excel's 32,767-character cell limit (UTF-16 units), cut with an ellipsis when
+/// longer, so one huge value cannot fail a whole export.
+fn excel_text(text: &str) -> std::borrow::Cow<'_, str> {
+    const LIMIT: usize = 32_767;
+    if text.len() <= LIMIT || text.encode_utf16().count() <= LIMIT {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut units = 0;
+    let cut: String = text.chars().take_while(|c| {
+        units += c.len_utf16();
+        units < LIMIT
+    }).collect();
+    std::borrow::Cow::Owned(format!("{cut}…"))
 }
 
 /// The autofilter over the header and `rows` rows.
@@ -384,6 +399,15 @@ mod tests {
     fn csv_has_the_bom_raw_numbers_defused_text_and_empty_unknowns() {
         let text = String::from_utf8(sample().to_csv().unwrap()).unwrap();
         assert_eq!(text, "\u{feff}name,ctr_percent,revenue_usd\r\n'=SUM(A1),12.5,\r\n");
+    }
+
+    #[test]
+    fn text_longer_than_an_excel_cell_is_cut_to_fit() {
+        let long = "é".repeat(40_000);
+        let cut = excel_text(&long);
+        assert_eq!(cut.encode_utf16().count(), 32_767);
+        assert!(cut.ends_with('…'));
+        assert_eq!(excel_text("short"), "short");
     }
 
     #[test]

@@ -114,7 +114,8 @@ pub fn creatives(page: &TablePage<CreativeRow>, filters: &[(String, String)]) ->
             row.call_to_action.clone().into(),
             row.status.as_str().into(),
             f64::from(row.weight_percent).into(),
-            (row.assignment_share * 100.0).into(),
+            // Already in percent (`CreativeRow::assignment_share`).
+            row.assignment_share.into(),
         ];
         cells.extend(performance(&row.performance));
         cells.push(row.notes.join("; ").into());
@@ -301,6 +302,8 @@ pub fn roi(response: &RoiResponse, filters: &[(String, String)]) -> Workbook {
             col("significant", "Significant at 95%", Text),
         ],
     );
+    // The rates and lifts are fractions (`analytics::metrics::RoiRow`): in percent and points here.
+    let percent = |v: Option<f64>| -> Cell { Cell::Number(v.map(|v| v * 100.0)) };
     for r in &response.campaigns {
         let yes_no = |b: Option<bool>| -> Cell { b.map_or(Cell::Text(String::new()), |b| if b { "yes".into() } else { "no".into() }) };
         table.push(vec![
@@ -310,13 +313,13 @@ pub fn roi(response: &RoiResponse, filters: &[(String, String)]) -> Workbook {
             r.holdout_users.into(),
             r.treated_converted.into(),
             r.holdout_converted.into(),
-            r.treated_rate.into(),
-            r.holdout_rate.into(),
-            r.absolute_lift.into(),
-            r.absolute_lift_interval.map(|i| i.low).into(),
-            r.absolute_lift_interval.map(|i| i.high).into(),
+            percent(r.treated_rate),
+            percent(r.holdout_rate),
+            percent(r.absolute_lift),
+            percent(r.absolute_lift_interval.map(|i| i.low)),
+            percent(r.absolute_lift_interval.map(|i| i.high)),
             r.lift_test.map(|t| t.p_value).into(),
-            r.relative_lift.into(),
+            percent(r.relative_lift),
             r.incremental_conversions.into(),
             r.incrementality_percent.into(),
             r.treated_revenue_per_user.into(),

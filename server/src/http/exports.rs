@@ -141,6 +141,14 @@ async fn export_log(
         Log::Audit => LogSource::Audit(crate::services::audit_query::Query::parse(&pairs)?),
         Log::Access => LogSource::Access(access_log::Query::parse(&pairs, |user| state.audit.subject_ref(user))?),
     };
+    // A person is named in the logs (and the file's About sheet) by their pseudonym only.
+    let pairs: Vec<(String, String)> = pairs
+        .into_iter()
+        .map(|(key, value)| match key.as_str() {
+            "user_id" => state.audit.subject_ref(value.trim()).map(|pseudonym| (key, pseudonym)),
+            _ => Ok((key, value)),
+        })
+        .collect::<Result<_>>()?;
     let (who, role) = Actor::new(caller, state.audit.clone()).who();
     crate::exports::logs::respond(&state, (&who, &role), source, &pairs, format).await
 }
@@ -172,7 +180,10 @@ async fn export(
     format: FileFormat,
 ) -> Result<Response> {
     let book = workbook(&state, view, &pairs).await?;
-    let bytes = book.encode(format)?;
+    // Encoding (the XLSX's zip above all) is CPU work: off the async workers.
+    let (bytes, book) = tokio::task::spawn_blocking(move || book.encode(format).map(|bytes| (bytes, book)))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
     let (who, role) = Actor::new(caller, state.audit.clone()).who();
     access_log::record_export(&state.db, &state.audit, (&who, &role), view.name(), &pairs, book.rows(), state.clock.now()).await?;
     let disposition = format!("attachment; filename=\"{}\"", book.file_name(format));
@@ -210,7 +221,7 @@ impl utoipa::Modify for ExportPaths {
                     .tag("exports")
                     .operation_id(Some(format!("export_{}_{}", log.name().replace('-', "_"), format.extension())))
                     .description(Some(format!(
-                        "Every entry of {}, streamed in constant memory ({}). Logged, with the matching row count, before the first row is sent.",
+                        "Every entry of {} ({}), read a page at a time in constant memory: CSV streams as it is read, XLSX is sent once written. Logged, with its row count, before the first row is sent.",
                         log.source(),
                         format.extension()
                     )))

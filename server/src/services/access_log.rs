@@ -139,9 +139,9 @@ pub async fn list(db: &impl ConnectionTrait, query: &Query) -> Result<AccessLogP
     Ok(AccessLogPage { entries: rows.into_iter().map(entry).collect(), total, page: query.page, per_page: query.per_page })
 }
 
-/// How many entries the filters match (for an export's log line, before it streams).
-pub async fn count(db: &impl ConnectionTrait, query: &Query) -> Result<u64> {
-    Ok(query.select().count(db).await?)
+/// How many entries up to `until` (a sequence number) the filters match: an export's rows.
+pub async fn count_until(db: &impl ConnectionTrait, query: &Query, until: i64) -> Result<u64> {
+    Ok(query.select().filter(data_access_log::Column::Seq.lte(until)).count(db).await?)
 }
 
 /// Up to `limit` matching entries after `after_seq`, oldest first (for the export).

@@ -152,6 +152,22 @@ fn row(entry: audit_log::Model, campaigns: &HashMap<Uuid, CampaignView>) -> Audi
     }
 }
 
+/// How many entries up to `until` (a sequence number) the filters match: an export's rows. With a
+/// `status` filter (read from each entry's JSON) the entries are scanned a page at a time.
+pub async fn count_until(db: &impl ConnectionTrait, query: &Query, until: i64) -> Result<u64> {
+    let select = query.select().filter(audit_log::Column::Seq.lte(until));
+    if query.status.is_none() {
+        return Ok(select.count(db).await?);
+    }
+    let (mut after, mut n) = (0i64, 0u64);
+    loop {
+        let entries = select.clone().filter(audit_log::Column::Seq.gt(after)).order_by_asc(audit_log::Column::Seq).limit(5_000).all(db).await?;
+        let Some(last) = entries.last().map(|e| e.seq) else { return Ok(n) };
+        n += entries.iter().filter(|e| status_matches(query, e)).count() as u64;
+        after = last;
+    }
+}
+
 /// The catalogue's campaigns, which the rows name (read once per page or export).
 pub async fn campaigns(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, CampaignView>> {
     Ok(crate::services::catalogue::all(db).await?.into_iter().map(|c| (c.id, c)).collect())

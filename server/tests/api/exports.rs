@@ -134,6 +134,36 @@ async fn every_view_exports_as_csv_and_xlsx_with_the_apis_values_and_is_logged()
     assert!(about.iter().any(|l| l.starts_with("Filters: ") && l.contains("type=DISCOUNT,CASHBACK,LOYALTY")), "{about:?}");
     assert!(about.iter().any(|l| l.starts_with("Period (UTC): 2026-10-21 15:30 to 2026-11-20 15:30")), "{about:?}");
 
+    // ROI: the API's fractions become percent and points; creatives: the share is already percent.
+    let roi: Value = app.get_with_cookie("/api/v1/roi?range=30d", &perf).await.json().await.unwrap();
+    let (_, bytes) = download(&app, &perf, "/api/v1/exports/roi.csv?range=30d").await;
+    made += 1;
+    let text = String::from_utf8(bytes).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("column {name}"));
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let rows = roi["campaigns"].as_array().unwrap();
+    assert_eq!(records.len(), rows.len());
+    assert!(rows.iter().any(|r| r["treated_rate"].is_number()), "the window holds conversions: {roi}");
+    for (record, row) in records.iter().zip(rows) {
+        let times_100 = |v: &Value| v.as_f64().map(|v| v * 100.0);
+        assert!(close(parsed(&record[at("treated_rate_percent")]), times_100(&row["treated_rate"])), "{record:?} {row}");
+        assert!(close(parsed(&record[at("absolute_lift_points")]), times_100(&row["absolute_lift"])));
+        assert!(close(parsed(&record[at("relative_lift_percent")]), times_100(&row["relative_lift"])));
+        assert!(close(parsed(&record[at("incrementality_percent")]), row["incrementality_percent"].as_f64()));
+    }
+    let creatives: Value = app.get_with_cookie("/api/v1/creatives?per_page=500", &perf).await.json().await.unwrap();
+    let (_, bytes) = download(&app, &perf, "/api/v1/exports/creatives.csv").await;
+    made += 1;
+    let text = String::from_utf8(bytes).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let share = header.iter().position(|h| h == "assignment_share_percent").unwrap();
+    for (record, row) in reader.records().map(Result::unwrap).zip(creatives["rows"].as_array().unwrap()) {
+        assert!(close(parsed(&record[share]), row["assignment_share"].as_f64()), "{record:?} {row}");
+    }
+
     // The experiments XLSX: times are dates.
     let (_, bytes) = download(&app, &perf, "/api/v1/exports/experiments.xlsx").await;
     made += 1;
@@ -216,6 +246,44 @@ async fn the_logs_export_streamed_oldest_first_with_the_apis_rows() {
     assert_eq!(log["entries"][0]["rows"], 3, "logged with the rows it holds: {log}");
     let (_, about) = sheet(&mut book, "About");
     assert!(about.iter().any(|r| r.iter().any(|c| c.to_string().contains("action=export"))), "{about:?}");
+
+    // Past one page (5,000 entries): every entry once, in order.
+    use sea_orm::EntityTrait;
+    for chunk in 0..51 {
+        let rows: Vec<server::entities::data_access_log::ActiveModel> = (0..100)
+            .map(|n| server::entities::data_access_log::ActiveModel {
+                seq: sea_orm::ActiveValue::NotSet,
+                at: sea_orm::Set(now),
+                actor: sea_orm::Set(format!("bulk-{}", chunk * 100 + n)),
+                actor_role: sea_orm::Set("cmo".to_owned()),
+                action: sea_orm::Set("bulk".to_owned()),
+                subject: sea_orm::Set("export:campaigns".to_owned()),
+                filter: sea_orm::Set(None),
+                reason: sea_orm::Set(None),
+                rows: sea_orm::Set(Some(1)),
+            })
+            .collect();
+        server::entities::data_access_log::Entity::insert_many(rows).exec(&app.state.db).await.unwrap();
+    }
+    let (_, bytes) = download(&app, &compliance, "/api/v1/exports/access-log.csv?action=bulk").await;
+    let text = String::from_utf8(bytes).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let seqs: Vec<i64> = reader.records().map(|r| r.unwrap()[0].parse().unwrap()).collect();
+    assert_eq!(seqs.len(), 5_100);
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "oldest first, each once");
+
+    // A status filter (read from each entry) counts what it exports; a person is logged by pseudonym.
+    let drafts: Value = app.get_with_cookie("/api/v1/audit?status=draft&per_page=500", &compliance).await.json().await.unwrap();
+    let (_, bytes) = download(&app, &compliance, "/api/v1/exports/audit.xlsx?status=draft").await;
+    let (_, rows) = sheet(&mut workbook(bytes), "Audit log");
+    assert_eq!(rows.len() as u64, drafts["total"].as_u64().unwrap());
+    assert!(!rows.is_empty());
+    let log: Value = app.get_with_cookie("/api/v1/access-log?action=export&subject=export:audit", &compliance).await.json().await.unwrap();
+    assert_eq!(log["entries"][0]["rows"].as_u64(), drafts["total"].as_u64(), "{log}");
+    download(&app, &compliance, "/api/v1/exports/access-log.csv?user_id=dana@customer.example").await;
+    let log: Value = app.get_with_cookie("/api/v1/access-log?action=export&subject=export:access-log", &compliance).await.json().await.unwrap();
+    let logged = log["entries"][0]["filter"]["user_id"].as_str().unwrap().to_owned();
+    assert!(!logged.contains("dana") && !logged.is_empty(), "{log}");
 
     // Bad filters are named; the roles that may not read a log may not export it.
     let res = app.get_with_cookie("/api/v1/exports/access-log.csv?colour=red", &compliance).await;
