@@ -195,21 +195,6 @@ pub async fn page(db: &impl ConnectionTrait, query: &Query) -> Result<AuditPage>
     Ok(AuditPage { rows: entries.into_iter().map(|e| row(e, &campaigns)).collect(), total, page: query.page, per_page: query.per_page })
 }
 
-/// Every matching entry, oldest first, in pages of 5,000 (for the export).
-pub async fn all(db: &impl ConnectionTrait, query: &Query, mut each: impl FnMut(AuditRow) -> Result<()>) -> Result<u64> {
-    let campaigns = campaigns(db).await?;
-    let mut after_seq = 0i64;
-    let mut n = 0;
-    while let Some((rows, last)) = page_after(db, query, &campaigns, after_seq, 5_000).await? {
-        after_seq = last;
-        for row in rows {
-            n += 1;
-            each(row)?;
-        }
-    }
-    Ok(n)
-}
-
 /// The matching entries after `after_seq`, oldest first, scanning at most `limit`; and the last
 /// sequence number scanned (the next page starts after it). `None` when nothing is left.
 pub async fn page_after(db: &impl ConnectionTrait, query: &Query, campaigns: &HashMap<Uuid, CampaignView>, after_seq: i64, limit: u64) -> Result<Option<(Vec<AuditRow>, i64)>> {

@@ -185,16 +185,20 @@ async fn a_creative_test_started_in_the_product_decides_the_live_simulations_cre
     let shares: Vec<u32> = test.arms.iter().map(|a| (a.share_percent * 100.0).round() as u32).collect();
 
     // Once the simulator has re-read the product, every treatment delivery is its user's arm.
-    tokio::time::sleep(server::services::simulate::LIVE_REFRESH + Duration::from_millis(1_500)).await;
-    let cutoff = last_seq(&app).await;
-    tokio::time::sleep(Duration::from_millis(3_000)).await;
-    let sends = events::Entity::find()
-        .filter(events::Column::EventType.eq("campaign_delivered"))
-        .filter(events::Column::CampaignId.eq(campaign))
-        .filter(events::Column::Seq.gt(cutoff))
-        .all(&app.state.db)
-        .await
-        .unwrap();
+    // The deliveries of the campaign in 3 s, once the simulator has re-read the product.
+    let fresh_deliveries = || async {
+        tokio::time::sleep(server::services::simulate::LIVE_REFRESH + Duration::from_millis(1_500)).await;
+        let cutoff = last_seq(&app).await;
+        tokio::time::sleep(Duration::from_millis(3_000)).await;
+        events::Entity::find()
+            .filter(events::Column::EventType.eq("campaign_delivered"))
+            .filter(events::Column::CampaignId.eq(campaign))
+            .filter(events::Column::Seq.gt(cutoff))
+            .all(&app.state.db)
+            .await
+            .unwrap()
+    };
+    let sends = fresh_deliveries().await;
     let treated: Vec<&events::Model> = sends.iter().filter(|e| e.properties["is_holdout"] == false).collect();
     assert!(treated.len() >= 20, "{} treatment deliveries", treated.len());
     let mut per_arm = [0; 2];
@@ -209,16 +213,7 @@ async fn a_creative_test_started_in_the_product_decides_the_live_simulations_cre
     // paused control is no longer sent to anyone.
     let response = post(format!("/api/v1/experiments/{}/ship", test.id), serde_json::json!({ "arm": 1, "reason": "checking the simulator follows a rollout" })).await.unwrap();
     assert!(response.status().is_success(), "{}", response.text().await.unwrap_or_default());
-    tokio::time::sleep(server::services::simulate::LIVE_REFRESH + Duration::from_millis(1_500)).await;
-    let cutoff = last_seq(&app).await;
-    tokio::time::sleep(Duration::from_millis(3_000)).await;
-    let after = events::Entity::find()
-        .filter(events::Column::EventType.eq("campaign_delivered"))
-        .filter(events::Column::CampaignId.eq(campaign))
-        .filter(events::Column::Seq.gt(cutoff))
-        .all(&app.state.db)
-        .await
-        .unwrap();
+    let after = fresh_deliveries().await;
     assert!(!after.is_empty());
     assert!(after.iter().all(|e| e.creative_id == Some(arms[1])), "only the shipped challenger is sent");
 }
