@@ -19,12 +19,16 @@ test("CMO: ROAS against its target, the campaigns under 2.5x, one campaign and i
   const campaign = await activeCampaign(baseURL!, name, TWO_CREATIVES);
   await campaignActivity(baseURL!, campaign, 40, 400);
   await signIn(page, "cmo");
-  await page.goto("/?range=1d");
-  await hydrated(page);
-  const metrics = await api(page, "/api/v1/metrics?range=1d");
-  const roas = metrics.metrics.find((m: any) => m.id === "roas");
+  // The events just sent reach the rollups a moment later and the 1-day window slides, so the
+  // page and the API are read again together until nothing changed between the two reads.
   const card = page.getByRole("article", { name: "ROAS" });
-  await expect(card.getByTestId("kpi-value")).toHaveText(metric(roas.value, roas.unit));
+  await expect(async () => {
+    await page.goto("/?range=1d");
+    await hydrated(page);
+    const metrics = await api(page, "/api/v1/metrics?range=1d");
+    const roas = metrics.metrics.find((m: any) => m.id === "roas");
+    await expect(card.getByTestId("kpi-value")).toHaveText(metric(roas.value, roas.unit), { timeout: 2_000 });
+  }).toPass({ timeout: 60_000 });
   await expect(card).toContainText("Target ≥ 3.5×");
 
   // The card drills into the leaderboard, narrowed to the campaigns under 2.5x.
