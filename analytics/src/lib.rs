@@ -11,6 +11,7 @@ pub mod events;
 pub mod holdout;
 pub mod metrics;
 pub mod quality;
+pub mod recommend;
 pub mod regulation;
 pub mod series;
 pub mod simulator;

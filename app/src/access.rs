@@ -148,51 +148,8 @@ impl Module {
     }
 }
 
-/// The ten recommendation types of spec PART 6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecommendationKind {
-    PauseCampaign,
-    ReallocateBudget,
-    TestCreative,
-    ExpandFocusSegment,
-    AdjustFrequency,
-    BudgetIncrease,
-    ChangeTargeting,
-    LaunchHoldout,
-    ImproveDataQuality,
-    ComplianceFlag,
-}
-
-impl RecommendationKind {
-    pub const ALL: [RecommendationKind; 10] = [
-        RecommendationKind::PauseCampaign,
-        RecommendationKind::ReallocateBudget,
-        RecommendationKind::TestCreative,
-        RecommendationKind::ExpandFocusSegment,
-        RecommendationKind::AdjustFrequency,
-        RecommendationKind::BudgetIncrease,
-        RecommendationKind::ChangeTargeting,
-        RecommendationKind::LaunchHoldout,
-        RecommendationKind::ImproveDataQuality,
-        RecommendationKind::ComplianceFlag,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecommendationKind::PauseCampaign => "pause_campaign",
-            RecommendationKind::ReallocateBudget => "reallocate_budget",
-            RecommendationKind::TestCreative => "test_creative",
-            RecommendationKind::ExpandFocusSegment => "expand_focus_segment",
-            RecommendationKind::AdjustFrequency => "adjust_frequency",
-            RecommendationKind::BudgetIncrease => "budget_increase",
-            RecommendationKind::ChangeTargeting => "change_targeting",
-            RecommendationKind::LaunchHoldout => "launch_holdout",
-            RecommendationKind::ImproveDataQuality => "improve_data_quality",
-            RecommendationKind::ComplianceFlag => "compliance_flag",
-        }
-    }
-}
+/// The ten recommendation types of spec PART 6 (defined beside the engine).
+pub use analytics::recommend::RecommendationKind;
 
 /// Something a signed-in person may be allowed to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -61,7 +61,7 @@ pub fn money(dollars: f64) -> String {
 pub fn money_compact(dollars: f64) -> String {
     if dollars.is_finite() && dollars.abs() >= 1_000_000.0 {
         let sign = if dollars < 0.0 { "-" } else { "" };
-        format!("{sign}${:.1}M", dollars.abs() / 1_000_000.0)
+        format!("{sign}${}M", fixed(dollars.abs() / 1_000_000.0, 1))
     } else {
         money(dollars)
     }
@@ -72,9 +72,10 @@ pub fn or_missing(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
     value.map_or_else(|| MISSING.to_owned(), show)
 }
 
-/// A number with `places` decimals, a tie rounded away from zero (as spreadsheets and
-/// JavaScript's `toFixed` do; Rust's own formatting rounds a tie to even, so 0.25 would show as
-/// 0.2 here and 0.3 in an export opened elsewhere).
+/// A number with `places` decimals, a tie rounded away from zero after scaling, as spreadsheets
+/// do: 580 ÷ 400 = 1.45 shows as 1.5. (Rust's formatting and JavaScript's `toFixed` round the
+/// nearest binary value, 1.4499…, so they would show 1.4; `end2end/tests/format.ts` mirrors
+/// this function, not `toFixed`.)
 pub fn fixed(value: f64, places: usize) -> String {
     let scale = 10f64.powi(places as i32);
     let rounded = (value * scale).round() / scale;
@@ -116,7 +117,7 @@ pub fn metric(value: f64, unit: analytics::metrics::Unit, compact: bool) -> Stri
         Unit::Dollars if compact => money_compact(value),
         Unit::Dollars => money(value),
         Unit::Count => count(value.round() as i64),
-        Unit::Months => format!("{value:.1} months"),
+        Unit::Months => format!("{} months", fixed(value, 1)),
         Unit::Hours => duration((value * 3_600.0).round() as i64),
         Unit::Minutes => duration((value * 60.0).round() as i64),
     }

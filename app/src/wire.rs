@@ -1353,3 +1353,117 @@ pub struct ClockReading {
     /// How far the server's clock now runs ahead of the system's, in seconds.
     pub ahead_seconds: i64,
 }
+
+/// Where a recommendation stands (docs/recommendations.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecommendationStatus {
+    /// Waiting for someone to act.
+    Open,
+    /// To be executed at `scheduled_for`.
+    Scheduled,
+    /// Executed by someone whose change needs an approval first.
+    AwaitingApproval,
+    Executed,
+    /// Dismissed with a reason; holds until the situation clears or the dismissal lapses.
+    Dismissed,
+    /// The trigger no longer holds.
+    Expired,
+    /// Its execution was refused or failed (`closed_reason` says why).
+    Failed,
+}
+
+impl RecommendationStatus {
+    pub const ALL: [RecommendationStatus; 7] = [
+        RecommendationStatus::Open,
+        RecommendationStatus::Scheduled,
+        RecommendationStatus::AwaitingApproval,
+        RecommendationStatus::Executed,
+        RecommendationStatus::Dismissed,
+        RecommendationStatus::Expired,
+        RecommendationStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecommendationStatus::Open => "open",
+            RecommendationStatus::Scheduled => "scheduled",
+            RecommendationStatus::AwaitingApproval => "awaiting_approval",
+            RecommendationStatus::Executed => "executed",
+            RecommendationStatus::Dismissed => "dismissed",
+            RecommendationStatus::Expired => "expired",
+            RecommendationStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<RecommendationStatus> {
+        RecommendationStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Still waiting on someone or something (at most one per situation).
+    pub fn is_pending(self) -> bool {
+        matches!(self, RecommendationStatus::Open | RecommendationStatus::Scheduled | RecommendationStatus::AwaitingApproval)
+    }
+}
+
+/// One stored recommendation: what the engine found and what happened to it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendationView {
+    pub id: uuid::Uuid,
+    pub status: RecommendationStatus,
+    /// When the engine first found it, and last refreshed its figures.
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Why it expired or failed, and when it closed.
+    pub closed_reason: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub dismissed_by: Option<String>,
+    pub dismissed_reason: Option<String>,
+    /// A dismissed situation stays quiet until then (or until it clears).
+    pub suppress_until: Option<DateTime<Utc>>,
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub scheduled_by: Option<String>,
+    pub executed_by: Option<String>,
+    pub executed_at: Option<DateTime<Utc>>,
+    /// The action carried out and what it changed.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub execution: Option<serde_json::Value>,
+    pub recommendation: analytics::recommend::Recommendation,
+}
+
+/// `GET /api/v1/recommendations`: the queue, highest priority first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendationList {
+    pub as_of: DateTime<Utc>,
+    /// Matching recommendations before the limit.
+    pub total: u64,
+    pub items: Vec<RecommendationView>,
+}
+
+/// `POST /api/v1/recommendations/refresh`: what one run of the engine did.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendationRun {
+    pub as_of: DateTime<Utc>,
+    /// Situations the engine found.
+    pub found: usize,
+    /// New recommendations, ones refreshed in place, ones expired, situations kept quiet by a
+    /// dismissal.
+    pub opened: usize,
+    pub refreshed: usize,
+    pub expired: usize,
+    pub suppressed: usize,
+    pub took_ms: u64,
+}
+
+/// `POST /api/v1/recommendations/{id}/dismiss`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DismissRequest {
+    /// Why (kept in the audit log), 3 to 500 characters.
+    pub reason: String,
+}

@@ -18,6 +18,7 @@ mod m20261130_000012_create_customers_and_access_log;
 mod m20261130_000013_create_retention_runs;
 mod m20261130_000014_add_state_regimes;
 mod m20261130_000015_create_experiments;
+mod m20261130_000016_create_recommendations;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_create_retention_runs::Migration),
             Box::new(m20261130_000014_add_state_regimes::Migration),
             Box::new(m20261130_000015_create_experiments::Migration),
+            Box::new(m20261130_000016_create_recommendations::Migration),
         ]
     }
 }

@@ -138,6 +138,8 @@ pub struct Settings {
     pub audit_checkpoint_file: PathBuf,
     /// `[compliance]`: the consent rules that are policy rather than law.
     pub compliance: Compliance,
+    /// `[recommendations]`: the engine's thresholds and schedule (docs/recommendations.md).
+    pub recommendations: analytics::recommend::Thresholds,
     /// `serve --clock-control`: the administrator may move this server's clock forward
     /// (`POST /api/v1/admin/clock`, audited), for end-to-end tests and demos of time-based rules.
     /// Never from the file, so a production configuration cannot switch it on by accident.
@@ -182,6 +184,7 @@ impl Default for Settings {
             audit_key_file: PathBuf::from("./data/audit.key"),
             audit_checkpoint_file: PathBuf::from("./data/audit-checkpoints.log"),
             compliance: Compliance::default(),
+            recommendations: analytics::recommend::Thresholds::default(),
             clock_control: false,
         }
     }
@@ -217,6 +220,7 @@ struct FileSettings {
     audit_key_file: Option<PathBuf>,
     audit_checkpoint_file: Option<PathBuf>,
     compliance: Option<Compliance>,
+    recommendations: Option<analytics::recommend::Thresholds>,
 }
 
 /// `[metrics]` of `swipesavvy.toml`.
@@ -296,7 +300,12 @@ impl Settings {
         if compliance.log_retention_years < 7 {
             return Err(AppError::Config(format!("compliance.log_retention_years must be at least 7, got {}", compliance.log_retention_years)));
         }
+        let recommendations = file.recommendations.unwrap_or_default();
+        if let Some(problem) = recommendations.problems().into_iter().next() {
+            return Err(AppError::Config(problem));
+        }
         Ok(Settings {
+            recommendations,
             metrics,
             database: DatabaseTarget::parse(database_url.as_deref())?,
             addr: overrides.addr.or(file.addr).unwrap_or(defaults.addr),

@@ -59,7 +59,7 @@ fn rate(value: f64) -> String {
 /// A difference of rates (fractions) in percentage points, signed.
 fn points(value: f64) -> String {
     let pp = 100.0 * value;
-    if pp.is_finite() { format!("{}{:.1} pp", if pp > 0.0 { "+" } else { "" }, pp) } else { format::MISSING.to_owned() }
+    if pp.is_finite() { format!("{}{} pp", if pp > 0.0 { "+" } else { "" }, format::fixed(pp, 1)) } else { format::MISSING.to_owned() }
 }
 
 fn interval(i: Option<Interval>, show: impl Fn(f64) -> String) -> String {

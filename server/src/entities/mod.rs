@@ -19,5 +19,6 @@ pub mod probe_hourly;
 pub mod quality_hourly;
 pub mod retention_runs;
 pub mod query_hourly;
+pub mod recommendations;
 pub mod sessions;
 pub mod spend;

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod pipeline;
 pub mod privacy;
 mod quality;
+mod recommendations;
 pub mod request_stats;
 pub mod view_cache;
 pub mod views;
@@ -116,7 +117,11 @@ fn api(clock_control: bool) -> RouteTable {
         )
         .post("/api/v1/experiments/{id}/start", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::start))
         .post("/api/v1/experiments/{id}/stop", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::stop))
-        .post("/api/v1/experiments/{id}/ship", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::ship));
+        .post("/api/v1/experiments/{id}/ship", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::ship))
+        .get("/api/v1/recommendations", Access::Requires(Capability::View(Module::ActionCenter)), get(recommendations::list))
+        .post("/api/v1/recommendations/refresh", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::refresh))
+        .get("/api/v1/recommendations/{id}", Access::Requires(Capability::View(Module::ActionCenter)), get(recommendations::get))
+        .post("/api/v1/recommendations/{id}/dismiss", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::dismiss));
     let table = exports::routes(table);
     let table = if clock_control {
         table.post("/api/v1/admin/clock", Access::Requires(Capability::ManageUsers), post(clock::advance))

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::exports::ExportPaths;
 
-use super::{audit, auth, campaigns, clock, events, experiments, health, live, metrics, privacy, quality, views};
+use super::{audit, auth, campaigns, clock, events, experiments, health, live, metrics, privacy, quality, recommendations, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -65,6 +65,10 @@ use super::{audit, auth, campaigns, clock, events, experiments, health, live, me
         experiments::start,
         experiments::stop,
         experiments::ship,
+        recommendations::list,
+        recommendations::refresh,
+        recommendations::get,
+        recommendations::dismiss,
         live::live,
         document,
     ),

@@ -5,5 +5,6 @@ pub mod change_feed;
 pub mod data_refresh;
 pub mod database_probe;
 pub mod experiments;
+pub mod recommendations;
 pub mod retention;
 pub mod segmentation;

@@ -26,6 +26,7 @@ mod migrations;
 mod openapi;
 mod pages;
 mod privacy;
+mod recommendations;
 mod segmentation;
 mod simulate_live;
 mod spend_import;

@@ -1,0 +1,321 @@
+//! What the rules read: the catalogue and database facts the server passes in, and the figures
+//! measured here from the metrics rollup (docs/recommendations.md, "How a run works").
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{CampaignStatus, CampaignType, SegmentType};
+use crate::metrics::compute::{Config, Filter, Parts, tally_parts};
+use crate::metrics::leaderboard::Performance;
+use crate::metrics::store::{Kind, NONE, Store};
+
+const DAY: i64 = 86_400;
+/// The fewest users in each group for a holdout comparison to be used as the campaign's own.
+pub const MIN_GROUP_USERS: u64 = 100;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreativeInput {
+    pub id: Uuid,
+    pub name: String,
+    pub active: bool,
+}
+
+/// What the compliance rules read about a campaign.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComplianceFacts {
+    /// Deliveries refused in the last 7 days because the user was not eligible.
+    pub refusals_week: i64,
+    pub missing_consent_method: bool,
+    pub missing_opt_out: bool,
+    /// Active with a creation but no approval in the audit log.
+    pub no_approval: bool,
+}
+
+/// A campaign as the catalogue and the database describe it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignInput {
+    pub id: Uuid,
+    pub name: String,
+    pub campaign_type: CampaignType,
+    pub status: CampaignStatus,
+    /// Empty: every segment.
+    pub target_segments: Vec<SegmentType>,
+    pub budget_cents: i64,
+    pub holdout_percent: f64,
+    pub frequency_cap_per_week: Option<u32>,
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Its first launch in the audit log (a campaign launched without a start time).
+    pub launched_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub creatives: Vec<CreativeInput>,
+    pub running_experiment: bool,
+    pub compliance: ComplianceFacts,
+}
+
+/// The data pipeline's state, from the quality counters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SystemFacts {
+    /// Minutes since the newest event arrived (`None`: no event ever).
+    pub freshness_minutes: Option<f64>,
+    /// Whether events are expected now (some campaign is active).
+    pub events_expected: bool,
+    pub received_last_hour: u64,
+    pub rejected_last_hour: u64,
+    /// Of the last 6 hours, how many showed the problem.
+    pub hours_affected: u32,
+}
+
+/// One segment's slice of a campaign over the last 7 days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentSlice {
+    pub segment: SegmentType,
+    pub performance: Performance,
+    pub reached: u64,
+}
+
+/// One creative over the last 7 days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreativeSlice {
+    pub id: Uuid,
+    pub name: String,
+    pub active: bool,
+    pub impressions: u64,
+    pub clicks: u64,
+    /// Percent.
+    pub ctr: Option<f64>,
+}
+
+/// A campaign's measured figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    /// Whole days since it started (its start time if past, else its launch, else its first
+    /// spend).
+    pub days_active: i64,
+    /// The last 7 days.
+    pub week: Performance,
+    /// CTR (percent) and impressions over the last 5 days.
+    pub ctr_5d: Option<f64>,
+    pub impressions_5d: u64,
+    /// Dollars spent up to now.
+    pub spend_to_date: f64,
+    /// Incremental revenue (dollars) of the users first assigned in the last 7 days, when both
+    /// groups have at least `MIN_GROUP_USERS`.
+    pub incremental_week: Option<f64>,
+    /// Revenue (dollars) of the treatment users first assigned in the last 7 days.
+    pub treated_revenue_week: f64,
+    /// The last 28 days: daily averages for the response curves.
+    pub month: Performance,
+    pub incremental_month: Option<f64>,
+    pub treated_revenue_month: f64,
+    pub held_month: u64,
+    /// Users delivered to in the last 7 days, deliveries, and users who unsubscribed after one
+    /// of the campaign's deliveries.
+    pub reached_week: u64,
+    pub deliveries_week: u64,
+    pub unsubscribes_week: u64,
+    pub by_segment: Vec<SegmentSlice>,
+    pub creatives: Vec<CreativeSlice>,
+}
+
+impl Measured {
+    /// Days the 7-day figures cover (a younger campaign has fewer).
+    pub fn week_days(&self) -> f64 {
+        self.days_active.clamp(1, 7) as f64
+    }
+
+    pub fn daily_spend(&self) -> f64 {
+        self.week.spend / self.week_days()
+    }
+
+    pub fn budget_used(&self, input: &CampaignInput) -> Option<f64> {
+        (input.budget_cents > 0).then(|| self.spend_to_date / (input.budget_cents as f64 / 100.0))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignFacts {
+    pub input: CampaignInput,
+    pub measured: Measured,
+}
+
+/// A segment over all campaigns, the last 7 days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentFacts {
+    pub segment: SegmentType,
+    /// Users in the segment now.
+    pub size: u64,
+    /// Of them, users some campaign delivered to in the last 7 days.
+    pub reached: u64,
+    pub spend: f64,
+    pub revenue: f64,
+    pub impressions: u64,
+    pub roas: Option<f64>,
+}
+
+/// Everything one run reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    pub now: DateTime<Utc>,
+    pub campaigns: Vec<CampaignFacts>,
+    pub segments: Vec<SegmentFacts>,
+    pub system: SystemFacts,
+}
+
+fn incremental(treated: u64, held: u64, cents: Option<f64>) -> Option<f64> {
+    (treated >= MIN_GROUP_USERS && held >= MIN_GROUP_USERS).then_some(cents).flatten().map(|c| c / 100.0)
+}
+
+/// Measures every campaign of `campaigns` (and the segments) from the store at `now`.
+pub fn gather(store: &Store, config: &Config, now: DateTime<Utc>, campaigns: Vec<CampaignInput>, system: SystemFacts) -> Facts {
+    let to = now.timestamp();
+    let all = Filter::default();
+    let engagement = Parts { engagement: true, ..Parts::default() };
+    let both = Parts { engagement: true, incrementality: true, ..Parts::default() };
+    let week = tally_parts(store, &all, config, to - 7 * DAY, to, both);
+    let five = tally_parts(store, &all, config, to - 5 * DAY, to, engagement);
+    let month = tally_parts(store, &all, config, to - 28 * DAY, to, both);
+    let segment_tallies: Vec<_> = SegmentType::ALL
+        .iter()
+        .map(|s| (*s, tally_parts(store, &Filter { segments: vec![*s], ..Filter::default() }, config, to - 7 * DAY, to, engagement)))
+        .collect();
+    let reach = reach(store, to - 7 * DAY, to);
+    let sizes = crate::metrics::views::segment_sizes(store, &all, to);
+
+    let mut spend_to_date: HashMap<u32, i64> = HashMap::new();
+    let mut first_spend: HashMap<u32, i64> = HashMap::new();
+    for line in store.spend.iter().filter(|l| l.at < to) {
+        *spend_to_date.entry(line.campaign).or_default() += line.cents;
+        let first = first_spend.entry(line.campaign).or_insert(line.at);
+        *first = (*first).min(line.at);
+    }
+
+    let measured: Vec<CampaignFacts> = campaigns
+        .into_iter()
+        .map(|input| {
+            let index = store.campaign_index(input.id);
+            let tally_of = |t: &crate::metrics::compute::Tally| index.and_then(|i| t.campaigns.get(&i)).cloned().unwrap_or_default();
+            let (w, f, m) = (tally_of(&week), tally_of(&five), tally_of(&month));
+            let start = input
+                .starts_at
+                .filter(|s| *s <= now)
+                .or(input.launched_at)
+                .map(|s| s.timestamp())
+                .or_else(|| index.and_then(|i| first_spend.get(&i).copied()));
+            let by_segment = segment_tallies
+                .iter()
+                .map(|(segment, t)| {
+                    let c = index.and_then(|i| t.campaigns.get(&i)).cloned().unwrap_or_default();
+                    let reached = index.map_or(0, |i| reach.by_campaign_segment.get(&(i, *segment)).copied().unwrap_or(0));
+                    SegmentSlice { segment: *segment, performance: Performance::of(&c, true), reached }
+                })
+                .collect();
+            let creatives = input
+                .creatives
+                .iter()
+                .map(|c| {
+                    let t = store.creative_index(c.id).and_then(|i| week.creatives.get(&i)).cloned().unwrap_or_default();
+                    let ctr = (t.impressions > 0).then(|| 100.0 * t.clicks as f64 / t.impressions as f64);
+                    CreativeSlice { id: c.id, name: c.name.clone(), active: c.active, impressions: t.impressions, clicks: t.clicks, ctr }
+                })
+                .collect();
+            let campaign_reach = index.and_then(|i| reach.by_campaign.get(&i)).copied().unwrap_or_default();
+            let measured = Measured {
+                days_active: start.map_or(0, |s| ((to - s) / DAY).max(0)),
+                week: Performance::of(&w, false),
+                ctr_5d: (f.impressions > 0).then(|| 100.0 * f.clicks as f64 / f.impressions as f64),
+                impressions_5d: f.impressions,
+                spend_to_date: index.and_then(|i| spend_to_date.get(&i)).copied().unwrap_or(0) as f64 / 100.0,
+                incremental_week: incremental(w.treated, w.held, w.incremental_cents()),
+                treated_revenue_week: w.treated_cents as f64 / 100.0,
+                month: Performance::of(&m, false),
+                incremental_month: incremental(m.treated, m.held, m.incremental_cents()),
+                treated_revenue_month: m.treated_cents as f64 / 100.0,
+                held_month: m.held,
+                reached_week: campaign_reach.0,
+                deliveries_week: campaign_reach.1,
+                unsubscribes_week: campaign_reach.2,
+                by_segment,
+                creatives,
+            };
+            CampaignFacts { input, measured }
+        })
+        .collect();
+
+    let segments = segment_tallies
+        .iter()
+        .map(|(segment, t)| SegmentFacts {
+            segment: *segment,
+            size: sizes.get(segment).copied().unwrap_or(0),
+            reached: reach.by_segment.get(segment).copied().unwrap_or(0),
+            spend: t.spend_cents / 100.0,
+            revenue: t.attributed_cents as f64 / 100.0,
+            impressions: t.impressions,
+            roas: (t.spend_cents > 0.0).then(|| t.attributed_cents as f64 / t.spend_cents),
+        })
+        .collect();
+    Facts { now, campaigns: measured, segments, system }
+}
+
+/// Who was delivered to in a window: per campaign (users, deliveries, users who unsubscribed
+/// after a delivery of it), per campaign and segment (users), per segment (users).
+#[derive(Default)]
+struct Reach {
+    by_campaign: HashMap<u32, (u64, u64, u64)>,
+    by_campaign_segment: HashMap<(u32, SegmentType), u64>,
+    by_segment: HashMap<SegmentType, u64>,
+}
+
+fn reach(store: &Store, from: i64, to: i64) -> Reach {
+    let mut out = Reach::default();
+    let mut mine: HashMap<u32, (bool, bool)> = HashMap::new();
+    for user in &store.users {
+        if user.span.is_none_or(|(first, last)| last < from || first >= to) {
+            continue;
+        }
+        mine.clear();
+        let mut segment = None;
+        let start = user.facts.partition_point(|f| f.at < from);
+        for f in user.facts[start..].iter().take_while(|f| f.at < to) {
+            match f.kind {
+                Kind::Sent if f.campaign != NONE => {
+                    out.by_campaign.entry(f.campaign).or_default().1 += 1;
+                    mine.entry(f.campaign).or_default().0 = true;
+                    // The user's segment at their latest delivery in the window.
+                    segment = user.segment_at(f.at, f.context_segment).or(segment);
+                }
+                Kind::Unsubscribed => {
+                    // An unsubscribe counts against every campaign that delivered to the user in
+                    // the window before it (or the one it names).
+                    if f.campaign != NONE {
+                        mine.entry(f.campaign).or_default().1 = true;
+                    } else {
+                        for flags in mine.values_mut().filter(|(sent, _)| *sent) {
+                            flags.1 = true;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if mine.values().any(|(sent, _)| *sent)
+            && let Some(s) = segment
+        {
+            *out.by_segment.entry(s).or_default() += 1;
+        }
+        for (campaign, (sent, unsubscribed)) in &mine {
+            if !sent {
+                continue;
+            }
+            let entry = out.by_campaign.entry(*campaign).or_default();
+            entry.0 += 1;
+            entry.2 += u64::from(*unsubscribed);
+            if let Some(s) = segment {
+                *out.by_campaign_segment.entry((*campaign, s)).or_default() += 1;
+            }
+        }
+    }
+    out
+}

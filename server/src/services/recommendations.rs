@@ -1,0 +1,419 @@
+//! The Action Center's recommendations (issue #9, docs/recommendations.md): one run gathers the
+//! facts the engine reads (the catalogue, tests, consent refusals, approvals, data quality) and
+//! the rollup's figures, lets `analytics::recommend` decide, and reconciles the result with what
+//! is stored: a situation found again is refreshed in place, a new one opens, one no longer found
+//! expires with the reason, and a dismissal keeps its situation quiet until it clears or lapses.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use analytics::recommend::{self, CampaignInput, ComplianceFacts, CreativeInput, Recommendation, RecommendationKind, SystemFacts, Thresholds};
+use analytics::{CampaignStatus, EventSource};
+use analytics::events::{ConfidenceLevel, Context, Event, ImpactProjection, Payload, UserActionRecommended};
+use app::access::{Capability, Role};
+use app::wire::{CreativeStatus, DismissRequest, RecommendationList, RecommendationRun, RecommendationStatus, RecommendationView};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::entities::{audit_log, consent_violations_hourly, experiments, quality_hourly, recommendations};
+use crate::error::{AppError, Result};
+use crate::services::catalogue::{self, Actor, field};
+use crate::services::{audit, quality};
+use crate::state::AppState;
+
+const PENDING: [&str; 3] = ["open", "scheduled", "awaiting_approval"];
+
+/// One run of the engine at the server's `now`, reconciled with the stored recommendations.
+pub async fn run(state: &AppState) -> Result<RecommendationRun> {
+    let started = Instant::now();
+    let now = state.clock.now();
+    let thresholds = state.settings.recommendations.clone();
+    let (campaigns, system) = inputs(&state.db, now, &thresholds).await?;
+    let hub = state.metrics.clone();
+    let config = state.settings.metrics.clone();
+    let engine_thresholds = thresholds.clone();
+    // The figures are computed under the rollup's read lock, off the async workers.
+    let found = tokio::task::spawn_blocking(move || {
+        hub.read(|store| {
+            let facts = recommend::facts::gather(store, &config, now, campaigns, system);
+            recommend::evaluate(&facts, &engine_thresholds)
+        })
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("the recommendation engine stopped: {e}")))?;
+    let mut outcome = reconcile(&state.db, &found, now, &thresholds).await?;
+    outcome.took_ms = started.elapsed().as_millis() as u64;
+    Ok(outcome)
+}
+
+/// What the engine reads from the database.
+async fn inputs(db: &DatabaseConnection, now: DateTime<Utc>, t: &Thresholds) -> Result<(Vec<CampaignInput>, SystemFacts)> {
+    let campaigns = catalogue::all(db).await?;
+    let testing: HashSet<Uuid> = experiments::Entity::find()
+        .filter(experiments::Column::Status.eq("running"))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|e| e.campaign_id)
+        .collect();
+    let mut refusals: HashMap<Uuid, i64> = HashMap::new();
+    for row in consent_violations_hourly::Entity::find().filter(consent_violations_hourly::Column::HourStart.gte(now - Duration::days(7))).all(db).await? {
+        *refusals.entry(row.campaign_id).or_default() += row.violations;
+    }
+    // Which campaigns were created, and which approved, in the product.
+    let mut created = HashSet::new();
+    let mut approved = HashSet::new();
+    let mut launched: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    for row in audit_log::Entity::find().filter(audit_log::Column::Action.is_in(["campaign.create", "campaign.approve", "campaign.launch"])).all(db).await? {
+        let Some(id) = row.target.strip_prefix("campaign:").and_then(|id| Uuid::parse_str(id).ok()) else { continue };
+        match row.action.as_str() {
+            "campaign.create" => {
+                created.insert(id);
+            }
+            "campaign.approve" => {
+                approved.insert(id);
+            }
+            _ => {
+                let first = launched.entry(id).or_insert(row.at);
+                *first = (*first).min(row.at);
+            }
+        }
+    }
+    let events_expected = campaigns.iter().any(|c| c.status == CampaignStatus::Active);
+    let inputs = campaigns
+        .into_iter()
+        .filter(|c| !matches!(c.status, CampaignStatus::Draft | CampaignStatus::Archived | CampaignStatus::PendingApproval))
+        .map(|c| CampaignInput {
+            compliance: ComplianceFacts {
+                refusals_week: refusals.get(&c.id).copied().unwrap_or(0),
+                missing_consent_method: c.consent_method.is_none(),
+                missing_opt_out: !c.has_opt_out_link,
+                no_approval: created.contains(&c.id) && !approved.contains(&c.id),
+            },
+            running_experiment: testing.contains(&c.id),
+            creatives: c.creatives.iter().map(|k| CreativeInput { id: k.id, name: k.name.clone(), active: k.status == CreativeStatus::Active }).collect(),
+            id: c.id,
+            name: c.name,
+            campaign_type: c.campaign_type,
+            status: c.status,
+            target_segments: c.target_segments,
+            budget_cents: c.budget_cents,
+            holdout_percent: c.holdout_percent,
+            frequency_cap_per_week: c.frequency_cap_per_week,
+            starts_at: c.starts_at,
+            launched_at: launched.get(&c.id).copied(),
+            ends_at: c.ends_at,
+        })
+        .collect();
+
+    let report = quality::report(db, now, 1).await?;
+    let freshness_minutes = report.overall.data_freshness_minutes;
+    let hour = |t: DateTime<Utc>| t - Duration::seconds(t.timestamp().rem_euclid(3600));
+    let mut by_hour: HashMap<DateTime<Utc>, (i64, i64)> = HashMap::new();
+    for row in quality_hourly::Entity::find().filter(quality_hourly::Column::HourStart.gte(hour(now) - Duration::hours(5))).all(db).await? {
+        let e = by_hour.entry(row.hour_start).or_default();
+        e.0 += row.received;
+        e.1 += row.valid;
+    }
+    let bad_hours = by_hour.values().filter(|(received, valid)| *received >= 100 && 100.0 * (received - valid) as f64 / *received as f64 > t.validation_errors_above_percent).count() as u32;
+    let stale_hours = freshness_minutes.filter(|f| *f > t.freshness_minutes_above).map_or(0, |f| ((f / 60.0).ceil() as u32).min(6));
+    let system = SystemFacts {
+        freshness_minutes,
+        events_expected,
+        received_last_hour: report.counts.received.max(0) as u64,
+        rejected_last_hour: (report.counts.received - report.counts.valid).max(0) as u64,
+        hours_affected: bad_hours.max(stale_hours),
+    };
+    Ok((inputs, system))
+}
+
+fn status_of(row: &recommendations::Model) -> RecommendationStatus {
+    RecommendationStatus::parse(&row.status).unwrap_or(RecommendationStatus::Open)
+}
+
+fn body_of(row: &recommendations::Model) -> Result<Recommendation> {
+    serde_json::from_value(row.body.clone()).map_err(|e| AppError::Internal(anyhow::anyhow!("recommendation {} cannot be read: {e}", row.id)))
+}
+
+pub fn view(row: recommendations::Model) -> Result<RecommendationView> {
+    Ok(RecommendationView {
+        recommendation: body_of(&row)?,
+        id: row.id,
+        status: status_of(&row),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        closed_reason: row.closed_reason,
+        closed_at: row.closed_at,
+        dismissed_by: row.dismissed_by,
+        dismissed_reason: row.dismissed_reason,
+        suppress_until: row.suppress_until,
+        scheduled_for: row.scheduled_for,
+        scheduled_by: row.scheduled_by,
+        executed_by: row.executed_by,
+        executed_at: row.executed_at,
+        execution: row.execution,
+    })
+}
+
+fn to_json(rec: &Recommendation) -> serde_json::Value {
+    serde_json::to_value(rec).unwrap_or_default()
+}
+
+/// The spec's `user_action_recommended` for a new recommendation.
+fn recommended_event(id: Uuid, rec: &Recommendation, now: DateTime<Utc>) -> Event {
+    let confidence = rec.projection.confidence;
+    Event {
+        event_id: Uuid::new_v4(),
+        occurred_at: now,
+        user_id: "system".to_owned(),
+        session_id: None,
+        source: EventSource::Backend,
+        context: Context::default(),
+        payload: Payload::UserActionRecommended(UserActionRecommended {
+            recommendation_id: id,
+            recommendation_type: rec.kind.as_str().to_owned(),
+            target_entity_id: Uuid::parse_str(&rec.target.id).ok(),
+            impact_projection: Some(ImpactProjection {
+                projected_roas_change_percent: None,
+                projected_revenue_impact: rec.projection.net_weekly_dollars,
+                confidence_score: Some(confidence),
+            }),
+            confidence_level: Some(if confidence >= 0.85 {
+                ConfidenceLevel::High
+            } else if confidence >= 0.65 {
+                ConfidenceLevel::Medium
+            } else {
+                ConfidenceLevel::Low
+            }),
+            supporting_data: Some(serde_json::json!({ "situation_key": rec.situation_key, "primary_reason": rec.primary_reason, "priority": rec.score.priority })),
+            expiration_time: None,
+        }),
+        late_arrival: false,
+        backfilled: false,
+    }
+}
+
+/// Stores what a run found (docs/recommendations.md, "Upkeep").
+async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateTime<Utc>, t: &Thresholds) -> Result<RecommendationRun> {
+    let txn = db.begin().await?;
+    let pending = recommendations::Entity::find().filter(recommendations::Column::Status.is_in(PENDING)).all(&txn).await?;
+    let dismissed = recommendations::Entity::find()
+        .filter(recommendations::Column::Status.eq("dismissed"))
+        .filter(recommendations::Column::ClearedAt.is_null())
+        .all(&txn)
+        .await?;
+    let mut outcome = RecommendationRun { as_of: now, found: found.len(), opened: 0, refreshed: 0, expired: 0, suppressed: 0, took_ms: 0 };
+    let keys: HashSet<&str> = found.iter().map(|r| r.situation_key.as_str()).collect();
+    for rec in found {
+        if let Some(row) = pending.iter().find(|r| r.situation_key == rec.situation_key) {
+            let mut active: recommendations::ActiveModel = row.clone().into();
+            active.body = Set(to_json(rec));
+            active.level = Set(rec.score.level.as_str().to_owned());
+            active.priority = Set(rec.score.priority);
+            active.confidence = Set(rec.projection.confidence);
+            active.updated_at = Set(now);
+            active.update(&txn).await?;
+            outcome.refreshed += 1;
+        } else if dismissed.iter().any(|r| r.situation_key == rec.situation_key && r.suppress_until.is_some_and(|until| until > now)) {
+            outcome.suppressed += 1;
+        } else {
+            let id = Uuid::new_v4();
+            recommendations::ActiveModel {
+                id: Set(id),
+                situation_key: Set(rec.situation_key.clone()),
+                kind: Set(rec.kind.as_str().to_owned()),
+                target_kind: Set(serde_json::to_value(rec.target.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()),
+                target_id: Set(rec.target.id.chars().take(64).collect()),
+                status: Set("open".to_owned()),
+                level: Set(rec.score.level.as_str().to_owned()),
+                priority: Set(rec.score.priority),
+                confidence: Set(rec.projection.confidence),
+                body: Set(to_json(rec)),
+                created_at: Set(now),
+                updated_at: Set(now),
+                closed_reason: Set(None),
+                closed_at: Set(None),
+                dismissed_by: Set(None),
+                dismissed_reason: Set(None),
+                suppress_until: Set(None),
+                cleared_at: Set(None),
+                scheduled_for: Set(None),
+                scheduled_by: Set(None),
+                executed_by: Set(None),
+                executed_at: Set(None),
+                execution: Set(None),
+            }
+            .insert(&txn)
+            .await?;
+            crate::ingest::append(&txn, &recommended_event(id, rec, now), now).await?;
+            outcome.opened += 1;
+        }
+    }
+    for row in pending.into_iter().filter(|r| !keys.contains(r.situation_key.as_str())) {
+        let reason = match (RecommendationKind::parse(&row.kind), body_of(&row)) {
+            (Some(kind), Ok(rec)) => format!("The trigger ({}) no longer holds.", recommend::describe_trigger(kind, &rec.trigger, t)),
+            _ => "The trigger no longer holds.".to_owned(),
+        };
+        let mut active: recommendations::ActiveModel = row.into();
+        active.status = Set("expired".to_owned());
+        active.closed_reason = Set(Some(reason));
+        active.closed_at = Set(Some(now));
+        active.updated_at = Set(now);
+        active.update(&txn).await?;
+        outcome.expired += 1;
+    }
+    // A dismissed situation the run no longer finds has cleared: if it comes back, it is new.
+    for row in dismissed.into_iter().filter(|r| !keys.contains(r.situation_key.as_str())) {
+        let mut active: recommendations::ActiveModel = row.into();
+        active.cleared_at = Set(Some(now));
+        active.update(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// `GET /api/v1/recommendations`'s filters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// One type, e.g. `pause_campaign`.
+    pub kind: Option<String>,
+    /// `critical`, `high`, `medium` or `low`.
+    pub priority: Option<String>,
+    /// Comma-separated statuses (default: `open,scheduled,awaiting_approval`), or `all`.
+    pub status: Option<String>,
+    /// Only those first found at most this many days ago.
+    pub max_age_days: Option<u32>,
+    /// Only the types this role may execute (`cmo`, `perf_lead`, …).
+    pub role: Option<String>,
+    /// Only those whose projection's confidence is at least this (0–1).
+    pub min_confidence: Option<f64>,
+    /// At most this many (default 50, at most 500).
+    pub limit: Option<u32>,
+}
+
+/// The queue, highest priority first.
+pub async fn list(db: &impl ConnectionTrait, query: &ListQuery, now: DateTime<Utc>) -> Result<RecommendationList> {
+    let mut errors = Vec::new();
+    let kind = query.kind.as_deref().map(|k| RecommendationKind::parse(k).ok_or(k));
+    if let Some(Err(k)) = kind {
+        errors.push(field("kind", format!("unknown type '{k}': expected one of {}", RecommendationKind::ALL.map(|k| k.as_str()).join(", "))));
+    }
+    let level = query.priority.as_deref().map(|l| recommend::Level::parse(l).ok_or(l));
+    if let Some(Err(l)) = level {
+        errors.push(field("priority", format!("unknown priority '{l}': expected critical, high, medium or low")));
+    }
+    let statuses: Vec<&str> = match query.status.as_deref() {
+        None => PENDING.to_vec(),
+        Some("all") => RecommendationStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        Some(list) => list.split(',').map(str::trim).collect(),
+    };
+    for s in &statuses {
+        if RecommendationStatus::parse(s).is_none() {
+            errors.push(field("status", format!("unknown status '{s}': expected all or some of {}", RecommendationStatus::ALL.map(|s| s.as_str()).join(", "))));
+        }
+    }
+    let role = query.role.as_deref().map(|r| r.parse::<Role>().map_err(|_| r));
+    if let Some(Err(r)) = &role {
+        errors.push(field("role", format!("unknown role '{r}': expected one of {}", Role::ALL.map(|r| r.as_str()).join(", "))));
+    }
+    if query.min_confidence.is_some_and(|c| !(0.0..=1.0).contains(&c)) {
+        errors.push(field("min_confidence", "must be between 0 and 1"));
+    }
+    if query.limit.is_some_and(|l| !(1..=500).contains(&l)) {
+        errors.push(field("limit", "must be 1 to 500"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let mut select = recommendations::Entity::find().filter(recommendations::Column::Status.is_in(statuses));
+    if let Some(Ok(kind)) = kind {
+        select = select.filter(recommendations::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(Ok(level)) = level {
+        select = select.filter(recommendations::Column::Level.eq(level.as_str()));
+    }
+    if let Some(days) = query.max_age_days {
+        select = select.filter(recommendations::Column::CreatedAt.gte(now - Duration::days(i64::from(days))));
+    }
+    if let Some(c) = query.min_confidence {
+        select = select.filter(recommendations::Column::Confidence.gte(c));
+    }
+    let mut rows = select.all(db).await?;
+    if let Some(Ok(role)) = role {
+        rows.retain(|r| RecommendationKind::parse(&r.kind).is_some_and(|k| role.allows(Capability::Execute(k))));
+    }
+    rows.sort_by(|a, b| b.priority.total_cmp(&a.priority).then(b.created_at.cmp(&a.created_at)));
+    let total = rows.len() as u64;
+    let items = rows.into_iter().take(query.limit.unwrap_or(50) as usize).map(view).collect::<Result<Vec<_>>>()?;
+    Ok(RecommendationList { as_of: now, total, items })
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<RecommendationView> {
+    view(find(db, id).await?)
+}
+
+async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<recommendations::Model> {
+    recommendations::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::NotFound(format!("recommendation {id}")))
+}
+
+/// Dismisses an open or scheduled recommendation with a reason: its situation stays quiet until
+/// it clears or `dismissal_days` pass. Needs the right to execute its type; audited.
+pub async fn dismiss(db: &DatabaseConnection, id: Uuid, request: DismissRequest, actor: &Actor, now: DateTime<Utc>, t: &Thresholds) -> Result<RecommendationView> {
+    let reason = request.reason.trim().to_owned();
+    if !(3..=500).contains(&reason.chars().count()) {
+        return Err(AppError::invalid("reason", "say why in 3 to 500 characters (it is kept in the audit log)"));
+    }
+    let txn = db.begin().await?;
+    let row = find(&txn, id).await?;
+    let kind = RecommendationKind::parse(&row.kind).ok_or_else(|| AppError::Internal(anyhow::anyhow!("recommendation {id} has an unknown type {}", row.kind)))?;
+    actor.require(Capability::Execute(kind))?;
+    let status = status_of(&row);
+    if !matches!(status, RecommendationStatus::Open | RecommendationStatus::Scheduled) {
+        return Err(AppError::Conflict(format!("the recommendation is {}: only an open or scheduled one can be dismissed", status.as_str())));
+    }
+    let before = view(row.clone())?;
+    let (who, role) = actor.who();
+    let mut active: recommendations::ActiveModel = row.into();
+    active.status = Set("dismissed".to_owned());
+    active.dismissed_by = Set(Some(who.clone()));
+    active.dismissed_reason = Set(Some(reason.clone()));
+    active.suppress_until = Set(Some(now + Duration::days(i64::from(t.dismissal_days))));
+    active.closed_at = Set(Some(now));
+    active.scheduled_for = Set(None);
+    active.updated_at = Set(now);
+    let after = view(active.update(&txn).await?)?;
+    audit::record(
+        &txn,
+        actor.audit_key(),
+        audit::Entry {
+            actor: who,
+            role,
+            action: "recommendation.dismiss".to_owned(),
+            target: format!("recommendation:{id}"),
+            before: Some(status_summary(&before)),
+            after: Some(status_summary(&after)),
+            reason: Some(reason),
+            consent_check: None,
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// What the audit log keeps of a recommendation: its identity and status, not the whole body.
+fn status_summary(v: &RecommendationView) -> serde_json::Value {
+    serde_json::json!({
+        "status": v.status,
+        "kind": v.recommendation.kind,
+        "situation_key": v.recommendation.situation_key,
+        "title": v.recommendation.title,
+        "priority": v.recommendation.score.priority,
+        "suppress_until": v.suppress_until,
+        "scheduled_for": v.scheduled_for,
+    })
+}

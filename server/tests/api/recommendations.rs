@@ -1,0 +1,199 @@
+//! The Action Center (issue #9, docs/recommendations.md): a world of two campaigns launched through
+//! the approval workflow and run for a week, one losing money; the engine finds exactly the
+//! losing one, keeps one open recommendation per situation, lets the right roles dismiss it,
+//! keeps a dismissed situation quiet until it clears, and expires what no longer holds.
+
+use app::access::{Role, Scope};
+use app::wire::{CampaignView, ErrorBody, RecommendationList, RecommendationRun, RecommendationStatus, RecommendationView};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use server::clock::Clock;
+use uuid::Uuid;
+
+use crate::support::{Session, TestApp, campaign_request, spawn_app_with_clock_configured};
+
+struct World {
+    app: TestApp,
+    key: String,
+    perf: Session,
+    cmo: Session,
+    compliance: Session,
+}
+
+impl World {
+    async fn send(&self, method: reqwest::Method, who: &Session, path: &str, body: Value) -> reqwest::Response {
+        self.app.client.request(method, self.app.url(path)).header("cookie", &who.cookie).header("origin", self.app.origin()).json(&body).send().await.unwrap()
+    }
+
+    /// A campaign created by the performance lead, approved by compliance and launched.
+    async fn launched(&self, name: &str) -> CampaignView {
+        let res = self.send(reqwest::Method::POST, &self.perf, "/api/v1/campaigns", serde_json::to_value(campaign_request(name)).unwrap()).await;
+        assert_eq!(res.status(), 201);
+        let campaign: CampaignView = res.json().await.unwrap();
+        let path = format!("/api/v1/campaigns/{}", campaign.id);
+        for (who, status) in [(&self.perf, "pending_approval"), (&self.compliance, "scheduled"), (&self.perf, "active")] {
+            let res = self.send(reqwest::Method::PATCH, who, &path, json!({ "status": status })).await;
+            assert_eq!(res.status(), 200, "{status}");
+        }
+        campaign
+    }
+
+    async fn set_status(&self, campaign: &CampaignView, status: &str) {
+        let res = self.send(reqwest::Method::PATCH, &self.perf, &format!("/api/v1/campaigns/{}", campaign.id), json!({ "status": status, "reason": "test" })).await;
+        assert_eq!(res.status(), 200);
+    }
+
+    /// A day of a campaign: 200 users delivered and shown it, every 33rd treatment user clicks,
+    /// every 100th buys for `order` dollars; a day's spend of $100.
+    async fn day(&self, campaign: &CampaignView, day: DateTime<Utc>, order: f64) {
+        let mut events = Vec::new();
+        let event = |kind: &str, user: &str, at: DateTime<Utc>, properties: Value| {
+            json!({
+                "event_id": Uuid::new_v4().to_string(), "event_type": kind, "timestamp": at.to_rfc3339(), "user_id": user,
+                "source": "backend", "properties": properties,
+                "context": { "platform": "iOS", "user_segment": "HIGH_SPENDER", "region": "US-CA" }
+            })
+        };
+        for i in 0..200 {
+            let user = format!("{}-{}-{i}", campaign.name, day.timestamp());
+            let held = analytics::holdout::is_holdout(campaign.id, &user, campaign.holdout_percent / 100.0);
+            let at = day + Duration::minutes(30);
+            let delivered = json!({ "campaign_id": campaign.id, "campaign_type": "DISCOUNT", "creative_id": campaign.creatives[0].id, "segment_id": "HIGH_SPENDER", "delivery_channel": "push", "is_holdout": held });
+            events.push(event("campaign_delivered", &user, at, delivered));
+            if held {
+                continue;
+            }
+            events.push(event("campaign_viewed", &user, at + Duration::minutes(1), json!({ "campaign_id": campaign.id, "creative_id": campaign.creatives[0].id })));
+            if i % 33 == 0 {
+                events.push(event("campaign_clicked", &user, at + Duration::minutes(2), json!({ "campaign_id": campaign.id, "creative_id": campaign.creatives[0].id, "click_type": "cta" })));
+            }
+            if i % 100 == 0 {
+                let purchase = json!({ "order_id": Uuid::new_v4().to_string(), "order_value": order });
+                events.push(event("user_purchased", &user, at + Duration::minutes(5), purchase));
+            }
+        }
+        let res = self.app.client.post(self.app.url("/api/v1/events")).bearer_auth(&self.key).json(&events).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["rejected"].as_array().map(Vec::len), Some(0), "{}", body["rejected"][0]);
+        let spend = json!({ "entries": [{ "campaign_id": campaign.id, "channel": "push", "period_start": day, "granularity": "day", "amount_cents": 10_000 }] });
+        let res = self.app.client.post(self.app.url("/api/v1/spend")).bearer_auth(&self.key).json(&spend).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+
+    async fn dismiss(&self, id: Uuid, who: &Session, reason: &str) -> reqwest::Response {
+        self.send(reqwest::Method::POST, who, &format!("/api/v1/recommendations/{id}/dismiss"), json!({ "reason": reason })).await
+    }
+
+    async fn refresh(&self) -> RecommendationRun {
+        let res = self.send(reqwest::Method::POST, &self.cmo, "/api/v1/recommendations/refresh", json!({})).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    async fn list(&self, who: &Session, query: &str) -> RecommendationList {
+        let res = self.app.get_with_cookie(&format!("/api/v1/recommendations{query}"), &who.cookie).await;
+        assert_eq!(res.status(), 200, "{query}");
+        res.json().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_engine_finds_the_losing_campaign_once_and_dismissals_and_expiry_follow_the_situation() {
+    let start = DateTime::from_timestamp(Utc::now().timestamp() / 86_400 * 86_400, 0).unwrap();
+    let app = spawn_app_with_clock_configured(Clock::fixed(start), |s| s.session_lifetime_minutes = 60 * 24 * 30).await;
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "sender", &[Scope::Events, Scope::Catalogue], None, start).await.unwrap();
+    let (perf, cmo, compliance) = (app.sign_in(Role::PerfLead).await, app.sign_in(Role::Cmo).await, app.sign_in(Role::Compliance).await);
+    let world = World { app, key, perf, cmo, compliance };
+    let losing = world.launched("Losing").await;
+    let winning = world.launched("Winning").await;
+    // Eight days: ROAS about 1.0× for the losing campaign and 3.0× for the other.
+    for d in 0..8 {
+        let day = start + Duration::days(d);
+        world.app.state.clock.set(day + Duration::minutes(45));
+        world.day(&losing, day, 50.0).await;
+        world.day(&winning, day, 150.0).await;
+    }
+    world.app.state.clock.set(start + Duration::days(7) + Duration::minutes(45));
+
+    let run = world.refresh().await;
+    assert_eq!((run.found, run.opened), (1, 1), "{run:?}");
+    let queue = world.list(&world.cmo, "").await;
+    assert_eq!(queue.total, 1);
+    let item = &queue.items[0];
+    let rec = &item.recommendation;
+    assert_eq!((rec.kind.as_str(), rec.trigger.as_str(), rec.target.id.as_str()), ("pause_campaign", "low_roas", losing.id.to_string().as_str()));
+    assert_eq!(item.status, RecommendationStatus::Open);
+    assert!(rec.evidence.iter().any(|e| e.contains("ROAS (7 days)")), "{:?}", rec.evidence);
+    assert!(rec.projection.method.contains("incremental"), "{}", rec.projection.method);
+    assert!(rec.similar.iter().any(|s| s.name == "Winning"), "the other Discount campaign is its comparison");
+    assert!(rec.score.priority > 0.0 && rec.score.impact >= 80.0, "{:?}", rec.score);
+    let _ = winning;
+
+    // The detail, the spec's event, and the filters.
+    let res = world.app.get_with_cookie(&format!("/api/v1/recommendations/{}", item.id), &world.cmo.cookie).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<RecommendationView>().await.unwrap().id, item.id);
+    let emitted = server::entities::events::Entity::find()
+        .filter(server::entities::events::Column::EventType.eq("user_action_recommended"))
+        .all(&world.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(emitted.len(), 1);
+    assert_eq!(emitted[0].properties["recommendation_id"], item.id.to_string());
+    assert_eq!(world.list(&world.cmo, "?role=compliance").await.total, 0, "compliance may not pause campaigns");
+    assert_eq!(world.list(&world.cmo, "?role=cmo&kind=pause_campaign&priority=critical").await.total, 1);
+    assert_eq!(world.list(&world.cmo, "?min_confidence=0.99&limit=5").await.total, u64::from(rec.projection.confidence >= 0.99));
+    let res = world.app.get_with_cookie("/api/v1/recommendations?kind=pause&status=sleeping", &world.cmo.cookie).await;
+    assert_eq!(res.status(), 422);
+    let fields: Vec<String> = res.json::<ErrorBody>().await.unwrap().error.fields.into_iter().map(|f| f.field).collect();
+    assert_eq!(fields, ["kind", "status"]);
+    let res = world.app.get_with_cookie(&format!("/api/v1/recommendations/{}", Uuid::new_v4()), &world.cmo.cookie).await;
+    assert_eq!(res.status(), 404);
+
+    // Found again: refreshed in place, never a second open one.
+    let again = world.refresh().await;
+    assert_eq!((again.opened, again.refreshed), (0, 1));
+
+    // Dismissal: by a role that may act on the type, with a reason; audited; the situation stays quiet.
+    assert_eq!(world.dismiss(item.id, &world.compliance, "not mine").await.status(), 403);
+    assert_eq!(world.dismiss(item.id, &world.cmo, "no").await.status(), 422);
+    let res = world.dismiss(item.id, &world.cmo, "The board wants it to run to the end of the quarter").await;
+    assert_eq!(res.status(), 200);
+    let dismissed: RecommendationView = res.json().await.unwrap();
+    assert_eq!(dismissed.status, RecommendationStatus::Dismissed);
+    assert_eq!(dismissed.suppress_until, Some(world.app.state.clock.now() + Duration::days(14)));
+    assert_eq!(world.dismiss(item.id, &world.cmo, "twice").await.status(), 409);
+    let logged = server::entities::audit_log::Entity::find()
+        .filter(server::entities::audit_log::Column::Action.eq("recommendation.dismiss"))
+        .all(&world.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!((logged.len(), logged[0].actor.as_str()), (1, world.cmo.email.as_str()));
+    let quiet = world.refresh().await;
+    assert_eq!((quiet.opened, quiet.suppressed), (0, 1));
+    assert_eq!(world.list(&world.cmo, "").await.total, 0);
+
+    // The situation clears (paused), then comes back (resumed): a new recommendation opens.
+    world.set_status(&losing, "paused").await;
+    world.refresh().await;
+    world.set_status(&losing, "active").await;
+    let back = world.refresh().await;
+    assert_eq!(back.opened, 1, "{back:?}");
+    let reopened = world.list(&world.cmo, "").await.items.remove(0);
+    assert_ne!(reopened.id, item.id);
+
+    // A trigger that no longer holds expires the open one, with the reason.
+    world.set_status(&losing, "paused").await;
+    let gone = world.refresh().await;
+    assert_eq!(gone.expired, 1);
+    let res = world.app.get_with_cookie(&format!("/api/v1/recommendations/{}", reopened.id), &world.cmo.cookie).await;
+    let expired: RecommendationView = res.json().await.unwrap();
+    assert_eq!(expired.status, RecommendationStatus::Expired);
+    assert!(expired.closed_reason.as_deref().unwrap_or_default().contains("ROAS below 2.0×"), "{:?}", expired.closed_reason);
+    let history = world.list(&world.cmo, "?status=all").await;
+    let statuses: Vec<RecommendationStatus> = history.items.iter().map(|i| i.status).collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.contains(&RecommendationStatus::Dismissed) && statuses.contains(&RecommendationStatus::Expired), "{statuses:?}");
+}
