@@ -1456,6 +1456,8 @@ pub struct RecommendationRun {
     pub refreshed: usize,
     pub expired: usize,
     pub suppressed: usize,
+    /// New ones carried out at once (compliance flags, by default).
+    pub auto_executed: usize,
     pub took_ms: u64,
 }
 
@@ -1466,4 +1468,43 @@ pub struct RecommendationRun {
 pub struct DismissRequest {
     /// Why (kept in the audit log), 3 to 500 characters.
     pub reason: String,
+}
+
+/// `POST /api/v1/recommendations/{id}/execute`, and the plan `…/schedule` stores. Every field is
+/// optional: by default the recommendation's own action, as proposed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecuteRequest {
+    /// Carry out this alternative (its index in `alternatives`) instead of the recommendation.
+    #[serde(default)]
+    pub alternative: Option<usize>,
+    /// Customize: the same action with other parameters (the amount moved, the cap, the budget,
+    /// the holdout share, the segments); the campaigns it touches stay the recommendation's.
+    #[serde(default)]
+    pub customize: Option<analytics::recommend::Action>,
+    /// A creative test's challenger: the copy the marketer wrote (required for `test_creative`).
+    #[serde(default)]
+    pub challenger: Option<CreativeInput>,
+    /// A note kept with the execution in the audit log.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/recommendations/{id}/schedule`: execute at a time (a durable job runs it once,
+/// across restarts).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleRequest {
+    /// When, in the future (at most 90 days ahead).
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub alternative: Option<usize>,
+    #[serde(default)]
+    pub customize: Option<analytics::recommend::Action>,
+    #[serde(default)]
+    pub challenger: Option<CreativeInput>,
+    #[serde(default)]
+    pub note: Option<String>,
 }

@@ -127,6 +127,11 @@ impl<'a> Context<'a> {
             .max_by(|a, b| a.measured.week.roas.partial_cmp(&b.measured.week.roas).unwrap_or(std::cmp::Ordering::Equal))
     }
 
+    /// Feasibility of a type that is otherwise immediate: lower when it waits for an approval.
+    fn feasibility(&self, kind: K) -> (f64, &'static str) {
+        if self.t.approval_required.contains(&kind) { (0.85, "needs a second person's approval") } else { (1.0, "can be executed at once") }
+    }
+
     fn confidence(&self, base: f64) -> f64 {
         base.clamp(0.0, 1.0)
     }
@@ -345,7 +350,7 @@ fn reallocate(ctx: &Context) -> Vec<Recommendation> {
         let score = Score::new(
             vec![part("base", 40.0), part("performance gap", gap_points), part("feasibility", if gained > 0.0 { 15.0 } else { 10.0 }), part("data quality", quality)],
             urgency,
-            (0.85, "a budget move needs one approval"),
+            ctx.feasibility(K::ReallocateBudget),
         );
         let target = campaign_target(b);
         let to = campaign_target(a);
@@ -429,7 +434,11 @@ fn test_creative(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> {
     let score = Score::new(
         vec![part("base", 35.0), part("CTR gap", gap_points), part("peers reach the benchmark", evidence_points), part("data sufficiency", data_points)],
         (1.0, "an optimisation opportunity"),
-        (0.85, "the challenger's copy must be written first"),
+        if ctx.t.approval_required.contains(&K::TestCreative) {
+            (0.6, "the challenger's copy must be written, then approved by a second person")
+        } else {
+            (0.85, "the challenger's copy must be written first")
+        },
     );
     // The challenger is projected to reach what the best creatives of its peers reach.
     let mut best_of_peers: Vec<f64> = peers.iter().filter_map(|o| o.measured.creatives.iter().filter_map(|k| k.ctr).reduce(f64::max)).collect();
@@ -643,7 +652,7 @@ fn budget_increase(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> {
             part("days running", days_points),
         ],
         (1.0, "an optimisation opportunity"),
-        (0.85, "a budget increase needs one approval"),
+        ctx.feasibility(K::BudgetIncrease),
     );
     let increase = c.input.budget_cents as f64 / 100.0 * t.increase_share;
     let daily = (increase / 7.0).min(m.daily_spend() * t.increase_share.max(0.0) * 7.0);

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::RecommendationKind;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Thresholds {
@@ -12,6 +14,8 @@ pub struct Thresholds {
     pub dismissal_days: u32,
     /// Compliance flags pause the campaign as soon as they are found.
     pub auto_execute_compliance: bool,
+    /// Types whose execution waits for a second person's approval (spec PART 6's ranking table).
+    pub approval_required: Vec<RecommendationKind>,
     pub pause_min_days: i64,
     pub pause_roas_below: f64,
     pub pause_ctr_min_days: i64,
@@ -45,6 +49,7 @@ impl Default for Thresholds {
             interval_minutes: 5,
             dismissal_days: 14,
             auto_execute_compliance: true,
+            approval_required: vec![RecommendationKind::ReallocateBudget, RecommendationKind::TestCreative, RecommendationKind::BudgetIncrease],
             pause_min_days: 7,
             pause_roas_below: 2.0,
             pause_ctr_min_days: 5,

@@ -52,6 +52,11 @@ pub async fn patch(
 /// for a pause, the audience's consent for a submission, approval or launch); the API and the
 /// dashboard's server functions both come here.
 pub async fn change_campaign(state: &AppState, caller: Caller, id: Uuid, patch: CampaignPatch) -> Result<CampaignView> {
+    change_campaign_as(state, &Actor::new(caller, state.audit.clone()), id, patch).await
+}
+
+/// The same for any actor (the product itself carrying out a scheduled recommendation).
+pub async fn change_campaign_as(state: &AppState, actor: &Actor, id: Uuid, patch: CampaignPatch) -> Result<CampaignView> {
     let now = state.clock.now();
     let figures = super::views::pause_figures(state, id, &patch).await;
     // The audience is measured on the campaign as the change would leave it, so a launch that
@@ -77,7 +82,7 @@ pub async fn change_campaign(state: &AppState, caller: Caller, id: Uuid, patch: 
     } else {
         None
     };
-    let view = catalogue::patch(&state.db, id, patch, &Actor::new(caller, state.audit.clone()), now, catalogue::Measured { figures, audience }).await?;
+    let view = catalogue::patch(&state.db, id, patch, actor, now, catalogue::Measured { figures, audience }).await?;
     state.metrics.after_catalogue_change(&state.db).await?;
     Ok(view)
 }

@@ -121,6 +121,9 @@ fn api(clock_control: bool) -> RouteTable {
         .get("/api/v1/recommendations", Access::Requires(Capability::View(Module::ActionCenter)), get(recommendations::list))
         .post("/api/v1/recommendations/refresh", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::refresh))
         .get("/api/v1/recommendations/{id}", Access::Requires(Capability::View(Module::ActionCenter)), get(recommendations::get))
+        .post("/api/v1/recommendations/{id}/execute", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::execute))
+        .post("/api/v1/recommendations/{id}/approve", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::approve))
+        .post("/api/v1/recommendations/{id}/schedule", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::schedule))
         .post("/api/v1/recommendations/{id}/dismiss", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::dismiss));
     let table = exports::routes(table);
     let table = if clock_control {

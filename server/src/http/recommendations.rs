@@ -1,10 +1,10 @@
 //! The Action Center over HTTP (docs/recommendations.md): `GET /api/v1/recommendations` (the
 //! queue, with the spec's filters), `GET /api/v1/recommendations/{id}` (detail),
 //! `POST /api/v1/recommendations/refresh` (run the engine now) and
-//! `POST /api/v1/recommendations/{id}/dismiss`.
+//! `POST /api/v1/recommendations/{id}/{execute|approve|schedule|dismiss}`.
 
 use app::access::Caller;
-use app::wire::{DismissRequest, RecommendationList, RecommendationRun, RecommendationView};
+use app::wire::{DismissRequest, ExecuteRequest, RecommendationList, RecommendationRun, RecommendationView, ScheduleRequest};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
@@ -47,4 +47,40 @@ pub async fn dismiss(
     let request = body(payload)?;
     let actor = Actor::new(caller, state.audit.clone());
     Ok(Json(recommendations::dismiss(&state.db, id, request, &actor, state.clock.now(), &state.settings.recommendations).await?))
+}
+
+/// An optional JSON body: none means the recommendation as proposed.
+fn execute_request(payload: &[u8]) -> Result<ExecuteRequest> {
+    if payload.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ExecuteRequest::default());
+    }
+    serde_json::from_slice(payload).map_err(|e| AppError::BadRequest(format!("the body is not an execution (alternative, customize, challenger, note): {e}")))
+}
+
+#[utoipa::path(post, path = "/api/v1/recommendations/{id}/execute", tag = "recommendations", params(("id" = uuid::Uuid, Path)), request_body(content = Option<app::wire::ExecuteRequest>, description = "Optional: an alternative, a customised action, a challenger's copy, a note"), responses((status = 200, body = app::wire::RecommendationView, description = "Executed, or awaiting a second person's approval"), (status = 403, body = app::wire::ErrorBody), (status = 409, body = app::wire::ErrorBody), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn execute(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>, payload: axum::body::Bytes) -> Result<Json<RecommendationView>> {
+    let id = recommendation_id(&id)?;
+    let request = execute_request(&payload)?;
+    let actor = Actor::new(caller, state.audit.clone());
+    Ok(Json(recommendations::execute(&state, id, request, &actor).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/recommendations/{id}/approve", tag = "recommendations", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = app::wire::RecommendationView), (status = 403, body = app::wire::ErrorBody), (status = 409, body = app::wire::ErrorBody, description = "Not awaiting approval, or the approver asked for it")))]
+pub async fn approve(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<RecommendationView>> {
+    let id = recommendation_id(&id)?;
+    let actor = Actor::new(caller, state.audit.clone());
+    Ok(Json(recommendations::approve(&state, id, &actor).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/recommendations/{id}/schedule", tag = "recommendations", params(("id" = uuid::Uuid, Path)), request_body = app::wire::ScheduleRequest, responses((status = 200, body = app::wire::RecommendationView), (status = 403, body = app::wire::ErrorBody), (status = 409, body = app::wire::ErrorBody), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn schedule(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: std::result::Result<Json<ScheduleRequest>, JsonRejection>,
+) -> Result<Json<RecommendationView>> {
+    let id = recommendation_id(&id)?;
+    let request = body(payload)?;
+    let actor = Actor::new(caller, state.audit.clone());
+    Ok(Json(recommendations::schedule(&state, id, request, &actor).await?))
 }

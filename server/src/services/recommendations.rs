@@ -7,20 +7,22 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use analytics::recommend::{self, CampaignInput, ComplianceFacts, CreativeInput, Recommendation, RecommendationKind, SystemFacts, Thresholds};
+use analytics::events::ReallocationReason;
+use analytics::recommend::{self, Action, CampaignInput, ComplianceFacts, CreativeInput, Recommendation, RecommendationKind, SystemFacts, Thresholds};
 use analytics::{CampaignStatus, EventSource};
 use analytics::events::{ConfidenceLevel, Context, Event, ImpactProjection, Payload, UserActionRecommended};
 use app::access::{Capability, Role};
-use app::wire::{CreativeStatus, DismissRequest, RecommendationList, RecommendationRun, RecommendationStatus, RecommendationView};
+use app::wire::{CampaignPatch, CreativeStatus, DismissRequest, ExecuteRequest, ReallocationRequest, RecommendationList, RecommendationRun, RecommendationStatus, RecommendationView, ScheduleRequest};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::entities::{audit_log, consent_violations_hourly, experiments, quality_hourly, recommendations};
 use crate::error::{AppError, Result};
 use crate::services::catalogue::{self, Actor, field};
 use crate::services::{audit, quality};
+use crate::services::experiments as experiment_service;
 use crate::state::AppState;
 
 const PENDING: [&str; 3] = ["open", "scheduled", "awaiting_approval"];
@@ -43,7 +45,18 @@ pub async fn run(state: &AppState) -> Result<RecommendationRun> {
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("the recommendation engine stopped: {e}")))?;
-    let mut outcome = reconcile(&state.db, &found, now, &thresholds).await?;
+    let (mut outcome, automatic) = reconcile(&state.db, &found, now, &thresholds).await?;
+    // Compliance flags (by default) pause at once: the product acts, and the audit log says so.
+    let system = Actor::system(state.audit.clone());
+    for id in automatic {
+        let row = find(&state.db, id).await?;
+        let rec = body_of(&row)?;
+        let plan = Plan { kind: rec.kind, action: rec.action.clone(), challenger: None, note: Some("executed automatically ([recommendations] auto_execute_compliance)".to_owned()), requested_by: "system".to_owned(), requested_role: "system".to_owned(), approved_by: None };
+        match perform(state, row, plan, &system, true).await {
+            Ok(_) => outcome.auto_executed += 1,
+            Err(err) => tracing::warn!(recommendation = %id, error = %err.one_line(), "an automatic execution failed"),
+        }
+    }
     outcome.took_ms = started.elapsed().as_millis() as u64;
     Ok(outcome)
 }
@@ -196,7 +209,8 @@ fn recommended_event(id: Uuid, rec: &Recommendation, now: DateTime<Utc>) -> Even
 }
 
 /// Stores what a run found (docs/recommendations.md, "Upkeep").
-async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateTime<Utc>, t: &Thresholds) -> Result<RecommendationRun> {
+/// Answers with the run's counts and the new recommendations to execute at once.
+async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateTime<Utc>, t: &Thresholds) -> Result<(RecommendationRun, Vec<Uuid>)> {
     let txn = db.begin().await?;
     let pending = recommendations::Entity::find().filter(recommendations::Column::Status.is_in(PENDING)).all(&txn).await?;
     let dismissed = recommendations::Entity::find()
@@ -204,7 +218,8 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
         .filter(recommendations::Column::ClearedAt.is_null())
         .all(&txn)
         .await?;
-    let mut outcome = RecommendationRun { as_of: now, found: found.len(), opened: 0, refreshed: 0, expired: 0, suppressed: 0, took_ms: 0 };
+    let mut outcome = RecommendationRun { as_of: now, found: found.len(), opened: 0, refreshed: 0, expired: 0, suppressed: 0, auto_executed: 0, took_ms: 0 };
+    let mut automatic = Vec::new();
     let keys: HashSet<&str> = found.iter().map(|r| r.situation_key.as_str()).collect();
     for rec in found {
         if let Some(row) = pending.iter().find(|r| r.situation_key == rec.situation_key) {
@@ -249,6 +264,9 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
             .await?;
             crate::ingest::append(&txn, &recommended_event(id, rec, now), now).await?;
             outcome.opened += 1;
+            if rec.auto_execute {
+                automatic.push(id);
+            }
         }
     }
     for row in pending.into_iter().filter(|r| !keys.contains(r.situation_key.as_str())) {
@@ -271,7 +289,7 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
         active.update(&txn).await?;
     }
     txn.commit().await?;
-    Ok(outcome)
+    Ok((outcome, automatic))
 }
 
 /// `GET /api/v1/recommendations`'s filters.
@@ -416,4 +434,387 @@ fn status_summary(v: &RecommendationView) -> serde_json::Value {
         "suppress_until": v.suppress_until,
         "scheduled_for": v.scheduled_for,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acting on a recommendation: execute now, after a second person's approval, or at a time.
+
+/// What will be carried out, kept with the recommendation while it waits (approval or schedule).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub kind: RecommendationKind,
+    pub action: Action,
+    pub challenger: Option<app::wire::CreativeInput>,
+    pub note: Option<String>,
+    pub requested_by: String,
+    pub requested_role: String,
+    #[serde(default)]
+    pub approved_by: Option<String>,
+}
+
+/// Whether a customised action touches the same things as the proposed one (only its numbers,
+/// segments or subset of campaigns may change).
+fn same_targets(proposed: &Action, custom: &Action) -> bool {
+    use Action as A;
+    match (proposed, custom) {
+        (A::PauseCampaign { campaign_id: a }, A::PauseCampaign { campaign_id: b }) => a == b,
+        (A::MoveBudget { from_campaign_id: f1, to_campaign_id: t1, .. }, A::MoveBudget { from_campaign_id: f2, to_campaign_id: t2, .. }) => f1 == f2 && t1 == t2,
+        (A::TestCreative { campaign_id: c1, creative_id: k1 }, A::TestCreative { campaign_id: c2, creative_id: k2 }) => c1 == c2 && k1 == k2,
+        (A::AddTargetSegment { campaign_id: a, .. }, A::AddTargetSegment { campaign_id: b, .. }) => a == b,
+        (A::RemoveTargetSegment { campaign_ids: a, .. }, A::RemoveTargetSegment { campaign_ids: b, .. }) => !b.is_empty() && b.iter().all(|c| a.contains(c)),
+        (A::SetFrequencyCap { campaign_id: a, .. }, A::SetFrequencyCap { campaign_id: b, .. }) => a == b,
+        (A::SetBudget { campaign_id: a, .. }, A::SetBudget { campaign_id: b, .. }) => a == b,
+        (A::SetTargetSegments { campaign_id: a, .. }, A::SetTargetSegments { campaign_id: b, .. }) => a == b,
+        (A::SetHoldout { campaign_id: a, .. }, A::SetHoldout { campaign_id: b, .. }) => a == b,
+        (A::RefreshData, A::RefreshData) => true,
+        _ => false,
+    }
+}
+
+/// The plan a request makes of a recommendation, checked: the caller may execute its type, the
+/// alternative exists, a customisation keeps the targets, a creative test has its challenger.
+fn plan_of(rec: &Recommendation, request: ExecuteRequest, actor: &Actor) -> Result<Plan> {
+    let (kind, proposed) = match request.alternative {
+        None => (rec.kind, rec.action.clone()),
+        Some(i) => {
+            let alternative = rec.alternatives.get(i).ok_or_else(|| AppError::invalid("alternative", format!("there {} {} alternative{} (0 to {})", if rec.alternatives.len() == 1 { "is" } else { "are" }, rec.alternatives.len(), if rec.alternatives.len() == 1 { "" } else { "s" }, rec.alternatives.len().saturating_sub(1))))?;
+            (alternative.kind, alternative.action.clone())
+        }
+    };
+    actor.require(Capability::Execute(kind))?;
+    let action = match request.customize {
+        Some(custom) if same_targets(&proposed, &custom) => custom,
+        Some(_) => return Err(AppError::invalid("customize", "must be the same action on the same campaigns as proposed, with other parameters (the amount, cap, budget, share or segments)")),
+        None => proposed,
+    };
+    let mut errors = Vec::new();
+    if matches!(action, Action::TestCreative { .. }) {
+        match &request.challenger {
+            None => errors.push(field("challenger", "write the challenger's copy: name, headline, body and call to action")),
+            Some(c) => {
+                for (name, value) in [("challenger.name", &c.name), ("challenger.headline", &c.headline), ("challenger.body", &c.body), ("challenger.call_to_action", &c.call_to_action)] {
+                    if value.trim().is_empty() {
+                        errors.push(field(name, "must not be empty"));
+                    }
+                }
+            }
+        }
+    }
+    if request.note.as_deref().is_some_and(|n| n.chars().count() > 500) {
+        errors.push(field("note", "must be at most 500 characters"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let (requested_by, requested_role) = actor.who();
+    Ok(Plan { kind, action, challenger: request.challenger, note: request.note, requested_by, requested_role, approved_by: None })
+}
+
+fn plan_in(row: &recommendations::Model) -> Result<Plan> {
+    row.execution
+        .as_ref()
+        .and_then(|e| e.get("plan"))
+        .and_then(|p| serde_json::from_value(p.clone()).ok())
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("recommendation {} waits with no readable plan", row.id)))
+}
+
+/// The reason a change made for a recommendation carries into the campaign's audit entry.
+fn change_reason(id: Uuid, rec: &Recommendation) -> String {
+    let text = format!("Recommendation {id}: {}", rec.primary_reason);
+    text.chars().take(480).collect()
+}
+
+/// Carries the plan out through the same services as the dashboard's own actions; answers with
+/// what changed.
+async fn carry_out(state: &AppState, actor: &Actor, id: Uuid, rec: &Recommendation, plan: &Plan) -> Result<serde_json::Value> {
+    use crate::http::campaigns::change_campaign_as;
+    let now = state.clock.now();
+    let reason = Some(change_reason(id, rec));
+    let patch = |campaign_patch: CampaignPatch| CampaignPatch { reason: reason.clone(), ..campaign_patch };
+    let summary = |v: &app::wire::CampaignView| serde_json::json!({ "campaign_id": v.id, "name": v.name, "status": v.status, "budget_cents": v.budget_cents, "frequency_cap_per_week": v.frequency_cap_per_week, "holdout_percent": v.holdout_percent, "target_segments": v.target_segments });
+    let result = match &plan.action {
+        Action::PauseCampaign { campaign_id } => {
+            let view = change_campaign_as(state, actor, *campaign_id, patch(CampaignPatch { status: Some(CampaignStatus::Paused), ..Default::default() })).await?;
+            serde_json::json!({ "changed": [summary(&view)] })
+        }
+        Action::MoveBudget { from_campaign_id, to_campaign_id, amount_cents } => {
+            let request = ReallocationRequest { from_campaign_id: *from_campaign_id, to_campaign_id: *to_campaign_id, amount_cents: *amount_cents, reason: ReallocationReason::AiRecommendation, recommendation_id: Some(id) };
+            let moved = catalogue::reallocate(&state.db, request, actor, now).await?;
+            state.metrics.after_catalogue_change(&state.db).await?;
+            serde_json::json!({ "reallocation_id": moved.reallocation_id, "changed": [summary(&moved.from), summary(&moved.to)] })
+        }
+        Action::SetBudget { campaign_id, budget_cents } => {
+            let view = change_campaign_as(state, actor, *campaign_id, patch(CampaignPatch { budget_cents: Some(*budget_cents), ..Default::default() })).await?;
+            serde_json::json!({ "changed": [summary(&view)] })
+        }
+        Action::SetFrequencyCap { campaign_id, per_week } => {
+            let view = change_campaign_as(state, actor, *campaign_id, patch(CampaignPatch { frequency_cap_per_week: Some(*per_week), ..Default::default() })).await?;
+            serde_json::json!({ "changed": [summary(&view)] })
+        }
+        Action::SetHoldout { campaign_id, percent } => {
+            let view = change_campaign_as(state, actor, *campaign_id, patch(CampaignPatch { holdout_percent: Some(*percent), ..Default::default() })).await?;
+            serde_json::json!({ "changed": [summary(&view)] })
+        }
+        Action::SetTargetSegments { campaign_id, segments } => {
+            let view = change_campaign_as(state, actor, *campaign_id, patch(CampaignPatch { target_segments: Some(segments.clone()), ..Default::default() })).await?;
+            serde_json::json!({ "changed": [summary(&view)] })
+        }
+        Action::AddTargetSegment { campaign_id, segment } => {
+            let campaign = catalogue::get(&state.db, *campaign_id).await?;
+            if campaign.target_segments.is_empty() || campaign.target_segments.contains(segment) {
+                return Err(AppError::Conflict(format!("\"{}\" already targets {segment}", campaign.name)));
+            }
+            let mut segments = campaign.target_segments.clone();
+            segments.push(*segment);
+            let view = change_campaign_as(state, actor, *campaign_id, patch(CampaignPatch { target_segments: Some(segments), ..Default::default() })).await?;
+            serde_json::json!({ "changed": [summary(&view)] })
+        }
+        Action::RemoveTargetSegment { campaign_ids, segment } => {
+            let mut changed = Vec::new();
+            for campaign_id in campaign_ids {
+                let campaign = catalogue::get(&state.db, *campaign_id).await?;
+                let segments: Vec<_> = campaign.target_segments.iter().copied().filter(|s| s != segment).collect();
+                // A campaign keeps at least one segment.
+                if segments.is_empty() || segments.len() == campaign.target_segments.len() {
+                    continue;
+                }
+                let view = change_campaign_as(state, actor, *campaign_id, patch(CampaignPatch { target_segments: Some(segments), ..Default::default() })).await?;
+                changed.push(summary(&view));
+            }
+            serde_json::json!({ "changed": changed })
+        }
+        Action::TestCreative { campaign_id, creative_id } => {
+            let challenger = plan.challenger.clone().ok_or_else(|| AppError::invalid("challenger", "write the challenger's copy"))?;
+            let request = app::wire::NewExperiment {
+                name: format!("Challenger for {}", rec.target.name).chars().take(200).collect(),
+                kind: Default::default(),
+                campaign_id: *campaign_id,
+                arms: vec![
+                    app::wire::ArmInput { label: None, creative_id: Some(*creative_id), new_creative: None, campaign_id: None, share_percent: None },
+                    app::wire::ArmInput { label: None, creative_id: None, new_creative: Some(challenger), campaign_id: None, share_percent: None },
+                ],
+                control: None,
+                primary_metric: analytics::experiment::Metric::ClickRate,
+                guardrails: None,
+                covariate: None,
+                minimum_effect_percent: None,
+                alpha: None,
+                power: None,
+                duration_days: None,
+                baseline: None,
+                auto_ship: false,
+            };
+            let experiment = experiment_service::create(&state.db, request, actor, now).await?;
+            state.metrics.after_catalogue_change(&state.db).await?;
+            experiment_service::start(&state.db, &state.metrics, experiment, actor, now).await?;
+            state.metrics.after_catalogue_change(&state.db).await?;
+            serde_json::json!({ "experiment_id": experiment })
+        }
+        Action::RefreshData => {
+            // The pipeline refresh: every rollup recomputed from the durable event log.
+            state.metrics.load(&state.db).await?;
+            serde_json::json!({ "rollups_rebuilt_at": now, "store_version": state.metrics.version() })
+        }
+    };
+    Ok(result)
+}
+
+async fn audit_decision(state: &AppState, actor: &Actor, action: &str, before: &RecommendationView, after: &RecommendationView, reason: Option<String>) -> Result<()> {
+    let (who, role) = actor.who();
+    let txn = state.db.begin().await?;
+    audit::record(
+        &txn,
+        actor.audit_key(),
+        audit::Entry {
+            actor: who,
+            role,
+            action: action.to_owned(),
+            target: format!("recommendation:{}", before.id),
+            before: Some(status_summary(before)),
+            after: Some(serde_json::json!({ "summary": status_summary(after), "execution": after.execution })),
+            reason,
+            consent_check: None,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Moves a row from one of `from` to `to` only if nobody else did first.
+async fn claim(db: &impl ConnectionTrait, id: Uuid, from: &[&str], to: &str, now: DateTime<Utc>) -> Result<bool> {
+    let done = recommendations::Entity::update_many()
+        .col_expr(recommendations::Column::Status, sea_orm::sea_query::Expr::value(to))
+        .col_expr(recommendations::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(recommendations::Column::Id.eq(id))
+        .filter(recommendations::Column::Status.is_in(from.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Executes the plan now: the row is claimed first, so a double click, or a click and the
+/// schedule, executes once. A refusal (a role, a rule of the catalogue) puts the row back as it
+/// was and answers the error; `failures_close` records it as failed instead (the schedule's runs).
+async fn perform(state: &AppState, row: recommendations::Model, plan: Plan, actor: &Actor, failures_close: bool) -> Result<RecommendationView> {
+    let now = state.clock.now();
+    let before = view(row.clone())?;
+    let rec = body_of(&row)?;
+    if !claim(&state.db, row.id, &[row.status.as_str()], "executed", now).await? {
+        return Err(AppError::Conflict("the recommendation was acted on meanwhile: reload it".to_owned()));
+    }
+    let outcome = carry_out(state, actor, row.id, &rec, &plan).await;
+    let mut active: recommendations::ActiveModel = row.clone().into();
+    active.updated_at = Set(now);
+    match outcome {
+        Ok(result) => {
+            let (who, _) = actor.who();
+            active.status = Set("executed".to_owned());
+            active.executed_by = Set(Some(plan.approved_by.clone().map_or(who.clone(), |approver| format!("{} (approved by {approver})", plan.requested_by))));
+            active.executed_at = Set(Some(now));
+            active.closed_at = Set(Some(now));
+            active.execution = Set(Some(serde_json::json!({ "plan": plan, "result": result })));
+            let after = view(active.update(&state.db).await?)?;
+            audit_decision(state, actor, "recommendation.execute", &before, &after, plan.note.clone()).await?;
+            Ok(after)
+        }
+        Err(err) if failures_close => {
+            active.status = Set("failed".to_owned());
+            active.closed_reason = Set(Some(err.one_line()));
+            active.closed_at = Set(Some(now));
+            active.execution = Set(Some(serde_json::json!({ "plan": plan })));
+            let after = view(active.update(&state.db).await?)?;
+            audit_decision(state, actor, "recommendation.fail", &before, &after, Some(err.one_line())).await?;
+            Err(err)
+        }
+        Err(err) => {
+            active.status = Set(row.status.clone());
+            active.update(&state.db).await?;
+            Err(err)
+        }
+    }
+}
+
+/// `POST …/{id}/execute`: now, or (for a type that needs approval) once a second person approves.
+pub async fn execute(state: &AppState, id: Uuid, request: ExecuteRequest, actor: &Actor) -> Result<RecommendationView> {
+    let row = find(&state.db, id).await?;
+    let status = status_of(&row);
+    if !matches!(status, RecommendationStatus::Open | RecommendationStatus::Scheduled) {
+        return Err(AppError::Conflict(format!("the recommendation is {}: only an open or scheduled one can be executed", status.as_str())));
+    }
+    let plan = plan_of(&body_of(&row)?, request, actor)?;
+    if state.settings.recommendations.approval_required.contains(&plan.kind) {
+        return wait_for_approval(state, row, plan, None, actor).await;
+    }
+    perform(state, row, plan, actor, false).await
+}
+
+/// Stores the plan and waits for a second person (optionally with a time to run at).
+async fn wait_for_approval(state: &AppState, row: recommendations::Model, plan: Plan, at: Option<DateTime<Utc>>, actor: &Actor) -> Result<RecommendationView> {
+    let now = state.clock.now();
+    let before = view(row.clone())?;
+    if !claim(&state.db, row.id, &[row.status.as_str()], "awaiting_approval", now).await? {
+        return Err(AppError::Conflict("the recommendation was acted on meanwhile: reload it".to_owned()));
+    }
+    let mut active: recommendations::ActiveModel = row.into();
+    active.status = Set("awaiting_approval".to_owned());
+    active.scheduled_for = Set(at);
+    active.scheduled_by = Set(at.map(|_| plan.requested_by.clone()));
+    active.execution = Set(Some(serde_json::json!({ "plan": plan })));
+    active.updated_at = Set(now);
+    let after = view(active.update(&state.db).await?)?;
+    audit_decision(state, actor, "recommendation.request_approval", &before, &after, plan.note.clone()).await?;
+    Ok(after)
+}
+
+/// `POST …/{id}/approve`: a second person who may execute the type approves the waiting plan;
+/// it runs now, or at its scheduled time.
+pub async fn approve(state: &AppState, id: Uuid, actor: &Actor) -> Result<RecommendationView> {
+    let row = find(&state.db, id).await?;
+    if status_of(&row) != RecommendationStatus::AwaitingApproval {
+        return Err(AppError::Conflict(format!("the recommendation is {}: only one awaiting approval can be approved", row.status)));
+    }
+    let mut plan = plan_in(&row)?;
+    actor.require(Capability::Execute(plan.kind))?;
+    let (who, _) = actor.who();
+    if who == plan.requested_by {
+        return Err(AppError::Conflict("a second person must approve: you asked for this execution".to_owned()));
+    }
+    plan.approved_by = Some(who);
+    let now = state.clock.now();
+    match row.scheduled_for.filter(|at| *at > now) {
+        Some(at) => {
+            let before = view(row.clone())?;
+            if !claim(&state.db, row.id, &["awaiting_approval"], "scheduled", now).await? {
+                return Err(AppError::Conflict("the recommendation was acted on meanwhile: reload it".to_owned()));
+            }
+            let mut active: recommendations::ActiveModel = row.into();
+            active.status = Set("scheduled".to_owned());
+            active.scheduled_for = Set(Some(at));
+            active.execution = Set(Some(serde_json::json!({ "plan": plan })));
+            let after = view(active.update(&state.db).await?)?;
+            audit_decision(state, actor, "recommendation.approve", &before, &after, None).await?;
+            Ok(after)
+        }
+        None => perform(state, row, plan, actor, false).await,
+    }
+}
+
+/// `POST …/{id}/schedule`: executes once at `at` (after an approval first, for the types that need
+/// one). The time is stored, so a restart in between changes nothing.
+pub async fn schedule(state: &AppState, id: Uuid, request: ScheduleRequest, actor: &Actor) -> Result<RecommendationView> {
+    let now = state.clock.now();
+    if request.at <= now || request.at > now + Duration::days(90) {
+        return Err(AppError::invalid("at", format!("must be after now ({}) and at most 90 days ahead", now.to_rfc3339())));
+    }
+    let row = find(&state.db, id).await?;
+    if status_of(&row) != RecommendationStatus::Open {
+        return Err(AppError::Conflict(format!("the recommendation is {}: only an open one can be scheduled", row.status)));
+    }
+    let ScheduleRequest { at, alternative, customize, challenger, note } = request;
+    let plan = plan_of(&body_of(&row)?, ExecuteRequest { alternative, customize, challenger, note }, actor)?;
+    if state.settings.recommendations.approval_required.contains(&plan.kind) {
+        return wait_for_approval(state, row, plan, Some(at), actor).await;
+    }
+    let before = view(row.clone())?;
+    if !claim(&state.db, row.id, &["open"], "scheduled", now).await? {
+        return Err(AppError::Conflict("the recommendation was acted on meanwhile: reload it".to_owned()));
+    }
+    let mut active: recommendations::ActiveModel = row.into();
+    active.status = Set("scheduled".to_owned());
+    active.scheduled_for = Set(Some(at));
+    active.scheduled_by = Set(Some(plan.requested_by.clone()));
+    active.execution = Set(Some(serde_json::json!({ "plan": plan })));
+    let after = view(active.update(&state.db).await?)?;
+    audit_decision(state, actor, "recommendation.schedule", &before, &after, plan.note.clone()).await?;
+    Ok(after)
+}
+
+/// Executes every scheduled recommendation whose time has come, once each (the schedule job; the
+/// product acts, on the plan the scheduler and any approver agreed).
+pub async fn run_due(state: &AppState) -> Result<usize> {
+    let now = state.clock.now();
+    let due = recommendations::Entity::find()
+        .filter(recommendations::Column::Status.eq("scheduled"))
+        .filter(recommendations::Column::ScheduledFor.lte(now))
+        .all(&state.db)
+        .await?;
+    let actor = Actor::system(state.audit.clone());
+    let mut done = 0;
+    for row in due {
+        let id = row.id;
+        let plan = match plan_in(&row) {
+            Ok(plan) => plan,
+            Err(err) => {
+                tracing::warn!(recommendation = %id, error = %err.one_line(), "a scheduled recommendation has no plan");
+                continue;
+            }
+        };
+        match perform(state, row, plan, &actor, true).await {
+            Ok(_) => done += 1,
+            Err(err) => tracing::warn!(recommendation = %id, error = %err.one_line(), "a scheduled recommendation failed"),
+        }
+    }
+    Ok(done)
 }

@@ -82,6 +82,11 @@ impl World {
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     }
 
+    /// `POST /api/v1/recommendations/{id}/{verb}`.
+    async fn act(&self, who: &Session, id: Uuid, verb: &str, body: Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, who, &format!("/api/v1/recommendations/{id}/{verb}"), body).await
+    }
+
     async fn dismiss(&self, id: Uuid, who: &Session, reason: &str) -> reqwest::Response {
         self.send(reqwest::Method::POST, who, &format!("/api/v1/recommendations/{id}/dismiss"), json!({ "reason": reason })).await
     }
@@ -99,23 +104,33 @@ impl World {
     }
 }
 
-#[tokio::test]
-async fn the_engine_finds_the_losing_campaign_once_and_dismissals_and_expiry_follow_the_situation() {
+/// Campaigns launched through the approval workflow and run for eight days (each its order
+/// value: $50 makes a ROAS about 1.0×, $150 about 3.0×), the clock left at the end of the week.
+async fn week_of(campaigns: &[(&str, f64)]) -> (World, Vec<CampaignView>) {
     let start = DateTime::from_timestamp(Utc::now().timestamp() / 86_400 * 86_400, 0).unwrap();
     let app = spawn_app_with_clock_configured(Clock::fixed(start), |s| s.session_lifetime_minutes = 60 * 24 * 30).await;
     let (_, key) = server::auth::api_keys::create(&app.state.db, "sender", &[Scope::Events, Scope::Catalogue], None, start).await.unwrap();
     let (perf, cmo, compliance) = (app.sign_in(Role::PerfLead).await, app.sign_in(Role::Cmo).await, app.sign_in(Role::Compliance).await);
     let world = World { app, key, perf, cmo, compliance };
-    let losing = world.launched("Losing").await;
-    let winning = world.launched("Winning").await;
-    // Eight days: ROAS about 1.0× for the losing campaign and 3.0× for the other.
+    let mut launched = Vec::new();
+    for (name, _) in campaigns {
+        launched.push(world.launched(name).await);
+    }
     for d in 0..8 {
         let day = start + Duration::days(d);
         world.app.state.clock.set(day + Duration::minutes(45));
-        world.day(&losing, day, 50.0).await;
-        world.day(&winning, day, 150.0).await;
+        for (campaign, (_, order)) in launched.iter().zip(campaigns) {
+            world.day(campaign, day, *order).await;
+        }
     }
     world.app.state.clock.set(start + Duration::days(7) + Duration::minutes(45));
+    (world, launched)
+}
+
+#[tokio::test]
+async fn the_engine_finds_the_losing_campaign_once_and_dismissals_and_expiry_follow_the_situation() {
+    let (world, launched) = week_of(&[("Losing", 50.0), ("Winning", 150.0)]).await;
+    let (losing, winning) = (&launched[0], &launched[1]);
 
     let run = world.refresh().await;
     assert_eq!((run.found, run.opened), (1, 1), "{run:?}");
@@ -176,16 +191,16 @@ async fn the_engine_finds_the_losing_campaign_once_and_dismissals_and_expiry_fol
     assert_eq!(world.list(&world.cmo, "").await.total, 0);
 
     // The situation clears (paused), then comes back (resumed): a new recommendation opens.
-    world.set_status(&losing, "paused").await;
+    world.set_status(losing, "paused").await;
     world.refresh().await;
-    world.set_status(&losing, "active").await;
+    world.set_status(losing, "active").await;
     let back = world.refresh().await;
     assert_eq!(back.opened, 1, "{back:?}");
     let reopened = world.list(&world.cmo, "").await.items.remove(0);
     assert_ne!(reopened.id, item.id);
 
     // A trigger that no longer holds expires the open one, with the reason.
-    world.set_status(&losing, "paused").await;
+    world.set_status(losing, "paused").await;
     let gone = world.refresh().await;
     assert_eq!(gone.expired, 1);
     let res = world.app.get_with_cookie(&format!("/api/v1/recommendations/{}", reopened.id), &world.cmo.cookie).await;
@@ -196,4 +211,111 @@ async fn the_engine_finds_the_losing_campaign_once_and_dismissals_and_expiry_fol
     let statuses: Vec<RecommendationStatus> = history.items.iter().map(|i| i.status).collect();
     assert_eq!(statuses.len(), 2);
     assert!(statuses.contains(&RecommendationStatus::Dismissed) && statuses.contains(&RecommendationStatus::Expired), "{statuses:?}");
+}
+
+fn of_kind<'a>(queue: &'a RecommendationList, kind: &str, campaign: &CampaignView) -> &'a RecommendationView {
+    queue
+        .items
+        .iter()
+        .find(|i| i.recommendation.kind.as_str() == kind && i.recommendation.target.id == campaign.id.to_string())
+        .unwrap_or_else(|| panic!("no {kind} for {}: {:?}", campaign.name, queue.items.iter().map(|i| &i.recommendation.situation_key).collect::<Vec<_>>()))
+}
+
+async fn audit_actions(app: &TestApp, action: &str) -> Vec<server::entities::audit_log::Model> {
+    server::entities::audit_log::Entity::find().filter(server::entities::audit_log::Column::Action.eq(action)).all(&app.state.db).await.unwrap()
+}
+
+async fn campaign(app: &TestApp, id: Uuid) -> CampaignView {
+    server::services::catalogue::get(&app.state.db, id).await.unwrap()
+}
+
+#[tokio::test]
+async fn executing_changes_what_it_says_after_approval_on_schedule_across_a_restart_and_compliance_flags_act_at_once() {
+    let (world, launched) = week_of(&[("Losing", 50.0), ("Star", 400.0), ("Refused", 150.0)]).await;
+    let (losing, star, refused) = (&launched[0], &launched[1], &launched[2]);
+    // Star has used most of its budget ($800 of $850).
+    let res = world.send(reqwest::Method::PATCH, &world.cmo, &format!("/api/v1/campaigns/{}", star.id), json!({ "budget_cents": 85_000 })).await;
+    assert_eq!(res.status(), 200);
+    world.refresh().await;
+    let queue = world.list(&world.cmo, "").await;
+    let pause = of_kind(&queue, "pause_campaign", losing).clone();
+    let increase = of_kind(&queue, "budget_increase", star).clone();
+    let now = world.app.state.clock.now();
+
+    // A role that may not execute the type is refused, and nothing changes.
+    let res = world.send(reqwest::Method::POST, &world.compliance, &format!("/api/v1/recommendations/{}/execute", pause.id), json!({})).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(campaign(&world.app, losing.id).await.status, analytics::CampaignStatus::Active);
+
+    // Scheduled for an hour later; the server restarts; the schedule runs once, on the plan.
+    let res = world.send(reqwest::Method::POST, &world.perf, &format!("/api/v1/recommendations/{}/schedule", pause.id), json!({ "at": now - Duration::minutes(1) })).await;
+    assert_eq!(res.status(), 422, "a time in the past is refused");
+    let res = world.send(reqwest::Method::POST, &world.perf, &format!("/api/v1/recommendations/{}/schedule", pause.id), json!({ "at": now + Duration::hours(1), "note": "after the morning send" })).await;
+    assert_eq!(res.status(), 200);
+    let scheduled: RecommendationView = res.json().await.unwrap();
+    assert_eq!((scheduled.status, scheduled.scheduled_for), (RecommendationStatus::Scheduled, Some(now + Duration::hours(1))));
+    assert_eq!(server::services::recommendations::run_due(&world.app.state).await.unwrap(), 0, "not yet due");
+    let restarted = crate::support::restart(&world.app, Clock::fixed(now + Duration::hours(2))).await;
+    // The restarted server's own schedule job may be the one that runs it: wait for either.
+    server::services::recommendations::run_due(&restarted.state).await.unwrap();
+    for _ in 0..100 {
+        if !audit_actions(&restarted, "recommendation.execute").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    server::services::recommendations::run_due(&restarted.state).await.unwrap();
+    world.app.state.clock.set(now + Duration::hours(2));
+    server::services::recommendations::run_due(&world.app.state).await.unwrap();
+    assert_eq!(campaign(&restarted, losing.id).await.status, analytics::CampaignStatus::Paused);
+    let pauses: Vec<_> = audit_actions(&restarted, "campaign.pause").await.into_iter().filter(|e| e.target == format!("campaign:{}", losing.id)).collect();
+    assert_eq!(pauses.len(), 1, "executed once");
+    assert!(pauses[0].reason.as_deref().unwrap_or_default().contains(&format!("Recommendation {}", pause.id)));
+    let executed = server::services::recommendations::get(&restarted.state.db, pause.id).await.unwrap();
+    assert_eq!(executed.status, RecommendationStatus::Executed);
+    assert_eq!(audit_actions(&restarted, "recommendation.schedule").await.len(), 1);
+    assert_eq!(audit_actions(&restarted, "recommendation.execute").await.len(), 1);
+
+    // A budget increase waits for a second person; a customised amount; the asker cannot approve.
+    let other = json!({ "customize": { "action": "set_budget", "campaign_id": losing.id, "budget_cents": 1 } });
+    let res = world.act(&world.perf, increase.id, "execute", other).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<ErrorBody>().await.unwrap().error.fields[0].field, "customize");
+    let res = world.act(&world.perf, increase.id, "execute", json!({ "customize": { "action": "set_budget", "campaign_id": star.id, "budget_cents": 100_000 } })).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<RecommendationView>().await.unwrap().status, RecommendationStatus::AwaitingApproval);
+    assert_eq!(campaign(&world.app, star.id).await.budget_cents, 85_000, "nothing changes before the approval");
+    assert_eq!(world.act(&world.perf, increase.id, "approve", json!({})).await.status(), 409, "the asker may not approve");
+    assert_eq!(world.act(&world.compliance, increase.id, "approve", json!({})).await.status(), 403);
+    let res = world.act(&world.cmo, increase.id, "approve", json!({})).await;
+    assert_eq!(res.status(), 200);
+    let done: RecommendationView = res.json().await.unwrap();
+    assert_eq!(done.status, RecommendationStatus::Executed);
+    assert!(done.executed_by.as_deref().unwrap_or_default().contains(&world.cmo.email), "{:?}", done.executed_by);
+    assert_eq!(campaign(&world.app, star.id).await.budget_cents, 100_000);
+    assert_eq!(world.act(&world.cmo, increase.id, "approve", json!({})).await.status(), 409, "once");
+    assert_eq!(audit_actions(&world.app, "recommendation.request_approval").await.len(), 1);
+    assert_eq!(audit_actions(&world.app, "campaign.budget_change").await.iter().filter(|e| e.actor == world.cmo.email).count(), 2, "the CMO's own edit and the approved increase");
+
+    // Deliveries refused as ineligible: the compliance flag pauses the campaign at once.
+    use sea_orm::ActiveModelTrait;
+    let hour = DateTime::from_timestamp(world.app.state.clock.now().timestamp() / 3_600 * 3_600, 0).unwrap();
+    server::entities::consent_violations_hourly::ActiveModel {
+        hour_start: sea_orm::Set(hour),
+        campaign_id: sea_orm::Set(refused.id),
+        channel: sea_orm::Set("push".to_owned()),
+        regime: sea_orm::Set("gdpr".to_owned()),
+        violations: sea_orm::Set(3),
+    }
+    .insert(&world.app.state.db)
+    .await
+    .unwrap();
+    let run = world.refresh().await;
+    assert_eq!(run.auto_executed, 1, "{run:?}");
+    assert_eq!(campaign(&world.app, refused.id).await.status, analytics::CampaignStatus::Paused);
+    let flag = world.list(&world.compliance, "?status=executed&kind=compliance_flag").await;
+    assert_eq!(flag.total, 1);
+    assert_eq!(flag.items[0].executed_by.as_deref(), Some("system"));
+    let paused_by_system = audit_actions(&world.app, "campaign.pause").await.into_iter().filter(|e| e.target == format!("campaign:{}", refused.id)).collect::<Vec<_>>();
+    assert_eq!((paused_by_system.len(), paused_by_system[0].actor.as_str()), (1, "system"));
 }

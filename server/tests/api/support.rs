@@ -312,3 +312,15 @@ pub fn swipesavvy() -> std::process::Command {
     cmd.env("SWIPESAVVY_AUDIT_KEY", "the-test-suite-audit-key-0123456789abcdef");
     cmd
 }
+
+/// The same database served again, as after a restart: the same audit key and checkpoints.
+pub async fn restart(app: &TestApp, clock: Clock) -> TestApp {
+    let (key, checkpoints) = (app.state.settings.audit_key_file.clone(), app.state.settings.audit_checkpoint_file.clone());
+    let lifetime = app.state.settings.session_lifetime_minutes;
+    spawn_configured(app.state.settings.database.clone(), None, clock, move |s| {
+        s.audit_key_file = key;
+        s.audit_checkpoint_file = checkpoints;
+        s.session_lifetime_minutes = lifetime;
+    })
+    .await
+}
