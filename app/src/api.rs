@@ -48,6 +48,11 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/create_experiment", Access::Requires(Capability::RunExperiments)),
     ("/api/fn/extend_experiment", Access::Requires(Capability::RunExperiments)),
     ("/api/fn/decide_experiment", Access::Requires(Capability::RunExperiments)),
+    // The Action Center: seeing needs the module; acting is checked per type by the service.
+    ("/api/fn/load_recommendations", Access::Requires(Capability::View(Module::ActionCenter))),
+    ("/api/fn/load_recommendation", Access::Requires(Capability::View(Module::ActionCenter))),
+    ("/api/fn/refresh_recommendations", Access::Requires(Capability::View(Module::ActionCenter))),
+    ("/api/fn/act_on_recommendation", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/load_admin", Access::Requires(Capability::ManageUsers)),
     ("/api/fn/create_account", Access::Requires(Capability::ManageUsers)),
     ("/api/fn/set_account_role", Access::Requires(Capability::ManageUsers)),
@@ -517,4 +522,73 @@ pub async fn decide_experiment(id: uuid::Uuid, action: crate::wire::ExperimentAc
     };
     let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
     crate::backend::backend()?.decide_experiment(&actor, id, action, crate::wire::ExperimentDecisionRequest { arm, reason }).await
+}
+
+/// The Action Center's queue for a query string (`kind`, `priority`, `status`, `max_age_days`,
+/// as `GET /api/v1/recommendations`).
+#[server(prefix = "/api/fn", endpoint = "load_recommendations")]
+pub async fn load_recommendations(query: String) -> Result<crate::wire::RecommendationList, ServerFnError> {
+    crate::backend::authorize("load_recommendations")?;
+    crate::backend::backend()?.recommendations(query).await
+}
+
+/// One recommendation with everything the detail view shows.
+#[server(prefix = "/api/fn", endpoint = "load_recommendation")]
+pub async fn load_recommendation(id: uuid::Uuid) -> Result<crate::wire::RecommendationView, ServerFnError> {
+    crate::backend::authorize("load_recommendation")?;
+    crate::backend::backend()?.recommendation(id).await
+}
+
+/// Runs the engine now (the Refresh button).
+#[server(prefix = "/api/fn", endpoint = "refresh_recommendations")]
+pub async fn refresh_recommendations() -> Result<crate::wire::RecommendationRun, ServerFnError> {
+    crate::backend::authorize("refresh_recommendations")?;
+    crate::backend::backend()?.refresh_recommendations().await
+}
+
+/// One decision on a recommendation from its confirm dialog: `verb` is execute, approve, schedule
+/// or dismiss; `alternative` an alternative's index; `at` a schedule's time (`YYYY-MM-DDTHH:MM`,
+/// UTC); `text` the note, or the dismissal's reason; the challenger's copy for a creative test.
+#[server(prefix = "/api/fn", endpoint = "act_on_recommendation")]
+#[allow(clippy::too_many_arguments)]
+pub async fn act_on_recommendation(
+    id: uuid::Uuid,
+    verb: String,
+    alternative: Option<String>,
+    at: Option<String>,
+    text: Option<String>,
+    challenger_headline: Option<String>,
+    challenger_body: Option<String>,
+    challenger_call_to_action: Option<String>,
+) -> Result<crate::wire::RecommendationView, ServerFnError> {
+    crate::backend::authorize("act_on_recommendation")?;
+    let actor = crate::backend::principal()?;
+    let given = |v: Option<String>| v.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    let alternative = match given(alternative) {
+        None => None,
+        Some(t) => Some(t.parse::<usize>().map_err(|_| ServerFnError::new(format!("the alternative must be a number, got '{t}'")))?),
+    };
+    let text = given(text);
+    let headline = given(challenger_headline);
+    let challenger = headline.map(|headline| crate::wire::CreativeInput {
+        id: None,
+        name: format!("Challenger: {}", headline.chars().take(60).collect::<String>()),
+        headline,
+        body: given(challenger_body.clone()).unwrap_or_default(),
+        call_to_action: given(challenger_call_to_action.clone()).unwrap_or_default(),
+    });
+    let action = match verb.as_str() {
+        "execute" => crate::wire::RecommendationAction::Execute(crate::wire::ExecuteRequest { alternative, customize: None, challenger, note: text }),
+        "approve" => crate::wire::RecommendationAction::Approve,
+        "dismiss" => crate::wire::RecommendationAction::Dismiss(crate::wire::DismissRequest { reason: text.unwrap_or_default() }),
+        "schedule" => {
+            let at = given(at).ok_or_else(|| ServerFnError::new("at: choose when to execute it"))?;
+            let at = chrono::NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M")
+                .map_err(|_| ServerFnError::new(format!("at: '{at}' is not a date and time such as 2026-12-01T09:00")))?
+                .and_utc();
+            crate::wire::RecommendationAction::Schedule(crate::wire::ScheduleRequest { at, alternative, customize: None, challenger, note: text })
+        }
+        other => return Err(ServerFnError::new(format!("unknown decision '{other}': expected execute, approve, schedule or dismiss"))),
+    };
+    crate::backend::backend()?.act_on_recommendation(&actor, id, action).await
 }

@@ -98,6 +98,13 @@ pub trait Backend: Send + Sync + 'static {
     async fn create_api_key(&self, actor: &Principal, name: String, scopes: Vec<crate::access::Scope>) -> Result<OneTimeSecret, ServerFnError>;
     async fn revoke_api_key(&self, actor: &Principal, key_id: Uuid) -> Result<(), ServerFnError>;
 
+    /// The Action Center's queue (`GET /api/v1/recommendations`'s query).
+    async fn recommendations(&self, query: String) -> Result<crate::wire::RecommendationList, ServerFnError>;
+    async fn recommendation(&self, id: Uuid) -> Result<crate::wire::RecommendationView, ServerFnError>;
+    async fn refresh_recommendations(&self) -> Result<crate::wire::RecommendationRun, ServerFnError>;
+    /// Executes, approves, schedules or dismisses, as the caller; the service checks the type.
+    async fn act_on_recommendation(&self, actor: &Principal, id: Uuid, action: crate::wire::RecommendationAction) -> Result<crate::wire::RecommendationView, ServerFnError>;
+
     /// The caller's own personal tokens.
     async fn my_tokens(&self, actor: &Principal) -> Result<Vec<TokenRow>, ServerFnError>;
     /// Creates a personal read token for the caller; its secret is returned once.

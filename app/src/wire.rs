@@ -1508,3 +1508,12 @@ pub struct ScheduleRequest {
     #[serde(default)]
     pub note: Option<String>,
 }
+
+/// A person's decision on a recommendation, from the Action Center's dialogs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RecommendationAction {
+    Execute(ExecuteRequest),
+    Approve,
+    Schedule(ScheduleRequest),
+    Dismiss(DismissRequest),
+}

@@ -11,8 +11,9 @@ export type Creative = { name: string; headline: string; body: string; call_to_a
 const ONE_CREATIVE: Creative[] = [{ name: "A", headline: "Save 20%", body: "This weekend only", call_to_action: "Shop now" }];
 
 /** A campaign made active the way the product requires: a producer's key creates and submits
- * it, compliance approves it, the key launches it. Returns the campaign as the API has it. */
-export async function activeCampaign(baseURL: string, name: string, creatives: Creative[] = ONE_CREATIVE): Promise<any> {
+ * it, compliance approves it, the key launches it. Returns the campaign as the API has it.
+ * `startsAt` (ISO) backdates its start: it counts as live since then. */
+export async function activeCampaign(baseURL: string, name: string, creatives: Creative[] = ONE_CREATIVE, startsAt: string | null = null): Promise<any> {
   const key = await producer(baseURL);
   const created = await key.post("/api/v1/campaigns", {
     data: {
@@ -22,7 +23,7 @@ export async function activeCampaign(baseURL: string, name: string, creatives: C
       target_segments: ["HIGH_SPENDER"],
       target_regions: ["US-CA"],
       budget_cents: 2_000_000,
-      starts_at: null,
+      starts_at: startsAt,
       ends_at: null,
       holdout_percent: null,
       creatives,

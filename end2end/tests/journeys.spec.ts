@@ -64,6 +64,56 @@ test("CMO: ROAS against its target, the campaigns under 2.5x, one campaign and i
   expect((await api(page, `/api/v1/campaigns/${campaign.id}`)).status).toBe("paused");
 });
 
+test("CMO: the Action Center recommends pausing the campaign losing money for a week; the pause shows in the leaderboard and, for compliance, in the audit log", async ({ page, baseURL, browser }) => {
+  const name = `E2E worst ${Date.now()}`;
+  // Live for 8 days (backdated start) and returning about 1.2x over the last week.
+  const campaign = await activeCampaign(baseURL!, name, TWO_CREATIVES, new Date(Date.now() - 8 * 86_400_000).toISOString());
+  await campaignActivity(baseURL!, campaign, 40, 400);
+  await signIn(page, "cmo");
+  await page.goto("/actions?kind=pause_campaign");
+  await hydrated(page);
+  await expect(page.getByRole("heading", { level: 1, name: "Action Center" })).toBeVisible();
+  // The engine runs every few minutes; Refresh runs it now.
+  await page.getByRole("button", { name: "Refresh now" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Refreshed:" })).toBeVisible();
+  const queue = await api(page, "/api/v1/recommendations?kind=pause_campaign&limit=500");
+  const rec = queue.items.find((i: any) => i.recommendation.target.id === campaign.id);
+  expect(rec, "a pause recommendation for the losing campaign").toBeTruthy();
+  expect(rec.recommendation.trigger).toBe("low_roas");
+  const card = page.getByRole("article", { name: rec.recommendation.title });
+  await expect(card).toContainText(rec.recommendation.primary_reason);
+
+  // The detail: the figures against their targets, why, what pausing would do.
+  await card.getByRole("link", { name: "View details" }).click();
+  await expect(page).toHaveURL(new RegExp(`/actions/${rec.id}$`));
+  await expect(page.getByRole("table", { name: "Current performance" })).toContainText("ROAS (7 days)");
+  await expect(page.getByRole("region", { name: "Why this recommendation?" })).toContainText(rec.recommendation.evidence[0]);
+  await expect(page.getByRole("region", { name: "If you act" })).toContainText("Spend saved (7 days)");
+  await hydrated(page);
+  const decide = page.getByRole("region", { name: "Decide" });
+  await decide.getByText("Pause campaign…").click();
+  await decide.getByLabel("Note (kept in the audit log)").first().fill("Below 2x for a week");
+  await decide.getByRole("button", { name: "Confirm: pause campaign" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "was carried out" })).toBeVisible();
+  expect((await api(page, `/api/v1/campaigns/${campaign.id}`)).status).toBe("paused");
+  expect((await api(page, `/api/v1/recommendations/${rec.id}`)).status).toBe("executed");
+
+  // The leaderboard lists it as paused.
+  await page.goto("/campaigns?range=1d&status=paused");
+  const row = page.getByRole("table", { name: "Campaign leaderboard" }).getByRole("row").filter({ has: page.getByRole("rowheader", { name, exact: true }) });
+  await expect(row).toContainText("paused");
+
+  // The compliance officer finds the pause, by the CMO, in the audit log.
+  const officer = await browser.newPage({ baseURL });
+  await signIn(officer, "compliance");
+  await officer.goto(`/compliance?action=campaign.pause&campaign=${campaign.id}`);
+  await hydrated(officer);
+  const rows = officer.getByRole("table", { name: "Audit log" }).locator("tbody tr");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("cmo@e2e.test");
+  await officer.close();
+});
+
 test("Performance lead: leaderboard by ROAS, the top campaign, the best creative, the worst paused, the checkout drop-off, incrementality with its interval", async ({ page, baseURL }) => {
   const name = `E2E perf ${Date.now()}`;
   const campaign = await activeCampaign(baseURL!, name, TWO_CREATIVES);

@@ -335,6 +335,32 @@ impl Backend for ServerBackend {
         lift(crate::http::privacy::privacy_query_view(&self.state, Caller::User(actor.clone()), &query_pairs(&query)).await)
     }
 
+    async fn recommendations(&self, query: String) -> Result<app::wire::RecommendationList, ServerFnError> {
+        let query = lift(services::recommendations::ListQuery::from_pairs(&query_pairs(&query)))?;
+        lift(services::recommendations::list(&self.state.db, &query, self.state.clock.now()).await)
+    }
+
+    async fn recommendation(&self, id: Uuid) -> Result<app::wire::RecommendationView, ServerFnError> {
+        lift(services::recommendations::get(&self.state.db, id).await)
+    }
+
+    async fn refresh_recommendations(&self) -> Result<app::wire::RecommendationRun, ServerFnError> {
+        lift(services::recommendations::run(&self.state).await)
+    }
+
+    async fn act_on_recommendation(&self, actor: &Principal, id: Uuid, action: app::wire::RecommendationAction) -> Result<app::wire::RecommendationView, ServerFnError> {
+        use app::wire::RecommendationAction as A;
+        use services::recommendations as r;
+        let state = &self.state;
+        let who = services::catalogue::Actor::new(Caller::User(actor.clone()), state.audit.clone());
+        lift(match action {
+            A::Execute(request) => r::execute(state, id, request, &who).await,
+            A::Approve => r::approve(state, id, &who).await,
+            A::Schedule(request) => r::schedule(state, id, request, &who).await,
+            A::Dismiss(request) => r::dismiss(&state.db, id, request, &who, state.clock.now(), &state.settings.recommendations).await,
+        })
+    }
+
     async fn change_campaign(&self, actor: &Principal, campaign_id: Uuid, patch: CampaignPatch) -> Result<CampaignView, ServerFnError> {
         lift(crate::http::campaigns::change_campaign(&self.state, Caller::User(actor.clone()), campaign_id, patch).await)
     }

@@ -104,6 +104,8 @@ impl IntoResponse for AppError {
             tracing::error!(error = %self.one_line(), "request failed");
             "something went wrong on our side; the error has been logged".to_owned()
         } else if matches!(self, AppError::Database(_)) && status == StatusCode::CONFLICT {
+            // Usually a duplicate a client sent; the detail (which constraint) is for the log.
+            tracing::warn!(error = %self.one_line(), "a write met a unique constraint");
             "this already exists".to_owned()
         } else {
             self.to_string()

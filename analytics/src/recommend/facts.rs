@@ -162,6 +162,9 @@ pub struct Facts {
     pub campaigns: Vec<CampaignFacts>,
     pub segments: Vec<SegmentFacts>,
     pub system: SystemFacts,
+    /// The gross margin on revenue (`[metrics] default_margin_rate`): what a dollar of revenue
+    /// lost costs, set against a dollar of spend saved.
+    pub margin_rate: f64,
 }
 
 fn incremental(treated: u64, held: u64, cents: Option<f64>) -> Option<f64> {
@@ -256,7 +259,7 @@ pub fn gather(store: &Store, config: &Config, now: DateTime<Utc>, campaigns: Vec
             roas: (t.spend_cents > 0.0).then(|| t.attributed_cents as f64 / t.spend_cents),
         })
         .collect();
-    Facts { now, campaigns: measured, segments, system }
+    Facts { now, campaigns: measured, segments, system, margin_rate: config.default_margin_rate }
 }
 
 /// Who was delivered to in a window: per campaign (users, deliveries, users who unsubscribed

@@ -102,7 +102,12 @@ impl<'a> Context<'a> {
                 measured: false,
             };
         }
-        Incremental { dollars: gross, method: "its gross attributed revenue, an upper bound: no campaign of its type has a holdout to measure what it truly causes".to_owned(), measured: false }
+        let why = if c.input.holdout_percent > 0.0 {
+            format!("its holdout has fewer than {} users in a group so far and no {} campaign has a measured one", super::facts::MIN_GROUP_USERS, c.input.campaign_type)
+        } else {
+            format!("it has no holdout and no {} campaign has a measured one", c.input.campaign_type)
+        };
+        Incremental { dollars: gross, method: format!("its gross attributed revenue, an upper bound ({why})"), measured: false }
     }
 
     fn active(&self) -> impl Iterator<Item = &'a CampaignFacts> {
@@ -242,13 +247,20 @@ fn pause(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> {
     let inc = ctx.incremental(c, true);
     let weekly_incremental = inc.dollars.max(0.0) / m.week_days() * 7.0;
     let weekly_gross = m.week.revenue / m.week_days() * 7.0;
-    let net = weekly_spend - weekly_incremental;
+    // What pausing gives up is the margin on the revenue it truly caused; what it keeps is the spend.
+    let margin_lost = weekly_incremental * ctx.facts.margin_rate;
+    let net = weekly_spend - margin_lost;
     let confidence = ctx.confidence((0.7 + days_points / 10.0 * 0.3) * if inc.measured { 1.0 } else { 0.85 });
     let projection = Projection {
-        method: format!("The next 7 days at the last 7 days' daily averages; the revenue at risk is the incremental revenue, from {}.", inc.method),
+        method: format!(
+            "The next 7 days at the last 7 days' daily averages; the revenue at risk is the incremental revenue, from {}; the net effect is the spend saved minus the gross margin ({:.0}%) on that revenue.",
+            inc.method,
+            100.0 * ctx.facts.margin_rate
+        ),
         if_act: vec![
             Figure::plain("Spend saved (7 days)", Some(weekly_spend), Unit::Dollars),
             Figure::plain("Incremental revenue lost (7 days)", Some(weekly_incremental), Unit::Dollars),
+            Figure::plain("Gross margin lost (7 days)", Some(margin_lost), Unit::Dollars),
             Figure::plain("Net effect (7 days)", Some(net), Unit::Dollars),
         ],
         if_not: vec![

@@ -72,6 +72,7 @@ fn world(campaigns: Vec<CampaignFacts>) -> Facts {
         campaigns,
         segments: Vec::new(),
         system: SystemFacts { freshness_minutes: Some(1.0), events_expected: true, received_last_hour: 10_000, rejected_last_hour: 10, hours_affected: 0 },
+        margin_rate: 0.35,
     }
 }
 
@@ -120,9 +121,9 @@ fn pause_fires_on_low_roas_after_7_days_low_ctr_after_5_and_overspend_and_scores
     assert_eq!((r.score.urgency, r.score.feasibility), (1.5, 1.0));
     assert_eq!(r.score.level, Level::Critical);
     assert!((r.projection.confidence - 1.0).abs() < 1e-9);
-    // Incremental, not gross: 700 of 3,150 over the week.
+    // Incremental, not gross: 700 of 3,150 over the week, and its margin (35%) against the spend.
     assert_eq!(r.projection.if_act[1].value, Some(700.0));
-    assert_eq!(r.projection.net_weekly_dollars, Some(1_750.0 - 700.0));
+    assert_eq!(r.projection.net_weekly_dollars, Some(1_750.0 - 0.35 * 700.0));
     assert!(r.evidence.iter().any(|e| e.contains("1.8×") && e.contains("ROAS")));
     assert_eq!(r.situation_key, format!("pause_campaign:campaign/{}:low_roas", r.target.id));
     assert_eq!(recs.iter().find(|r| r.target.name == "overspend").unwrap().trigger, "overspend");

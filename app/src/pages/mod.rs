@@ -1,6 +1,7 @@
 //! One module per navigation section.
 
 mod account;
+mod actions;
 mod admin;
 mod campaign;
 mod campaigns;
@@ -16,6 +17,7 @@ mod section;
 mod segments;
 
 pub use account::Account;
+pub use actions::{ActionCenter, RecommendationPage};
 pub use admin::Admin;
 pub use campaign::CampaignPage;
 pub use campaigns::Campaigns;
@@ -27,5 +29,5 @@ pub use insights::Insights;
 pub use login::Login;
 pub use new_campaign::NewCampaign;
 pub use overview::Overview;
-pub use section::{NotFound, Section, SectionId};
+pub use section::{NotFound, SectionId};
 pub use segments::Segments;

@@ -1,11 +1,10 @@
-//! The dashboard sections of the spec's layout that have no data views yet: each names the
-//! modules it will hold (spec PART 3) and says plainly that they are not available yet.
+//! The navigation sections of the spec's layout after Overview (each with its modules, spec
+//! PART 3), and the page for an address that is none of them.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::access::{Capability, Module};
-use crate::components::panel::{EmptyState, Panel};
 
 /// The navigation sections after Overview, in the spec's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,30 +76,6 @@ impl SectionId {
             SectionId::ActionCenter => &["Recommendations: review, execute, schedule, dismiss"],
             SectionId::Compliance => &["Compliance audit log", "Data-access log", "Consent status"],
         }
-    }
-}
-
-#[component]
-pub fn Section(section: SectionId) -> impl IntoView {
-    view! {
-        <Title text=section.title()/>
-        <h1 class="page-title">{section.title()}</h1>
-        <div class="grid">
-            {section
-                .modules()
-                .iter()
-                .map(|module| {
-                    view! {
-                        <Panel title=*module span=6>
-                            <EmptyState
-                                title="Not available in this version yet"
-                                detail="This module has not been built yet; no figures are shown until it reads real data."
-                            />
-                        </Panel>
-                    }
-                })
-                .collect_view()}
-        </div>
     }
 }
 

@@ -312,6 +312,26 @@ pub struct ListQuery {
     pub limit: Option<u32>,
 }
 
+impl ListQuery {
+    /// From a page's query pairs (empty values are absent; unknown keys are ignored, as the
+    /// page's own filters share its URL).
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<ListQuery> {
+        let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
+        fn number<T: std::str::FromStr>(key: &str, value: Option<String>) -> Result<Option<T>> {
+            value.map(|v| v.parse::<T>().map_err(|_| AppError::invalid(key, format!("'{v}' is not a number")))).transpose()
+        }
+        Ok(ListQuery {
+            kind: get("kind"),
+            priority: get("priority"),
+            status: get("status"),
+            max_age_days: number("max_age_days", get("max_age_days"))?,
+            role: get("role"),
+            min_confidence: number("min_confidence", get("min_confidence"))?,
+            limit: number("limit", get("limit"))?,
+        })
+    }
+}
+
 /// The queue, highest priority first.
 pub async fn list(db: &impl ConnectionTrait, query: &ListQuery, now: DateTime<Utc>) -> Result<RecommendationList> {
     let mut errors = Vec::new();
@@ -690,7 +710,10 @@ async fn perform(state: &AppState, row: recommendations::Model, plan: Plan, acto
         }
         Err(err) => {
             active.status = Set(row.status.clone());
-            active.update(&state.db).await?;
+            // The refusal is the answer; a failure to put the row back is only logged.
+            if let Err(put_back) = active.update(&state.db).await {
+                tracing::warn!(recommendation = %row.id, error = %put_back, "a refused execution could not restore the recommendation's status");
+            }
             Err(err)
         }
     }

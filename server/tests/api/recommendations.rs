@@ -247,35 +247,6 @@ async fn executing_changes_what_it_says_after_approval_on_schedule_across_a_rest
     assert_eq!(res.status(), 403);
     assert_eq!(campaign(&world.app, losing.id).await.status, analytics::CampaignStatus::Active);
 
-    // Scheduled for an hour later; the server restarts; the schedule runs once, on the plan.
-    let res = world.send(reqwest::Method::POST, &world.perf, &format!("/api/v1/recommendations/{}/schedule", pause.id), json!({ "at": now - Duration::minutes(1) })).await;
-    assert_eq!(res.status(), 422, "a time in the past is refused");
-    let res = world.send(reqwest::Method::POST, &world.perf, &format!("/api/v1/recommendations/{}/schedule", pause.id), json!({ "at": now + Duration::hours(1), "note": "after the morning send" })).await;
-    assert_eq!(res.status(), 200);
-    let scheduled: RecommendationView = res.json().await.unwrap();
-    assert_eq!((scheduled.status, scheduled.scheduled_for), (RecommendationStatus::Scheduled, Some(now + Duration::hours(1))));
-    assert_eq!(server::services::recommendations::run_due(&world.app.state).await.unwrap(), 0, "not yet due");
-    let restarted = crate::support::restart(&world.app, Clock::fixed(now + Duration::hours(2))).await;
-    // The restarted server's own schedule job may be the one that runs it: wait for either.
-    server::services::recommendations::run_due(&restarted.state).await.unwrap();
-    for _ in 0..100 {
-        if !audit_actions(&restarted, "recommendation.execute").await.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    server::services::recommendations::run_due(&restarted.state).await.unwrap();
-    world.app.state.clock.set(now + Duration::hours(2));
-    server::services::recommendations::run_due(&world.app.state).await.unwrap();
-    assert_eq!(campaign(&restarted, losing.id).await.status, analytics::CampaignStatus::Paused);
-    let pauses: Vec<_> = audit_actions(&restarted, "campaign.pause").await.into_iter().filter(|e| e.target == format!("campaign:{}", losing.id)).collect();
-    assert_eq!(pauses.len(), 1, "executed once");
-    assert!(pauses[0].reason.as_deref().unwrap_or_default().contains(&format!("Recommendation {}", pause.id)));
-    let executed = server::services::recommendations::get(&restarted.state.db, pause.id).await.unwrap();
-    assert_eq!(executed.status, RecommendationStatus::Executed);
-    assert_eq!(audit_actions(&restarted, "recommendation.schedule").await.len(), 1);
-    assert_eq!(audit_actions(&restarted, "recommendation.execute").await.len(), 1);
-
     // A budget increase waits for a second person; a customised amount; the asker cannot approve.
     let other = json!({ "customize": { "action": "set_budget", "campaign_id": losing.id, "budget_cents": 1 } });
     let res = world.act(&world.perf, increase.id, "execute", other).await;
@@ -288,7 +259,7 @@ async fn executing_changes_what_it_says_after_approval_on_schedule_across_a_rest
     assert_eq!(world.act(&world.perf, increase.id, "approve", json!({})).await.status(), 409, "the asker may not approve");
     assert_eq!(world.act(&world.compliance, increase.id, "approve", json!({})).await.status(), 403);
     let res = world.act(&world.cmo, increase.id, "approve", json!({})).await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
     let done: RecommendationView = res.json().await.unwrap();
     assert_eq!(done.status, RecommendationStatus::Executed);
     assert!(done.executed_by.as_deref().unwrap_or_default().contains(&world.cmo.email), "{:?}", done.executed_by);
@@ -318,4 +289,38 @@ async fn executing_changes_what_it_says_after_approval_on_schedule_across_a_rest
     assert_eq!(flag.items[0].executed_by.as_deref(), Some("system"));
     let paused_by_system = audit_actions(&world.app, "campaign.pause").await.into_iter().filter(|e| e.target == format!("campaign:{}", refused.id)).collect::<Vec<_>>();
     assert_eq!((paused_by_system.len(), paused_by_system[0].actor.as_str()), (1, "system"));
+
+    // Last, as a second server then shares the database: scheduled for an hour later, the
+    // server restarts, the schedule runs once, on the plan.
+    let res = world.send(reqwest::Method::POST, &world.perf, &format!("/api/v1/recommendations/{}/schedule", pause.id), json!({ "at": now - Duration::minutes(1) })).await;
+    assert_eq!(res.status(), 422, "a time in the past is refused");
+    let res = world.send(reqwest::Method::POST, &world.perf, &format!("/api/v1/recommendations/{}/schedule", pause.id), json!({ "at": now + Duration::hours(1), "note": "after the morning send" })).await;
+    assert_eq!(res.status(), 200);
+    let scheduled: RecommendationView = res.json().await.unwrap();
+    assert_eq!((scheduled.status, scheduled.scheduled_for), (RecommendationStatus::Scheduled, Some(now + Duration::hours(1))));
+    assert_eq!(server::services::recommendations::run_due(&world.app.state).await.unwrap(), 0, "not yet due");
+    let restarted = crate::support::restart(&world.app, Clock::fixed(now + Duration::hours(2))).await;
+    // The restarted server's own schedule job may be the one that runs it: wait for either.
+    server::services::recommendations::run_due(&restarted.state).await.unwrap();
+    for _ in 0..100 {
+        if audit_actions(&restarted, "recommendation.execute").await.iter().any(|e| e.target == format!("recommendation:{}", pause.id)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    server::services::recommendations::run_due(&restarted.state).await.unwrap();
+    world.app.state.clock.set(now + Duration::hours(2));
+    server::services::recommendations::run_due(&world.app.state).await.unwrap();
+    let row = server::services::recommendations::get(&restarted.state.db, pause.id).await.unwrap();
+    let warnings = || crate::support::captured_logs().lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).collect::<Vec<_>>().join("\n");
+    assert_eq!(row.status, RecommendationStatus::Executed, "{:?}\n{}", row.closed_reason, warnings());
+    assert_eq!(campaign(&restarted, losing.id).await.status, analytics::CampaignStatus::Paused);
+    let pauses: Vec<_> = audit_actions(&restarted, "campaign.pause").await.into_iter().filter(|e| e.target == format!("campaign:{}", losing.id)).collect();
+    assert_eq!(pauses.len(), 1, "executed once");
+    assert!(pauses[0].reason.as_deref().unwrap_or_default().contains(&format!("Recommendation {}", pause.id)));
+    let executed = server::services::recommendations::get(&restarted.state.db, pause.id).await.unwrap();
+    assert_eq!(executed.status, RecommendationStatus::Executed);
+    assert_eq!(audit_actions(&restarted, "recommendation.schedule").await.len(), 1);
+    let executions = audit_actions(&restarted, "recommendation.execute").await;
+    assert_eq!(executions.iter().filter(|e| e.target == format!("recommendation:{}", pause.id)).count(), 1);
 }
