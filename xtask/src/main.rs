@@ -5,7 +5,8 @@
 //! - `cargo xtask test`: every test: unit and integration on SQLite, integration on PostgreSQL,
 //!   then the Playwright journeys in Chromium against a freshly started server.
 //! - `cargo xtask bundle-size`: a release build, then the raw and gzip sizes of what browsers download.
-//! - `cargo xtask bench ingest|metrics|live|ui|reports`: the speed targets, measured (`bench.rs`).
+//! - `cargo xtask bench ingest|metrics|live|ui|reports|recommendations`: the speed targets,
+//!   measured (`bench.rs`).
 
 mod bench;
 mod postgres;
@@ -39,7 +40,9 @@ commands:
                                        each server-rendered dashboard page under 100 concurrent clients,
                                        and the gzip size of the wasm bundle, JS and CSS
   bench reports                        release build, a 1,000,000-entry data-access log on PostgreSQL, then
-                                       its CSV and XLSX exports: rows/s, file size, server memory growth";
+                                       its CSV and XLSX exports: rows/s, file size, server memory growth
+  bench recommendations                release build, simulated worlds of 100 and 1,000 live campaigns on
+                                       PostgreSQL, then p50/p95 of the recommendation engine's runs";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -65,7 +68,8 @@ fn dispatch(args: &[String]) -> Result<()> {
             [what] if what == "live" => bench::live(),
             [what] if what == "ui" => bench::ui(),
             [what] if what == "reports" => bench::reports(),
-            _ => bail!("usage: cargo xtask bench ingest|metrics|live|ui|reports"),
+            [what] if what == "recommendations" => bench::recommendations(),
+            _ => bail!("usage: cargo xtask bench ingest|metrics|live|ui|reports|recommendations"),
         };
     }
     let release = own.iter().any(|a| a == "--release");
