@@ -1517,3 +1517,15 @@ pub enum RecommendationAction {
     Schedule(ScheduleRequest),
     Dismiss(DismissRequest),
 }
+
+/// A recommendation just found, as the live WebSocket announces it (`{"type": "recommendations",
+/// "opened": [...]}`) to the people who may see the Action Center.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendationNotice {
+    pub id: uuid::Uuid,
+    pub kind: analytics::recommend::RecommendationKind,
+    pub level: analytics::recommend::Level,
+    pub title: String,
+    pub priority: f64,
+}

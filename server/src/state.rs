@@ -37,6 +37,8 @@ pub struct AppState {
     pub request_stats: crate::http::request_stats::RequestStats,
     /// Dashboard views computed once per store version and few seconds, shared by requests.
     pub views: crate::http::view_cache::ViewCache,
+    /// Recommendations each engine run opened, for the live WebSocket.
+    pub new_recommendations: tokio::sync::broadcast::Sender<Arc<Vec<app::wire::RecommendationNotice>>>,
     pub leptos_options: LeptosOptions,
 }
 
@@ -62,6 +64,7 @@ impl AppState {
             audit: crate::services::audit::Audit::new(&settings),
             request_stats: Default::default(),
             views: Default::default(),
+            new_recommendations: tokio::sync::broadcast::channel(16).0,
             settings: Arc::new(settings),
             leptos_options,
         }

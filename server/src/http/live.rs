@@ -3,6 +3,8 @@
 //! Protocol (JSON text frames):
 //! - the client sends `{"type": "subscribe", "filters": {"segment": "VIP", "from": "2026-11-01", …}}`
 //!   (the query parameters of `/api/v1/metrics`, as strings); it may send it again to change them;
+//! - to people who may see the Action Center, `{"type": "recommendations", "opened": [...]}` as
+//!   soon as an engine run finds new ones (id, type, priority level, title, priority score);
 //! - the server answers `{"type": "snapshot", "version", "metrics", "leaderboard"}` (the five KPI
 //!   cards and the top 10 campaigns), then after each change `{"type": "update", "version",
 //!   "metrics", "leaderboard"}` with only the metrics whose value changed and the leaderboard if it
@@ -54,6 +56,7 @@ enum ServerMessage<'a> {
     Snapshot { version: u64, metrics: &'a [MetricValue], leaderboard: &'a [LeaderboardRow] },
     Update { version: u64, metrics: Vec<&'a MetricValue>, #[serde(skip_serializing_if = "Option::is_none")] leaderboard: Option<&'a [LeaderboardRow]> },
     Error { errors: Vec<app::wire::FieldError> },
+    Recommendations { opened: &'a [app::wire::RecommendationNotice] },
 }
 
 /// What a client is shown for its filters at one version.
@@ -64,12 +67,14 @@ struct View {
 }
 
 #[utoipa::path(get, path = "/api/v1/live", tag = "metrics", description = "Upgrades to a WebSocket: send `{\"type\": \"subscribe\", \"filters\": {...}}`, receive a `snapshot` then `update`s of the KPI cards and the top campaigns", responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 403, body = app::wire::ErrorBody, description = "A cross-site upgrade")))]
-pub async fn live(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.max_message_size(64 * 1024).on_upgrade(move |socket| serve(state, socket))
+pub async fn live(State(state): State<AppState>, caller: Option<axum::Extension<app::access::Caller>>, upgrade: WebSocketUpgrade) -> Response {
+    let sees_actions = caller.is_some_and(|axum::Extension(c)| c.principal().is_some_and(|p| p.role.allows(app::access::Capability::View(app::access::Module::ActionCenter))));
+    upgrade.max_message_size(64 * 1024).on_upgrade(move |socket| serve(state, socket, sees_actions))
 }
 
-async fn serve(state: AppState, mut socket: WebSocket) {
+async fn serve(state: AppState, mut socket: WebSocket, sees_actions: bool) {
     let mut changes = state.metrics.subscribe();
+    let mut recommendations = state.new_recommendations.subscribe();
     // The subscription's filters as sent; a `range` is resolved again at each computation, so
     // "the last 7 days" keeps ending now.
     let mut subscription: Option<Vec<(String, String)>> = None;
@@ -94,6 +99,18 @@ async fn serve(state: AppState, mut socket: WebSocket) {
                         continue;
                     }
                 }
+            }
+            opened = recommendations.recv(), if sees_actions => {
+                match opened {
+                    Ok(opened) => {
+                        if !send(&mut socket, &ServerMessage::Recommendations { opened: &opened }).await {
+                            return;
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return,
+                }
+                continue;
             }
             change = changes.recv(), if shown.is_some() => {
                 match change {

@@ -12,7 +12,7 @@ use analytics::recommend::{self, Action, CampaignInput, ComplianceFacts, Creativ
 use analytics::{CampaignStatus, EventSource};
 use analytics::events::{ConfidenceLevel, Context, Event, ImpactProjection, Payload, UserActionRecommended};
 use app::access::{Capability, Role};
-use app::wire::{CampaignPatch, CreativeStatus, DismissRequest, ExecuteRequest, ReallocationRequest, RecommendationList, RecommendationRun, RecommendationStatus, RecommendationView, ScheduleRequest};
+use app::wire::{CampaignPatch, CreativeStatus, DismissRequest, ExecuteRequest, RecommendationNotice, ReallocationRequest, RecommendationList, RecommendationRun, RecommendationStatus, RecommendationView, ScheduleRequest};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
@@ -45,7 +45,11 @@ pub async fn run(state: &AppState) -> Result<RecommendationRun> {
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("the recommendation engine stopped: {e}")))?;
-    let (mut outcome, automatic) = reconcile(&state.db, &found, now, &thresholds).await?;
+    let (mut outcome, opened, automatic) = reconcile(&state.db, &found, now, &thresholds).await?;
+    if !opened.is_empty() {
+        // Nobody listening is fine.
+        let _ = state.new_recommendations.send(std::sync::Arc::new(opened));
+    }
     // Compliance flags (by default) pause at once: the product acts, and the audit log says so.
     let system = Actor::system(state.audit.clone());
     for id in automatic {
@@ -209,8 +213,8 @@ fn recommended_event(id: Uuid, rec: &Recommendation, now: DateTime<Utc>) -> Even
 }
 
 /// Stores what a run found (docs/recommendations.md, "Upkeep").
-/// Answers with the run's counts and the new recommendations to execute at once.
-async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateTime<Utc>, t: &Thresholds) -> Result<(RecommendationRun, Vec<Uuid>)> {
+/// Answers with the run's counts, the new recommendations, and those to execute at once.
+async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateTime<Utc>, t: &Thresholds) -> Result<(RecommendationRun, Vec<RecommendationNotice>, Vec<Uuid>)> {
     let txn = db.begin().await?;
     let pending = recommendations::Entity::find().filter(recommendations::Column::Status.is_in(PENDING)).all(&txn).await?;
     let dismissed = recommendations::Entity::find()
@@ -220,6 +224,7 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
         .await?;
     let mut outcome = RecommendationRun { as_of: now, found: found.len(), opened: 0, refreshed: 0, expired: 0, suppressed: 0, auto_executed: 0, took_ms: 0 };
     let mut automatic = Vec::new();
+    let mut opened = Vec::new();
     let keys: HashSet<&str> = found.iter().map(|r| r.situation_key.as_str()).collect();
     for rec in found {
         if let Some(row) = pending.iter().find(|r| r.situation_key == rec.situation_key) {
@@ -264,6 +269,7 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
             .await?;
             crate::ingest::append(&txn, &recommended_event(id, rec, now), now).await?;
             outcome.opened += 1;
+            opened.push(RecommendationNotice { id, kind: rec.kind, level: rec.score.level, title: rec.title.clone(), priority: rec.score.priority });
             if rec.auto_execute {
                 automatic.push(id);
             }
@@ -289,7 +295,7 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
         active.update(&txn).await?;
     }
     txn.commit().await?;
-    Ok((outcome, automatic))
+    Ok((outcome, opened, automatic))
 }
 
 /// `GET /api/v1/recommendations`'s filters.

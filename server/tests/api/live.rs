@@ -13,7 +13,7 @@ use crate::support::{TestApp, spawn_app};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, cookie: &str, origin: &str) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+pub(crate) async fn connect(app: &TestApp, cookie: &str, origin: &str) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let mut request = format!("ws://{}/api/v1/live", app.address).into_client_request().unwrap();
     request.headers_mut().insert("cookie", HeaderValue::from_str(cookie).unwrap());
     request.headers_mut().insert("origin", HeaderValue::from_str(origin).unwrap());
@@ -22,7 +22,7 @@ async fn connect(app: &TestApp, cookie: &str, origin: &str) -> Result<Socket, to
 
 /// The next JSON message, failing the test after `within`.
 #[track_caller]
-fn next(socket: &mut Socket, within: Duration) -> impl std::future::Future<Output = Value> + '_ {
+pub(crate) fn next(socket: &mut Socket, within: Duration) -> impl std::future::Future<Output = Value> + '_ {
     let caller = std::panic::Location::caller();
     async move {
     loop {

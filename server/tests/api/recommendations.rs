@@ -132,8 +132,16 @@ async fn the_engine_finds_the_losing_campaign_once_and_dismissals_and_expiry_fol
     let (world, launched) = week_of(&[("Losing", 50.0), ("Winning", 150.0)]).await;
     let (losing, winning) = (&launched[0], &launched[1]);
 
+    // The CMO's open dashboard hears of it over the live WebSocket.
+    use futures_util::SinkExt;
+    let mut socket = crate::live::connect(&world.app, &world.cmo.cookie, &world.app.origin()).await.expect("upgrade");
+    socket.send(tokio_tungstenite::tungstenite::Message::Text(json!({"type": "subscribe", "filters": {}}).to_string().into())).await.unwrap();
+    assert_eq!(crate::live::next(&mut socket, std::time::Duration::from_secs(10)).await["type"], "snapshot");
     let run = world.refresh().await;
     assert_eq!((run.found, run.opened), (1, 1), "{run:?}");
+    let pushed = crate::live::next(&mut socket, std::time::Duration::from_secs(10)).await;
+    assert_eq!(pushed["type"], "recommendations", "{pushed}");
+    assert_eq!(pushed["opened"][0]["kind"], "pause_campaign", "{pushed}");
     let queue = world.list(&world.cmo, "").await;
     assert_eq!(queue.total, 1);
     let item = &queue.items[0];
