@@ -332,3 +332,131 @@ async fn executing_changes_what_it_says_after_approval_on_schedule_across_a_rest
     let executions = audit_actions(&restarted, "recommendation.execute").await;
     assert_eq!(executions.iter().filter(|e| e.target == format!("recommendation:{}", pause.id)).count(), 1);
 }
+
+/// A stored open recommendation carrying `action` (the engine's rules are tested on their own;
+/// this is about what executing each kind of action changes).
+async fn stored(app: &TestApp, kind: analytics::recommend::RecommendationKind, action: analytics::recommend::Action, target: &CampaignView) -> Uuid {
+    use analytics::recommend::{Projection, Recommendation, Score, ScorePart, Target, TargetKind};
+    use sea_orm::ActiveModelTrait;
+    let rec = Recommendation {
+        kind,
+        situation_key: format!("{}:campaign/{}:test", kind.as_str(), Uuid::new_v4()),
+        trigger: "test".to_owned(),
+        title: format!("{} for {}", kind.title(), target.name),
+        target: Target { kind: TargetKind::Campaign, id: target.id.to_string(), name: target.name.clone(), campaign_id: None },
+        related: Vec::new(),
+        current: Vec::new(),
+        primary_reason: "a test".to_owned(),
+        evidence: Vec::new(),
+        similar: Vec::new(),
+        projection: Projection { method: "none".to_owned(), if_act: Vec::new(), if_not: Vec::new(), net_weekly_dollars: None, confidence: 0.8 },
+        alternatives: Vec::new(),
+        action,
+        auto_execute: false,
+        score: Score::new(vec![ScorePart { name: "base".to_owned(), points: 50.0 }], (1.0, "test"), (1.0, "test")),
+    };
+    let id = Uuid::new_v4();
+    let now = app.state.clock.now();
+    server::entities::recommendations::ActiveModel {
+        id: sea_orm::Set(id),
+        situation_key: sea_orm::Set(rec.situation_key.clone()),
+        kind: sea_orm::Set(kind.as_str().to_owned()),
+        target_kind: sea_orm::Set("campaign".to_owned()),
+        target_id: sea_orm::Set(target.id.to_string()),
+        status: sea_orm::Set("open".to_owned()),
+        level: sea_orm::Set(rec.score.level.as_str().to_owned()),
+        priority: sea_orm::Set(rec.score.priority),
+        confidence: sea_orm::Set(0.8),
+        body: sea_orm::Set(serde_json::to_value(&rec).unwrap()),
+        created_at: sea_orm::Set(now),
+        updated_at: sea_orm::Set(now),
+        closed_reason: sea_orm::Set(None),
+        closed_at: sea_orm::Set(None),
+        dismissed_by: sea_orm::Set(None),
+        dismissed_reason: sea_orm::Set(None),
+        suppress_until: sea_orm::Set(None),
+        cleared_at: sea_orm::Set(None),
+        scheduled_for: sea_orm::Set(None),
+        scheduled_by: sea_orm::Set(None),
+        executed_by: sea_orm::Set(None),
+        executed_at: sea_orm::Set(None),
+        execution: sea_orm::Set(None),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn each_kind_of_action_changes_what_it_says_through_the_catalogue() {
+    use analytics::recommend::{Action, RecommendationKind as K};
+    use analytics::SegmentType::*;
+    let (world, launched) = week_of(&[]).await;
+    assert!(launched.is_empty());
+    let a = world.launched("Giver").await;
+    let b = world.launched("Taker").await;
+    let execute = |id: Uuid, who: &'static str, body: Value| {
+        let world = &world;
+        async move {
+            let session = if who == "cmo" { &world.cmo } else { &world.perf };
+            let res = world.act(session, id, "execute", body).await;
+            let status = res.status();
+            let view: Value = res.json().await.unwrap();
+            assert_eq!(status, 200, "{view}");
+            view
+        }
+    };
+    // Frequency cap, holdout, targeting: at once.
+    let id = stored(&world.app, K::AdjustFrequency, Action::SetFrequencyCap { campaign_id: a.id, per_week: 2 }, &a).await;
+    assert_eq!(execute(id, "perf", json!({})).await["status"], "executed");
+    assert_eq!(campaign(&world.app, a.id).await.frequency_cap_per_week, Some(2));
+    let id = stored(&world.app, K::LaunchHoldout, Action::SetHoldout { campaign_id: a.id, percent: 15.0 }, &a).await;
+    execute(id, "perf", json!({})).await;
+    assert_eq!(campaign(&world.app, a.id).await.holdout_percent, 15.0);
+    let id = stored(&world.app, K::ChangeTargeting, Action::SetTargetSegments { campaign_id: a.id, segments: vec![FrequentShopper] }, &a).await;
+    execute(id, "perf", json!({})).await;
+    assert_eq!(campaign(&world.app, a.id).await.target_segments, vec![FrequentShopper]);
+    let id = stored(&world.app, K::ExpandFocusSegment, Action::AddTargetSegment { campaign_id: a.id, segment: WeekendShopper }, &a).await;
+    execute(id, "perf", json!({})).await;
+    assert_eq!(campaign(&world.app, a.id).await.target_segments, vec![FrequentShopper, WeekendShopper]);
+    let id = stored(&world.app, K::ExpandFocusSegment, Action::RemoveTargetSegment { campaign_ids: vec![a.id], segment: FrequentShopper }, &a).await;
+    execute(id, "perf", json!({})).await;
+    assert_eq!(campaign(&world.app, a.id).await.target_segments, vec![WeekendShopper]);
+
+    // A budget move waits for a second person, then moves the money and says which recommendation.
+    let id = stored(&world.app, K::ReallocateBudget, Action::MoveBudget { from_campaign_id: a.id, to_campaign_id: b.id, amount_cents: 50_000 }, &a).await;
+    assert_eq!(execute(id, "perf", json!({})).await["status"], "awaiting_approval");
+    assert_eq!(world.act(&world.cmo, id, "approve", json!({})).await.status(), 200);
+    assert_eq!((campaign(&world.app, a.id).await.budget_cents, campaign(&world.app, b.id).await.budget_cents), (a.budget_cents - 50_000, b.budget_cents + 50_000));
+    let moved = server::entities::events::Entity::find().filter(server::entities::events::Column::EventType.eq("budget_reallocated")).all(&world.app.state.db).await.unwrap();
+    assert_eq!(moved[0].properties["ai_recommendation_id"], id.to_string());
+
+    // A creative test needs the challenger's copy; with it, a test starts against the creative.
+    let test = stored(&world.app, K::TestCreative, Action::TestCreative { campaign_id: b.id, creative_id: b.creatives[0].id }, &b).await;
+    let res = world.act(&world.perf, test, "execute", json!({})).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<ErrorBody>().await.unwrap().error.fields[0].field, "challenger");
+    let challenger = json!({ "challenger": { "name": "Scarcity", "headline": "Only 100 left", "body": "This weekend only", "call_to_action": "Grab it" } });
+    assert_eq!(execute(test, "perf", challenger).await["status"], "awaiting_approval");
+    assert_eq!(world.act(&world.cmo, test, "approve", json!({})).await.status(), 403, "the CMO may not run creative tests");
+    let lifecycle = world.app.sign_in(Role::LifecycleLead).await;
+    let res = world.act(&lifecycle, test, "approve", json!({})).await;
+    assert_eq!(res.status(), 200);
+    let approved: RecommendationView = res.json().await.unwrap();
+    let experiment = approved.execution.as_ref().and_then(|e| e["result"]["experiment_id"].as_str()).expect("an experiment").to_owned();
+    let view = server::services::experiments::view(&world.app.state.db, &world.app.state.metrics, experiment.parse().unwrap(), world.app.state.clock.now()).await.unwrap();
+    assert_eq!(view.status, app::wire::ExperimentStatus::Running);
+    assert_eq!(view.arms.len(), 2);
+
+    // The data-quality action rebuilds the rollups from the log.
+    let id = stored(&world.app, K::ImproveDataQuality, Action::RefreshData, &a).await;
+    assert_eq!(world.act(&world.perf, id, "execute", json!({})).await.status(), 403, "the data team's decision");
+    let data = world.app.sign_in(Role::DataScience).await;
+    let res = world.act(&data, id, "execute", json!({})).await;
+    assert_eq!(res.status(), 200);
+    let done: RecommendationView = res.json().await.unwrap();
+    assert!(done.execution.as_ref().is_some_and(|e| e["result"]["store_version"].is_u64()), "{:?}", done.execution);
+    assert_eq!(world.act(&data, id, "execute", json!({})).await.status(), 409, "already executed");
+    assert_eq!(audit_actions(&world.app, "recommendation.execute").await.len(), 8);
+}
