@@ -27,18 +27,44 @@ fn output(bin: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The password every bench account gets.
+const BENCH_PASSWORD: &str = "bench-password-1234";
+
+/// Creates a bench account (password `BENCH_PASSWORD`) in `url`'s database, from `dir` when given
+/// (where the binary keeps its `./data`).
+fn add_account(bin: &Path, url: &str, dir: Option<&Path>, email: &str, role: &str) -> Result<()> {
+    let mut add = Command::new(bin);
+    add.args(["user", "add", "--email", email, "--role", role, "--database-url", url]).env_remove("DATABASE_URL").stdin(Stdio::piped()).stdout(Stdio::null());
+    if let Some(dir) = dir {
+        add.current_dir(dir);
+    }
+    let mut child = add.spawn()?;
+    child.stdin.take().context("stdin")?.write_all(format!("{BENCH_PASSWORD}\n").as_bytes())?;
+    if !child.wait()?.success() {
+        bail!("could not create the bench account {email}");
+    }
+    Ok(())
+}
+
+/// Starts the release server on `url`'s database (from `dir` when given) and waits up to `ready`
+/// for it to answer; it stops when the guard drops.
+fn start_server(bin: &Path, url: &str, dir: Option<&Path>, ready: Duration) -> Result<(u16, ServerGuard)> {
+    let port = free_port()?;
+    let mut serve = Command::new(bin);
+    serve.args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", url, "--log", "warn"]).env_remove("DATABASE_URL").stdout(Stdio::null());
+    if let Some(dir) = dir {
+        serve.current_dir(dir);
+    }
+    let server = ServerGuard(serve.spawn()?);
+    wait_until_healthy(port, ready)?;
+    Ok((port, server))
+}
+
 /// Serves `url`'s database with the release binary and loads `events` events through HTTP.
 fn http_run(bin: &Path, url: &str, events: u64) -> Result<Value> {
     let created = output(bin, &["apikey", "create", "--name", "bench", "--scope", "events", "--database-url", url])?;
     let key = created.lines().find_map(|l| l.strip_prefix("key (shown once): ")).context("no key printed")?.to_owned();
-    let port = free_port()?;
-    let server = Command::new(bin)
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", url, "--log", "warn"])
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .spawn()?;
-    let _server = ServerGuard(server);
-    wait_until_healthy(port, Duration::from_secs(60))?;
+    let (port, _server) = start_server(bin, url, None, Duration::from_secs(60))?;
     let report = output(
         bin,
         &["load", "--url", &format!("http://127.0.0.1:{port}"), "--api-key", &key, "--events", &events.to_string(), "--concurrency", "4"],
@@ -224,26 +250,13 @@ pub fn metrics() -> Result<()> {
     )?;
     println!("{} ({:.0} s)", summary.trim(), started.elapsed().as_secs_f64());
 
-    let mut add = Command::new(&bin);
-    add.args(["user", "add", "--email", "bench@bench.test", "--role", "cmo", "--database-url", &url]).env_remove("DATABASE_URL").stdin(Stdio::piped()).stdout(Stdio::null());
-    let mut child = add.spawn()?;
-    child.stdin.take().context("stdin")?.write_all(b"bench-password-1234\n")?;
-    if !child.wait()?.success() {
-        bail!("could not create the bench account");
-    }
+    add_account(&bin, &url, None, "bench@bench.test", "cmo")?;
     let token_out = output(&bin, &["user", "token", "--email", "bench@bench.test", "--database-url", &url])?;
     let token = token_out.split_whitespace().find(|w| w.starts_with("sspt_")).context("no token printed")?.to_owned();
 
     banner("starting the server (it loads the rollup from the log)");
-    let port = free_port()?;
     let started = Instant::now();
-    let server = Command::new(&bin)
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", &url, "--log", "warn"])
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .spawn()?;
-    let _server = ServerGuard(server);
-    wait_until_healthy(port, Duration::from_secs(3_600))?;
+    let (port, _server) = start_server(&bin, &url, None, Duration::from_secs(3_600))?;
     let load_seconds = started.elapsed().as_secs_f64();
     let status_path = format!("/proc/{}/status", _server.0.id());
     let rss_mib = std::fs::read_to_string(&status_path)
@@ -312,13 +325,7 @@ pub fn live() -> Result<()> {
     output(&bin, &["simulate", "--to-db", "--seed", "2", "--users", "10000", "--days", "14", "--campaigns", "20", "--database-url", &url])?;
     let created = output(&bin, &["apikey", "create", "--name", "bench", "--scope", "events", "--database-url", &url])?;
     let key = created.lines().find_map(|l| l.strip_prefix("key (shown once): ")).context("no key printed")?.to_owned();
-    let mut add = Command::new(&bin);
-    add.args(["user", "add", "--email", "live@bench.test", "--role", "cmo", "--database-url", &url]).env_remove("DATABASE_URL").stdin(Stdio::piped()).stdout(Stdio::null());
-    let mut child = add.spawn()?;
-    child.stdin.take().context("stdin")?.write_all(b"bench-password-1234\n")?;
-    if !child.wait()?.success() {
-        bail!("could not create the bench account");
-    }
+    add_account(&bin, &url, None, "live@bench.test", "cmo")?;
     let token_out = output(&bin, &["user", "token", "--email", "live@bench.test", "--database-url", &url])?;
     let token = token_out.split_whitespace().find(|w| w.starts_with("sspt_")).context("no token printed")?.to_owned();
 
@@ -422,14 +429,7 @@ pub fn ui() -> Result<()> {
         &bin,
         &["simulate", "--to-db", "--seed", "1", "--users", &users.to_string(), "--days", &days.to_string(), "--campaigns", &campaigns.to_string(), "--database-url", &url],
     )?;
-    let password = "bench-password-1234";
-    let mut add = Command::new(&bin);
-    add.args(["user", "add", "--email", "ui@bench.test", "--role", "cmo", "--database-url", &url]).env_remove("DATABASE_URL").stdin(Stdio::piped()).stdout(Stdio::null());
-    let mut child = add.spawn()?;
-    child.stdin.take().context("stdin")?.write_all(format!("{password}\n").as_bytes())?;
-    if !child.wait()?.success() {
-        bail!("could not create the bench account");
-    }
+    add_account(&bin, &url, None, "ui@bench.test", "cmo")?;
 
     banner("starting the release server");
     let port = free_port()?;
@@ -447,7 +447,7 @@ pub fn ui() -> Result<()> {
         .spawn()?;
     let _server = ServerGuard(server);
     wait_until_healthy(port, Duration::from_secs(3_600))?;
-    let cookie = session_cookie(port, "ui@bench.test", password)?;
+    let cookie = session_cookie(port, "ui@bench.test", BENCH_PASSWORD)?;
 
     // The CMO's pages, each with the 30-day preset (the widest view a CMO opens first).
     let pages = [
@@ -502,18 +502,7 @@ pub fn reports() -> Result<()> {
     cluster.psql("postgres", &["-c", "CREATE DATABASE bench"])?;
     let url = format!("postgres://postgres@127.0.0.1:{}/bench", cluster.port);
     output(&bin, &["migrate", "up", "--database-url", &url])?;
-    let password = "bench-password-1234";
-    let mut add = Command::new(&bin);
-    add.args(["user", "add", "--email", "compliance@bench.test", "--role", "compliance", "--database-url", &url])
-        .env_remove("DATABASE_URL")
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null());
-    let mut child = add.spawn()?;
-    child.stdin.take().context("stdin")?.write_all(format!("{password}\n").as_bytes())?;
-    if !child.wait()?.success() {
-        bail!("could not create the bench account");
-    }
+    add_account(&bin, &url, Some(&dir), "compliance@bench.test", "compliance")?;
     banner(&format!("filling the data-access log with {rows} entries"));
     let fill = format!(
         "INSERT INTO data_access_log (at, actor, actor_role, action, subject, filter, reason, rows) \
@@ -522,17 +511,9 @@ pub fn reports() -> Result<()> {
     );
     cluster.psql("bench", &["-q", "-c", &fill])?;
 
-    let port = free_port()?;
-    let server = Command::new(&bin)
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", &url, "--log", "warn"])
-        .env_remove("DATABASE_URL")
-        .current_dir(&dir)
-        .stdout(Stdio::null())
-        .spawn()?;
-    let pid = server.id();
-    let server = ServerGuard(server);
-    wait_until_healthy(port, Duration::from_secs(120))?;
-    let cookie = session_cookie(port, "compliance@bench.test", password)?;
+    let (port, server) = start_server(&bin, &url, Some(&dir), Duration::from_secs(120))?;
+    let pid = server.0.id();
+    let cookie = session_cookie(port, "compliance@bench.test", BENCH_PASSWORD)?;
 
     let mut results = Vec::new();
     for format in ["csv", "xlsx"] {
@@ -622,23 +603,12 @@ pub fn recommendations() -> Result<()> {
         println!("{} ({:.0} s)", summary.trim(), started.elapsed().as_secs_f64());
         // The simulated campaigns have ended by the world's last day; live, each is judged.
         cluster.psql(&db, &["-c", "UPDATE campaigns SET status = 'active'"])?;
-        let password = "bench-password-1234";
-        let mut add = Command::new(&bin);
-        add.args(["user", "add", "--email", "cmo@bench.test", "--role", "cmo", "--database-url", &url]).env_remove("DATABASE_URL").stdin(Stdio::piped()).stdout(Stdio::null());
-        let mut child = add.spawn()?;
-        child.stdin.take().context("stdin")?.write_all(format!("{password}\n").as_bytes())?;
-        if !child.wait()?.success() {
-            bail!("could not create the bench account");
-        }
-        let port = free_port()?;
-        let server = Command::new(&bin)
-            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", &url, "--log", "warn"])
-            .env_remove("DATABASE_URL")
-            .stdout(Stdio::null())
-            .spawn()?;
-        let _server = ServerGuard(server);
-        wait_until_healthy(port, Duration::from_secs(3_600))?;
-        let cookie = session_cookie(port, "cmo@bench.test", password)?;
+        // The server's ./data (its audit key) goes to a folder of the run's own.
+        let dir = std::env::temp_dir().join(format!("swipesavvy-bench-recommendations-{}-{campaigns}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        add_account(&bin, &url, Some(&dir), "cmo@bench.test", "cmo")?;
+        let (port, _server) = start_server(&bin, &url, Some(&dir), Duration::from_secs(3_600))?;
+        let cookie = session_cookie(port, "cmo@bench.test", BENCH_PASSWORD)?;
         banner(&format!("timing {requests} engine runs over {campaigns} campaigns"));
         let mut run_ms = Vec::new();
         let mut request_ms = Vec::new();

@@ -478,6 +478,21 @@ fn event_row(event: &Event, hash: &str, version: i32, now: DateTime<Utc>, key_id
     }
 }
 
+/// An event the server itself emits (`user_id` "system", source `backend`).
+pub fn system_event(occurred_at: DateTime<Utc>, payload: analytics::events::Payload) -> Event {
+    Event {
+        event_id: Uuid::new_v4(),
+        occurred_at,
+        user_id: "system".to_owned(),
+        session_id: None,
+        source: analytics::EventSource::Backend,
+        context: analytics::events::Context::default(),
+        payload,
+        late_arrival: false,
+        backfilled: false,
+    }
+}
+
 /// Appends an event the product itself produced (a marketer action in the catalogue), inside
 /// the caller's transaction, with its rollup.
 pub async fn append(db: &impl ConnectionTrait, event: &Event, now: DateTime<Utc>) -> Result<()> {

@@ -8,8 +8,7 @@
 
 use std::time::Instant;
 
-use analytics::EventSource;
-use analytics::events::{Context, DataRefreshCompleted, Event, Payload};
+use analytics::events::{DataRefreshCompleted, Event, Payload};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -82,14 +81,9 @@ pub async fn tick(state: &AppState, started_at: DateTime<Utc>) -> Result<Option<
     });
     let errors = (report.counts.received - report.counts.valid).max(0);
     let messages: Vec<&str> = overall.alerts.iter().map(|a| a.message.as_str()).collect();
-    let event = Event {
-        event_id: Uuid::new_v4(),
-        occurred_at: now,
-        user_id: "system".to_owned(),
-        session_id: None,
-        source: EventSource::Backend,
-        context: Context::default(),
-        payload: Payload::DataRefreshCompleted(DataRefreshCompleted {
+    let event = crate::ingest::system_event(
+        now,
+        Payload::DataRefreshCompleted(DataRefreshCompleted {
             refresh_id: Uuid::new_v4(),
             data_source: "event_log".to_owned(),
             records_processed: records_processed as i64,
@@ -99,9 +93,7 @@ pub async fn tick(state: &AppState, started_at: DateTime<Utc>) -> Result<Option<
             error_messages: (!messages.is_empty()).then(|| serde_json::json!(messages)),
             data_quality_metrics: Some(metrics),
         }),
-        late_arrival: false,
-        backfilled: false,
-    };
+    );
     crate::ingest::append(&state.db, &event, now).await?;
     tracing::debug!(records_processed, "data_refresh_completed emitted");
     Ok(Some(event))

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use analytics::events::ReallocationReason;
 use analytics::recommend::{self, Action, CampaignInput, ComplianceFacts, CreativeInput, Recommendation, RecommendationKind, SystemFacts, Thresholds};
-use analytics::{CampaignStatus, EventSource};
-use analytics::events::{ConfidenceLevel, Context, Event, ImpactProjection, Payload, UserActionRecommended};
+use analytics::CampaignStatus;
+use analytics::events::{ConfidenceLevel, Event, ImpactProjection, Payload, UserActionRecommended};
 use app::access::{Capability, Role};
 use app::wire::{CampaignPatch, CreativeStatus, DismissRequest, ExecuteRequest, RecommendationNotice, ReallocationRequest, RecommendationList, RecommendationRun, RecommendationStatus, RecommendationView, ScheduleRequest};
 use chrono::{DateTime, Duration, Utc};
@@ -181,14 +181,9 @@ fn to_json(rec: &Recommendation) -> serde_json::Value {
 /// The spec's `user_action_recommended` for a new recommendation.
 fn recommended_event(id: Uuid, rec: &Recommendation, now: DateTime<Utc>) -> Event {
     let confidence = rec.projection.confidence;
-    Event {
-        event_id: Uuid::new_v4(),
-        occurred_at: now,
-        user_id: "system".to_owned(),
-        session_id: None,
-        source: EventSource::Backend,
-        context: Context::default(),
-        payload: Payload::UserActionRecommended(UserActionRecommended {
+    crate::ingest::system_event(
+        now,
+        Payload::UserActionRecommended(UserActionRecommended {
             recommendation_id: id,
             recommendation_type: rec.kind.as_str().to_owned(),
             target_entity_id: Uuid::parse_str(&rec.target.id).ok(),
@@ -207,9 +202,7 @@ fn recommended_event(id: Uuid, rec: &Recommendation, now: DateTime<Utc>) -> Even
             supporting_data: Some(serde_json::json!({ "situation_key": rec.situation_key, "primary_reason": rec.primary_reason, "priority": rec.score.priority })),
             expiration_time: None,
         }),
-        late_arrival: false,
-        backfilled: false,
-    }
+    )
 }
 
 /// Stores what a run found (docs/recommendations.md, "Upkeep").
@@ -668,6 +661,10 @@ async fn audit_decision(state: &AppState, actor: &Actor, action: &str, before: &
     Ok(())
 }
 
+fn acted_meanwhile() -> AppError {
+    AppError::Conflict("the recommendation was acted on meanwhile: reload it".to_owned())
+}
+
 /// Moves a row from one of `from` to `to` only if nobody else did first.
 async fn claim(db: &impl ConnectionTrait, id: Uuid, from: &[&str], to: &str, now: DateTime<Utc>) -> Result<bool> {
     let done = recommendations::Entity::update_many()
@@ -688,7 +685,7 @@ async fn perform(state: &AppState, row: recommendations::Model, plan: Plan, acto
     let before = view(row.clone())?;
     let rec = body_of(&row)?;
     if !claim(&state.db, row.id, &[row.status.as_str()], "executed", now).await? {
-        return Err(AppError::Conflict("the recommendation was acted on meanwhile: reload it".to_owned()));
+        return Err(acted_meanwhile());
     }
     let outcome = carry_out(state, actor, row.id, &rec, &plan).await;
     let mut active: recommendations::ActiveModel = row.clone().into();
@@ -739,22 +736,30 @@ pub async fn execute(state: &AppState, id: Uuid, request: ExecuteRequest, actor:
     perform(state, row, plan, actor, false).await
 }
 
-/// Stores the plan and waits for a second person (optionally with a time to run at).
-async fn wait_for_approval(state: &AppState, row: recommendations::Model, plan: Plan, at: Option<DateTime<Utc>>, actor: &Actor) -> Result<RecommendationView> {
+/// Moves the row, claimed from the status it has, to a waiting status (`awaiting_approval` or
+/// `scheduled`) with the plan and the time to run at; audited as `action`.
+#[allow(clippy::too_many_arguments)]
+async fn park(state: &AppState, row: recommendations::Model, to: &str, plan: Plan, at: Option<DateTime<Utc>>, actor: &Actor, action: &str, reason: Option<String>) -> Result<RecommendationView> {
     let now = state.clock.now();
     let before = view(row.clone())?;
-    if !claim(&state.db, row.id, &[row.status.as_str()], "awaiting_approval", now).await? {
-        return Err(AppError::Conflict("the recommendation was acted on meanwhile: reload it".to_owned()));
+    if !claim(&state.db, row.id, &[row.status.as_str()], to, now).await? {
+        return Err(acted_meanwhile());
     }
     let mut active: recommendations::ActiveModel = row.into();
-    active.status = Set("awaiting_approval".to_owned());
+    active.status = Set(to.to_owned());
     active.scheduled_for = Set(at);
     active.scheduled_by = Set(at.map(|_| plan.requested_by.clone()));
     active.execution = Set(Some(serde_json::json!({ "plan": plan })));
     active.updated_at = Set(now);
     let after = view(active.update(&state.db).await?)?;
-    audit_decision(state, actor, "recommendation.request_approval", &before, &after, plan.note.clone()).await?;
+    audit_decision(state, actor, action, &before, &after, reason).await?;
     Ok(after)
+}
+
+/// Stores the plan and waits for a second person (optionally with a time to run at).
+async fn wait_for_approval(state: &AppState, row: recommendations::Model, plan: Plan, at: Option<DateTime<Utc>>, actor: &Actor) -> Result<RecommendationView> {
+    let note = plan.note.clone();
+    park(state, row, "awaiting_approval", plan, at, actor, "recommendation.request_approval", note).await
 }
 
 /// `POST …/{id}/approve`: a second person who may execute the type approves the waiting plan;
@@ -773,19 +778,7 @@ pub async fn approve(state: &AppState, id: Uuid, actor: &Actor) -> Result<Recomm
     plan.approved_by = Some(who);
     let now = state.clock.now();
     match row.scheduled_for.filter(|at| *at > now) {
-        Some(at) => {
-            let before = view(row.clone())?;
-            if !claim(&state.db, row.id, &["awaiting_approval"], "scheduled", now).await? {
-                return Err(AppError::Conflict("the recommendation was acted on meanwhile: reload it".to_owned()));
-            }
-            let mut active: recommendations::ActiveModel = row.into();
-            active.status = Set("scheduled".to_owned());
-            active.scheduled_for = Set(Some(at));
-            active.execution = Set(Some(serde_json::json!({ "plan": plan })));
-            let after = view(active.update(&state.db).await?)?;
-            audit_decision(state, actor, "recommendation.approve", &before, &after, None).await?;
-            Ok(after)
-        }
+        Some(at) => park(state, row, "scheduled", plan, Some(at), actor, "recommendation.approve", None).await,
         None => perform(state, row, plan, actor, false).await,
     }
 }
@@ -806,18 +799,8 @@ pub async fn schedule(state: &AppState, id: Uuid, request: ScheduleRequest, acto
     if state.settings.recommendations.approval_required.contains(&plan.kind) {
         return wait_for_approval(state, row, plan, Some(at), actor).await;
     }
-    let before = view(row.clone())?;
-    if !claim(&state.db, row.id, &["open"], "scheduled", now).await? {
-        return Err(AppError::Conflict("the recommendation was acted on meanwhile: reload it".to_owned()));
-    }
-    let mut active: recommendations::ActiveModel = row.into();
-    active.status = Set("scheduled".to_owned());
-    active.scheduled_for = Set(Some(at));
-    active.scheduled_by = Set(Some(plan.requested_by.clone()));
-    active.execution = Set(Some(serde_json::json!({ "plan": plan })));
-    let after = view(active.update(&state.db).await?)?;
-    audit_decision(state, actor, "recommendation.schedule", &before, &after, plan.note.clone()).await?;
-    Ok(after)
+    let note = plan.note.clone();
+    park(state, row, "scheduled", plan, Some(at), actor, "recommendation.schedule", note).await
 }
 
 /// Executes every scheduled recommendation whose time has come, once each (the schedule job; the

@@ -130,7 +130,7 @@ async fn week_of(campaigns: &[(&str, f64)]) -> (World, Vec<CampaignView>) {
 #[tokio::test]
 async fn the_engine_finds_the_losing_campaign_once_and_dismissals_and_expiry_follow_the_situation() {
     let (world, launched) = week_of(&[("Losing", 50.0), ("Winning", 150.0)]).await;
-    let (losing, winning) = (&launched[0], &launched[1]);
+    let losing = &launched[0];
 
     // The CMO's open dashboard hears of it over the live WebSocket.
     use futures_util::SinkExt;
@@ -152,7 +152,6 @@ async fn the_engine_finds_the_losing_campaign_once_and_dismissals_and_expiry_fol
     assert!(rec.projection.method.contains("incremental"), "{}", rec.projection.method);
     assert!(rec.similar.iter().any(|s| s.name == "Winning"), "the other Discount campaign is its comparison");
     assert!(rec.score.priority > 0.0 && rec.score.impact >= 80.0, "{:?}", rec.score);
-    let _ = winning;
 
     // The detail, the spec's event, and the filters.
     let res = world.app.get_with_cookie(&format!("/api/v1/recommendations/{}", item.id), &world.cmo.cookie).await;
