@@ -51,6 +51,7 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     // The Action Center: seeing needs the module; acting is checked per type by the service.
     ("/api/fn/load_recommendations", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/load_recommendation", Access::Requires(Capability::View(Module::ActionCenter))),
+    ("/api/fn/load_recommendation_outcomes", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/refresh_recommendations", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/act_on_recommendation", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/load_admin", Access::Requires(Capability::ManageUsers)),
@@ -537,6 +538,14 @@ pub async fn load_recommendations(query: String) -> Result<crate::wire::Recommen
 pub async fn load_recommendation(id: uuid::Uuid) -> Result<crate::wire::RecommendationView, ServerFnError> {
     crate::backend::authorize("load_recommendation")?;
     crate::backend::backend()?.recommendation(id).await
+}
+
+/// What executed recommendations did against their projections, and the uptake
+/// (`GET /api/v1/recommendations/outcomes`'s query: kind, from, to).
+#[server(prefix = "/api/fn", endpoint = "load_recommendation_outcomes")]
+pub async fn load_recommendation_outcomes(query: String) -> Result<crate::wire::OutcomeReport, ServerFnError> {
+    crate::backend::authorize("load_recommendation_outcomes")?;
+    crate::backend::backend()?.recommendation_outcomes(query).await
 }
 
 /// Runs the engine now (the Refresh button).

@@ -101,6 +101,7 @@ pub trait Backend: Send + Sync + 'static {
     /// The Action Center's queue (`GET /api/v1/recommendations`'s query).
     async fn recommendations(&self, query: String) -> Result<crate::wire::RecommendationList, ServerFnError>;
     async fn recommendation(&self, id: Uuid) -> Result<crate::wire::RecommendationView, ServerFnError>;
+    async fn recommendation_outcomes(&self, query: String) -> Result<crate::wire::OutcomeReport, ServerFnError>;
     async fn refresh_recommendations(&self) -> Result<crate::wire::RecommendationRun, ServerFnError>;
     /// Executes, approves, schedules or dismisses, as the caller; the service checks the type.
     async fn act_on_recommendation(&self, actor: &Principal, id: Uuid, action: crate::wire::RecommendationAction) -> Result<crate::wire::RecommendationView, ServerFnError>;

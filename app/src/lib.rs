@@ -28,7 +28,7 @@ use leptos_router::{
 
 use access::{Access, Capability, Module};
 use components::layout::Layout;
-use pages::{Account, ActionCenter, Admin, CampaignPage, Campaigns, Compliance, ExperimentPage, Experiments, FunnelPage, Insights, Login, NewCampaign, NewExperiment, NotFound, Overview, RecommendationPage, Segments, SystemHealth};
+use pages::{Account, ActionCenter, ActionOutcomes, Admin, CampaignPage, Campaigns, Compliance, ExperimentPage, Experiments, FunnelPage, Insights, Login, NewCampaign, NewExperiment, NotFound, Overview, RecommendationPage, Segments, SystemHealth};
 
 /// The access each page requires, by its route path. The server refuses to start when a route
 /// below is missing here, and checks this on every request (`server/src/http/pipeline.rs`).
@@ -45,6 +45,7 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/funnel", Access::Requires(Capability::View(Module::Funnel))),
     ("/insights", Access::Requires(Capability::View(Module::RoiDeepDive))),
     ("/actions", Access::Requires(Capability::View(Module::ActionCenter))),
+    ("/actions/outcomes", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/actions/{id}", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/compliance", Access::Requires(Capability::View(Module::ComplianceAudit))),
     ("/system-health", Access::Requires(Capability::View(Module::SystemHealth))),
@@ -112,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/funnel") view=FunnelPage/>
                     <Route path=path!("/insights") view=Insights/>
                     <Route path=path!("/actions") view=ActionCenter/>
+                    <Route path=path!("/actions/outcomes") view=ActionOutcomes/>
                     <Route path=path!("/actions/:id") view=RecommendationPage/>
                     <Route path=path!("/compliance") view=Compliance/>
                     <Route path=path!("/system-health") view=SystemHealth/>

@@ -1430,6 +1430,9 @@ pub struct RecommendationView {
     /// The action carried out and what it changed.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub execution: Option<serde_json::Value>,
+    /// What really happened against the projection, once the evaluation window has passed.
+    pub outcome: Option<analytics::recommend::outcome::Outcome>,
+    pub evaluated_at: Option<DateTime<Utc>>,
     pub recommendation: analytics::recommend::Recommendation,
 }
 
@@ -1459,6 +1462,72 @@ pub struct RecommendationRun {
     /// New ones carried out at once (compliance flags, by default).
     pub auto_executed: usize,
     pub took_ms: u64,
+}
+
+/// How many recommendations were shown and what came of them. Recommendations carried out
+/// automatically (compliance flags) were never put to anyone and are left out.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Acceptance {
+    pub shown: u64,
+    pub executed: u64,
+    pub dismissed: u64,
+    pub expired: u64,
+    /// Open, scheduled or awaiting approval.
+    pub pending: u64,
+    /// Scheduled executions that failed.
+    pub failed: u64,
+    /// Executed ÷ shown (`None` when none was shown).
+    pub rate: Option<f64>,
+}
+
+/// One type's uptake and track record.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KindOutcomes {
+    pub kind: analytics::recommend::RecommendationKind,
+    pub acceptance: Acceptance,
+    /// Executed ones whose evaluation window has not passed yet.
+    pub awaiting_evaluation: u64,
+    pub track_record: analytics::recommend::outcome::TrackRecord,
+    /// The mean of |actual − projected| ÷ |projected| on the headline figure, percent.
+    pub mean_absolute_error_percent: Option<f64>,
+}
+
+/// One executed recommendation and, once measured, its outcome.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeItem {
+    pub id: uuid::Uuid,
+    pub kind: analytics::recommend::RecommendationKind,
+    pub title: String,
+    pub target: analytics::recommend::Target,
+    pub executed_by: Option<String>,
+    pub executed_at: DateTime<Utc>,
+    /// When the evaluation window ends.
+    pub due_at: DateTime<Utc>,
+    pub evaluated_at: Option<DateTime<Utc>>,
+    pub outcome: Option<analytics::recommend::outcome::Outcome>,
+}
+
+/// `GET /api/v1/recommendations/outcomes`: what executed recommendations really did against their
+/// projections, per type, and how many of those shown were taken up.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeReport {
+    pub as_of: DateTime<Utc>,
+    /// Recommendations first shown in `[from, to)`, when given.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub window_days: u32,
+    /// An outcome within this share of its projection is a hit.
+    pub tolerance: f64,
+    pub acceptance: Acceptance,
+    /// The spec's target acceptance rate (30%).
+    pub acceptance_target: f64,
+    pub by_kind: Vec<KindOutcomes>,
+    /// Newest execution first.
+    pub items: Vec<OutcomeItem>,
 }
 
 /// `POST /api/v1/recommendations/{id}/dismiss`.

@@ -282,7 +282,7 @@ test("hostile text in the admin, account, campaign-action and form inputs is sto
     const response = await page.goto(`/compliance?${key}=${encodeURIComponent(value)}`);
     expect(response?.status(), key).toBeLessThan(500);
   }
-  for (const path of ["/system-health", "/admin", "/account", "/actions"]) {
+  for (const path of ["/system-health", "/admin", "/account", "/actions", "/actions/outcomes"]) {
     const response = await page.goto(`${path}?q=${encodeURIComponent("<script>alert(4)</script>")}&range=${encodeURIComponent("' OR 1=1")}`);
     expect(response?.status(), path).toBeLessThan(500);
   }

@@ -97,6 +97,17 @@ test("CMO: the Action Center recommends pausing the campaign losing money for a 
   await expect(page.getByRole("status").filter({ hasText: "was carried out" })).toBeVisible();
   expect((await api(page, `/api/v1/campaigns/${campaign.id}`)).status).toBe("paused");
   expect((await api(page, `/api/v1/recommendations/${rec.id}`)).status).toBe("executed");
+  await expect(page.getByRole("region", { name: "Outcome" })).toContainText("Not measured yet");
+
+  // Its outcome is measured once the evaluation window has passed: the Outcomes tab says when.
+  await page.goto("/actions/outcomes?kind=pause_campaign");
+  await expect(page.getByRole("heading", { level: 1, name: "Action Center" })).toBeVisible();
+  const executed = page.getByRole("table", { name: "Executed recommendations" }).getByRole("row").filter({ has: page.getByRole("rowheader", { name: rec.recommendation.title }) });
+  await expect(executed).toContainText("Measured after");
+  const outcomes = await api(page, "/api/v1/recommendations/outcomes?kind=pause_campaign");
+  const mine = outcomes.items.find((i: any) => i.id === rec.id);
+  expect(mine.outcome).toBeNull();
+  await expect(page.getByRole("status").filter({ hasText: "were executed" })).toContainText(`${outcomes.acceptance.executed} of ${outcomes.acceptance.shown} shown`);
 
   // The leaderboard lists it as paused.
   await page.goto("/campaigns?range=1d&status=paused");

@@ -344,6 +344,11 @@ impl Backend for ServerBackend {
         lift(services::recommendations::get(&self.state.db, id).await)
     }
 
+    async fn recommendation_outcomes(&self, query: String) -> Result<app::wire::OutcomeReport, ServerFnError> {
+        let query = lift(services::recommendation_outcomes::OutcomeQuery::from_pairs(&query_pairs(&query)))?;
+        lift(services::recommendation_outcomes::report(&self.state, &query).await)
+    }
+
     async fn refresh_recommendations(&self) -> Result<app::wire::RecommendationRun, ServerFnError> {
         lift(services::recommendations::run(&self.state).await)
     }

@@ -265,13 +265,13 @@ pub fn gather(store: &Store, config: &Config, now: DateTime<Utc>, campaigns: Vec
 /// Who was delivered to in a window: per campaign (users, deliveries, users who unsubscribed
 /// after a delivery of it), per campaign and segment (users), per segment (users).
 #[derive(Default)]
-struct Reach {
-    by_campaign: HashMap<u32, (u64, u64, u64)>,
-    by_campaign_segment: HashMap<(u32, SegmentType), u64>,
-    by_segment: HashMap<SegmentType, u64>,
+pub(crate) struct Reach {
+    pub by_campaign: HashMap<u32, (u64, u64, u64)>,
+    pub by_campaign_segment: HashMap<(u32, SegmentType), u64>,
+    pub by_segment: HashMap<SegmentType, u64>,
 }
 
-fn reach(store: &Store, from: i64, to: i64) -> Reach {
+pub(crate) fn reach(store: &Store, from: i64, to: i64) -> Reach {
     let mut out = Reach::default();
     let mut mine: HashMap<u32, (bool, bool)> = HashMap::new();
     for user in &store.users {

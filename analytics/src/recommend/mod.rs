@@ -6,6 +6,7 @@
 //! executes or reads a clock: the server does that at the edge.
 
 pub mod facts;
+pub mod outcome;
 pub mod response;
 pub mod rules;
 pub mod thresholds;
@@ -239,8 +240,11 @@ pub struct Projection {
     pub if_not: Vec<Figure>,
     /// The weekly dollar effect of acting (positive: better off), where it has one.
     pub net_weekly_dollars: Option<f64>,
-    /// 0–1.
+    /// 0–1: the model's own, blended with the type's track record (`outcome::TrackRecord`).
     pub confidence: f64,
+    /// How past outcomes of the type moved the confidence, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track_record: Option<String>,
 }
 
 /// A state change the product can make. Executing a recommendation carries out its action,

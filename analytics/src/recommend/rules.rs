@@ -270,6 +270,7 @@ fn pause(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> {
         ],
         net_weekly_dollars: Some(net),
         confidence,
+        track_record: None,
     };
     let mut alternatives = Vec::new();
     if let Some(best) = ctx.best_other(c) {
@@ -403,6 +404,7 @@ fn reallocate(ctx: &Context) -> Vec<Recommendation> {
                 if_not: vec![Figure::plain(&format!("Spend of {} at {} (7 days)", b.input.name, ratio(roas_b)), Some(amount), Unit::Dollars)],
                 net_weekly_dollars: Some(net),
                 confidence,
+                track_record: None,
             },
             alternatives: vec![Alternative {
                 kind: K::PauseCampaign,
@@ -488,6 +490,7 @@ fn test_creative(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> {
             if_not: vec![Figure::plain("CTR", weakest.ctr, Unit::Percent)],
             net_weekly_dollars: Some(extra_clicks * revenue_per_click),
             confidence: ctx.confidence(0.65 + evidence_points / 20.0 * 0.35),
+            track_record: None,
         },
         alternatives: Vec::new(),
         action: Action::TestCreative { campaign_id: c.input.id, creative_id: weakest.id },
@@ -526,6 +529,7 @@ fn segments(ctx: &Context) -> Vec<Recommendation> {
                 if_not: vec![Figure::plain("Users reached (7 days)", Some(s.reached as f64), Unit::Count)],
                 net_weekly_dollars: Some(unreached as f64 * revenue_per_reached),
                 confidence: ctx.confidence(0.6 + 0.2 * f64::from(u8::from(s.impressions >= t.min_impressions))),
+                track_record: None,
             }, Action::AddTargetSegment { campaign_id: taker.input.id, segment: s.segment }, format!("\"{}\" (ROAS {}) takes it on", taker.input.name, ratio(taker.measured.week.roas.unwrap_or_default()))));
         } else if roas < t.segment_focus_roas_below
             && let Some(alt) = best.filter(|b| b.segment != s.segment && b.roas.is_some_and(|r| r >= t.segment_expand_roas_above))
@@ -550,6 +554,7 @@ fn segments(ctx: &Context) -> Vec<Recommendation> {
                 if_not: vec![Figure::plain("Segment ROAS (7 days)", Some(roas), Unit::Ratio)],
                 net_weekly_dollars: Some(s.spend - s.revenue),
                 confidence: ctx.confidence(0.7),
+                track_record: None,
             }, Action::RemoveTargetSegment { campaign_ids: campaigns.iter().map(|c| c.input.id).collect(), segment: s.segment }, format!("{} campaign{} stop targeting it", campaigns.len(), if campaigns.len() == 1 { "" } else { "s" })));
         }
     }
@@ -637,6 +642,7 @@ fn adjust_frequency(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> 
             if_not: vec![Figure::plain("Unsubscribes (7 days)", Some(m.unsubscribes_week as f64), Unit::Count)],
             net_weekly_dollars: None,
             confidence: ctx.confidence(if m.reached_week >= 100 { 0.75 } else { 0.6 }),
+            track_record: None,
         },
         alternatives: Vec::new(),
         action: Action::SetFrequencyCap { campaign_id: c.input.id, per_week: cap },
@@ -692,6 +698,7 @@ fn budget_increase(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> {
             if_not: vec![Figure::plain("Budget left", Some((c.input.budget_cents as f64 / 100.0 - m.spend_to_date).max(0.0)), Unit::Dollars)],
             net_weekly_dollars: Some(gained - daily * 7.0),
             confidence: ctx.confidence(0.6 + days_points / 10.0 * 0.25),
+            track_record: None,
         },
         alternatives: Vec::new(),
         action: Action::SetBudget { campaign_id: c.input.id, budget_cents: (c.input.budget_cents as f64 * (1.0 + t.increase_share)).round() as i64 },
@@ -751,6 +758,7 @@ fn change_targeting(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> 
             if_not: vec![Figure::plain("Revenue from the other segments (7 days)", Some(rest_revenue), Unit::Dollars)],
             net_weekly_dollars: Some(rest_spend * best_roas - rest_revenue),
             confidence: ctx.confidence(if best.performance.impressions >= t.min_impressions { 0.7 } else { 0.55 }),
+            track_record: None,
         },
         alternatives: Vec::new(),
         action: Action::SetTargetSegments { campaign_id: c.input.id, segments: vec![best.segment] },
@@ -803,6 +811,7 @@ fn launch_holdout(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> {
             if_not: vec![Figure::plain("Incremental revenue measured", None, Unit::Dollars)],
             net_weekly_dollars: None,
             confidence: ctx.confidence(0.9),
+            track_record: None,
         },
         alternatives: Vec::new(),
         action: Action::SetHoldout { campaign_id: c.input.id, percent: t.holdout_percent },
@@ -862,6 +871,7 @@ fn data_quality(ctx: &Context) -> Option<Recommendation> {
             if_not: vec![Figure::plain("Minutes of staleness", s.freshness_minutes, Unit::Minutes)],
             net_weekly_dollars: None,
             confidence: ctx.confidence(0.8),
+            track_record: None,
         },
         alternatives: Vec::new(),
         action: Action::RefreshData,
@@ -908,6 +918,7 @@ fn compliance_flag(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> {
             if_not: vec![Figure::plain("Deliveries at risk (7 days)", Some(c.measured.week.sends as f64), Unit::Count)],
             net_weekly_dollars: None,
             confidence: ctx.confidence(0.95),
+            track_record: None,
         },
         alternatives: Vec::new(),
         action: Action::PauseCampaign { campaign_id: c.input.id },

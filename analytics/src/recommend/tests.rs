@@ -304,3 +304,98 @@ fn thresholds_are_checked_by_name() {
     }
     assert!(Thresholds::default().problems().is_empty());
 }
+
+mod outcomes {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::recommend::outcome::{CampaignWindow, Measurement, TrackRecord, apply_track_records, compare};
+
+    fn window(from: i64, campaigns: &[(Uuid, CampaignWindow)], method: &str) -> Measurement {
+        Measurement {
+            from,
+            to: from + 7 * 86_400,
+            campaigns: campaigns.iter().cloned().collect(),
+            methods: campaigns.iter().map(|(id, _)| (*id, method.to_owned())).collect(),
+        }
+    }
+
+    fn spent(spend: f64, revenue: f64, incremental: f64) -> CampaignWindow {
+        CampaignWindow { spend, revenue, incremental, sends: 1_000.0, ..CampaignWindow::default() }
+    }
+
+    /// The low-ROAS campaign of the pause test: $1,750 a week, $700 of it incremental.
+    fn pause_recommendation() -> Recommendation {
+        let mut low = healthy("low");
+        low.measured.days_active = 7;
+        low.measured.week = perf(1_750.0, 3_150.0, 5_000, 40);
+        of_kind(&world(vec![low, healthy("fine")]), RecommendationKind::PauseCampaign).remove(0)
+    }
+
+    #[test]
+    fn a_pause_is_judged_on_the_spend_it_saved_and_the_incremental_revenue_it_lost() {
+        let rec = pause_recommendation();
+        let id = Uuid::parse_str(&rec.target.id).unwrap();
+        let before = window(0, &[(id, spent(1_750.0, 3_150.0, 700.0))], "its own holdout comparison");
+        // Paused: nothing spent, and the revenue it truly caused is gone.
+        let after = window(7 * 86_400, &[(id, spent(0.0, 0.0, 0.0))], "its own holdout comparison");
+        let outcome = compare(&rec, &rec.action, &before, &after, 0.35, 0.5);
+        let labels: Vec<&str> = outcome.figures.iter().map(|f| f.label.as_str()).collect();
+        assert_eq!(labels, ["Spend saved (7 days)", "Incremental revenue lost (7 days)", "Gross margin lost (7 days)", "Net effect (7 days)"]);
+        assert_eq!(outcome.figures[0].actual, Some(1_750.0));
+        assert_eq!(outcome.figures[0].projected, Some(1_750.0));
+        assert_eq!(outcome.figures[1].actual, Some(700.0));
+        let headline = outcome.headline.as_ref().unwrap();
+        assert_eq!(headline.actual, Some(1_750.0 - 0.35 * 700.0));
+        assert!(outcome.error_percent.unwrap().abs() < 1e-9);
+        assert_eq!(outcome.hit, Some(true));
+        assert!(outcome.method.contains("its own holdout comparison"), "{}", outcome.method);
+
+        // The campaign went on spending (somebody resumed it): far from the projection.
+        let resumed = window(7 * 86_400, &[(id, spent(1_600.0, 3_000.0, 650.0))], "its own holdout comparison");
+        let missed = compare(&rec, &rec.action, &before, &resumed, 0.35, 0.5);
+        assert_eq!(missed.hit, Some(false));
+        assert!(missed.error_percent.unwrap() < -80.0, "{:?}", missed.error_percent);
+    }
+
+    #[test]
+    fn a_budget_move_is_judged_on_both_campaigns_incremental_revenue_and_shows_their_roas() {
+        let mut strong = healthy("strong");
+        strong.measured.week = perf(700.0, 2_940.0, 5_000, 100);
+        strong.measured.spend_to_date = 9_500.0;
+        strong.measured.incremental_month = Some(3_000.0);
+        let mut weak = healthy("weak");
+        weak.measured.week = perf(700.0, 1_050.0, 5_000, 100);
+        weak.measured.incremental_month = Some(300.0);
+        let rec = of_kind(&world(vec![strong, weak, healthy("fine")]), RecommendationKind::ReallocateBudget).remove(0);
+        let Action::MoveBudget { from_campaign_id, to_campaign_id, .. } = rec.action else { panic!("{:?}", rec.action) };
+        let before = window(0, &[(from_campaign_id, spent(700.0, 1_050.0, 75.0)), (to_campaign_id, spent(700.0, 2_940.0, 750.0))], "m");
+        let after = window(7 * 86_400, &[(from_campaign_id, spent(0.0, 0.0, 0.0)), (to_campaign_id, spent(1_400.0, 4_900.0, 1_300.0))], "m");
+        let outcome = compare(&rec, &rec.action, &before, &after, 0.35, 0.5);
+        let net = outcome.headline.clone().unwrap();
+        assert_eq!(net.label, "Net effect (7 days)");
+        assert_eq!(net.actual, Some((1_300.0 - 750.0) - 75.0));
+        assert_eq!(net.projected, rec.projection.net_weekly_dollars);
+        let pair = outcome.figures.iter().find(|f| f.label.starts_with("ROAS of the two")).unwrap();
+        assert_eq!((pair.projected, pair.actual), (Some(3_990.0 / 1_400.0), Some(3.5)));
+        // Another action carried out instead: the projection does not apply.
+        let instead = Action::PauseCampaign { campaign_id: from_campaign_id };
+        let alternative = compare(&rec, &instead, &before, &after, 0.35, 0.5);
+        assert!(alternative.figures.iter().all(|f| f.projected.is_none()));
+        assert_eq!(alternative.hit, None);
+        assert!(alternative.method.contains("An alternative was executed"));
+    }
+
+    #[test]
+    fn the_track_record_pulls_the_confidence_towards_the_hit_rate() {
+        assert_eq!(TrackRecord::default().blend(0.9, 5.0), 0.9);
+        // 5 outcomes' worth of 0.9 and 5 misses: 4.5 / 10.
+        assert!((TrackRecord { evaluated: 5, hits: 0 }.blend(0.9, 5.0) - 0.45).abs() < 1e-12);
+        assert!((TrackRecord { evaluated: 15, hits: 15 }.blend(0.6, 5.0) - 0.9).abs() < 1e-12);
+        let mut recs = vec![pause_recommendation()];
+        let model = recs[0].projection.confidence;
+        apply_track_records(&mut recs, &HashMap::from([(RecommendationKind::PauseCampaign, TrackRecord { evaluated: 3, hits: 1 })]), 5.0, 0.5);
+        assert!((recs[0].projection.confidence - (5.0 * model + 1.0) / 8.0).abs() < 1e-12);
+        assert!(recs[0].projection.track_record.as_deref().unwrap().starts_with("1 of 3 executed \"Pause campaign\" recommendations"));
+    }
+}

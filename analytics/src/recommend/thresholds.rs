@@ -41,6 +41,12 @@ pub struct Thresholds {
     pub validation_errors_above_percent: f64,
     /// The fewest impressions a CTR rule judges.
     pub min_impressions: u64,
+    /// Days after an execution before its outcome is measured against the projection.
+    pub outcome_window_days: u32,
+    /// An outcome within this share of its projection counts as a hit.
+    pub outcome_tolerance: f64,
+    /// How many outcomes' worth the model's own confidence counts for against the track record.
+    pub outcome_prior_weight: f64,
 }
 
 impl Default for Thresholds {
@@ -74,6 +80,9 @@ impl Default for Thresholds {
             freshness_minutes_above: 30.0,
             validation_errors_above_percent: 5.0,
             min_impressions: 1_000,
+            outcome_window_days: 7,
+            outcome_tolerance: 0.5,
+            outcome_prior_weight: 5.0,
         }
     }
 }
@@ -103,8 +112,13 @@ impl Thresholds {
         positive("targeting_ratio_at_least", self.targeting_ratio_at_least);
         positive("freshness_minutes_above", self.freshness_minutes_above);
         positive("validation_errors_above_percent", self.validation_errors_above_percent);
+        positive("outcome_tolerance", self.outcome_tolerance);
+        positive("outcome_prior_weight", self.outcome_prior_weight);
         if self.interval_minutes == 0 {
             out.push("recommendations.interval_minutes must be at least 1".to_owned());
+        }
+        if !(1..=90).contains(&self.outcome_window_days) {
+            out.push(format!("recommendations.outcome_window_days must be 1 to 90, got {}", self.outcome_window_days));
         }
         if self.dismissal_days == 0 {
             out.push("recommendations.dismissal_days must be at least 1".to_owned());

@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use analytics::recommend::{Action, Figure, Level, Recommendation, RecommendationKind};
 
+use super::action_outcomes::{ActionCenterTabs, OutcomePanel};
 use crate::api::{ActOnRecommendation, RefreshRecommendations, load_recommendation, load_recommendations};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::filters::QueryPairs;
@@ -71,6 +72,7 @@ pub fn ActionCenter() -> impl IntoView {
             <h1 class="page-title">"Action Center"</h1>
             <p class="page-lede">"What the numbers call for, ranked by priority (impact × urgency × feasibility). Each recommendation says why, what acting and not acting would do, and how sure it is."</p>
         </div>
+        <ActionCenterTabs outcomes=false/>
         {move || refresh.value().get().map(|outcome| match outcome {
             Ok(run) => view! { <p class="notice notice--info" role="status">{format!("Refreshed: {} found, {} new, {} expired, {} kept quiet by a dismissal.", run.found, run.opened, run.expired, run.suppressed)}</p> }.into_any(),
             Err(err) => view! { <p class="notice notice--error" role="alert">{format!("The refresh failed: {err}")}</p> }.into_any(),
@@ -299,6 +301,8 @@ fn RecommendationDetail(item: RecommendationView, act: ServerAction<ActOnRecomme
         RecommendationStatus::Open => None,
     };
     let projection = r.projection.clone();
+    let confidence_note = projection.track_record.clone().map_or_else(String::new, |t| format!(" · {t}"));
+    let measured = (item.status == RecommendationStatus::Executed).then(|| item.outcome.clone());
     let (status, id) = (item.status, item.id.to_string());
     let decisions = view! { <Decisions item=item.clone() act/> };
     view! {
@@ -333,7 +337,7 @@ fn RecommendationDetail(item: RecommendationView, act: ServerAction<ActOnRecomme
                     <ul class="history">{r.similar.iter().map(|s| view! { <li>{format!("{} ({}: {})", s.name, s.figure.label, figure(&s.figure))}</li> }).collect_view()}</ul>
                 })}
             </Panel>
-            <Panel title="Projected impact" subtitle=format!("Confidence {} · {}", confidence(projection.confidence), projection.method.clone()) span=12>
+            <Panel title="Projected impact" subtitle=format!("Confidence {} · {}{}", confidence(projection.confidence), projection.method.clone(), confidence_note) span=12>
                 <div class="impact">
                     <section aria-label="If you act">
                         <h3>"If you act"</h3>
@@ -345,6 +349,7 @@ fn RecommendationDetail(item: RecommendationView, act: ServerAction<ActOnRecomme
                     </section>
                 </div>
             </Panel>
+            {measured.map(|outcome| view! { <OutcomePanel outcome/> })}
             {status.is_pending().then(|| view! {
                 <Panel title="Decide" subtitle="Each decision asks for confirmation and is written to the audit log" span=12>
                     <div class="actions">{decisions}</div>

@@ -1,6 +1,7 @@
 //! One module per navigation section.
 
 mod account;
+mod action_outcomes;
 mod actions;
 mod admin;
 mod campaign;
@@ -17,6 +18,7 @@ mod section;
 mod segments;
 
 pub use account::Account;
+pub use action_outcomes::ActionOutcomes;
 pub use actions::{ActionCenter, RecommendationPage};
 pub use admin::Admin;
 pub use campaign::CampaignPage;

@@ -30,6 +30,9 @@ pub struct Model {
     pub executed_by: Option<String>,
     pub executed_at: Option<DateTimeUtc>,
     pub execution: Option<Json>,
+    /// `analytics::recommend::outcome::Outcome`, once the evaluation window has passed.
+    pub outcome: Option<Json>,
+    pub evaluated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

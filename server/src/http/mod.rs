@@ -120,6 +120,7 @@ fn api(clock_control: bool) -> RouteTable {
         .post("/api/v1/experiments/{id}/ship", Access::UserOrKey(Capability::RunExperiments, Scope::Catalogue), post(experiments::ship))
         .get("/api/v1/recommendations", Access::Requires(Capability::View(Module::ActionCenter)), get(recommendations::list))
         .post("/api/v1/recommendations/refresh", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::refresh))
+        .get("/api/v1/recommendations/outcomes", Access::Requires(Capability::View(Module::ActionCenter)), get(recommendations::outcomes))
         .get("/api/v1/recommendations/{id}", Access::Requires(Capability::View(Module::ActionCenter)), get(recommendations::get))
         .post("/api/v1/recommendations/{id}/execute", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::execute))
         .post("/api/v1/recommendations/{id}/approve", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::approve))

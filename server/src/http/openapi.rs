@@ -67,6 +67,7 @@ use super::{audit, auth, campaigns, clock, events, experiments, health, live, me
         experiments::ship,
         recommendations::list,
         recommendations::refresh,
+        recommendations::outcomes,
         recommendations::get,
         recommendations::execute,
         recommendations::approve,

@@ -1,10 +1,11 @@
 //! The Action Center over HTTP (docs/recommendations.md): `GET /api/v1/recommendations` (the
 //! queue, with the spec's filters), `GET /api/v1/recommendations/{id}` (detail),
+//! `GET /api/v1/recommendations/outcomes` (projected against actual, and the uptake),
 //! `POST /api/v1/recommendations/refresh` (run the engine now) and
 //! `POST /api/v1/recommendations/{id}/{execute|approve|schedule|dismiss}`.
 
 use app::access::Caller;
-use app::wire::{DismissRequest, ExecuteRequest, RecommendationList, RecommendationRun, RecommendationView, ScheduleRequest};
+use app::wire::{DismissRequest, ExecuteRequest, OutcomeReport, RecommendationList, RecommendationRun, RecommendationView, ScheduleRequest};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
@@ -13,6 +14,7 @@ use uuid::Uuid;
 use super::campaigns::body;
 use crate::error::{AppError, Result};
 use crate::services::catalogue::Actor;
+use crate::services::recommendation_outcomes::{self, OutcomeQuery};
 use crate::services::recommendations::{self, ListQuery};
 use crate::state::AppState;
 
@@ -24,6 +26,12 @@ fn recommendation_id(text: &str) -> Result<Uuid> {
 pub async fn list(State(state): State<AppState>, query: std::result::Result<Query<ListQuery>, QueryRejection>) -> Result<Json<RecommendationList>> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(format!("the query is not a recommendations filter: {}", e.body_text())))?;
     Ok(Json(recommendations::list(&state.db, &query, state.clock.now()).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/recommendations/outcomes", tag = "recommendations", params(OutcomeQuery), responses((status = 200, body = app::wire::OutcomeReport), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn outcomes(State(state): State<AppState>, query: std::result::Result<Query<OutcomeQuery>, QueryRejection>) -> Result<Json<OutcomeReport>> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(format!("the query is not an outcomes filter (kind, from, to): {}", e.body_text())))?;
+    Ok(Json(recommendation_outcomes::report(&state, &query).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/recommendations/{id}", tag = "recommendations", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = app::wire::RecommendationView), (status = 404, body = app::wire::ErrorBody)))]

@@ -1,10 +1,11 @@
 //! The recommendation engine's schedule: a run every `[recommendations] interval_minutes`
 //! (default 5), and every 30 seconds the scheduled executions whose time (by the server's clock)
-//! has come, each once. A failure is logged and tried again at the next turn.
+//! has come, each once, and the outcomes whose evaluation window has passed. A failure is logged
+//! and tried again at the next turn.
 
 use std::time::Duration;
 
-use crate::services::recommendations;
+use crate::services::{recommendation_outcomes, recommendations};
 use crate::state::AppState;
 
 /// How often due scheduled executions are looked for.
@@ -36,6 +37,11 @@ async fn run_schedules(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(executed = n, "scheduled recommendations executed"),
             Err(err) => tracing::warn!(error = %err.one_line(), "scheduled recommendations could not be read; trying again"),
+        }
+        match recommendation_outcomes::evaluate_due(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(measured = n, "recommendation outcomes measured"),
+            Err(err) => tracing::warn!(error = %err.one_line(), "recommendation outcomes could not be measured; trying again"),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod experiments;
 pub mod event_volume;
 pub mod health;
 pub mod quality;
+pub mod recommendation_outcomes;
 pub mod recommendations;
 pub mod live_load;
 pub mod load;

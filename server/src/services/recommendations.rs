@@ -33,6 +33,7 @@ pub async fn run(state: &AppState) -> Result<RecommendationRun> {
     let now = state.clock.now();
     let thresholds = state.settings.recommendations.clone();
     let (campaigns, system) = inputs(&state.db, now, &thresholds).await?;
+    let records = crate::services::recommendation_outcomes::track_records(&state.db).await?;
     let hub = state.metrics.clone();
     let config = state.settings.metrics.clone();
     let engine_thresholds = thresholds.clone();
@@ -40,12 +41,14 @@ pub async fn run(state: &AppState) -> Result<RecommendationRun> {
     let found = tokio::task::spawn_blocking(move || {
         hub.read(|store| {
             let facts = recommend::facts::gather(store, &config, now, campaigns, system);
-            recommend::evaluate(&facts, &engine_thresholds)
+            let mut found = recommend::evaluate(&facts, &engine_thresholds);
+            recommend::outcome::apply_track_records(&mut found, &records, engine_thresholds.outcome_prior_weight, engine_thresholds.outcome_tolerance);
+            found
         })
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("the recommendation engine stopped: {e}")))?;
-    let (mut outcome, opened, automatic) = reconcile(&state.db, &found, now, &thresholds).await?;
+    let (mut counts, opened, automatic) = reconcile(&state.db, &found, now, &thresholds).await?;
     if !opened.is_empty() {
         // Nobody listening is fine.
         let _ = state.new_recommendations.send(std::sync::Arc::new(opened));
@@ -57,12 +60,12 @@ pub async fn run(state: &AppState) -> Result<RecommendationRun> {
         let rec = body_of(&row)?;
         let plan = Plan { kind: rec.kind, action: rec.action.clone(), challenger: None, note: Some("executed automatically ([recommendations] auto_execute_compliance)".to_owned()), requested_by: "system".to_owned(), requested_role: "system".to_owned(), approved_by: None };
         match perform(state, row, plan, &system, true).await {
-            Ok(_) => outcome.auto_executed += 1,
+            Ok(_) => counts.auto_executed += 1,
             Err(err) => tracing::warn!(recommendation = %id, error = %err.one_line(), "an automatic execution failed"),
         }
     }
-    outcome.took_ms = started.elapsed().as_millis() as u64;
-    Ok(outcome)
+    counts.took_ms = started.elapsed().as_millis() as u64;
+    Ok(counts)
 }
 
 /// What the engine reads from the database.
@@ -150,7 +153,7 @@ fn status_of(row: &recommendations::Model) -> RecommendationStatus {
     RecommendationStatus::parse(&row.status).unwrap_or(RecommendationStatus::Open)
 }
 
-fn body_of(row: &recommendations::Model) -> Result<Recommendation> {
+pub(crate) fn body_of(row: &recommendations::Model) -> Result<Recommendation> {
     serde_json::from_value(row.body.clone()).map_err(|e| AppError::Internal(anyhow::anyhow!("recommendation {} cannot be read: {e}", row.id)))
 }
 
@@ -170,6 +173,8 @@ pub fn view(row: recommendations::Model) -> Result<RecommendationView> {
         scheduled_by: row.scheduled_by,
         executed_by: row.executed_by,
         executed_at: row.executed_at,
+        outcome: row.outcome.and_then(|o| serde_json::from_value(o).ok()),
+        evaluated_at: row.evaluated_at,
         execution: row.execution,
     })
 }
@@ -215,7 +220,7 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
         .filter(recommendations::Column::ClearedAt.is_null())
         .all(&txn)
         .await?;
-    let mut outcome = RecommendationRun { as_of: now, found: found.len(), opened: 0, refreshed: 0, expired: 0, suppressed: 0, auto_executed: 0, took_ms: 0 };
+    let mut counts = RecommendationRun { as_of: now, found: found.len(), opened: 0, refreshed: 0, expired: 0, suppressed: 0, auto_executed: 0, took_ms: 0 };
     let mut automatic = Vec::new();
     let mut opened = Vec::new();
     let keys: HashSet<&str> = found.iter().map(|r| r.situation_key.as_str()).collect();
@@ -228,9 +233,9 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
             active.confidence = Set(rec.projection.confidence);
             active.updated_at = Set(now);
             active.update(&txn).await?;
-            outcome.refreshed += 1;
+            counts.refreshed += 1;
         } else if dismissed.iter().any(|r| r.situation_key == rec.situation_key && r.suppress_until.is_some_and(|until| until > now)) {
-            outcome.suppressed += 1;
+            counts.suppressed += 1;
         } else {
             let id = Uuid::new_v4();
             recommendations::ActiveModel {
@@ -257,11 +262,13 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
                 executed_by: Set(None),
                 executed_at: Set(None),
                 execution: Set(None),
+                outcome: Set(None),
+                evaluated_at: Set(None),
             }
             .insert(&txn)
             .await?;
             crate::ingest::append(&txn, &recommended_event(id, rec, now), now).await?;
-            outcome.opened += 1;
+            counts.opened += 1;
             opened.push(RecommendationNotice { id, kind: rec.kind, level: rec.score.level, title: rec.title.clone(), priority: rec.score.priority });
             if rec.auto_execute {
                 automatic.push(id);
@@ -279,7 +286,7 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
         active.closed_at = Set(Some(now));
         active.updated_at = Set(now);
         active.update(&txn).await?;
-        outcome.expired += 1;
+        counts.expired += 1;
     }
     // A dismissed situation the run no longer finds has cleared: if it comes back, it is new.
     for row in dismissed.into_iter().filter(|r| !keys.contains(r.situation_key.as_str())) {
@@ -288,7 +295,7 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
         active.update(&txn).await?;
     }
     txn.commit().await?;
-    Ok((outcome, opened, automatic))
+    Ok((counts, opened, automatic))
 }
 
 /// `GET /api/v1/recommendations`'s filters.
@@ -529,7 +536,7 @@ fn plan_of(rec: &Recommendation, request: ExecuteRequest, actor: &Actor) -> Resu
     Ok(Plan { kind, action, challenger: request.challenger, note: request.note, requested_by, requested_role, approved_by: None })
 }
 
-fn plan_in(row: &recommendations::Model) -> Result<Plan> {
+pub(crate) fn plan_in(row: &recommendations::Model) -> Result<Plan> {
     row.execution
         .as_ref()
         .and_then(|e| e.get("plan"))

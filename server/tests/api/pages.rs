@@ -49,7 +49,7 @@ async fn the_overview_counts_ingested_events_from_the_hourly_rollup() {
 async fn every_section_of_the_layout_has_a_page() {
     let app = spawn_app().await;
     let admin = app.sign_in(Role::Admin).await;
-    for path in ["/campaigns", "/segments", "/funnel", "/insights", "/actions", "/compliance", "/system-health", "/admin", "/account"] {
+    for path in ["/campaigns", "/segments", "/funnel", "/insights", "/actions", "/actions/outcomes", "/compliance", "/system-health", "/admin", "/account"] {
         let res = app.get_with_cookie(path, &admin.cookie).await;
         assert_eq!(res.status(), 200, "{path}");
     }

@@ -44,9 +44,9 @@ impl World {
         assert_eq!(res.status(), 200);
     }
 
-    /// A day of a campaign: 200 users delivered and shown it, every 33rd treatment user clicks,
-    /// every 100th buys for `order` dollars; a day's spend of $100.
-    async fn day(&self, campaign: &CampaignView, day: DateTime<Utc>, order: f64) {
+    /// A day of a campaign: 200 × `scale` users delivered and shown it, every 33rd treatment user
+    /// clicks, every 100th buys for `order` dollars; a day's spend of $100 × `scale`.
+    async fn day(&self, campaign: &CampaignView, day: DateTime<Utc>, order: f64, scale: f64) {
         let mut events = Vec::new();
         let event = |kind: &str, user: &str, at: DateTime<Utc>, properties: Value| {
             json!({
@@ -55,7 +55,7 @@ impl World {
                 "context": { "platform": "iOS", "user_segment": "HIGH_SPENDER", "region": "US-CA" }
             })
         };
-        for i in 0..200 {
+        for i in 0..(200.0 * scale).round() as u32 {
             let user = format!("{}-{}-{i}", campaign.name, day.timestamp());
             let held = analytics::holdout::is_holdout(campaign.id, &user, campaign.holdout_percent / 100.0);
             let at = day + Duration::minutes(30);
@@ -77,7 +77,7 @@ impl World {
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["rejected"].as_array().map(Vec::len), Some(0), "{}", body["rejected"][0]);
-        let spend = json!({ "entries": [{ "campaign_id": campaign.id, "channel": "push", "period_start": day, "granularity": "day", "amount_cents": 10_000 }] });
+        let spend = json!({ "entries": [{ "campaign_id": campaign.id, "channel": "push", "period_start": day, "granularity": "day", "amount_cents": (10_000.0 * scale).round() as i64 }] });
         let res = self.app.client.post(self.app.url("/api/v1/spend")).bearer_auth(&self.key).json(&spend).send().await.unwrap();
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     }
@@ -120,7 +120,7 @@ async fn week_of(campaigns: &[(&str, f64)]) -> (World, Vec<CampaignView>) {
         let day = start + Duration::days(d);
         world.app.state.clock.set(day + Duration::minutes(45));
         for (campaign, (_, order)) in launched.iter().zip(campaigns) {
-            world.day(campaign, day, *order).await;
+            world.day(campaign, day, *order, 1.0).await;
         }
     }
     world.app.state.clock.set(start + Duration::days(7) + Duration::minutes(45));
@@ -348,7 +348,7 @@ async fn stored(app: &TestApp, kind: analytics::recommend::RecommendationKind, a
         primary_reason: "a test".to_owned(),
         evidence: Vec::new(),
         similar: Vec::new(),
-        projection: Projection { method: "none".to_owned(), if_act: Vec::new(), if_not: Vec::new(), net_weekly_dollars: None, confidence: 0.8 },
+        projection: Projection { method: "none".to_owned(), if_act: Vec::new(), if_not: Vec::new(), net_weekly_dollars: None, confidence: 0.8, track_record: None },
         alternatives: Vec::new(),
         action,
         auto_execute: false,
@@ -380,6 +380,8 @@ async fn stored(app: &TestApp, kind: analytics::recommend::RecommendationKind, a
         executed_by: sea_orm::Set(None),
         executed_at: sea_orm::Set(None),
         execution: sea_orm::Set(None),
+        outcome: sea_orm::Set(None),
+        evaluated_at: sea_orm::Set(None),
     }
     .insert(&app.state.db)
     .await
@@ -458,4 +460,100 @@ async fn each_kind_of_action_changes_what_it_says_through_the_catalogue() {
     assert!(done.execution.as_ref().is_some_and(|e| e["result"]["store_version"].is_u64()), "{:?}", done.execution);
     assert_eq!(world.act(&data, id, "execute", json!({})).await.status(), 409, "already executed");
     assert_eq!(audit_actions(&world.app, "recommendation.execute").await.len(), 8);
+}
+
+#[tokio::test]
+async fn outcomes_set_what_a_pause_and_a_budget_move_projected_against_the_week_that_followed() {
+    use app::wire::OutcomeReport;
+    let (world, launched) = week_of(&[("Losing", 50.0), ("Star", 400.0), ("Weak", 90.0)]).await;
+    let (losing, star, weak) = (&launched[0], &launched[1], &launched[2]);
+    // Star has used most of its budget ($800 of $850).
+    let res = world.send(reqwest::Method::PATCH, &world.cmo, &format!("/api/v1/campaigns/{}", star.id), json!({ "budget_cents": 85_000 })).await;
+    assert_eq!(res.status(), 200);
+    world.refresh().await;
+    let queue = world.list(&world.cmo, "").await;
+    let pause = of_kind(&queue, "pause_campaign", losing).clone();
+    let moving = of_kind(&queue, "reallocate_budget", weak).clone();
+    assert_eq!(moving.recommendation.related[0].id, star.id.to_string());
+    let res = world.act(&world.perf, pause.id, "execute", json!({})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(world.act(&world.perf, moving.id, "execute", json!({})).await.status(), 200);
+    let res = world.act(&world.cmo, moving.id, "approve", json!({})).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    let executed_at = world.app.state.clock.now();
+    let report = |who: &Session, query: &str| {
+        let (app, cookie, query) = (&world.app, who.cookie.clone(), query.to_owned());
+        async move {
+            let res = app.get_with_cookie(&format!("/api/v1/recommendations/outcomes{query}"), &cookie).await;
+            assert_eq!(res.status(), 200, "{query}");
+            res.json::<OutcomeReport>().await.unwrap()
+        }
+    };
+
+    // Before the window has passed: executed, awaiting evaluation.
+    assert_eq!(server::services::recommendation_outcomes::evaluate_due(&world.app.state).await.unwrap(), 0);
+    let waiting = report(&world.cmo, "").await;
+    assert_eq!(waiting.items.len(), 2);
+    assert!(waiting.items.iter().all(|i| i.outcome.is_none() && i.due_at == executed_at + Duration::days(7)));
+    assert_eq!(waiting.acceptance.executed, 2);
+    assert_eq!(waiting.acceptance.rate, Some(2.0 / waiting.acceptance.shown as f64));
+
+    // The world runs on for a week and obeys the catalogue: a paused campaign sends and spends
+    // nothing; deliveries and spend follow the budget (against the budget at the execution).
+    let at_execution = [(losing, 50.0), (star, 400.0), (weak, 90.0)];
+    let first_budgets: Vec<f64> = at_execution.iter().map(|(c, _)| if c.id == star.id { 85_000.0 } else { c.budget_cents as f64 }).collect();
+    let start = executed_at - Duration::days(7) - Duration::minutes(45);
+    for d in 8..15 {
+        let day = start + Duration::days(d);
+        world.app.state.clock.set(day + Duration::minutes(45));
+        for ((c, order), first) in at_execution.iter().zip(&first_budgets) {
+            let now = campaign(&world.app, c.id).await;
+            if now.status != analytics::CampaignStatus::Active {
+                continue;
+            }
+            world.day(c, day, *order, (now.budget_cents as f64 / first).clamp(0.0, 4.0)).await;
+        }
+    }
+    assert_eq!(campaign(&world.app, star.id).await.budget_cents, 85_000 + 70_000, "the move gave Star $700");
+
+    // Past the window: measured once, from the events that followed.
+    world.app.state.clock.set(executed_at + Duration::days(7) + Duration::minutes(1));
+    server::services::recommendation_outcomes::evaluate_due(&world.app.state).await.unwrap();
+    assert_eq!(server::services::recommendation_outcomes::evaluate_due(&world.app.state).await.unwrap(), 0, "once");
+    let done = report(&world.cmo, "").await;
+    let item = |id: Uuid| done.items.iter().find(|i| i.id == id).unwrap().outcome.clone().unwrap_or_else(|| panic!("no outcome for {id}: {done:#?}"));
+    let paused = item(pause.id);
+    let figure = |o: &analytics::recommend::outcome::Outcome, label: &str| o.figures.iter().find(|f| f.label.starts_with(label)).cloned().unwrap_or_else(|| panic!("no {label}: {o:#?}"));
+    // Losing spent $100 a day before, nothing after: $700 saved, as projected.
+    let saved = figure(&paused, "Spend saved");
+    assert_eq!((saved.projected, saved.actual), (Some(700.0), Some(700.0)));
+    let lost = figure(&paused, "Incremental revenue lost");
+    assert!(lost.actual.unwrap() > 0.0 && lost.projected.is_some(), "{lost:?}");
+    assert_eq!(paused.headline.as_ref().unwrap().label, "Net effect (7 days)");
+    assert_eq!(paused.hit, Some(true), "{paused:#?}");
+    let moved = item(moving.id);
+    let net = moved.headline.clone().unwrap();
+    assert!(net.projected.is_some() && net.actual.is_some(), "{moved:#?}");
+    // Star got 1.8× the deliveries and spend, at the same return.
+    let receiving = figure(&moved, "ROAS of the receiving campaign");
+    assert!(receiving.actual.unwrap() > 3.5, "{receiving:?}");
+    assert!(figure(&moved, "Incremental revenue gained").actual.unwrap() > 0.0, "{moved:#?}");
+    let pauses = done.by_kind.iter().find(|k| k.kind.as_str() == "pause_campaign").unwrap();
+    assert_eq!((pauses.track_record.evaluated, pauses.track_record.hits, pauses.awaiting_evaluation), (1, 1, 0));
+    assert!(pauses.mean_absolute_error_percent.unwrap() < 50.0);
+    let detail: RecommendationView = world.app.get_with_cookie(&format!("/api/v1/recommendations/{}", pause.id), &world.cmo.cookie).await.json().await.unwrap();
+    assert_eq!(detail.evaluated_at, Some(world.app.state.clock.now()));
+    assert_eq!(detail.outcome.as_ref(), Some(&paused));
+
+    // The track record now moves the next pause's confidence, and says so.
+    world.refresh().await;
+    let next = of_kind(&world.list(&world.cmo, "").await, "pause_campaign", weak).clone();
+    assert!(next.recommendation.projection.track_record.as_deref().unwrap_or_default().starts_with("1 of 1 executed"), "{:?}", next.recommendation.projection);
+
+    // Filters, checked by name; a role without the Action Center is refused.
+    assert_eq!(report(&world.cmo, "?kind=reallocate_budget").await.items.len(), 1);
+    let res = world.app.get_with_cookie("/api/v1/recommendations/outcomes?kind=pause&from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z", &world.cmo.cookie).await;
+    assert_eq!(res.status(), 422);
+    let fields: Vec<String> = res.json::<ErrorBody>().await.unwrap().error.fields.into_iter().map(|f| f.field).collect();
+    assert_eq!(fields, ["kind", "to"]);
 }
