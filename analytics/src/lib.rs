@@ -4,6 +4,7 @@
 //! the current time in (`now`) so that every rule is testable with a fixed time. The server loads
 //! aggregates at the edge and hands them to these functions.
 
+pub mod anomaly;
 pub mod consent;
 pub mod domain;
 pub mod experiment;
