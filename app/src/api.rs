@@ -52,6 +52,10 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_recommendations", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/load_recommendation", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/load_recommendation_outcomes", Access::Requires(Capability::View(Module::ActionCenter))),
+    ("/api/fn/load_alerts", Access::Requires(Capability::View(Module::SystemHealth))),
+    // Anyone sets rules; acknowledging checks Module 9 in the backend, deleting the rule's author.
+    ("/api/fn/load_alert_rules", Access::SignedIn),
+    ("/api/fn/change_alert", Access::SignedIn),
     ("/api/fn/refresh_recommendations", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/act_on_recommendation", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/load_admin", Access::Requires(Capability::ManageUsers)),
@@ -546,6 +550,61 @@ pub async fn load_recommendation(id: uuid::Uuid) -> Result<crate::wire::Recommen
 pub async fn load_recommendation_outcomes(query: String) -> Result<crate::wire::OutcomeReport, ServerFnError> {
     crate::backend::authorize("load_recommendation_outcomes")?;
     crate::backend::backend()?.recommendation_outcomes(query).await
+}
+
+/// Module 9's alerts (`GET /api/v1/alerts`'s query: status, source, limit).
+#[server(prefix = "/api/fn", endpoint = "load_alerts")]
+pub async fn load_alerts(query: String) -> Result<crate::wire::AlertList, ServerFnError> {
+    crate::backend::authorize("load_alerts")?;
+    crate::backend::backend()?.alerts(query).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "load_alert_rules")]
+pub async fn load_alert_rules() -> Result<Vec<crate::wire::AlertRuleView>, ServerFnError> {
+    crate::backend::authorize("load_alert_rules")?;
+    crate::backend::backend()?.alert_rules().await
+}
+
+/// The alert forms: `verb` is `acknowledge` (with `id`, `note`), `create_rule` (with the rule's
+/// fields) or `delete_rule` (with `id`).
+#[server(prefix = "/api/fn", endpoint = "change_alert")]
+#[allow(clippy::too_many_arguments)]
+pub async fn change_alert(
+    verb: String,
+    id: Option<String>,
+    note: Option<String>,
+    name: Option<String>,
+    metric: Option<String>,
+    filters: Option<String>,
+    comparison: Option<String>,
+    threshold: Option<String>,
+    for_days: Option<String>,
+) -> Result<String, ServerFnError> {
+    use crate::wire::{AcknowledgeRequest, AlertChange, AlertRuleInput};
+    crate::backend::authorize("change_alert")?;
+    let actor = crate::backend::principal()?;
+    let id = || -> Result<uuid::Uuid, ServerFnError> {
+        let text = id.clone().unwrap_or_default();
+        uuid::Uuid::parse_str(text.trim()).map_err(|_| ServerFnError::new(format!("'{text}' is not an id")))
+    };
+    let number = |label: &str, v: Option<String>| -> Result<f64, ServerFnError> {
+        let text = v.unwrap_or_default();
+        text.trim().parse::<f64>().map_err(|_| ServerFnError::new(format!("{label}: '{text}' is not a number")))
+    };
+    let change = match verb.as_str() {
+        "acknowledge" => AlertChange::Acknowledge { id: id()?, request: AcknowledgeRequest { note } },
+        "delete_rule" => AlertChange::DeleteRule(id()?),
+        "create_rule" => AlertChange::CreateRule(AlertRuleInput {
+            name: name.unwrap_or_default(),
+            metric: metric.unwrap_or_default(),
+            filters: filters.unwrap_or_default(),
+            comparison: comparison.unwrap_or_default(),
+            threshold: number("threshold", threshold)?,
+            for_days: number("days", for_days)? as u32,
+        }),
+        other => return Err(ServerFnError::new(format!("unknown alert change '{other}'"))),
+    };
+    crate::backend::backend()?.change_alerts(&actor, change).await
 }
 
 /// Runs the engine now (the Refresh button).

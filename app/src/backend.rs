@@ -101,6 +101,10 @@ pub trait Backend: Send + Sync + 'static {
     /// The Action Center's queue (`GET /api/v1/recommendations`'s query).
     async fn recommendations(&self, query: String) -> Result<crate::wire::RecommendationList, ServerFnError>;
     async fn recommendation(&self, id: Uuid) -> Result<crate::wire::RecommendationView, ServerFnError>;
+    async fn alerts(&self, query: String) -> Result<crate::wire::AlertList, ServerFnError>;
+    async fn alert_rules(&self) -> Result<Vec<crate::wire::AlertRuleView>, ServerFnError>;
+    /// Acknowledges an alert, or creates or deletes a rule; answers what was done, in words.
+    async fn change_alerts(&self, actor: &Principal, change: crate::wire::AlertChange) -> Result<String, ServerFnError>;
     async fn recommendation_outcomes(&self, query: String) -> Result<crate::wire::OutcomeReport, ServerFnError>;
     async fn refresh_recommendations(&self) -> Result<crate::wire::RecommendationRun, ServerFnError>;
     /// Executes, approves, schedules or dismisses, as the caller; the service checks the type.

@@ -1598,3 +1598,99 @@ pub struct RecommendationNotice {
     pub title: String,
     pub priority: f64,
 }
+
+/// An alert (docs/alerts.md): a rule's threshold crossed, or an anomaly the detector found.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertView {
+    pub id: uuid::Uuid,
+    /// `threshold` (a rule's) or `anomaly`.
+    pub source: String,
+    pub rule_id: Option<uuid::Uuid>,
+    /// A metric id (`roas`, …) for a rule; the detector's metric code for an anomaly.
+    pub metric: String,
+    pub campaign_id: Option<uuid::Uuid>,
+    /// `critical`, `warning` or `info`.
+    pub severity: String,
+    /// `below`/`above` for a rule; `spike`, `drop`, `zero_value` or `missing_data` for an anomaly.
+    pub kind: String,
+    pub message: String,
+    pub observed: Option<f64>,
+    pub expected: Option<f64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub details: serde_json::Value,
+    pub fired_at: DateTime<Utc>,
+    /// The last time the condition was seen holding.
+    pub last_seen_at: DateTime<Utc>,
+    /// When the condition stopped holding (`None`: it still does).
+    pub cleared_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledge_note: Option<String>,
+    /// The webhook delivery: `pending`, `delivered` or `failed`, with its attempts (`None`: not sent).
+    pub delivery: Option<String>,
+}
+
+/// `GET /api/v1/alerts`: newest first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertList {
+    pub as_of: DateTime<Utc>,
+    pub total: u64,
+    pub items: Vec<AlertView>,
+}
+
+/// `POST /api/v1/alerts/{id}/acknowledge`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeRequest {
+    /// What is being done about it (kept in the audit log), at most 500 characters.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/alert-rules`: "ROAS of campaign X below 2.5× for 2 days".
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRuleInput {
+    /// 3 to 200 characters.
+    pub name: String,
+    /// One of the 25 metric ids (`GET /api/v1/metrics`), e.g. `roas`.
+    pub metric: String,
+    /// The metrics API's filters as a query string, e.g. `campaign=<id>&segment=HIGH_SPENDER` (empty: everything).
+    #[serde(default)]
+    pub filters: String,
+    /// `below` or `above`.
+    pub comparison: String,
+    pub threshold: f64,
+    /// Each of the last this many days (1–30) must cross the threshold.
+    pub for_days: u32,
+}
+
+/// A stored alert rule and whether it is firing now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRuleView {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub metric: String,
+    pub metric_name: String,
+    pub filters: String,
+    pub comparison: String,
+    pub threshold: f64,
+    pub for_days: u32,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    /// The open alert it fired, if its condition holds now.
+    pub firing: Option<uuid::Uuid>,
+}
+
+/// A change to alerts from the dashboard (one server function for the forms of Module 9).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AlertChange {
+    Acknowledge { id: uuid::Uuid, request: AcknowledgeRequest },
+    CreateRule(AlertRuleInput),
+    DeleteRule(uuid::Uuid),
+}

@@ -251,3 +251,27 @@ test("Rewards PM: the segment picker, SEASONAL_SPENDER, its campaigns, its heatm
   await hydrated(page);
   await expect(page.locator("#heatmap-chart canvas")).toHaveCount(1);
 });
+
+test("Data scientist: sets an alert rule on System Health, sees it listed with the metric alerts, and deletes it", async ({ page }) => {
+  await signIn(page, "data_science");
+  await page.goto("/system-health");
+  await hydrated(page);
+  await expect(page.getByRole("region", { name: "Metric alerts" })).toBeVisible();
+  const rules = page.getByRole("region", { name: "Alert rules" });
+  const name = `E2E ROAS watch ${Date.now()}`;
+  await rules.getByText("New rule…").click();
+  await rules.getByLabel("Name").fill(name);
+  await rules.getByLabel("Metric").selectOption("roas");
+  await rules.getByLabel("When it is").selectOption("below");
+  await rules.getByLabel("Threshold").fill("2.5");
+  await rules.getByLabel("For days").fill("2");
+  await rules.getByRole("button", { name: "Create rule" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Rule "${name}" created` })).toBeVisible();
+  const item = rules.getByRole("listitem").filter({ hasText: name });
+  await expect(item).toContainText("ROAS below 2.5 for 2 days");
+  const listed = await api(page, "/api/v1/alert-rules");
+  expect(listed.some((r: any) => r.name === name && r.metric === "roas" && r.for_days === 2)).toBe(true);
+  await item.getByRole("button", { name: "Delete" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Rule deleted." })).toBeVisible();
+  await expect(rules.getByRole("listitem").filter({ hasText: name })).toHaveCount(0);
+});

@@ -20,6 +20,7 @@ mod m20261130_000014_add_state_regimes;
 mod m20261130_000015_create_experiments;
 mod m20261130_000016_create_recommendations;
 mod m20261201_000017_add_recommendation_outcomes;
+mod m20261201_000018_create_alerts;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000015_create_experiments::Migration),
             Box::new(m20261130_000016_create_recommendations::Migration),
             Box::new(m20261201_000017_add_recommendation_outcomes::Migration),
+            Box::new(m20261201_000018_create_alerts::Migration),
         ]
     }
 }

@@ -344,6 +344,25 @@ impl Backend for ServerBackend {
         lift(services::recommendations::get(&self.state.db, id).await)
     }
 
+    async fn alerts(&self, query: String) -> Result<app::wire::AlertList, ServerFnError> {
+        lift(services::alerts::list(&self.state.db, &query_pairs(&query), self.state.clock.now()).await)
+    }
+
+    async fn alert_rules(&self) -> Result<Vec<app::wire::AlertRuleView>, ServerFnError> {
+        lift(services::alerts::rules(&self.state.db).await)
+    }
+
+    async fn change_alerts(&self, actor: &Principal, change: app::wire::AlertChange) -> Result<String, ServerFnError> {
+        use app::wire::AlertChange as C;
+        let caller = Caller::User(actor.clone());
+        let who = services::catalogue::Actor::new(caller.clone(), self.state.audit.clone());
+        lift(match change {
+            C::Acknowledge { id, request } => services::alerts::acknowledge(&self.state, id, request, &who).await.map(|a| format!("Acknowledged: {}", a.message)),
+            C::CreateRule(input) => services::alerts::create_rule(&self.state, input, &who).await.map(|r| format!("Rule \"{}\" created: it is evaluated every few minutes.", r.name)),
+            C::DeleteRule(id) => services::alerts::delete_rule(&self.state, id, &caller, &who).await.map(|()| "Rule deleted.".to_owned()),
+        })
+    }
+
     async fn recommendation_outcomes(&self, query: String) -> Result<app::wire::OutcomeReport, ServerFnError> {
         let query = lift(services::recommendation_outcomes::OutcomeQuery::from_pairs(&query_pairs(&query)))?;
         lift(services::recommendation_outcomes::report(&self.state, &query).await)

@@ -140,6 +140,10 @@ pub struct Settings {
     pub compliance: Compliance,
     /// `[recommendations]`: the engine's thresholds and schedule (docs/recommendations.md).
     pub recommendations: analytics::recommend::Thresholds,
+    /// `[alerts]`: threshold rules' schedule, the anomaly detector, the webhook (docs/alerts.md).
+    pub alerts: Alerts,
+    /// The webhook's HMAC-SHA256 signing key, from `SWIPESAVVY_WEBHOOK_SECRET` only.
+    pub webhook_secret: Option<SecretString>,
     /// `serve --clock-control`: the administrator may move this server's clock forward
     /// (`POST /api/v1/admin/clock`, audited), for end-to-end tests and demos of time-based rules.
     /// Never from the file, so a production configuration cannot switch it on by accident.
@@ -167,6 +171,63 @@ impl Default for Compliance {
     }
 }
 
+/// `[alerts]` of `swipesavvy.toml` (docs/alerts.md).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Alerts {
+    /// How often threshold rules are evaluated (anomalies are judged each complete hour).
+    pub interval_minutes: u32,
+    /// Where alerts are POSTed, signed; none: they stay in the product.
+    pub webhook_url: Option<String>,
+    /// Anomalies of this severity or worse also go to the webhook (rules' alerts always do).
+    pub webhook_anomaly_severity: analytics::events::Severity,
+    /// Attempts per delivery before it is given up as failed.
+    pub webhook_max_attempts: u32,
+    /// The wait after the first failed attempt; each further one doubles it.
+    pub webhook_first_retry_seconds: u32,
+    /// `[alerts.anomaly]`: the detector's settings.
+    pub anomaly: analytics::anomaly::Config,
+}
+
+impl Default for Alerts {
+    fn default() -> Alerts {
+        Alerts {
+            interval_minutes: 5,
+            webhook_url: None,
+            webhook_anomaly_severity: analytics::events::Severity::Critical,
+            webhook_max_attempts: 8,
+            webhook_first_retry_seconds: 30,
+            anomaly: analytics::anomaly::Config::default(),
+        }
+    }
+}
+
+impl Alerts {
+    fn problem(&self, secret: bool) -> Option<String> {
+        if self.interval_minutes == 0 {
+            return Some("alerts.interval_minutes must be at least 1".to_owned());
+        }
+        if !(1..=20).contains(&self.webhook_max_attempts) {
+            return Some(format!("alerts.webhook_max_attempts must be 1 to 20, got {}", self.webhook_max_attempts));
+        }
+        if !(1..=3_600).contains(&self.webhook_first_retry_seconds) {
+            return Some(format!("alerts.webhook_first_retry_seconds must be 1 to 3600, got {}", self.webhook_first_retry_seconds));
+        }
+        if !(self.anomaly.sigmas > 0.0 && self.anomaly.critical_sigmas >= self.anomaly.sigmas) {
+            return Some("alerts.anomaly.sigmas must be above 0 and at most critical_sigmas".to_owned());
+        }
+        if !(1..=28).contains(&self.anomaly.baseline_days) || self.anomaly.season_weeks > 12 {
+            return Some("alerts.anomaly.baseline_days must be 1 to 28 and season_weeks at most 12".to_owned());
+        }
+        let url = self.webhook_url.as_deref()?;
+        match url::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => return Some(format!("alerts.webhook_url must be an http(s) URL, got '{url}'")),
+        }
+        (!secret).then(|| "alerts.webhook_url needs SWIPESAVVY_WEBHOOK_SECRET in the environment to sign deliveries with".to_owned())
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -185,6 +246,8 @@ impl Default for Settings {
             audit_checkpoint_file: PathBuf::from("./data/audit-checkpoints.log"),
             compliance: Compliance::default(),
             recommendations: analytics::recommend::Thresholds::default(),
+            alerts: Alerts::default(),
+            webhook_secret: None,
             clock_control: false,
         }
     }
@@ -221,6 +284,7 @@ struct FileSettings {
     audit_checkpoint_file: Option<PathBuf>,
     compliance: Option<Compliance>,
     recommendations: Option<analytics::recommend::Thresholds>,
+    alerts: Option<Alerts>,
 }
 
 /// `[metrics]` of `swipesavvy.toml`.
@@ -304,8 +368,15 @@ impl Settings {
         if let Some(problem) = recommendations.problems().into_iter().next() {
             return Err(AppError::Config(problem));
         }
+        let alerts = file.alerts.unwrap_or_default();
+        let webhook_secret = std::env::var("SWIPESAVVY_WEBHOOK_SECRET").ok().filter(|k| !k.is_empty()).map(SecretString::from);
+        if let Some(problem) = alerts.problem(webhook_secret.is_some()) {
+            return Err(AppError::Config(problem));
+        }
         Ok(Settings {
             recommendations,
+            alerts,
+            webhook_secret,
             metrics,
             database: DatabaseTarget::parse(database_url.as_deref())?,
             addr: overrides.addr.or(file.addr).unwrap_or(defaults.addr),

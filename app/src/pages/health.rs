@@ -49,6 +49,7 @@ pub fn SystemHealth() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <super::health_alerts::MetricAlerts/>
         </div>
     }
 }

@@ -10,6 +10,7 @@ mod compliance;
 mod experiments;
 mod funnel;
 mod health;
+mod health_alerts;
 mod insights;
 mod login;
 mod new_campaign;

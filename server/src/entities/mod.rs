@@ -2,6 +2,8 @@
 //! database's shape; the API speaks the wire types of `app::wire`.
 
 pub mod accounts;
+pub mod alert_rules;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit_log;
 pub mod campaigns;
@@ -22,3 +24,4 @@ pub mod query_hourly;
 pub mod recommendations;
 pub mod sessions;
 pub mod spend;
+pub mod webhook_deliveries;

@@ -1,6 +1,7 @@
 //! The HTTP surface: every route is registered here with the access it requires, and every
 //! request passes through the same pipeline (`pipeline.rs`).
 
+mod alerts;
 mod audit;
 mod auth;
 pub mod campaigns;
@@ -125,7 +126,12 @@ fn api(clock_control: bool) -> RouteTable {
         .post("/api/v1/recommendations/{id}/execute", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::execute))
         .post("/api/v1/recommendations/{id}/approve", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::approve))
         .post("/api/v1/recommendations/{id}/schedule", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::schedule))
-        .post("/api/v1/recommendations/{id}/dismiss", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::dismiss));
+        .post("/api/v1/recommendations/{id}/dismiss", Access::Requires(Capability::View(Module::ActionCenter)), post(recommendations::dismiss))
+        .get("/api/v1/alerts", Access::Requires(Capability::View(Module::SystemHealth)), get(alerts::list))
+        .post("/api/v1/alerts/{id}/acknowledge", Access::Requires(Capability::View(Module::SystemHealth)), post(alerts::acknowledge))
+        .get("/api/v1/alert-rules", Access::SignedIn, get(alerts::rules))
+        .post("/api/v1/alert-rules", Access::SignedIn, post(alerts::create_rule))
+        .route(Some(Method::DELETE), "/api/v1/alert-rules/{id}", Access::SignedIn, axum::routing::delete(alerts::delete_rule));
     let table = exports::routes(table);
     let table = if clock_control {
         table.post("/api/v1/admin/clock", Access::Requires(Capability::ManageUsers), post(clock::advance))

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::exports::ExportPaths;
 
-use super::{audit, auth, campaigns, clock, events, experiments, health, live, metrics, privacy, quality, recommendations, views};
+use super::{alerts, audit, auth, campaigns, clock, events, experiments, health, live, metrics, privacy, quality, recommendations, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -73,6 +73,11 @@ use super::{audit, auth, campaigns, clock, events, experiments, health, live, me
         recommendations::approve,
         recommendations::schedule,
         recommendations::dismiss,
+        alerts::list,
+        alerts::acknowledge,
+        alerts::rules,
+        alerts::create_rule,
+        alerts::delete_rule,
         live::live,
         document,
     ),

@@ -1,5 +1,6 @@
 //! Background work started by `serve`.
 
+pub mod alerts;
 pub mod audit_checkpoint;
 pub mod change_feed;
 pub mod data_refresh;

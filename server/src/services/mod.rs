@@ -2,6 +2,7 @@
 //! functions and jobs call these; they never build queries themselves.
 
 pub mod access_log;
+pub mod alerts;
 pub mod audit;
 pub mod audit_query;
 pub mod catalogue;
@@ -25,3 +26,4 @@ pub mod simulate;
 pub mod spend_import;
 pub mod system_log;
 pub mod system_status;
+pub mod webhook;

@@ -3,6 +3,7 @@
 //! (`cargo xtask test` runs this binary once per backend).
 
 mod access;
+mod alerts;
 mod audit;
 mod auth;
 mod catalogue;

@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use crate::support::{Session, TestApp, campaign_request, spawn_app_with_clock_configured};
 
-struct World {
-    app: TestApp,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
     key: String,
     perf: Session,
-    cmo: Session,
+    pub(crate) cmo: Session,
     compliance: Session,
 }
 
@@ -107,8 +107,17 @@ impl World {
 /// Campaigns launched through the approval workflow and run for eight days (each its order
 /// value: $50 makes a ROAS about 1.0×, $150 about 3.0×), the clock left at the end of the week.
 async fn week_of(campaigns: &[(&str, f64)]) -> (World, Vec<CampaignView>) {
+    week_of_configured(campaigns, |_| {}).await
+}
+
+/// As `week_of`, with the server's settings changed first.
+pub(crate) async fn week_of_configured(campaigns: &[(&str, f64)], configure: impl FnOnce(&mut server::config::Settings)) -> (World, Vec<CampaignView>) {
     let start = DateTime::from_timestamp(Utc::now().timestamp() / 86_400 * 86_400, 0).unwrap();
-    let app = spawn_app_with_clock_configured(Clock::fixed(start), |s| s.session_lifetime_minutes = 60 * 24 * 30).await;
+    let app = spawn_app_with_clock_configured(Clock::fixed(start), |s| {
+        s.session_lifetime_minutes = 60 * 24 * 30;
+        configure(s);
+    })
+    .await;
     let (_, key) = server::auth::api_keys::create(&app.state.db, "sender", &[Scope::Events, Scope::Catalogue], None, start).await.unwrap();
     let (perf, cmo, compliance) = (app.sign_in(Role::PerfLead).await, app.sign_in(Role::Cmo).await, app.sign_in(Role::Compliance).await);
     let world = World { app, key, perf, cmo, compliance };
