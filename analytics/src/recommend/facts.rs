@@ -66,6 +66,21 @@ pub struct SystemFacts {
     pub rejected_last_hour: u64,
     /// Of the last 6 hours, how many showed the problem.
     pub hours_affected: u32,
+    /// The anomalies the detector has open (docs/alerts.md): they feed the rules.
+    #[serde(default)]
+    pub anomalies: Vec<OpenAnomaly>,
+}
+
+/// An anomaly still open (`analytics::anomaly`, stored as an alert by the server).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenAnomaly {
+    /// The detector's metric code (`events`, `ctr`, …).
+    pub metric: String,
+    /// `None`: all campaigns together.
+    pub campaign_id: Option<Uuid>,
+    /// `spike`, `drop`, `zero_value` or `missing_data`.
+    pub kind: String,
+    pub message: String,
 }
 
 /// One segment's slice of a campaign over the last 7 days.

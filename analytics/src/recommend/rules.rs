@@ -160,6 +160,13 @@ pub fn evaluate(facts: &Facts, t: &Thresholds) -> Vec<Recommendation> {
     out.extend(reallocate(&ctx));
     out.extend(segments(&ctx));
     out.extend(data_quality(&ctx));
+    // An open anomaly on the campaign a recommendation is about is part of its evidence.
+    for rec in &mut out {
+        let campaign = rec.target.campaign_id.or_else(|| Uuid::parse_str(&rec.target.id).ok());
+        for a in facts.system.anomalies.iter().filter(|a| a.campaign_id.is_some() && a.campaign_id == campaign) {
+            rec.evidence.push(format!("Anomaly detected: {}", a.message));
+        }
+    }
     out.sort_by(|a, b| b.score.priority.total_cmp(&a.score.priority).then_with(|| a.situation_key.cmp(&b.situation_key)));
     out
 }
@@ -734,7 +741,11 @@ fn change_targeting(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> 
             part("data quality", if best.performance.impressions >= t.min_impressions { 15.0 } else { 7.0 }),
             part("risk", if reach_share >= 0.2 { 10.0 } else { 5.0 }),
         ],
-        (1.0, "exploratory"),
+        if ctx.facts.system.anomalies.iter().any(|a| a.campaign_id == Some(c.input.id)) {
+            (1.5, "an anomaly is open on this campaign")
+        } else {
+            (1.0, "exploratory")
+        },
         (0.85, "retargeting a live campaign is checked against consent first"),
     );
     Some(Recommendation {
@@ -826,10 +837,14 @@ fn data_quality(ctx: &Context) -> Option<Recommendation> {
     let error_share = if s.received_last_hour >= 100 { Some(100.0 * s.rejected_last_hour as f64 / s.received_last_hour as f64) } else { None };
     let stale = s.events_expected && s.freshness_minutes.is_some_and(|f| f > t.freshness_minutes_above);
     let invalid = error_share.is_some_and(|e| e > t.validation_errors_above_percent);
+    // The detector found the events overall falling away from their hour-of-week baseline.
+    let anomaly = s.anomalies.iter().find(|a| a.campaign_id.is_none() && a.metric == "events" && matches!(a.kind.as_str(), "missing_data" | "drop" | "zero_value"));
     let trigger = if invalid {
         "invalid_events"
     } else if stale {
         "stale"
+    } else if anomaly.is_some() && s.events_expected {
+        "event_anomaly"
     } else {
         return None;
     };
@@ -846,7 +861,11 @@ fn data_quality(ctx: &Context) -> Option<Recommendation> {
         kind: K::ImproveDataQuality,
         situation_key: key(K::ImproveDataQuality, &target, trigger),
         trigger: trigger.to_owned(),
-        title: if invalid { "Fix the rejected events".to_owned() } else { "The data is stale".to_owned() },
+        title: match trigger {
+            "invalid_events" => "Fix the rejected events".to_owned(),
+            "stale" => "The data is stale".to_owned(),
+            _ => "Events stopped arriving as usual".to_owned(),
+        },
         target,
         related: Vec::new(),
         current: vec![
@@ -854,16 +873,19 @@ fn data_quality(ctx: &Context) -> Option<Recommendation> {
             Figure::judged("Validation errors (last hour)", error_share, Unit::Percent, format!("≤ {}", percent(t.validation_errors_above_percent)), error_share.map(|e| e <= t.validation_errors_above_percent)),
             Figure::plain("Events received (last hour)", Some(s.received_last_hour as f64), Unit::Count),
         ],
-        primary_reason: if invalid {
-            format!("{} of the events received in the last hour were rejected", percent(error_share.unwrap_or_default()))
-        } else {
-            format!("The newest event is {freshness:.0} minutes old while campaigns are active")
+        primary_reason: match trigger {
+            "invalid_events" => format!("{} of the events received in the last hour were rejected", percent(error_share.unwrap_or_default())),
+            "stale" => format!("The newest event is {freshness:.0} minutes old while campaigns are active"),
+            _ => "Fewer events arrived in the last complete hour than its hour of the week leads to expect".to_owned(),
         },
-        evidence: vec![
+        evidence: [
             format!("{} of {} events rejected in the last hour", s.rejected_last_hour, s.received_last_hour),
             format!("Freshness is {freshness:.0} minutes (target {:.0})", t.freshness_minutes_above),
             format!("{} of the last 6 hours showed the problem", s.hours_affected),
-        ],
+        ]
+        .into_iter()
+        .chain(anomaly.map(|a| format!("Anomaly detected: {}", a.message)))
+        .collect(),
         similar: Vec::new(),
         projection: Projection {
             method: "A rebuild recomputes every rollup from the durable event log; the data team is alerted with the counters to fix the producer.".to_owned(),
@@ -942,6 +964,7 @@ pub fn describe_trigger(kind: K, trigger: &str, t: &Thresholds) -> String {
         (K::ChangeTargeting, _) => format!("one segment returning {}× the others", t.targeting_ratio_at_least),
         (K::LaunchHoldout, _) => "a live campaign without a measuring holdout".to_owned(),
         (K::ImproveDataQuality, "stale") => format!("data older than {:.0} minutes while campaigns run", t.freshness_minutes_above),
+        (K::ImproveDataQuality, "event_anomaly") => "an open anomaly: events overall missing or falling against their hour of the week".to_owned(),
         (K::ImproveDataQuality, _) => format!("over {} of the last hour's events rejected", percent(t.validation_errors_above_percent)),
         (K::ComplianceFlag, "ineligible_deliveries") => "deliveries refused to ineligible users in the last 7 days".to_owned(),
         (K::ComplianceFlag, "missing_consent_method") => "no consent method declared".to_owned(),

@@ -71,7 +71,7 @@ fn world(campaigns: Vec<CampaignFacts>) -> Facts {
         now: Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap(),
         campaigns,
         segments: Vec::new(),
-        system: SystemFacts { freshness_minutes: Some(1.0), events_expected: true, received_last_hour: 10_000, rejected_last_hour: 10, hours_affected: 0 },
+        system: SystemFacts { freshness_minutes: Some(1.0), events_expected: true, received_last_hour: 10_000, rejected_last_hour: 10, hours_affected: 0, anomalies: Vec::new() },
         margin_rate: 0.35,
     }
 }
@@ -274,6 +274,32 @@ fn data_quality_fires_on_stale_data_while_events_are_expected_and_on_rejected_ev
     assert!(of_kind(&facts, RecommendationKind::ImproveDataQuality).is_empty(), "nothing is expected: not stale");
     facts.system.rejected_last_hour = 900;
     assert_eq!(of_kind(&facts, RecommendationKind::ImproveDataQuality)[0].trigger, "invalid_events");
+}
+
+#[test]
+fn open_anomalies_feed_the_rules() {
+    use super::facts::OpenAnomaly;
+    let slice = |segment, spend, revenue| SegmentSlice { segment, performance: perf(spend, revenue, 2_000, 40), reached: 300 };
+    let mut skewed = healthy("skewed");
+    skewed.measured.by_segment = vec![slice(SegmentType::HighSpender, 300.0, 2_400.0), slice(SegmentType::FrequentShopper, 400.0, 800.0)];
+    let skewed_id = skewed.input.id;
+    let mut facts = world(vec![skewed, healthy("fine")]);
+    let calm = of_kind(&facts, RecommendationKind::ChangeTargeting).remove(0);
+    assert!(of_kind(&facts, RecommendationKind::ImproveDataQuality).is_empty());
+    facts.system.anomalies = vec![
+        OpenAnomaly { metric: "ctr".to_owned(), campaign_id: Some(skewed_id), kind: "drop".to_owned(), message: "CTR fell to 0.4% against 2.1% expected".to_owned() },
+        OpenAnomaly { metric: "events".to_owned(), campaign_id: None, kind: "missing_data".to_owned(), message: "no events in the hour from 09:00".to_owned() },
+    ];
+    // The campaign's anomaly is evidence, and makes retargeting more urgent.
+    let anomalous = of_kind(&facts, RecommendationKind::ChangeTargeting).remove(0);
+    assert!(anomalous.evidence.iter().any(|e| e == "Anomaly detected: CTR fell to 0.4% against 2.1% expected"), "{:?}", anomalous.evidence);
+    assert_eq!((calm.score.urgency, anomalous.score.urgency), (1.0, 1.5));
+    // The events' own anomaly calls for the data pipeline.
+    let pipeline = of_kind(&facts, RecommendationKind::ImproveDataQuality);
+    assert_eq!(pipeline.iter().map(|r| r.trigger.as_str()).collect::<Vec<_>>(), ["event_anomaly"]);
+    assert!(pipeline[0].evidence.iter().any(|e| e.contains("no events in the hour")));
+    facts.system.events_expected = false;
+    assert!(of_kind(&facts, RecommendationKind::ImproveDataQuality).is_empty(), "no campaign runs: nothing is missing");
 }
 
 #[test]

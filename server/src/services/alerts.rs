@@ -120,6 +120,17 @@ async fn clear(db: &impl ConnectionTrait, alert: alerts::Model, now: DateTime<Ut
     Ok(())
 }
 
+/// The anomalies open now, as the recommendation engine reads them.
+pub async fn open_anomalies(db: &impl ConnectionTrait) -> Result<Vec<analytics::recommend::facts::OpenAnomaly>> {
+    let mut open: Vec<_> = open_alerts(db, "anomaly")
+        .await?
+        .into_values()
+        .map(|a| analytics::recommend::facts::OpenAnomaly { metric: a.metric, campaign_id: a.campaign_id, kind: a.kind, message: a.message })
+        .collect();
+    open.sort_by(|a, b| (a.campaign_id, &a.metric).cmp(&(b.campaign_id, &b.metric)));
+    Ok(open)
+}
+
 /// The last complete hour by the server's clock: the one the detector judges.
 pub fn judged_hour(now: DateTime<Utc>) -> i64 {
     now.timestamp().div_euclid(HOUR) * HOUR - HOUR

@@ -145,6 +145,7 @@ async fn inputs(db: &DatabaseConnection, now: DateTime<Utc>, t: &Thresholds) -> 
         received_last_hour: report.counts.received.max(0) as u64,
         rejected_last_hour: (report.counts.received - report.counts.valid).max(0) as u64,
         hours_affected: bad_hours.max(stale_hours),
+        anomalies: crate::services::alerts::open_anomalies(db).await?,
     };
     Ok((inputs, system))
 }

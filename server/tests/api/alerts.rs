@@ -178,6 +178,7 @@ async fn an_injected_spike_is_an_anomaly_and_the_weekly_peak_is_not() {
     let row = server::entities::campaigns::Entity::find_by_id(campaign.id).one(&app.state.db).await.unwrap().unwrap();
     let mut active: server::entities::campaigns::ActiveModel = row.into();
     active.status = Set("active".to_owned());
+    active.starts_at = Set(Some(start));
     active.update(&app.state.db).await.unwrap();
     app.state.metrics.after_catalogue_change(&app.state.db).await.unwrap();
     stream(&app, &key, &campaign, start, 5 * 168 + 16, |hour| {
@@ -207,6 +208,12 @@ async fn an_injected_spike_is_an_anomaly_and_the_weekly_peak_is_not() {
     assert_eq!((alert.kind.as_str(), alert.observed), ("spike", Some(150.0)));
     let events = server::entities::events::Entity::find().filter(server::entities::events::Column::EventType.eq("anomaly_detected")).all(&app.state.db).await.unwrap();
     assert!(events.iter().any(|e| e.properties["metric_id"] == format!("campaign/{}/sends", campaign.id)), "{events:?}");
+
+    // The engine reads it: a recommendation about the campaign carries it as evidence.
+    server::services::recommendations::run(&app.state).await.unwrap();
+    let queue = server::services::recommendations::list(&app.state.db, &Default::default(), app.state.clock.now()).await.unwrap();
+    let about = queue.items.iter().find(|i| i.recommendation.target.id == campaign.id.to_string()).expect("a recommendation about the campaign (it has no holdout)");
+    assert!(about.recommendation.evidence.iter().any(|e| e.starts_with("Anomaly detected: Deliveries")), "{:?}", about.recommendation.evidence);
 
     // The next ordinary hour is normal again: the alert clears.
     server::services::alerts::judge_anomalies(&app.state, (spike + Duration::hours(1)).timestamp()).await.unwrap();
