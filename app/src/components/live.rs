@@ -4,7 +4,8 @@
 //!
 //! Protocol (server side: `server/src/http/live.rs`): send `{"type":"subscribe","filters":{…}}`;
 //! receive a `snapshot`, then `update`s carrying only the metrics that changed and the top of the
-//! leaderboard when it changed.
+//! leaderboard when it changed, and (for those who may see the Action Center) `recommendations`
+//! as soon as the engine finds new ones.
 
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -31,6 +32,7 @@ pub enum LiveMessage {
     Snapshot { version: u64, metrics: Vec<MetricValue>, leaderboard: Vec<LeaderboardRow> },
     Update { version: u64, metrics: Vec<MetricValue>, #[serde(default)] leaderboard: Option<Vec<LeaderboardRow>> },
     Error { errors: Vec<crate::wire::FieldError> },
+    Recommendations { opened: Vec<crate::wire::RecommendationNotice> },
 }
 
 /// What the page reads: the latest values pushed, when they arrived, and the connection's state.
@@ -45,6 +47,8 @@ pub struct LiveFeed {
     pub status: RwSignal<LiveStatus>,
     /// Why the server refused the subscription, if it did.
     pub error: RwSignal<Option<String>>,
+    /// Recommendations the engine found since the page opened (newest last).
+    pub recommendations: RwSignal<Vec<crate::wire::RecommendationNotice>>,
 }
 
 impl LiveFeed {
@@ -76,6 +80,7 @@ impl LiveFeed {
             LiveMessage::Error { errors } => {
                 self.error.set(Some(errors.iter().map(|e| format!("{}: {}", e.field, e.reason)).collect::<Vec<_>>().join("; ")));
             }
+            LiveMessage::Recommendations { opened } => self.recommendations.update(|known| known.extend(opened)),
         }
         #[cfg(feature = "hydrate")]
         self.updated_at.set(Some(js_sys_now()));
@@ -109,6 +114,7 @@ pub fn use_live_feed(filters: Memo<QueryPairs>) -> LiveFeed {
         updated_at: RwSignal::new(None),
         status: RwSignal::new(LiveStatus::Idle),
         error: RwSignal::new(None),
+        recommendations: RwSignal::new(Vec::new()),
     };
     #[cfg(feature = "hydrate")]
     browser::start(feed, filters);
@@ -120,6 +126,33 @@ pub fn use_live_feed(filters: Memo<QueryPairs>) -> LiveFeed {
 #[cfg(feature = "hydrate")]
 fn js_sys_now() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.time_origin() + p.now())
+}
+
+/// New recommendations pushed while the page is open: what they are, and a link to them. `show`
+/// (when given) is a button that reloads the page's own list instead of a link.
+#[component]
+pub fn NewRecommendations(feed: LiveFeed, #[prop(optional)] show: Option<Callback<()>>) -> impl IntoView {
+    move || {
+        let notices = feed.recommendations.get();
+        (!notices.is_empty()).then(|| {
+            let titles = notices.iter().rev().take(3).map(|n| format!("{} ({})", n.title, n.level.as_str())).collect::<Vec<_>>().join("; ");
+            let text = format!("{} new recommendation{} found: {titles}", notices.len(), if notices.len() == 1 { " was" } else { "s were" });
+            view! {
+                <p class="notice notice--info" role="status" data-testid="new-recommendations">
+                    {text}" "
+                    {match show {
+                        Some(show) => view! {
+                            <button type="button" class="button button--quiet" on:click=move |_| {
+                                feed.recommendations.set(Vec::new());
+                                show.run(());
+                            }>"Show them"</button>
+                        }.into_any(),
+                        None => view! { <a href="/actions">"Open the Action Center"</a> }.into_any(),
+                    }}
+                </p>
+            }
+        })
+    }
 }
 
 /// "updated 4 s ago" and the connection state, re-read every second.

@@ -13,6 +13,7 @@ use analytics::recommend::{Action, Figure, Level, Recommendation, Recommendation
 
 use super::action_outcomes::{ActionCenterTabs, OutcomePanel};
 use crate::api::{ActOnRecommendation, RefreshRecommendations, load_recommendation, load_recommendations};
+use crate::components::live::{NewRecommendations, use_live_feed};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::filters::QueryPairs;
 use crate::format;
@@ -64,7 +65,11 @@ pub fn ActionCenter() -> impl IntoView {
     let query_string = Memo::new(move |_| query.with(|q| QueryPairs::from_params(q, &FILTERS).encode()));
     let refresh = ServerAction::<RefreshRecommendations>::new();
     let act = ServerAction::<ActOnRecommendation>::new();
-    let list = Resource::new(move || (query_string.get(), refresh.version().get(), act.version().get()), |(q, _, _)| load_recommendations(q));
+    // New recommendations are pushed over the live socket; "Show them" reloads the list.
+    let feed = use_live_feed(Memo::new(|_| QueryPairs::default()));
+    let pushed = RwSignal::new(0u32);
+    let show = Callback::new(move |()| pushed.update(|n| *n += 1));
+    let list = Resource::new(move || (query_string.get(), refresh.version().get(), act.version().get(), pushed.get()), |(q, _, _, _)| load_recommendations(q));
     let value = move |key: &str| query.with(|q| q.get(key).unwrap_or_default());
     view! {
         <Title text="Action Center"/>
@@ -73,6 +78,7 @@ pub fn ActionCenter() -> impl IntoView {
             <p class="page-lede">"What the numbers call for, ranked by priority (impact × urgency × feasibility). Each recommendation says why, what acting and not acting would do, and how sure it is."</p>
         </div>
         <ActionCenterTabs outcomes=false/>
+        <NewRecommendations feed show/>
         {move || refresh.value().get().map(|outcome| match outcome {
             Ok(run) => view! { <p class="notice notice--info" role="status">{format!("Refreshed: {} found, {} new, {} expired, {} kept quiet by a dismissal.", run.found, run.opened, run.expired, run.suppressed)}</p> }.into_any(),
             Err(err) => view! { <p class="notice notice--error" role="alert">{format!("The refresh failed: {err}")}</p> }.into_any(),

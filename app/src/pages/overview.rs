@@ -7,7 +7,7 @@ use crate::api::{load_event_volume, load_kpis};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
 use crate::components::filter_bar::{DashboardHead, use_filters};
 use crate::components::kpi::KpiCards;
-use crate::components::live::use_live_feed;
+use crate::components::live::{NewRecommendations, use_live_feed};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::format;
 use crate::wire::EventVolume;
@@ -22,6 +22,7 @@ pub fn Overview() -> impl IntoView {
     let volume = Resource::new(|| WINDOW_HOURS, load_event_volume);
     view! {
         <DashboardHead title="Overview" feed/>
+        <NewRecommendations feed/>
         <section class="kpi-grid" aria-label="Executive KPIs">
             // A transition keeps the cards on screen while new filters load: no jump, no blank.
             <Transition fallback=|| (0..5).map(|_| view! { <div class="kpi kpi--loading"><Skeleton lines=4/></div> }).collect_view()>

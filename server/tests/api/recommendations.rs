@@ -15,6 +15,8 @@ use crate::support::{Session, TestApp, campaign_request, spawn_app_with_clock_co
 
 pub(crate) struct World {
     pub(crate) app: TestApp,
+    /// Users who unsubscribed: the product refuses to deliver to them, so the traffic skips them.
+    unsubscribed: std::sync::Mutex<std::collections::HashSet<String>>,
     key: String,
     perf: Session,
     pub(crate) cmo: Session,
@@ -28,7 +30,11 @@ impl World {
 
     /// A campaign created by the performance lead, approved by compliance and launched.
     async fn launched(&self, name: &str) -> CampaignView {
-        let res = self.send(reqwest::Method::POST, &self.perf, "/api/v1/campaigns", serde_json::to_value(campaign_request(name)).unwrap()).await;
+        self.launched_as(campaign_request(name)).await
+    }
+
+    async fn launched_as(&self, request: app::wire::NewCampaignRequest) -> CampaignView {
+        let res = self.send(reqwest::Method::POST, &self.perf, "/api/v1/campaigns", serde_json::to_value(request).unwrap()).await;
         assert_eq!(res.status(), 201);
         let campaign: CampaignView = res.json().await.unwrap();
         let path = format!("/api/v1/campaigns/{}", campaign.id);
@@ -47,37 +53,59 @@ impl World {
     /// A day of a campaign: 200 × `scale` users delivered and shown it, every 33rd treatment user
     /// clicks, every 100th buys for `order` dollars; a day's spend of $100 × `scale`.
     async fn day(&self, campaign: &CampaignView, day: DateTime<Utc>, order: f64, scale: f64) {
+        self.traffic(campaign, day, &Traffic::standard(order, scale)).await;
+    }
+
+    /// One day of `traffic` for a campaign (this test's simulator of the market).
+    async fn traffic(&self, campaign: &CampaignView, day: DateTime<Utc>, traffic: &Traffic) {
         let mut events = Vec::new();
         let event = |kind: &str, user: &str, at: DateTime<Utc>, properties: Value| {
             json!({
                 "event_id": Uuid::new_v4().to_string(), "event_type": kind, "timestamp": at.to_rfc3339(), "user_id": user,
                 "source": "backend", "properties": properties,
-                "context": { "platform": "iOS", "user_segment": "HIGH_SPENDER", "region": "US-CA" }
+                "context": { "platform": "iOS", "user_segment": traffic.segment, "region": "US-CA" }
             })
         };
-        for i in 0..(200.0 * scale).round() as u32 {
-            let user = format!("{}-{}-{i}", campaign.name, day.timestamp());
+        let creative = traffic.creative.unwrap_or(campaign.creatives[0].id);
+        let mut delivered_today = 0;
+        for i in 0..traffic.users {
+            let user = if traffic.same_users_daily { format!("{}-{}-{i}", campaign.name, traffic.segment) } else { format!("{}-{}-{}-{i}", campaign.name, traffic.segment, day.timestamp()) };
+            if self.unsubscribed.lock().unwrap().contains(&user) {
+                continue;
+            }
+            delivered_today += 1;
             let held = analytics::holdout::is_holdout(campaign.id, &user, campaign.holdout_percent / 100.0);
             let at = day + Duration::minutes(30);
-            let delivered = json!({ "campaign_id": campaign.id, "campaign_type": "DISCOUNT", "creative_id": campaign.creatives[0].id, "segment_id": "HIGH_SPENDER", "delivery_channel": "push", "is_holdout": held });
+            let delivered = json!({ "campaign_id": campaign.id, "campaign_type": "DISCOUNT", "creative_id": creative, "segment_id": traffic.segment, "delivery_channel": "push", "is_holdout": held });
             events.push(event("campaign_delivered", &user, at, delivered));
             if held {
                 continue;
             }
-            events.push(event("campaign_viewed", &user, at + Duration::minutes(1), json!({ "campaign_id": campaign.id, "creative_id": campaign.creatives[0].id })));
-            if i % 33 == 0 {
-                events.push(event("campaign_clicked", &user, at + Duration::minutes(2), json!({ "campaign_id": campaign.id, "creative_id": campaign.creatives[0].id, "click_type": "cta" })));
+            events.push(event("campaign_viewed", &user, at + Duration::minutes(1), json!({ "campaign_id": campaign.id, "creative_id": creative })));
+            if traffic.click_every > 0 && i % traffic.click_every == 0 {
+                events.push(event("campaign_clicked", &user, at + Duration::minutes(2), json!({ "campaign_id": campaign.id, "creative_id": creative, "click_type": "cta" })));
             }
-            if i % 100 == 0 {
-                let purchase = json!({ "order_id": Uuid::new_v4().to_string(), "order_value": order });
+            if traffic.buy_every > 0 && i % traffic.buy_every == 0 {
+                let purchase = json!({ "order_id": Uuid::new_v4().to_string(), "order_value": traffic.order });
                 events.push(event("user_purchased", &user, at + Duration::minutes(5), purchase));
+            }
+            if traffic.unsubscribe_every > 0 && (delivered_today - 1) % traffic.unsubscribe_every == 0 {
+                self.unsubscribed.lock().unwrap().insert(user.clone());
+                let unsubscribed = json!({ "unsubscribe_type": "all_campaigns", "unsubscribe_reason": "too_many_campaigns", "campaign_id": campaign.id });
+                events.push(event("user_unsubscribed", &user, at + Duration::minutes(6), unsubscribed));
             }
         }
         let res = self.app.client.post(self.app.url("/api/v1/events")).bearer_auth(&self.key).json(&events).send().await.unwrap();
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["rejected"].as_array().map(Vec::len), Some(0), "{}", body["rejected"][0]);
-        let spend = json!({ "entries": [{ "campaign_id": campaign.id, "channel": "push", "period_start": day, "granularity": "day", "amount_cents": (10_000.0 * scale).round() as i64 }] });
+        if traffic.spend_cents > 0 {
+            self.spend(campaign, day, traffic.spend_cents).await;
+        }
+    }
+
+    async fn spend(&self, campaign: &CampaignView, day: DateTime<Utc>, cents: i64) {
+        let spend = json!({ "entries": [{ "campaign_id": campaign.id, "channel": "push", "period_start": day, "granularity": "day", "amount_cents": cents }] });
         let res = self.app.client.post(self.app.url("/api/v1/spend")).bearer_auth(&self.key).json(&spend).send().await.unwrap();
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     }
@@ -104,6 +132,40 @@ impl World {
     }
 }
 
+/// A day of a campaign's market: who is delivered to, who clicks, buys and unsubscribes, and the
+/// day's spend (none when 0).
+#[derive(Clone)]
+pub(crate) struct Traffic {
+    users: u32,
+    /// The same users every day (a campaign's fixed audience), or new ones.
+    same_users_daily: bool,
+    segment: &'static str,
+    /// Every n-th treatment user clicks and buys, every n-th one delivered unsubscribes (0: nobody).
+    click_every: u32,
+    buy_every: u32,
+    order: f64,
+    unsubscribe_every: u32,
+    spend_cents: i64,
+    /// The creative delivered (default: the campaign's first).
+    creative: Option<Uuid>,
+}
+
+impl Traffic {
+    fn standard(order: f64, scale: f64) -> Traffic {
+        Traffic {
+            users: (200.0 * scale).round() as u32,
+            same_users_daily: false,
+            segment: "HIGH_SPENDER",
+            click_every: 33,
+            buy_every: 100,
+            order,
+            unsubscribe_every: 0,
+            spend_cents: (10_000.0 * scale).round() as i64,
+            creative: None,
+        }
+    }
+}
+
 /// Campaigns launched through the approval workflow and run for eight days (each its order
 /// value: $50 makes a ROAS about 1.0×, $150 about 3.0×), the clock left at the end of the week.
 async fn week_of(campaigns: &[(&str, f64)]) -> (World, Vec<CampaignView>) {
@@ -120,7 +182,7 @@ pub(crate) async fn week_of_configured(campaigns: &[(&str, f64)], configure: imp
     .await;
     let (_, key) = server::auth::api_keys::create(&app.state.db, "sender", &[Scope::Events, Scope::Catalogue], None, start).await.unwrap();
     let (perf, cmo, compliance) = (app.sign_in(Role::PerfLead).await, app.sign_in(Role::Cmo).await, app.sign_in(Role::Compliance).await);
-    let world = World { app, key, perf, cmo, compliance };
+    let world = World { app, unsubscribed: Default::default(), key, perf, cmo, compliance };
     let mut launched = Vec::new();
     for (name, _) in campaigns {
         launched.push(world.launched(name).await);
@@ -565,4 +627,130 @@ async fn outcomes_set_what_a_pause_and_a_budget_move_projected_against_the_week_
     assert_eq!(res.status(), 422);
     let fields: Vec<String> = res.json::<ErrorBody>().await.unwrap().error.fields.into_iter().map(|f| f.field).collect();
     assert_eq!(fields, ["kind", "to"]);
+}
+
+// Each type of recommendation, from events: campaigns launched in the product and given a week of
+// traffic shaped to meet (or not) the type's trigger; the engine finds the type for exactly the
+// entities that meet it.
+
+/// Launches each campaign and runs its traffic for eight days; the clock is left at the end of the
+/// week, and the engine has run.
+async fn market(campaigns: Vec<(app::wire::NewCampaignRequest, Vec<Traffic>)>) -> (World, Vec<CampaignView>, RecommendationList) {
+    let (world, _) = week_of(&[]).await;
+    let start = world.app.state.clock.now() - Duration::minutes(45);
+    let mut launched = Vec::new();
+    for (request, _) in &campaigns {
+        launched.push(world.launched_as(request.clone()).await);
+    }
+    for d in 0..8 {
+        let day = start + Duration::days(d);
+        world.app.state.clock.set(day + Duration::minutes(45));
+        for (campaign, (_, traffic)) in launched.iter().zip(&campaigns) {
+            for t in traffic {
+                world.traffic(campaign, day, t).await;
+            }
+        }
+    }
+    world.app.state.clock.set(start + Duration::days(7) + Duration::minutes(45));
+    world.refresh().await;
+    let queue = world.list(&world.cmo, "?limit=500").await;
+    (world, launched, queue)
+}
+
+/// The campaigns (by name) a type was recommended for: the target's campaign, or the target.
+fn found_for(queue: &RecommendationList, kind: &str, campaigns: &[CampaignView]) -> Vec<String> {
+    let mut names: Vec<String> = queue
+        .items
+        .iter()
+        .filter(|i| i.recommendation.kind.as_str() == kind)
+        .filter_map(|i| {
+            let id = i.recommendation.target.campaign_id.map(|c| c.to_string()).unwrap_or_else(|| i.recommendation.target.id.clone());
+            campaigns.iter().find(|c| c.id.to_string() == id).map(|c| c.name.clone())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn standard(order: f64) -> Vec<Traffic> {
+    vec![Traffic::standard(order, 1.0)]
+}
+
+#[tokio::test]
+async fn test_creative_is_found_for_the_creative_of_the_campaign_with_a_low_ctr_only() {
+    // Dull: 1 click in 100 views (CTR about 1.1%, under the 1.5% benchmark); Bright: 3%.
+    let dull = Traffic { click_every: 100, ..Traffic::standard(150.0, 1.0) };
+    let (_, launched, queue) = market(vec![(campaign_request("Dull"), vec![dull]), (campaign_request("Bright"), standard(150.0))]).await;
+    assert_eq!(found_for(&queue, "test_creative", &launched), ["Dull"]);
+    let rec = queue.items.iter().find(|i| i.recommendation.kind.as_str() == "test_creative").unwrap();
+    assert_eq!(rec.recommendation.target.id, launched[0].creatives[0].id.to_string(), "the weakest creative is the target");
+    assert!(found_for(&queue, "pause_campaign", &launched).is_empty(), "1.1% is above the pause's 1.0%");
+}
+
+#[tokio::test]
+async fn launch_holdout_is_found_for_the_campaign_without_one_only() {
+    let blind = app::wire::NewCampaignRequest { holdout_percent: Some(0.0), ..campaign_request("Blind") };
+    let (_, launched, queue) = market(vec![(blind, standard(150.0)), (campaign_request("Measured"), standard(150.0))]).await;
+    assert_eq!(found_for(&queue, "launch_holdout", &launched), ["Blind"]);
+}
+
+#[tokio::test]
+async fn change_targeting_is_found_for_the_campaign_whose_one_segment_returns_several_times_the_other() {
+    let both = |name: &str| app::wire::NewCampaignRequest { target_segments: vec![analytics::SegmentType::HighSpender, analytics::SegmentType::FrequentShopper], ..campaign_request(name) };
+    let segment = |segment: &'static str, order: f64| Traffic { segment, spend_cents: 0, ..Traffic::standard(order, 1.0) };
+    let spent = Traffic { users: 0, spend_cents: 20_000, ..Traffic::standard(0.0, 1.0) };
+    // Skewed: $400 orders from high spenders, $50 from frequent shoppers (8× apart); Even: $150 both.
+    let (_, launched, queue) = market(vec![
+        (both("Skewed"), vec![segment("HIGH_SPENDER", 400.0), segment("FREQUENT_SHOPPER", 50.0), spent.clone()]),
+        (both("Even"), vec![segment("HIGH_SPENDER", 150.0), segment("FREQUENT_SHOPPER", 150.0), spent]),
+    ])
+    .await;
+    assert_eq!(found_for(&queue, "change_targeting", &launched), ["Skewed"]);
+    let rec = queue.items.iter().find(|i| i.recommendation.kind.as_str() == "change_targeting").unwrap();
+    assert!(matches!(&rec.recommendation.action, analytics::recommend::Action::SetTargetSegments { segments, .. } if segments == &[analytics::SegmentType::HighSpender]), "{:?}", rec.recommendation.action);
+}
+
+#[tokio::test]
+async fn adjust_frequency_is_found_for_the_campaign_whose_daily_audience_unsubscribes() {
+    // The same 100 users every day (7 deliveries a week each); Tiring loses one in ten of them.
+    let audience = Traffic { users: 100, same_users_daily: true, ..Traffic::standard(150.0, 1.0) };
+    let tiring = Traffic { unsubscribe_every: 10, ..audience.clone() };
+    let (_, launched, queue) = market(vec![(campaign_request("Tiring"), vec![tiring]), (campaign_request("Calm"), vec![audience])]).await;
+    assert_eq!(found_for(&queue, "adjust_frequency", &launched), ["Tiring"]);
+}
+
+#[tokio::test]
+async fn improve_data_quality_is_found_once_the_data_goes_stale_while_campaigns_run() {
+    let (world, launched, queue) = market(vec![(campaign_request("Running"), standard(150.0))]).await;
+    assert!(queue.items.iter().all(|i| i.recommendation.kind.as_str() != "improve_data_quality"), "fresh data");
+    // Two hours without an event while the campaign runs.
+    world.app.state.clock.set(world.app.state.clock.now() + Duration::hours(2));
+    world.refresh().await;
+    let queue = world.list(&world.cmo, "?kind=improve_data_quality").await;
+    assert_eq!(queue.total, 1, "{:?}", queue.items.iter().map(|i| &i.recommendation.situation_key).collect::<Vec<_>>());
+    let rec = &queue.items[0].recommendation;
+    assert_eq!((rec.trigger.as_str(), rec.target.id.as_str()), ("stale", "system"));
+    assert!(launched.len() == 1);
+}
+
+#[tokio::test]
+async fn focus_is_found_for_the_segment_returning_under_2x_beside_one_over_3_5x() {
+    let both = |name: &str| app::wire::NewCampaignRequest { target_segments: vec![analytics::SegmentType::HighSpender, analytics::SegmentType::FrequentShopper], ..campaign_request(name) };
+    let segment = |segment: &'static str, order: f64| Traffic { segment, spend_cents: 0, ..Traffic::standard(order, 1.0) };
+    let spent = Traffic { users: 0, spend_cents: 20_000, ..Traffic::standard(0.0, 1.0) };
+    // Over both campaigns: high spenders return about 5.5×, frequent shoppers about 1.0×.
+    let (_, _, queue) = market(vec![
+        (both("One"), vec![segment("HIGH_SPENDER", 400.0), segment("FREQUENT_SHOPPER", 50.0), spent.clone()]),
+        (both("Two"), vec![segment("HIGH_SPENDER", 150.0), segment("FREQUENT_SHOPPER", 50.0), spent]),
+    ])
+    .await;
+    let segments: Vec<(String, String)> = queue
+        .items
+        .iter()
+        .filter(|i| i.recommendation.kind.as_str() == "expand_focus_segment")
+        .map(|i| (i.recommendation.target.id.clone(), i.recommendation.trigger.clone()))
+        .collect();
+    assert_eq!(segments, [("FREQUENT_SHOPPER".to_owned(), "focus".to_owned())]);
+    let rec = queue.items.iter().find(|i| i.recommendation.kind.as_str() == "expand_focus_segment").unwrap();
+    assert!(matches!(&rec.recommendation.action, analytics::recommend::Action::RemoveTargetSegment { campaign_ids, segment } if campaign_ids.len() == 2 && *segment == analytics::SegmentType::FrequentShopper), "{:?}", rec.recommendation.action);
 }
