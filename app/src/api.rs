@@ -616,7 +616,9 @@ pub async fn refresh_recommendations() -> Result<crate::wire::RecommendationRun,
 
 /// One decision on a recommendation from its confirm dialog: `verb` is execute, approve, schedule
 /// or dismiss; `alternative` an alternative's index; `at` a schedule's time (`YYYY-MM-DDTHH:MM`,
-/// UTC); `text` the note, or the dismissal's reason; the challenger's copy for a creative test.
+/// UTC); `text` the note, or the dismissal's reason; the challenger's copy for a creative test;
+/// Customize: `customize_value` replaces the adjustable number of `customize_base` (the action as
+/// proposed, JSON) — the server still checks the result keeps the recommendation's targets.
 #[server(prefix = "/api/fn", endpoint = "act_on_recommendation")]
 #[allow(clippy::too_many_arguments)]
 pub async fn act_on_recommendation(
@@ -628,6 +630,8 @@ pub async fn act_on_recommendation(
     challenger_headline: Option<String>,
     challenger_body: Option<String>,
     challenger_call_to_action: Option<String>,
+    customize_base: Option<String>,
+    customize_value: Option<String>,
 ) -> Result<crate::wire::RecommendationView, ServerFnError> {
     crate::backend::authorize("act_on_recommendation")?;
     let actor = crate::backend::principal()?;
@@ -645,8 +649,21 @@ pub async fn act_on_recommendation(
         body: given(challenger_body.clone()).unwrap_or_default(),
         call_to_action: given(challenger_call_to_action.clone()).unwrap_or_default(),
     });
+    let customize = match (given(customize_base), given(customize_value)) {
+        (Some(base), Some(value)) => {
+            let base: analytics::recommend::Action = serde_json::from_str(&base).map_err(|_| ServerFnError::new("customize: the proposed action could not be read"))?;
+            let number = value.parse::<f64>().map_err(|_| ServerFnError::new(format!("customize: '{value}' is not a number")))?;
+            // Unchanged: executed as proposed.
+            match base.adjustable() {
+                Some((_, proposed)) if (proposed - number).abs() < 1e-9 => None,
+                Some((label, _)) => Some(base.adjusted(number).ok_or_else(|| ServerFnError::new(format!("customize: {label} cannot be {value}")))?),
+                None => None,
+            }
+        }
+        _ => None,
+    };
     let action = match verb.as_str() {
-        "execute" => crate::wire::RecommendationAction::Execute(crate::wire::ExecuteRequest { alternative, customize: None, challenger, note: text }),
+        "execute" => crate::wire::RecommendationAction::Execute(crate::wire::ExecuteRequest { alternative, customize, challenger, note: text }),
         "approve" => crate::wire::RecommendationAction::Approve,
         "dismiss" => crate::wire::RecommendationAction::Dismiss(crate::wire::DismissRequest { reason: text.unwrap_or_default() }),
         "schedule" => {
@@ -654,7 +671,7 @@ pub async fn act_on_recommendation(
             let at = chrono::NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M")
                 .map_err(|_| ServerFnError::new(format!("at: '{at}' is not a date and time such as 2026-12-01T09:00")))?
                 .and_utc();
-            crate::wire::RecommendationAction::Schedule(crate::wire::ScheduleRequest { at, alternative, customize: None, challenger, note: text })
+            crate::wire::RecommendationAction::Schedule(crate::wire::ScheduleRequest { at, alternative, customize, challenger, note: text })
         }
         other => return Err(ServerFnError::new(format!("unknown decision '{other}': expected execute, approve, schedule or dismiss"))),
     };

@@ -265,6 +265,35 @@ pub enum Action {
     RefreshData,
 }
 
+impl Action {
+    /// The number a person may change before executing (Customize): what it is, and its value.
+    pub fn adjustable(&self) -> Option<(&'static str, f64)> {
+        match self {
+            Action::MoveBudget { amount_cents, .. } => Some(("Amount to move ($)", *amount_cents as f64 / 100.0)),
+            Action::SetBudget { budget_cents, .. } => Some(("New budget ($)", *budget_cents as f64 / 100.0)),
+            Action::SetFrequencyCap { per_week, .. } => Some(("Cap (deliveries per user per week)", f64::from(*per_week))),
+            Action::SetHoldout { percent, .. } => Some(("Holdout share (%)", *percent)),
+            _ => None,
+        }
+    }
+
+    /// The same action with its adjustable number set to `value` (`None`: nothing to adjust, or
+    /// not a number of the right kind). The rules of the catalogue judge the result.
+    pub fn adjusted(&self, value: f64) -> Option<Action> {
+        if !value.is_finite() || value < 0.0 {
+            return None;
+        }
+        let cents = (value * 100.0).round() as i64;
+        Some(match self {
+            Action::MoveBudget { from_campaign_id, to_campaign_id, .. } => Action::MoveBudget { from_campaign_id: *from_campaign_id, to_campaign_id: *to_campaign_id, amount_cents: cents },
+            Action::SetBudget { campaign_id, .. } => Action::SetBudget { campaign_id: *campaign_id, budget_cents: cents },
+            Action::SetFrequencyCap { campaign_id, .. } if value.fract() == 0.0 && value <= f64::from(u32::MAX) => Action::SetFrequencyCap { campaign_id: *campaign_id, per_week: value as u32 },
+            Action::SetHoldout { campaign_id, .. } => Action::SetHoldout { campaign_id: *campaign_id, percent: value },
+            _ => return None,
+        })
+    }
+}
+
 /// Another way to answer the same situation, itself executable.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -425,3 +425,15 @@ mod outcomes {
         assert!(recs[0].projection.track_record.as_deref().unwrap().starts_with("1 of 3 executed \"Pause campaign\" recommendations"));
     }
 }
+
+#[test]
+fn customize_changes_only_the_adjustable_number() {
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let moved = Action::MoveBudget { from_campaign_id: a, to_campaign_id: b, amount_cents: 70_000 };
+    assert_eq!(moved.adjustable(), Some(("Amount to move ($)", 700.0)));
+    assert_eq!(moved.adjusted(450.5), Some(Action::MoveBudget { from_campaign_id: a, to_campaign_id: b, amount_cents: 45_050 }));
+    assert_eq!(Action::SetFrequencyCap { campaign_id: a, per_week: 3 }.adjusted(2.0), Some(Action::SetFrequencyCap { campaign_id: a, per_week: 2 }));
+    assert_eq!(Action::SetFrequencyCap { campaign_id: a, per_week: 3 }.adjusted(2.5), None, "a cap is whole deliveries");
+    assert_eq!(moved.adjusted(-1.0), None);
+    assert_eq!(Action::PauseCampaign { campaign_id: a }.adjustable(), None);
+}

@@ -205,10 +205,14 @@ fn Decisions(item: RecommendationView, act: ServerAction<ActOnRecommendation>, #
     let r = item.recommendation.clone();
     let is_test = matches!(r.action, Action::TestCreative { .. });
     let label = action_label(&r.action);
+    // Customize: the proposed action's number, editable before executing or scheduling.
+    let adjustable = r.action.adjustable().map(|(what, value)| (what, value, serde_json::to_string(&r.action).unwrap_or_default()));
     let form = {
         let id = id.clone();
+        let adjustable = adjustable.clone();
         move |verb: &'static str, summary: String, confirm: String, text_label: Option<&'static str>, with_time: bool, with_challenger: bool| {
             let id = id.clone();
+            let adjustable = adjustable.clone();
             view! {
                 <details class="menu__confirm">
                     <summary>{summary}</summary>
@@ -219,6 +223,13 @@ fn Decisions(item: RecommendationView, act: ServerAction<ActOnRecommendation>, #
                             <label class="field">
                                 <span class="field__label">"When (UTC)"</span>
                                 <input type="datetime-local" name="at" required=true/>
+                            </label>
+                        })}
+                        {(verb == "execute" || verb == "schedule").then_some(adjustable).flatten().map(|(what, value, base)| view! {
+                            <input type="hidden" name="customize_base" value=base/>
+                            <label class="field">
+                                <span class="field__label">{format!("{what} (Customize)")}</span>
+                                <input type="number" name="customize_value" step="any" min="0" value=value.to_string()/>
                             </label>
                         })}
                         {with_challenger.then(|| view! {
