@@ -200,7 +200,7 @@ pub struct Tally {
 }
 
 impl CampaignTally {
-    fn merge(&mut self, o: &CampaignTally) {
+    pub(crate) fn merge(&mut self, o: &CampaignTally) {
         self.sends_all += o.sends_all;
         self.sends_matching += o.sends_matching;
         self.spend_cents += o.spend_cents;

@@ -437,3 +437,40 @@ fn customize_changes_only_the_adjustable_number() {
     assert_eq!(moved.adjusted(-1.0), None);
     assert_eq!(Action::PauseCampaign { campaign_id: a }.adjustable(), None);
 }
+
+#[test]
+fn the_one_pass_over_segments_gives_what_a_tally_filtered_on_each_segment_gives() {
+    use crate::metrics::compute::{Config, Filter, Parts, tally_parts};
+    use crate::simulator::{Faults, SimConfig};
+    let sim = SimConfig { seed: 5, users: 3_000, days: 14, campaigns: 6, start: Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap(), holdout_share: 0.1, faults: Faults::default(), experiments: 0 };
+    let world = crate::simulator::world(&sim);
+    let (mut store, _) = crate::metrics::Store::from_simulation(&world);
+    for line in &world.spend {
+        store.add_spend(line.campaign_id, line.day_start, line.amount_cents);
+    }
+    let config = Config::default();
+    let to = (sim.start + chrono::Duration::days(14)).timestamp();
+    let from = sim.start.timestamp();
+    let recent_from = to - 5 * 86_400;
+    let walked = super::facts::walk(&store, &config, from, to, recent_from);
+    let five = tally_parts(&store, &Filter::default(), &config, recent_from, to, Parts { engagement: true, ..Parts::default() });
+    for (campaign, c) in &five.campaigns {
+        assert_eq!(walked.recent.get(campaign).copied().unwrap_or_default(), (c.impressions, c.clicks), "the last 5 days of campaign {campaign}");
+    }
+    let engagement = Parts { engagement: true, ..Parts::default() };
+    let mut compared = 0;
+    for segment in SegmentType::ALL.iter().copied() {
+        let t = tally_parts(&store, &Filter { segments: vec![segment], ..Filter::default() }, &config, from, to, engagement);
+        let (spend, revenue, impressions) = walked.segment_totals(segment);
+        assert!((spend - t.spend_cents).abs() < 1e-6, "{segment}: spend {spend} against {}", t.spend_cents);
+        assert_eq!((revenue, impressions), (t.attributed_cents, t.impressions), "{segment}");
+        for (campaign, c) in &t.campaigns {
+            let mine = walked.slices.get(&(*campaign, segment)).cloned().unwrap_or_default();
+            let (a, b) = (Performance::of(c, true), Performance::of(&mine, true));
+            assert_eq!((a.sends, a.impressions, a.clicks, a.revenue, a.orders), (b.sends, b.impressions, b.clicks, b.revenue, b.orders), "{segment}, campaign {campaign}");
+            assert!((a.spend - b.spend).abs() < 1e-9, "{segment}, campaign {campaign}: {} against {}", a.spend, b.spend);
+            compared += usize::from(a.sends > 0);
+        }
+    }
+    assert!(compared >= 6, "the simulation reaches segments of several campaigns ({compared})");
+}
