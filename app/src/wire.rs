@@ -1462,6 +1462,11 @@ pub struct RecommendationRun {
     /// New ones carried out at once (compliance flags, by default).
     pub auto_executed: usize,
     pub took_ms: u64,
+    /// Of it: reading the catalogue and the database's facts, measuring the rollup and applying
+    /// the rules, storing the result.
+    pub inputs_ms: u64,
+    pub measure_ms: u64,
+    pub store_ms: u64,
 }
 
 /// How many recommendations were shown and what came of them. Recommendations carried out

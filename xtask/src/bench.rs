@@ -612,6 +612,7 @@ pub fn recommendations() -> Result<()> {
         banner(&format!("timing {requests} engine runs over {campaigns} campaigns"));
         let mut run_ms = Vec::new();
         let mut request_ms = Vec::new();
+        let mut phases: Vec<[f64; 3]> = Vec::new();
         let mut found = 0;
         for i in 0..=requests {
             let out = Command::new("curl")
@@ -631,9 +632,12 @@ pub fn recommendations() -> Result<()> {
             // The first run opens every recommendation; the timed ones refresh them in place.
             if i > 0 {
                 run_ms.push(run["took_ms"].as_f64().unwrap_or(0.0));
+                phases.push(["inputs_ms", "measure_ms", "store_ms"].map(|k| run[k].as_f64().unwrap_or(0.0)));
                 request_ms.push(seconds.trim().parse::<f64>()? * 1000.0);
             }
         }
+        let mean = |i: usize| phases.iter().map(|p| p[i]).sum::<f64>() / phases.len().max(1) as f64;
+        println!("{campaigns} campaigns, mean per run: inputs {:.0} ms, measuring and rules {:.0} ms, storing {:.0} ms", mean(0), mean(1), mean(2));
         rows.push((campaigns, found, percentile_ms(&mut run_ms, 0.5), percentile_ms(&mut run_ms, 0.95), percentile_ms(&mut request_ms, 0.5), percentile_ms(&mut request_ms, 0.95)));
     }
     println!("\n{users} users, {days} days; {requests} runs each after a warm-up");

@@ -34,6 +34,7 @@ pub async fn run(state: &AppState) -> Result<RecommendationRun> {
     let thresholds = state.settings.recommendations.clone();
     let (campaigns, system) = inputs(&state.db, now, &thresholds).await?;
     let records = crate::services::recommendation_outcomes::track_records(&state.db).await?;
+    let inputs_ms = started.elapsed().as_millis() as u64;
     let hub = state.metrics.clone();
     let config = state.settings.metrics.clone();
     let engine_thresholds = thresholds.clone();
@@ -48,7 +49,10 @@ pub async fn run(state: &AppState) -> Result<RecommendationRun> {
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("the recommendation engine stopped: {e}")))?;
+    let measure_ms = started.elapsed().as_millis() as u64 - inputs_ms;
     let (mut counts, opened, automatic) = reconcile(&state.db, &found, now, &thresholds).await?;
+    (counts.inputs_ms, counts.measure_ms) = (inputs_ms, measure_ms);
+    counts.store_ms = started.elapsed().as_millis() as u64 - inputs_ms - measure_ms;
     if !opened.is_empty() {
         // Nobody listening is fine.
         let _ = state.new_recommendations.send(std::sync::Arc::new(opened));
@@ -221,7 +225,7 @@ async fn reconcile(db: &DatabaseConnection, found: &[Recommendation], now: DateT
         .filter(recommendations::Column::ClearedAt.is_null())
         .all(&txn)
         .await?;
-    let mut counts = RecommendationRun { as_of: now, found: found.len(), opened: 0, refreshed: 0, expired: 0, suppressed: 0, auto_executed: 0, took_ms: 0 };
+    let mut counts = RecommendationRun { as_of: now, found: found.len(), opened: 0, refreshed: 0, expired: 0, suppressed: 0, auto_executed: 0, took_ms: 0, inputs_ms: 0, measure_ms: 0, store_ms: 0 };
     let mut automatic = Vec::new();
     let mut opened = Vec::new();
     let keys: HashSet<&str> = found.iter().map(|r| r.situation_key.as_str()).collect();
