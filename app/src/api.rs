@@ -53,6 +53,7 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     ("/api/fn/load_recommendation", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/load_recommendation_outcomes", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/load_alerts", Access::Requires(Capability::View(Module::SystemHealth))),
+    ("/api/fn/load_compliance_alerts", Access::Requires(Capability::View(Module::ComplianceAudit))),
     // Anyone sets rules; acknowledging checks Module 9 in the backend, deleting the rule's author.
     ("/api/fn/load_alert_rules", Access::SignedIn),
     ("/api/fn/change_alert", Access::SignedIn),
@@ -557,6 +558,13 @@ pub async fn load_recommendation_outcomes(query: String) -> Result<crate::wire::
 pub async fn load_alerts(query: String) -> Result<crate::wire::AlertList, ServerFnError> {
     crate::backend::authorize("load_alerts")?;
     crate::backend::backend()?.alerts(query).await
+}
+
+/// The alerts of compliance flags carried out automatically (Module 11).
+#[server(prefix = "/api/fn", endpoint = "load_compliance_alerts")]
+pub async fn load_compliance_alerts() -> Result<crate::wire::AlertList, ServerFnError> {
+    crate::backend::authorize("load_compliance_alerts")?;
+    crate::backend::backend()?.alerts("source=recommendation&kind=compliance_flag&status=all&limit=20".to_owned()).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "load_alert_rules")]

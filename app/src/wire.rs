@@ -1609,7 +1609,8 @@ pub struct RecommendationNotice {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertView {
     pub id: uuid::Uuid,
-    /// `threshold` (a rule's) or `anomaly`.
+    /// `threshold` (a rule's), `anomaly`, or `recommendation` (a compliance flag carried out
+    /// automatically, a data-quality problem: people must hear of them at once).
     pub source: String,
     pub rule_id: Option<uuid::Uuid>,
     /// A metric id (`roas`, …) for a rule; the detector's metric code for an anomaly.
@@ -1617,7 +1618,8 @@ pub struct AlertView {
     pub campaign_id: Option<uuid::Uuid>,
     /// `critical`, `warning` or `info`.
     pub severity: String,
-    /// `below`/`above` for a rule; `spike`, `drop`, `zero_value` or `missing_data` for an anomaly.
+    /// `below`/`above` for a rule; `spike`, `drop`, `zero_value` or `missing_data` for an anomaly;
+    /// the recommendation's type for a recommendation's.
     pub kind: String,
     pub message: String,
     pub observed: Option<f64>,

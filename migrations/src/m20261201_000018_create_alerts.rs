@@ -1,6 +1,6 @@
 //! Alerts (issue #9, docs/alerts.md): the rules people set on a metric and filter, the alerts that
-//! fired (a rule's, or an anomaly the detector found), and their webhook deliveries, kept until
-//! delivered or given up on so a restart loses none.
+//! fired (a rule's, an anomaly the detector found, or a recommendation that must reach people at
+//! once), and their webhook deliveries, kept until delivered or given up on so a restart loses none.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -32,14 +32,14 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Alerts::Table)
                     .col(uuid(Alerts::Id).primary_key())
-                    .col(string_len(Alerts::Source, 10).check(Expr::col(Alerts::Source).is_in(["threshold", "anomaly"])))
-                    // `rule/<id>` or `anomaly/<metric id>`: at most one open alert per key.
+                    .col(string_len(Alerts::Source, 16).check(Expr::col(Alerts::Source).is_in(["threshold", "anomaly", "recommendation"])))
+                    // `rule/<id>`, `anomaly/<metric id>` or `recommendation/<id>`: at most one open alert per key.
                     .col(string_len(Alerts::Key, 200))
                     .col(uuid_null(Alerts::RuleId))
                     .col(string_len(Alerts::Metric, 40))
                     .col(uuid_null(Alerts::CampaignId))
                     .col(string_len(Alerts::Severity, 10))
-                    .col(string_len(Alerts::Kind, 16))
+                    .col(string_len(Alerts::Kind, 24))
                     .col(text(Alerts::Message))
                     .col(double_null(Alerts::Observed))
                     .col(double_null(Alerts::Expected))

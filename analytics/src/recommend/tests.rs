@@ -322,6 +322,24 @@ fn compliance_flags_auto_execute_and_outrank_everything() {
 }
 
 #[test]
+fn each_compliance_trigger_flags_its_campaign_only() {
+    let mut no_method = healthy("no method");
+    no_method.input.compliance.missing_consent_method = true;
+    let mut unapproved = healthy("unapproved");
+    unapproved.input.compliance.no_approval = true;
+    // Not live: an unapproved scheduled campaign is the approval workflow's business, not a flag.
+    let mut waiting = healthy("waiting");
+    waiting.input.compliance.no_approval = true;
+    waiting.input.status = CampaignStatus::Scheduled;
+    let facts = world(vec![no_method, unapproved, waiting, healthy("fine")]);
+    let flags = of_kind(&facts, RecommendationKind::ComplianceFlag);
+    let mut found: Vec<(String, String)> = flags.iter().map(|r| (r.target.name.clone(), r.trigger.clone())).collect();
+    found.sort();
+    assert_eq!(found, [("no method".to_owned(), "missing_consent_method".to_owned()), ("unapproved".to_owned(), "no_approval".to_owned())]);
+    assert!(flags.iter().all(|r| matches!(r.action, Action::PauseCampaign { .. })));
+}
+
+#[test]
 fn thresholds_are_checked_by_name() {
     let bad = Thresholds { pause_roas_below: -1.0, holdout_percent: 80.0, budget_used_share: 1.5, ..Thresholds::default() };
     let problems = bad.problems().join("; ");

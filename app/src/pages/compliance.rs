@@ -90,6 +90,7 @@ pub fn Compliance() -> impl IntoView {
         <Title text="Compliance"/>
         <h1 class="page-title">"Compliance"</h1>
         <div class="grid">
+            <super::health_alerts::ComplianceAlerts/>
             <Transition fallback=|| view! { <Panel title="Regulatory checks" span=12><Skeleton lines=6/></Panel> }>
                 {move || {
                     let pairs = pairs.get();

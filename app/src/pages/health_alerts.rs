@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use analytics::metrics::MetricId;
 
-use crate::api::{ChangeAlert, load_alert_rules, load_alerts};
+use crate::api::{ChangeAlert, load_alert_rules, load_alerts, load_compliance_alerts};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::wire::{AlertRuleView, AlertView};
 
@@ -85,6 +85,44 @@ pub fn MetricAlerts() -> impl IntoView {
     }
 }
 
+/// Module 11's share of the alerts: campaigns the product paused at once for a compliance flag.
+#[component]
+pub fn ComplianceAlerts() -> impl IntoView {
+    let change = ServerAction::<ChangeAlert>::new();
+    let alerts = Resource::new(move || change.version().get(), |_| load_compliance_alerts());
+    view! {
+        {move || change.value().get().map(|outcome| match outcome {
+            Ok(text) => view! { <p class="notice notice--info span-12" role="status">{text}</p> }.into_any(),
+            Err(err) => view! { <p class="notice notice--error span-12" role="alert">{format!("Refused: {err}")}</p> }.into_any(),
+        })}
+        <Panel title="Automatic compliance pauses" subtitle="Campaigns the product paused at once for a compliance flag, for you to review and acknowledge" span=12>
+            <Transition fallback=|| view! { <Skeleton lines=2/> }>
+                {move || Suspend::new(async move {
+                    match alerts.await {
+                        Ok(list) if list.items.is_empty() => view! { <p>"No campaign was paused automatically."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-scroll" tabindex="0">
+                                <table class="table" aria-label="Automatic compliance pauses">
+                                    <thead><tr>
+                                        <th scope="col">"Alert"</th>
+                                        <th scope="col">"Severity"</th>
+                                        <th scope="col">"Fired"</th>
+                                        <th scope="col">"State"</th>
+                                        <th scope="col">"Webhook"</th>
+                                        <th scope="col">"Acknowledged"</th>
+                                    </tr></thead>
+                                    <tbody>{list.items.into_iter().map(|a| view! { <AlertRow alert=a change/> }).collect_view()}</tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                        Err(err) => view! { <ErrorState message=err.to_string()/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </Panel>
+    }
+}
+
 #[component]
 fn AlertRow(alert: AlertView, change: ServerAction<ChangeAlert>) -> impl IntoView {
     let tone = match alert.severity.as_str() {
@@ -92,12 +130,16 @@ fn AlertRow(alert: AlertView, change: ServerAction<ChangeAlert>) -> impl IntoVie
         "warning" => "warning",
         _ => "good",
     };
-    let state = alert.cleared_at.map_or_else(|| format!("open (last seen {})", when(alert.last_seen_at)), |at| format!("cleared {}", when(at)));
+    let state = match alert.cleared_at {
+        Some(at) => format!("closed {}", when(at)),
+        None if alert.source == "recommendation" => "open until acknowledged".to_owned(),
+        None => format!("open (last seen {})", when(alert.last_seen_at)),
+    };
     let acknowledged = alert.acknowledged_by.clone().map(|by| format!("{by}, {}{}", alert.acknowledged_at.map(when).unwrap_or_default(), alert.acknowledge_note.clone().map(|n| format!(": {n}")).unwrap_or_default()));
     let id = alert.id.to_string();
     view! {
         <tr>
-            <th scope="row">{format!("{} · {}", if alert.source == "anomaly" { "Anomaly" } else { "Rule" }, alert.message)}</th>
+            <th scope="row">{format!("{} · {}", match alert.source.as_str() { "anomaly" => "Anomaly", "threshold" => "Rule", _ => "Recommendation" }, alert.message)}</th>
             <td><span class=format!("status status--{tone}")>{alert.severity.clone()}</span></td>
             <td>{when(alert.fired_at)}</td>
             <td>{state}</td>

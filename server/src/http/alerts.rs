@@ -20,7 +20,7 @@ fn id_of(text: &str, what: &str) -> Result<Uuid> {
     Uuid::parse_str(text).map_err(|_| AppError::invalid("id", format!("must be an {what}'s UUID, got '{}'", text.chars().take(60).collect::<String>())))
 }
 
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(("status" = Option<String>, Query, description = "open (default), unacknowledged, cleared or all"), ("source" = Option<String>, Query, description = "threshold or anomaly"), ("limit" = Option<u32>, Query, description = "1–500 (default 100)")), responses((status = 200, body = app::wire::AlertList), (status = 422, body = app::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(("status" = Option<String>, Query, description = "open (default), unacknowledged, cleared or all"), ("source" = Option<String>, Query, description = "threshold, anomaly or recommendation"), ("kind" = Option<String>, Query, description = "e.g. spike, below, compliance_flag"), ("limit" = Option<u32>, Query, description = "1–500 (default 100)")), responses((status = 200, body = app::wire::AlertList), (status = 422, body = app::wire::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<AlertList>> {
     Ok(Json(alerts::list(&state.db, &pairs, state.clock.now()).await?))
 }

@@ -120,6 +120,39 @@ async fn clear(db: &impl ConnectionTrait, alert: alerts::Model, now: DateTime<Ut
     Ok(())
 }
 
+/// An alert for a recommendation people must hear of at once: a compliance flag carried out
+/// automatically (compliance), a data-quality problem (the data team). Listed in Module 9 (and, for
+/// compliance flags, on the Compliance page), sent to the webhook; open until acknowledged.
+pub async fn raise_for_recommendation(state: &AppState, recommendation_id: Uuid, rec: &analytics::recommend::Recommendation, severity: Severity, message: String) -> Result<()> {
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let key = format!("recommendation/{recommendation_id}");
+    if open_alerts(&txn, "recommendation").await?.contains_key(&key) {
+        return Ok(());
+    }
+    let alert = open(
+        &txn,
+        NewAlert {
+            source: "recommendation",
+            key,
+            rule_id: None,
+            metric: rec.trigger.clone(),
+            campaign_id: rec.target.campaign_id.or_else(|| Uuid::parse_str(&rec.target.id).ok()),
+            severity: name_of(&severity),
+            kind: rec.kind.as_str().to_owned(),
+            message,
+            observed: None,
+            expected: None,
+            details: serde_json::json!({ "recommendation_id": recommendation_id, "title": rec.title, "primary_reason": rec.primary_reason, "evidence": rec.evidence }),
+        },
+        now,
+    )
+    .await?;
+    webhook::enqueue(&txn, state, alert.id, &payload(&alert), now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// The anomalies open now, as the recommendation engine reads them.
 pub async fn open_anomalies(db: &impl ConnectionTrait) -> Result<Vec<analytics::recommend::facts::OpenAnomaly>> {
     let mut open: Vec<_> = open_alerts(db, "anomaly")
@@ -379,8 +412,11 @@ pub async fn list(db: &DatabaseConnection, pairs: &[(String, String)], now: Date
     }
     match get("source").as_deref() {
         None => {}
-        Some(s @ ("threshold" | "anomaly")) => select = select.filter(alerts::Column::Source.eq(s)),
-        Some(other) => errors.push(field("source", format!("'{other}' is not threshold or anomaly"))),
+        Some(s @ ("threshold" | "anomaly" | "recommendation")) => select = select.filter(alerts::Column::Source.eq(s)),
+        Some(other) => errors.push(field("source", format!("'{other}' is not threshold, anomaly or recommendation"))),
+    }
+    if let Some(kind) = get("kind") {
+        select = select.filter(alerts::Column::Kind.eq(kind));
     }
     let limit = match get("limit").map(|l| l.parse::<usize>()) {
         None => 100,
@@ -390,8 +426,8 @@ pub async fn list(db: &DatabaseConnection, pairs: &[(String, String)], now: Date
             0
         }
     };
-    if let Some((key, _)) = pairs.iter().find(|(k, _)| !["status", "source", "limit"].contains(&k.as_str())) {
-        errors.push(field(key, "unknown parameter: expected status, source, limit"));
+    if let Some((key, _)) = pairs.iter().find(|(k, _)| !["status", "source", "kind", "limit"].contains(&k.as_str())) {
+        errors.push(field(key, "unknown parameter: expected status, source, kind, limit"));
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -405,8 +441,6 @@ pub async fn list(db: &DatabaseConnection, pairs: &[(String, String)], now: Date
 
 /// `POST /api/v1/alerts/{id}/acknowledge`: someone has it in hand; audited. Once.
 pub async fn acknowledge(state: &AppState, id: Uuid, request: AcknowledgeRequest, actor: &Actor) -> Result<AlertView> {
-    // The list is Module 9's: whoever may open it acknowledges.
-    actor.require(Capability::View(Module::SystemHealth))?;
     let note = request.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         return Err(AppError::invalid("note", "must be at most 500 characters"));
@@ -414,6 +448,11 @@ pub async fn acknowledge(state: &AppState, id: Uuid, request: AcknowledgeRequest
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let row = alerts::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| AppError::NotFound(format!("alert {id}")))?;
+    // The list is Module 9's: whoever may open it acknowledges; compliance acknowledges the
+    // compliance flags it is alerted to on its own page.
+    if !(row.kind == "compliance_flag" && actor.require(Capability::View(Module::ComplianceAudit)).is_ok()) {
+        actor.require(Capability::View(Module::SystemHealth))?;
+    }
     if let Some(by) = &row.acknowledged_by {
         return Err(AppError::Conflict(format!("the alert was already acknowledged by {by}")));
     }
@@ -422,6 +461,10 @@ pub async fn acknowledge(state: &AppState, id: Uuid, request: AcknowledgeRequest
     active.acknowledged_by = Set(Some(who.clone()));
     active.acknowledged_at = Set(Some(now));
     active.acknowledge_note = Set(note.clone());
+    // A recommendation's alert has no condition of its own to clear it: acknowledged, it is done.
+    if row.source == "recommendation" {
+        active.cleared_at = Set(Some(now));
+    }
     let after = active.update(&txn).await?;
     audit::record(
         &txn,

@@ -53,6 +53,12 @@ pub async fn run(state: &AppState) -> Result<RecommendationRun> {
     let (mut counts, opened, automatic) = reconcile(&state.db, &found, now, &thresholds).await?;
     (counts.inputs_ms, counts.measure_ms) = (inputs_ms, measure_ms);
     counts.store_ms = started.elapsed().as_millis() as u64 - inputs_ms - measure_ms;
+    // The data team hears of a data-quality problem at once.
+    for notice in opened.iter().filter(|n| n.kind == RecommendationKind::ImproveDataQuality) {
+        let rec = body_of(&find(&state.db, notice.id).await?)?;
+        let message = format!("Data team: {}. {} ({})", rec.title, rec.primary_reason, rec.evidence.join("; "));
+        crate::services::alerts::raise_for_recommendation(state, notice.id, &rec, analytics::events::Severity::Warning, message).await?;
+    }
     if !opened.is_empty() {
         // Nobody listening is fine.
         let _ = state.new_recommendations.send(std::sync::Arc::new(opened));
@@ -64,7 +70,12 @@ pub async fn run(state: &AppState) -> Result<RecommendationRun> {
         let rec = body_of(&row)?;
         let plan = Plan { kind: rec.kind, action: rec.action.clone(), challenger: None, note: Some("executed automatically ([recommendations] auto_execute_compliance)".to_owned()), requested_by: "system".to_owned(), requested_role: "system".to_owned(), approved_by: None };
         match perform(state, row, plan, &system, true).await {
-            Ok(_) => counts.auto_executed += 1,
+            Ok(_) => {
+                counts.auto_executed += 1;
+                // Compliance hears of it at once.
+                let message = format!("Compliance: \"{}\" was paused automatically. {}", rec.target.name, rec.primary_reason);
+                crate::services::alerts::raise_for_recommendation(state, id, &rec, analytics::events::Severity::Critical, message).await?;
+            }
             Err(err) => tracing::warn!(recommendation = %id, error = %err.one_line(), "an automatic execution failed"),
         }
     }

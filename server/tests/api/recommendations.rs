@@ -367,6 +367,17 @@ async fn executing_changes_what_it_says_after_approval_on_schedule_across_a_rest
     assert_eq!(flag.items[0].executed_by.as_deref(), Some("system"));
     let paused_by_system = audit_actions(&world.app, "campaign.pause").await.into_iter().filter(|e| e.target == format!("campaign:{}", refused.id)).collect::<Vec<_>>();
     assert_eq!((paused_by_system.len(), paused_by_system[0].actor.as_str()), (1, "system"));
+    // Compliance is alerted, and acknowledges it from its own page's list.
+    let pairs = [("source".to_owned(), "recommendation".to_owned()), ("kind".to_owned(), "compliance_flag".to_owned())];
+    let alerted = server::services::alerts::list(&world.app.state.db, &pairs, world.app.state.clock.now()).await.unwrap();
+    assert_eq!(alerted.total, 1);
+    let alert = &alerted.items[0];
+    assert!(alert.message.starts_with("Compliance: \"Refused\" was paused automatically") && alert.severity == "critical", "{}", alert.message);
+    assert_eq!(alert.campaign_id, Some(refused.id));
+    let res = world.send(reqwest::Method::POST, &world.perf, &format!("/api/v1/alerts/{}/acknowledge", alert.id), json!({})).await;
+    assert_eq!(res.status(), 403, "a performance lead sees neither Module 9 nor Module 11");
+    let res = world.send(reqwest::Method::POST, &world.compliance, &format!("/api/v1/alerts/{}/acknowledge", alert.id), json!({ "note": "reviewed with the CRM team" })).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
 
     // Last, as a second server then shares the database: scheduled for an hour later, the
     // server restarts, the schedule runs once, on the plan.
@@ -730,6 +741,11 @@ async fn improve_data_quality_is_found_once_the_data_goes_stale_while_campaigns_
     assert_eq!(queue.total, 1, "{:?}", queue.items.iter().map(|i| &i.recommendation.situation_key).collect::<Vec<_>>());
     let rec = &queue.items[0].recommendation;
     assert_eq!((rec.trigger.as_str(), rec.target.id.as_str()), ("stale", "system"));
+    // The data team hears of it at once (Module 9's list, and the webhook when one is set).
+    let pairs = [("source".to_owned(), "recommendation".to_owned()), ("kind".to_owned(), "improve_data_quality".to_owned())];
+    let alerted = server::services::alerts::list(&world.app.state.db, &pairs, world.app.state.clock.now()).await.unwrap();
+    assert_eq!(alerted.total, 1);
+    assert!(alerted.items[0].message.starts_with("Data team: The data is stale."), "{}", alerted.items[0].message);
     assert!(launched.len() == 1);
 }
 
