@@ -74,8 +74,12 @@ impl World {
                 continue;
             }
             delivered_today += 1;
-            let held = analytics::holdout::is_holdout(campaign.id, &user, campaign.holdout_percent / 100.0);
             let at = day + Duration::minutes(30);
+            if !traffic.delivered {
+                events.push(event("user_purchased", &user, at, json!({ "order_id": Uuid::new_v4().to_string(), "order_value": traffic.order })));
+                continue;
+            }
+            let held = analytics::holdout::is_holdout(campaign.id, &user, campaign.holdout_percent / 100.0);
             let delivered = json!({ "campaign_id": campaign.id, "campaign_type": "DISCOUNT", "creative_id": creative, "segment_id": traffic.segment, "delivery_channel": "push", "is_holdout": held });
             events.push(event("campaign_delivered", &user, at, delivered));
             if held {
@@ -148,6 +152,9 @@ pub(crate) struct Traffic {
     spend_cents: i64,
     /// The creative delivered (default: the campaign's first).
     creative: Option<Uuid>,
+    /// `false`: the users are not delivered to at all, they only buy on their own (organic
+    /// members of the segment, whom no campaign reached).
+    delivered: bool,
 }
 
 impl Traffic {
@@ -162,6 +169,7 @@ impl Traffic {
             unsubscribe_every: 0,
             spend_cents: (10_000.0 * scale).round() as i64,
             creative: None,
+            delivered: true,
         }
     }
 }
@@ -769,4 +777,111 @@ async fn focus_is_found_for_the_segment_returning_under_2x_beside_one_over_3_5x(
     assert_eq!(segments, [("FREQUENT_SHOPPER".to_owned(), "focus".to_owned())]);
     let rec = queue.items.iter().find(|i| i.recommendation.kind.as_str() == "expand_focus_segment").unwrap();
     assert!(matches!(&rec.recommendation.action, analytics::recommend::Action::RemoveTargetSegment { campaign_ids, segment } if campaign_ids.len() == 2 && *segment == analytics::SegmentType::FrequentShopper), "{:?}", rec.recommendation.action);
+}
+
+#[tokio::test]
+async fn reallocation_budget_increase_and_pause_are_found_for_exactly_the_campaigns_that_meet_them() {
+    // Star returns about 8× and has spent $800 of $850; Weak about 1.8× with budget to spare;
+    // Fine about 3× (nothing to do); Capped about 3× with its budget nearly spent (not strong enough).
+    let nearly_spent = |name: &str| app::wire::NewCampaignRequest { budget_cents: 85_000, ..campaign_request(name) };
+    let (_, launched, queue) = market(vec![
+        (nearly_spent("Star"), standard(400.0)),
+        (campaign_request("Weak"), standard(90.0)),
+        (campaign_request("Fine"), standard(150.0)),
+        (nearly_spent("Capped"), standard(150.0)),
+    ])
+    .await;
+    assert_eq!(found_for(&queue, "budget_increase", &launched), ["Star"]);
+    assert_eq!(found_for(&queue, "reallocate_budget", &launched), ["Weak"]);
+    let moving = queue.items.iter().find(|i| i.recommendation.kind.as_str() == "reallocate_budget").unwrap();
+    assert_eq!(moving.recommendation.related[0].name, "Star", "to the strong campaign that ran out");
+    assert_eq!(found_for(&queue, "pause_campaign", &launched), ["Weak"]);
+}
+
+#[tokio::test]
+async fn a_pause_for_a_ctr_under_1_percent_over_5_days_is_found_for_that_campaign_only() {
+    // Unclicked: 1 click in about 225 views a day (0.4%), still returning about 4.5×.
+    let unclicked = Traffic { users: 250, click_every: 250, ..Traffic::standard(150.0, 1.0) };
+    let (_, launched, queue) = market(vec![(campaign_request("Unclicked"), vec![unclicked]), (campaign_request("Clicked"), standard(150.0))]).await;
+    assert_eq!(found_for(&queue, "pause_campaign", &launched), ["Unclicked"]);
+    let pause = queue.items.iter().find(|i| i.recommendation.kind.as_str() == "pause_campaign").unwrap();
+    assert_eq!(pause.recommendation.trigger, "low_ctr");
+}
+
+#[tokio::test]
+async fn expand_is_found_for_the_strong_segment_with_users_no_campaign_reached() {
+    let targeting = |name: &str, segment| app::wire::NewCampaignRequest { target_segments: vec![segment], ..campaign_request(name) };
+    // Frequent shoppers return about 8× where they are reached, and 300 more a day buy on their own.
+    let shoppers = Traffic { segment: "FREQUENT_SHOPPER", ..Traffic::standard(400.0, 1.0) };
+    let organic = Traffic { segment: "FREQUENT_SHOPPER", users: 300, delivered: false, spend_cents: 0, ..Traffic::standard(20.0, 1.0) };
+    let (_, launched, queue) = market(vec![
+        (targeting("Shoppers", analytics::SegmentType::FrequentShopper), vec![shoppers, organic]),
+        (targeting("Spenders", analytics::SegmentType::HighSpender), standard(150.0)),
+    ])
+    .await;
+    let found: Vec<(String, String)> = queue
+        .items
+        .iter()
+        .filter(|i| i.recommendation.kind.as_str() == "expand_focus_segment")
+        .map(|i| (i.recommendation.target.id.clone(), i.recommendation.trigger.clone()))
+        .collect();
+    assert_eq!(found, [("FREQUENT_SHOPPER".to_owned(), "expand".to_owned())]);
+    let rec = queue.items.iter().find(|i| i.recommendation.kind.as_str() == "expand_focus_segment").unwrap();
+    let spenders = launched.iter().find(|c| c.name == "Spenders").unwrap();
+    assert!(matches!(&rec.recommendation.action, analytics::recommend::Action::AddTargetSegment { campaign_id, segment } if *campaign_id == spenders.id && *segment == analytics::SegmentType::FrequentShopper), "{:?}", rec.recommendation.action);
+}
+
+#[tokio::test]
+async fn a_delivery_to_a_user_who_opted_out_flags_that_campaign_and_pauses_it() {
+    let (world, launched, queue) = market(vec![(campaign_request("Careless"), standard(150.0)), (campaign_request("Careful"), standard(150.0))]).await;
+    assert!(found_for(&queue, "compliance_flag", &launched).is_empty());
+    let careless = &launched[0];
+    // A user opts out of push, then Careless's sender delivers to them anyway: refused, counted.
+    let at = world.app.state.clock.now() - Duration::minutes(5);
+    let user = "opted-out-user";
+    let context = json!({ "platform": "iOS", "user_segment": "HIGH_SPENDER", "region": "US-CA" });
+    let events = json!([
+        { "event_id": Uuid::new_v4().to_string(), "event_type": "consent_updated", "timestamp": (at - Duration::minutes(1)).to_rfc3339(), "user_id": user, "source": "backend", "context": context,
+          "properties": { "channel": "push", "status": "opted_out", "method": "unsubscribe", "source": "message_link", "region": "US-CA" } },
+        { "event_id": Uuid::new_v4().to_string(), "event_type": "campaign_delivered", "timestamp": at.to_rfc3339(), "user_id": user, "source": "backend", "context": context,
+          "properties": { "campaign_id": careless.id, "campaign_type": "DISCOUNT", "creative_id": careless.creatives[0].id, "segment_id": "HIGH_SPENDER", "delivery_channel": "push", "is_holdout": false } }
+    ]);
+    let res = world.app.client.post(world.app.url("/api/v1/events")).bearer_auth(&world.key).json(&events).send().await.unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["rejected"].as_array().map(Vec::len), Some(1), "{body}");
+    assert!(body["rejected"][0]["reason"].as_str().unwrap_or_default().contains("not eligible"), "{body}");
+    let run = world.refresh().await;
+    assert_eq!(run.auto_executed, 1, "{run:?}");
+    let flags = world.list(&world.compliance, "?status=all&kind=compliance_flag").await;
+    assert_eq!(found_for(&flags, "compliance_flag", &launched), ["Careless"]);
+    assert_eq!(flags.items[0].recommendation.trigger, "ineligible_deliveries");
+    assert_eq!(campaign(&world.app, careless.id).await.status, analytics::CampaignStatus::Paused);
+    assert_eq!(campaign(&world.app, launched[1].id).await.status, analytics::CampaignStatus::Active);
+}
+
+#[tokio::test]
+async fn a_dismissal_lapses_after_its_configured_days_while_the_situation_persists() {
+    let (world, launched) = week_of_configured(&[("Losing", 50.0)], |s| s.recommendations.dismissal_days = 2).await;
+    let losing = &launched[0];
+    world.refresh().await;
+    let first = world.list(&world.cmo, "").await.items.remove(0);
+    assert_eq!(world.dismiss(first.id, &world.cmo, "not this week").await.status(), 200);
+    // The campaign keeps losing money: quiet for 2 days, then back as a new recommendation.
+    let week_end = world.app.state.clock.now() - Duration::minutes(45);
+    for d in 1..4 {
+        let day = week_end + Duration::days(d);
+        world.app.state.clock.set(day + Duration::minutes(45));
+        world.day(losing, day, 50.0, 1.0).await;
+        let run = world.refresh().await;
+        if d < 2 {
+            assert_eq!((run.opened, run.suppressed), (0, 1), "day {d}: {run:?}");
+        }
+    }
+    let back = world.list(&world.cmo, "").await;
+    assert_eq!(back.total, 1);
+    assert_ne!(back.items[0].id, first.id);
+    assert_eq!(back.items[0].recommendation.situation_key, first.recommendation.situation_key);
+    // By age: the new one was found today, the dismissed one 3 days ago.
+    assert_eq!(world.list(&world.cmo, "?status=all&max_age_days=1").await.total, 1);
+    assert_eq!(world.list(&world.cmo, "?status=all&max_age_days=7").await.total, 2);
 }
