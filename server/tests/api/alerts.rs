@@ -220,3 +220,69 @@ async fn an_injected_spike_is_an_anomaly_and_the_weekly_peak_is_not() {
     let open: AlertList = app.get_with_cookie("/api/v1/alerts?source=anomaly", &admin.cookie).await.json().await.unwrap();
     assert!(open.items.iter().all(|a| a.id != alert.id));
 }
+
+#[tokio::test]
+async fn a_spike_in_the_simulators_live_stream_is_an_anomaly_and_its_weekly_pattern_is_not() {
+    use analytics::simulator::live::{LiveCampaign, LiveModel};
+    use analytics::simulator::{Faults, SimConfig};
+    // The product's simulator, live, hour by hour for five weeks from a Monday: about 12 events an
+    // hour, 5× that every Monday 09:00, and once, on the last Monday at 15:00, 10× (the spike).
+    let start = Utc.with_ymd_and_hms(2026, 9, 28, 0, 0, 0).unwrap();
+    let monday = start + Duration::weeks(5);
+    let (peak, spike) = (monday + Duration::hours(9), monday + Duration::hours(15));
+    let app = spawn_app_with_clock_configured(Clock::fixed(monday + Duration::hours(17)), |_| {}).await;
+    let (_, key) = server::auth::api_keys::create(&app.state.db, "sender", &[Scope::Events, Scope::Backfill], None, start).await.unwrap();
+    let config = SimConfig { seed: 9, users: 400, days: 40, campaigns: 2, start, holdout_share: 0.1, faults: Faults::default(), experiments: 0 };
+    let world = analytics::simulator::world(&config);
+    server::services::simulate::load_catalogue(&app.state, &world, start).await.unwrap();
+    app.state.metrics.after_catalogue_change(&app.state.db).await.unwrap();
+    let campaigns: Vec<LiveCampaign> = world
+        .campaigns
+        .iter()
+        .map(|c| LiveCampaign {
+            id: c.id,
+            campaign_type: c.campaign_type,
+            channel: c.channel,
+            target_segments: c.target_segments.clone(),
+            creatives: c.creatives.iter().map(|k| k.id).collect(),
+            status: analytics::CampaignStatus::Active,
+            budget_cents: c.budget_cents,
+            holdout_share: 0.1,
+            frequency_cap_per_week: None,
+            experiment: None,
+        })
+        .collect();
+    let mut model = LiveModel::new(&world);
+    let mut events = Vec::new();
+    for h in 0..(5 * 168 + 17) {
+        let hour = start + Duration::hours(h);
+        let per_hour = if hour == spike {
+            120
+        } else if hour.weekday() == Weekday::Mon && hour.time().format("%H").to_string() == "09" {
+            60
+        } else {
+            12
+        };
+        events.extend(model.tick(&campaigns, hour + Duration::minutes(59), Duration::minutes(59), per_hour));
+    }
+    let (mut accepted, mut sent) = (0, 0);
+    for batch in events.chunks(1_000) {
+        let res = app.client.post(app.url("/api/v1/events")).bearer_auth(&key).json(&batch).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        sent += batch.len();
+        accepted += body["accepted"].as_u64().unwrap_or(0) as usize;
+    }
+    assert!(accepted * 10 >= sent * 8, "most of the stream is accepted ({accepted} of {sent})");
+
+    let overall_events = |found: &[analytics::anomaly::Found]| found.iter().filter(|f| f.campaign.is_none() && f.metric == analytics::anomaly::Metric::Events).cloned().collect::<Vec<_>>();
+    let at_peak = server::services::alerts::judge_anomalies(&app.state, peak.timestamp()).await.unwrap();
+    assert!(overall_events(&at_peak).is_empty(), "the weekly Monday peak: {at_peak:#?}");
+    let at_spike = server::services::alerts::judge_anomalies(&app.state, spike.timestamp()).await.unwrap();
+    let found = overall_events(&at_spike);
+    assert_eq!(found.len(), 1, "{at_spike:#?}");
+    assert_eq!(found[0].anomaly.kind, analytics::events::AnomalyType::Spike);
+    let admin = app.sign_in(Role::Admin).await;
+    let list: AlertList = app.get_with_cookie("/api/v1/alerts?source=anomaly", &admin.cookie).await.json().await.unwrap();
+    assert!(list.items.iter().any(|a| a.metric == "events" && a.campaign_id.is_none() && a.kind == "spike"), "{:?}", list.items.iter().map(|a| &a.message).collect::<Vec<_>>());
+}
