@@ -30,21 +30,7 @@ pub fn MetricAlerts() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match alerts.await {
                         Ok(list) if list.items.is_empty() => view! { <EmptyState title="No alert" detail="Nothing unusual was found and no rule has fired."/> }.into_any(),
-                        Ok(list) => view! {
-                            <div class="table-scroll" tabindex="0">
-                                <table class="table" aria-label="Metric alerts">
-                                    <thead><tr>
-                                        <th scope="col">"Alert"</th>
-                                        <th scope="col">"Severity"</th>
-                                        <th scope="col">"Fired"</th>
-                                        <th scope="col">"State"</th>
-                                        <th scope="col">"Webhook"</th>
-                                        <th scope="col">"Acknowledged"</th>
-                                    </tr></thead>
-                                    <tbody>{list.items.into_iter().map(|a| view! { <AlertRow alert=a change/> }).collect_view()}</tbody>
-                                </table>
-                            </div>
-                        }.into_any(),
+                        Ok(list) => view! { <AlertTable label="Metric alerts" items=list.items change/> }.into_any(),
                         Err(err) => view! { <ErrorState message=err.to_string()/> }.into_any(),
                     }
                 })}
@@ -100,26 +86,32 @@ pub fn ComplianceAlerts() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match alerts.await {
                         Ok(list) if list.items.is_empty() => view! { <p>"No campaign was paused automatically."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <div class="table-scroll" tabindex="0">
-                                <table class="table" aria-label="Automatic compliance pauses">
-                                    <thead><tr>
-                                        <th scope="col">"Alert"</th>
-                                        <th scope="col">"Severity"</th>
-                                        <th scope="col">"Fired"</th>
-                                        <th scope="col">"State"</th>
-                                        <th scope="col">"Webhook"</th>
-                                        <th scope="col">"Acknowledged"</th>
-                                    </tr></thead>
-                                    <tbody>{list.items.into_iter().map(|a| view! { <AlertRow alert=a change/> }).collect_view()}</tbody>
-                                </table>
-                            </div>
-                        }.into_any(),
+                        Ok(list) => view! { <AlertTable label="Automatic compliance pauses" items=list.items change/> }.into_any(),
                         Err(err) => view! { <ErrorState message=err.to_string()/> }.into_any(),
                     }
                 })}
             </Transition>
         </Panel>
+    }
+}
+
+/// Alerts as a table, each acknowledgeable from its row.
+#[component]
+fn AlertTable(label: &'static str, items: Vec<AlertView>, change: ServerAction<ChangeAlert>) -> impl IntoView {
+    view! {
+        <div class="table-scroll" tabindex="0">
+            <table class="table" aria-label=label>
+                <thead><tr>
+                    <th scope="col">"Alert"</th>
+                    <th scope="col">"Severity"</th>
+                    <th scope="col">"Fired"</th>
+                    <th scope="col">"State"</th>
+                    <th scope="col">"Webhook"</th>
+                    <th scope="col">"Acknowledged"</th>
+                </tr></thead>
+                <tbody>{items.into_iter().map(|a| view! { <AlertRow alert=a change/> }).collect_view()}</tbody>
+            </table>
+        </div>
     }
 }
 
