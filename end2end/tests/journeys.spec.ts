@@ -73,12 +73,21 @@ test("CMO: the Action Center recommends pausing the campaign losing money for a 
   await page.goto("/actions?kind=pause_campaign");
   await hydrated(page);
   await expect(page.getByRole("heading", { level: 1, name: "Action Center" })).toBeVisible();
-  // The engine runs every few minutes; Refresh runs it now.
+  // The engine runs every few minutes; Refresh runs it now. The page listens live first.
+  await expect(page.getByTestId("live-indicator")).toContainText("Live");
+  const clicked = Date.now();
   await page.getByRole("button", { name: "Refresh now" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Refreshed:" })).toBeVisible();
   const queue = await api(page, "/api/v1/recommendations?kind=pause_campaign&limit=500");
   const rec = queue.items.find((i: any) => i.recommendation.target.id === campaign.id);
   expect(rec, "a pause recommendation for the losing campaign").toBeTruthy();
+  if (Date.parse(rec.created_at) >= clicked - 1_000) {
+    // Found by this refresh (not by the server's own schedule before it): announced over the socket.
+    const announced = page.getByTestId("new-recommendations");
+    await expect(announced).toContainText(rec.recommendation.title);
+    await announced.getByRole("button", { name: "Show them" }).click();
+    await expect(announced).toHaveCount(0);
+  }
   expect(rec.recommendation.trigger).toBe("low_roas");
   const card = page.getByRole("article", { name: rec.recommendation.title });
   await expect(card).toContainText(rec.recommendation.primary_reason);

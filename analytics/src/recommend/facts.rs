@@ -121,8 +121,9 @@ pub struct Measured {
     pub incremental_week: Option<f64>,
     /// Revenue (dollars) of the treatment users first assigned in the last 7 days.
     pub treated_revenue_week: f64,
-    /// The last 28 days: daily averages for the response curves.
-    pub month: Performance,
+    /// Dollars spent over the last 28 days (with the incremental figures below: the response
+    /// curves' daily averages).
+    pub month_spend: f64,
     pub incremental_month: Option<f64>,
     pub treated_revenue_month: f64,
     pub held_month: u64,
@@ -192,7 +193,9 @@ pub fn gather(store: &Store, config: &Config, now: DateTime<Utc>, campaigns: Vec
     let all = Filter::default();
     let both = Parts { engagement: true, incrementality: true, ..Parts::default() };
     let week = tally_parts(store, &all, config, to - 7 * DAY, to, both);
-    let month = tally_parts(store, &all, config, to - 28 * DAY, to, both);
+    // The 28 days feed the response curves: spend and the incremental comparison only (no
+    // engagement pass over four weeks of facts).
+    let month = tally_parts(store, &all, config, to - 28 * DAY, to, Parts { incrementality: true, ..Parts::default() });
     // Reach, every campaign's figures per segment and its last 5 days' CTR, in one pass.
     let walked = walk(store, config, to - 7 * DAY, to, to - 5 * DAY);
     let reach = &walked.reach;
@@ -245,7 +248,7 @@ pub fn gather(store: &Store, config: &Config, now: DateTime<Utc>, campaigns: Vec
                 spend_to_date: index.and_then(|i| spend_to_date.get(&i)).copied().unwrap_or(0) as f64 / 100.0,
                 incremental_week: incremental(w.treated, w.held, w.incremental_cents()),
                 treated_revenue_week: w.treated_cents as f64 / 100.0,
-                month: Performance::of(&m, false),
+                month_spend: m.spend_cents as f64 / 100.0,
                 incremental_month: incremental(m.treated, m.held, m.incremental_cents()),
                 treated_revenue_month: m.treated_cents as f64 / 100.0,
                 held_month: m.held,

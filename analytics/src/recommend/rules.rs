@@ -77,11 +77,11 @@ impl<'a> Context<'a> {
         let points: Vec<Point> = facts
             .campaigns
             .iter()
-            .filter(|c| c.measured.month.spend > 0.0)
+            .filter(|c| c.measured.month_spend > 0.0)
             .map(|c| {
                 let days = c.measured.days_active.clamp(1, 28) as f64;
                 let revenue = ctx.incremental(c, false).dollars.max(0.0);
-                Point { campaign: c.input.id, campaign_type: c.input.campaign_type, daily_spend: c.measured.month.spend / days, daily_revenue: revenue / days }
+                Point { campaign: c.input.id, campaign_type: c.input.campaign_type, daily_spend: c.measured.month_spend / days, daily_revenue: revenue / days }
             })
             .collect();
         ctx.curves = response::fit(&points);
@@ -91,14 +91,16 @@ impl<'a> Context<'a> {
     /// The campaign's incremental revenue over the last 7 (`week`) or 28 days.
     fn incremental(&self, c: &CampaignFacts, week: bool) -> Incremental {
         let m = &c.measured;
-        let (own, gross) = if week { (m.incremental_week, m.week.revenue) } else { (m.incremental_month, m.month.revenue) };
+        // Over 28 days the gross is the treatment users' revenue in their measurement windows: the
+        // base the type's incremental share is measured on.
+        let (own, gross, base) = if week { (m.incremental_week, m.week.revenue, "attributed revenue") } else { (m.incremental_month, m.treated_revenue_month, "treatment users' revenue") };
         if let Some(dollars) = own {
             return Incremental { dollars, method: "its own holdout comparison (treatment minus holdout, scaled to the treatment's size)".to_owned(), measured: true };
         }
         if let Some((ratio, n)) = self.ratio_by_type.get(&c.input.campaign_type) {
             return Incremental {
                 dollars: gross * ratio,
-                method: format!("its attributed revenue × {:.0}%, the incremental share measured by the holdouts of {n} {} campaign{}", 100.0 * ratio, c.input.campaign_type, if *n == 1 { "" } else { "s" }),
+                method: format!("its {base} × {:.0}%, the incremental share measured by the holdouts of {n} {} campaign{}", 100.0 * ratio, c.input.campaign_type, if *n == 1 { "" } else { "s" }),
                 measured: false,
             };
         }
@@ -107,7 +109,7 @@ impl<'a> Context<'a> {
         } else {
             format!("it has no holdout and no {} campaign has a measured one", c.input.campaign_type)
         };
-        Incremental { dollars: gross, method: format!("its gross attributed revenue, an upper bound ({why})"), measured: false }
+        Incremental { dollars: gross, method: format!("its gross {base}, an upper bound ({why})"), measured: false }
     }
 
     fn active(&self) -> impl Iterator<Item = &'a CampaignFacts> {

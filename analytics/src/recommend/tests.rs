@@ -53,7 +53,7 @@ fn healthy(name: &str) -> CampaignFacts {
             spend_to_date: 1_000.0,
             incremental_week: Some(700.0),
             treated_revenue_week: 2_000.0,
-            month: perf(1_000.0, 3_000.0, 7_000, 140),
+            month_spend: 1_000.0,
             incremental_month: Some(1_000.0),
             treated_revenue_month: 2_900.0,
             held_month: 200,

@@ -13,7 +13,7 @@ use analytics::recommend::{Action, Figure, Level, Recommendation, Recommendation
 
 use super::action_outcomes::{ActionCenterTabs, OutcomePanel};
 use crate::api::{ActOnRecommendation, RefreshRecommendations, load_recommendation, load_recommendations};
-use crate::components::live::{NewRecommendations, use_live_feed};
+use crate::components::live::{LiveIndicator, NewRecommendations, use_live_feed};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::filters::QueryPairs;
 use crate::format;
@@ -78,6 +78,7 @@ pub fn ActionCenter() -> impl IntoView {
             <p class="page-lede">"What the numbers call for, ranked by priority (impact × urgency × feasibility). Each recommendation says why, what acting and not acting would do, and how sure it is."</p>
         </div>
         <ActionCenterTabs outcomes=false/>
+        <LiveIndicator feed/>
         <NewRecommendations feed show/>
         {move || refresh.value().get().map(|outcome| match outcome {
             Ok(run) => view! { <p class="notice notice--info" role="status">{format!("Refreshed: {} found, {} new, {} expired, {} kept quiet by a dismissal.", run.found, run.opened, run.expired, run.suppressed)}</p> }.into_any(),
