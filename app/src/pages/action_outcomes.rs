@@ -33,6 +33,20 @@ pub fn ActionCenterTabs(outcomes: bool) -> impl IntoView {
     }
 }
 
+/// The recommendation-type filter of both Action Center pages (`kind`).
+#[component]
+pub fn KindSelect(chosen: String) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span class="field__label">"Type"</span>
+            <select name="kind">
+                <option value="">"All"</option>
+                {RecommendationKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=chosen == k.as_str()>{k.title()}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
 fn value(c: &Compared, v: Option<f64>) -> String {
     format::or_missing(v, |v| format::metric(v, c.unit, false))
 }
@@ -86,13 +100,7 @@ pub fn ActionOutcomes() -> impl IntoView {
         <ActionCenterTabs outcomes=true/>
         <div class="toolbar">
             <Form method="GET" action="/actions/outcomes" attr:class="form form--inline">
-                <label class="field">
-                    <span class="field__label">"Type"</span>
-                    <select name="kind">
-                        <option value="">"All"</option>
-                        {RecommendationKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=param("kind") == k.as_str()>{k.title()}</option> }).collect_view()}
-                    </select>
-                </label>
+                <KindSelect chosen=param("kind")/>
                 <label class="field">
                     <span class="field__label">"Shown from"</span>
                     <input type="date" name="from" value=param("from")/>

@@ -9,9 +9,9 @@ use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use analytics::recommend::{Action, Figure, Level, Recommendation, RecommendationKind};
+use analytics::recommend::{Action, Figure, Level, Recommendation};
 
-use super::action_outcomes::{ActionCenterTabs, OutcomePanel};
+use super::action_outcomes::{ActionCenterTabs, KindSelect, OutcomePanel};
 use crate::api::{ActOnRecommendation, RefreshRecommendations, load_recommendation, load_recommendations};
 use crate::components::live::{LiveIndicator, NewRecommendations, use_live_feed};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
@@ -89,13 +89,7 @@ pub fn ActionCenter() -> impl IntoView {
             <Panel title="Recommendations" subtitle="Open ones by default; filter by type, priority, status and age" span=12>
                 <div class="toolbar">
                     <Form method="GET" action="/actions" attr:class="form form--inline">
-                        <label class="field">
-                            <span class="field__label">"Type"</span>
-                            <select name="kind">
-                                <option value="">"All"</option>
-                                {RecommendationKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=value("kind") == k.as_str()>{k.title()}</option> }).collect_view()}
-                            </select>
-                        </label>
+                        <KindSelect chosen=value("kind")/>
                         <label class="field">
                             <span class="field__label">"Priority"</span>
                             <select name="priority">

@@ -281,10 +281,10 @@ fn parse_rule(input: &AlertRuleInput, now: DateTime<Utc>) -> Result<(MetricId, c
 }
 
 /// The rule's metric over each of the last `for_days` days ending at `now`, newest first.
-async fn daily_values(state: &AppState, rule: &alert_rules::Model, now: DateTime<Utc>) -> Result<(MetricId, Vec<Option<f64>>)> {
+async fn daily_values(state: &AppState, rule: &alert_rules::Model, system: &analytics::metrics::SystemStats, now: DateTime<Utc>) -> Result<(MetricId, Vec<Option<f64>>)> {
     let input = AlertRuleInput { name: rule.name.clone(), metric: rule.metric.clone(), filters: rule.filters.clone(), comparison: rule.comparison.clone(), threshold: rule.threshold, for_days: rule.for_days as u32 };
     let (metric, scope) = parse_rule(&input, now)?;
-    let system = system_log::stats(&state.db).await?;
+    let system = system.clone();
     let days = rule.for_days;
     let values = crate::http::metrics::compute(state, move |store, config| {
         (0..days)
@@ -306,10 +306,12 @@ pub async fn evaluate_rules(state: &AppState) -> Result<usize> {
     let now = state.clock.now();
     let rules = alert_rules::Entity::find().all(&state.db).await?;
     let mut open_now = open_alerts(&state.db, "threshold").await?;
+    // The system figures (system metrics) are read once for every rule of the evaluation.
+    let system = system_log::stats(&state.db).await?;
     let mut fired = 0;
     for rule in rules {
         let key = format!("rule/{}", rule.id);
-        let (metric, values) = match daily_values(state, &rule, now).await {
+        let (metric, values) = match daily_values(state, &rule, &system, now).await {
             Ok(v) => v,
             Err(err) => {
                 tracing::warn!(rule = %rule.id, error = %err.one_line(), "an alert rule could not be evaluated");
