@@ -39,6 +39,9 @@ pub struct AppState {
     pub views: crate::http::view_cache::ViewCache,
     /// Recommendations each engine run opened, for the live WebSocket.
     pub new_recommendations: tokio::sync::broadcast::Sender<Arc<Vec<app::wire::RecommendationNotice>>>,
+    /// One engine run at a time in this process: the schedule's and a refresh's runs would
+    /// otherwise both try to open the same situation.
+    pub engine_turn: Arc<tokio::sync::Mutex<()>>,
     pub leptos_options: LeptosOptions,
 }
 
@@ -65,6 +68,7 @@ impl AppState {
             request_stats: Default::default(),
             views: Default::default(),
             new_recommendations: tokio::sync::broadcast::channel(16).0,
+            engine_turn: Default::default(),
             settings: Arc::new(settings),
             leptos_options,
         }

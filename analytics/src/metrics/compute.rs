@@ -457,25 +457,30 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
     // fact is what this avoids); moved into the tally's maps at the end.
     let mut dense = Dense { campaigns: vec![CampaignTally::default(); store.campaigns.len()], creatives: vec![CampaignTally::default(); store.creatives.len()] };
     let mut flags: Vec<((u8, u32), Flags)> = Vec::new();
+    // Per user, cleared rather than allocated afresh.
+    let mut first_view: Vec<u32> = Vec::new();
+    let mut assigned: Vec<u32> = Vec::new();
     for user in users {
         match user.span {
             Some((first, last)) if last >= from && first < to => {}
             _ => continue,
         }
         let facts = &user.facts;
-        let start = facts.partition_point(|f| f.at < from);
+        // A forward scan, not a binary search: the facts before the window are read below anyway
+        // (purchases, earlier assignments), and in order they come from memory without a stall.
+        let start = facts.iter().position(|f| f.at >= from).unwrap_or(facts.len());
         if start == facts.len() || facts[start].at >= to {
             continue;
         }
-        let end = facts.partition_point(|f| f.at < to);
+        let end = if user.span.is_some_and(|(_, last)| last < to) { facts.len() } else { facts.partition_point(|f| f.at < to) };
         let reached = !filter.narrows_campaigns() || facts[..end].iter().any(|f| f.kind == Kind::Sent && scope.campaign(f));
         // Only users with a purchase in the window ask this; the scan is skipped for the rest.
         let first_purchase = std::cell::OnceCell::new();
         let first_purchase = || *first_purchase.get_or_init(|| facts.iter().position(|f| f.kind == Kind::Purchased));
-        // The user's purchases (index into `facts`), for the forward questions of clicks and
-        // impressions: one pass instead of a scan per click.
+        // The user's purchases (index into `facts`), for the forward questions of clicks,
+        // impressions and assignments: one pass instead of a scan per click.
         purchases.clear();
-        if parts.engagement || parts.customer {
+        if parts.engagement || parts.customer || parts.incrementality {
             purchases.extend(facts.iter().enumerate().filter(|(_, p)| p.kind == Kind::Purchased).map(|(i, _)| i));
         }
         // The first purchase after position `i` (purchases sort after anything else in their second).
@@ -501,7 +506,7 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
                 }
             }
         };
-        let mut first_view: Vec<u32> = Vec::new();
+        first_view.clear();
         let mut purchases_in_window = 0u64;
 
         // Engagement reads every fact of the window; customer value only the purchases.
@@ -615,27 +620,26 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
         // Incrementality: each (user, campaign) by its first assignment, if that is in the window.
         // Only deliveries in the window can be first assignments in it; an earlier delivery of the
         // same campaign means this one is not the first.
-        let mut assigned: Vec<u32> = Vec::new();
+        assigned.clear();
         let assignments = if parts.incrementality { start..end } else { start..start };
+        if parts.incrementality {
+            // Campaigns assigned before the window count as assigned already.
+            assigned.extend(facts[..start].iter().filter(|g| matches!(g.kind, Kind::Sent | Kind::Held) && g.campaign != NONE).map(|g| g.campaign));
+        }
         for i in assignments {
             let f = &facts[i];
             if !matches!(f.kind, Kind::Sent | Kind::Held) || f.campaign == NONE || assigned.contains(&f.campaign) {
                 continue;
             }
             assigned.push(f.campaign);
-            if facts[..start].iter().any(|g| matches!(g.kind, Kind::Sent | Kind::Held) && g.campaign == f.campaign) {
-                continue;
-            }
             if !scope.campaign(f) || !scope.dimensions(user, f) {
                 continue;
             }
             let window_end = f.at + 7 * DAY;
             let (mut bought, mut cents) = (false, 0i64);
-            for p in facts[i..].iter().take_while(|p| p.at < window_end) {
-                if p.kind == Kind::Purchased {
-                    bought = true;
-                    cents += p.cents;
-                }
+            for p in purchases[next_purchase(i)..].iter().map(|p| &facts[*p]).take_while(|p| p.at < window_end) {
+                bought = true;
+                cents += p.cents;
             }
             let treated = f.kind == Kind::Sent;
             dense.each(f, |c| {

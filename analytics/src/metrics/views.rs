@@ -520,7 +520,8 @@ pub fn segment_sizes(store: &Store, filter: &Filter, to: i64) -> BTreeMap<Segmen
     let dimensions = !filter.regions.is_empty() || !filter.platforms.is_empty();
     let mut out = BTreeMap::new();
     for user in &store.users {
-        let end = user.facts.partition_point(|f| f.at < to);
+        // Most users' facts all lie before `to` (a window ending now): no search then.
+        let end = if user.span.is_some_and(|(_, last)| last < to) { user.facts.len() } else { user.facts.partition_point(|f| f.at < to) };
         let latest = end.checked_sub(1).map(|i| &user.facts[i]);
         if narrows && !user.facts[..end].iter().any(|f| f.kind == Kind::Sent && scope.campaign(f)) {
             continue;

@@ -378,7 +378,7 @@ fn walk_users(users: &[crate::metrics::store::UserFacts], config: &Config, from:
         mine.clear();
         let mut segment = None;
         let facts = &user.facts;
-        let start = facts.partition_point(|f| f.at < from);
+        let start = facts.iter().position(|f| f.at >= from).unwrap_or(facts.len());
         let end = start + facts[start..].iter().take_while(|f| f.at < to).count();
         for (i, f) in facts.iter().enumerate().take(end).skip(start) {
             let at_segment = user.segment_at(f.at, f.context_segment);
