@@ -21,6 +21,7 @@ pub mod http;
 pub mod ingest;
 pub mod jobs;
 pub mod progress;
+pub mod reports;
 pub mod services;
 pub mod startup;
 pub mod state;

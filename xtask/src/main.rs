@@ -164,6 +164,8 @@ fn test() -> Result<()> {
         Ok(())
     };
 
+    tools::ensure_pdf_tools()?;
+
     // 1. Everything Rust, with the database-backed integration tests on SQLite.
     stage("unit and integration tests, database backend: SQLite", &mut || {
         run_command(

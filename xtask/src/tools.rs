@@ -147,6 +147,15 @@ pub fn ensure_build_tools(release: bool) -> Result<ToolEnv> {
     Ok(ToolEnv { path, chromium: PathBuf::from(CHROMIUM) })
 }
 
+/// What the server's report tests read PDFs with: poppler's `pdftotext` and `pdftoppm`.
+pub fn ensure_pdf_tools() -> Result<()> {
+    let found = Command::new("pdftotext").arg("-v").output().is_ok_and(|o| o.status.success() || !o.stderr.is_empty());
+    if !found {
+        apt_install(&["poppler-utils"], "pdftotext and pdftoppm (the report tests read the PDFs with them)")?;
+    }
+    Ok(())
+}
+
 /// What the end-to-end tests need besides the build: Chromium and Playwright.
 pub fn ensure_test_tools() -> Result<ToolEnv> {
     let path = tool_path()?;

@@ -56,6 +56,43 @@ pub struct RoiRow {
     pub significant: Option<bool>,
 }
 
+/// What a campaign's holdout comparison says, in plain words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The observed split fails the sample-ratio check: the comparison cannot be trusted.
+    Unbalanced,
+    LikelyPositive,
+    LikelyNegative,
+    /// Enough users, no significant lift.
+    NoEvidenceYet,
+    NotEnoughData,
+}
+
+impl Verdict {
+    pub fn words(self) -> &'static str {
+        match self {
+            Verdict::Unbalanced => "Split unbalanced: check the holdout assignment",
+            Verdict::LikelyPositive => "Likely positive",
+            Verdict::LikelyNegative => "Likely negative",
+            Verdict::NoEvidenceYet => "Not enough evidence of a lift yet",
+            Verdict::NotEnoughData => "Not enough data yet",
+        }
+    }
+}
+
+impl RoiRow {
+    /// The verdict, from the split check, the significance test and the lift's sign.
+    pub fn verdict(&self) -> Verdict {
+        match (self.balanced, self.significant, self.absolute_lift) {
+            (Some(false), _, _) => Verdict::Unbalanced,
+            (_, Some(true), Some(lift)) if lift > 0.0 => Verdict::LikelyPositive,
+            (_, Some(true), Some(_)) => Verdict::LikelyNegative,
+            (_, Some(false), _) => Verdict::NoEvidenceYet,
+            _ => Verdict::NotEnoughData,
+        }
+    }
+}
+
 /// The ROI row of a campaign's tally; `spend_cents` as the filter splits it.
 pub fn roi_row(campaign_id: Uuid, name: &str, c: &CampaignTally, spend_cents: f64, planned_holdout_share: f64) -> RoiRow {
     let rate = |x: u64, n: u64| (n > 0).then(|| x as f64 / n as f64);

@@ -66,15 +66,15 @@ fn interval(i: Option<Interval>, show: impl Fn(f64) -> String) -> String {
     i.map_or_else(String::new, |i| format!("95% CI {} to {}", show(i.low), show(i.high)))
 }
 
-/// The verdict in plain words, from the significance test and the interval.
+/// The verdict in plain words and its tone class (`RoiRow::verdict`).
 pub fn verdict(row: &RoiRow) -> (&'static str, &'static str) {
-    match (row.balanced, row.significant, row.absolute_lift) {
-        (Some(false), _, _) => ("Split unbalanced: check the holdout assignment", "bad"),
-        (_, Some(true), Some(lift)) if lift > 0.0 => ("Likely positive", "good"),
-        (_, Some(true), Some(_)) => ("Likely negative", "bad"),
-        (_, Some(false), _) => ("Not enough evidence of a lift yet", "warning"),
-        _ => ("Not enough data yet", "warning"),
-    }
+    use analytics::metrics::roi::Verdict;
+    let v = row.verdict();
+    (v.words(), match v {
+        Verdict::Unbalanced | Verdict::LikelyNegative => "bad",
+        Verdict::LikelyPositive => "good",
+        Verdict::NoEvidenceYet | Verdict::NotEnoughData => "warning",
+    })
 }
 
 #[component]

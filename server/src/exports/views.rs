@@ -374,3 +374,211 @@ pub fn experiments(list: &[ExperimentSummary], as_of: DateTime<Utc>, filters: &[
     book.tables.push(table);
     book
 }
+
+fn unit_name(unit: analytics::metrics::Unit) -> &'static str {
+    use analytics::metrics::Unit as U;
+    match unit {
+        U::Ratio => "multiple",
+        U::Percent => "percent",
+        U::Dollars => "dollars",
+        U::Count => "count",
+        U::Months => "months",
+        U::Hours => "hours",
+        U::Minutes => "minutes",
+    }
+}
+
+/// Module 10's queue: every recommendation the filters allow (its `limit` when given), highest
+/// priority first, with its score's three factors and, once measured, its outcome; a second
+/// table has each one's projected figures.
+pub fn recommendations(list: &[app::wire::RecommendationView], as_of: DateTime<Utc>, filters: &[(String, String)]) -> Workbook {
+    let mut table = Table::new(
+        "Recommendations",
+        &[
+            col("recommendation_id", "Recommendation ID", Text),
+            col("status", "Status", Text),
+            col("type", "Type", Text),
+            col("priority_level", "Priority", Text),
+            col("priority_score", "Priority score", Number),
+            col("impact", "Impact (0–100)", Number),
+            col("urgency", "Urgency (×)", Number),
+            col("feasibility", "Feasibility (×)", Number),
+            col("title", "Recommendation", Text),
+            col("target_kind", "Target kind", Text),
+            col("target", "Target", Text),
+            col("target_id", "Target ID", Text),
+            col("trigger", "Trigger", Text),
+            col("primary_reason", "Why", Text),
+            col("evidence", "Evidence", Text),
+            col("projected_net_weekly_usd", "Projected net effect per week", Money),
+            col("confidence_percent", "Confidence", Percent),
+            col("first_found_at", "First found", Time),
+            col("updated_at", "Updated", Time),
+            col("scheduled_for", "Scheduled for", Time),
+            col("executed_at", "Executed", Time),
+            col("executed_by", "Executed by", Text),
+            col("dismissed_reason", "Dismissal reason", Text),
+            col("closed_reason", "Closed because", Text),
+            col("outcome_error_percent", "Outcome error", Percent),
+            col("outcome_hit", "Outcome within tolerance", Text),
+        ],
+    );
+    let mut figures = Table::new(
+        "Projections",
+        &[
+            col("recommendation_id", "Recommendation ID", Text),
+            col("case", "Case", Text),
+            col("figure", "Figure", Text),
+            col("unit", "Unit", Text),
+            col("value", "Value", Number),
+        ],
+    );
+    for v in list {
+        let r = &v.recommendation;
+        let target_kind = serde_json::to_value(r.target.kind).ok().and_then(|k| k.as_str().map(str::to_owned)).unwrap_or_default();
+        let hit = v.outcome.as_ref().and_then(|o| o.hit).map_or("", |hit| if hit { "yes" } else { "no" });
+        table.push(vec![
+            v.id.to_string().into(),
+            v.status.as_str().into(),
+            r.kind.as_str().into(),
+            r.score.level.as_str().into(),
+            r.score.priority.into(),
+            r.score.impact.into(),
+            r.score.urgency.into(),
+            r.score.feasibility.into(),
+            r.title.clone().into(),
+            target_kind.into(),
+            r.target.name.clone().into(),
+            r.target.id.clone().into(),
+            r.trigger.clone().into(),
+            r.primary_reason.clone().into(),
+            r.evidence.join(" ").into(),
+            r.projection.net_weekly_dollars.into(),
+            (100.0 * r.projection.confidence).into(),
+            v.created_at.into(),
+            v.updated_at.into(),
+            v.scheduled_for.into(),
+            v.executed_at.into(),
+            v.executed_by.clone().unwrap_or_default().into(),
+            v.dismissed_reason.clone().unwrap_or_default().into(),
+            v.closed_reason.clone().unwrap_or_default().into(),
+            v.outcome.as_ref().and_then(|o| o.error_percent).into(),
+            hit.into(),
+        ]);
+        for (case, list) in [("if you act", &r.projection.if_act), ("if you don't", &r.projection.if_not)] {
+            for f in list {
+                figures.push(vec![v.id.to_string().into(), case.into(), f.label.clone().into(), unit_name(f.unit).into(), f.value.into()]);
+            }
+        }
+    }
+    let mut book = workbook("recommendations", "Action Center recommendations", None, as_of, filters);
+    book.tables.push(table);
+    book.tables.push(figures);
+    book
+}
+
+/// The Action Center's outcomes: every executed recommendation with its headline projected
+/// against actual, per type the uptake and track record, and every compared figure.
+pub fn recommendation_outcomes(report: &app::wire::OutcomeReport, filters: &[(String, String)]) -> Workbook {
+    let mut executed = Table::new(
+        "Executed",
+        &[
+            col("recommendation_id", "Recommendation ID", Text),
+            col("type", "Type", Text),
+            col("title", "Recommendation", Text),
+            col("target", "Target", Text),
+            col("executed_by", "Executed by", Text),
+            col("executed_at", "Executed", Time),
+            col("due_at", "Evaluated after", Time),
+            col("evaluated_at", "Evaluated", Time),
+            col("headline", "Headline figure", Text),
+            col("unit", "Unit", Text),
+            col("projected", "Projected", Number),
+            col("actual", "Actual", Number),
+            col("error_percent", "Error", Percent),
+            col("hit", "Within tolerance", Text),
+        ],
+    );
+    let mut figures = Table::new(
+        "Figures",
+        &[
+            col("recommendation_id", "Recommendation ID", Text),
+            col("figure", "Figure", Text),
+            col("unit", "Unit", Text),
+            col("projected", "Projected", Number),
+            col("actual", "Actual", Number),
+            col("difference", "Actual − projected", Number),
+        ],
+    );
+    for item in &report.items {
+        let headline = item.outcome.as_ref().and_then(|o| o.headline.as_ref());
+        let hit = item.outcome.as_ref().and_then(|o| o.hit).map_or("", |hit| if hit { "yes" } else { "no" });
+        executed.push(vec![
+            item.id.to_string().into(),
+            item.kind.as_str().into(),
+            item.title.clone().into(),
+            item.target.name.clone().into(),
+            item.executed_by.clone().unwrap_or_default().into(),
+            item.executed_at.into(),
+            item.due_at.into(),
+            item.evaluated_at.into(),
+            headline.map(|h| h.label.clone()).unwrap_or_default().into(),
+            headline.map_or("", |h| unit_name(h.unit)).into(),
+            headline.and_then(|h| h.projected).into(),
+            headline.and_then(|h| h.actual).into(),
+            item.outcome.as_ref().and_then(|o| o.error_percent).into(),
+            hit.into(),
+        ]);
+        for f in item.outcome.iter().flat_map(|o| &o.figures) {
+            figures.push(vec![item.id.to_string().into(), f.label.clone().into(), unit_name(f.unit).into(), f.projected.into(), f.actual.into(), f.error().into()]);
+        }
+    }
+    let mut by_kind = Table::new(
+        "By type",
+        &[
+            col("type", "Type", Text),
+            col("shown", "Shown", Count),
+            col("executed", "Executed", Count),
+            col("dismissed", "Dismissed", Count),
+            col("expired", "Expired", Count),
+            col("pending", "Pending", Count),
+            col("failed", "Failed", Count),
+            col("acceptance_percent", "Acceptance", Percent),
+            col("awaiting_evaluation", "Awaiting evaluation", Count),
+            col("evaluated", "Evaluated", Count),
+            col("hits", "Within tolerance", Count),
+            col("mean_absolute_error_percent", "Mean absolute error", Percent),
+        ],
+    );
+    let a = &report.acceptance;
+    for (kind, a, awaiting, record, mae) in std::iter::once(("all types", a, None, None, None))
+        .chain(report.by_kind.iter().map(|k| (k.kind.as_str(), &k.acceptance, Some(k.awaiting_evaluation), Some(&k.track_record), k.mean_absolute_error_percent)))
+    {
+        by_kind.push(vec![
+            kind.into(),
+            a.shown.into(),
+            a.executed.into(),
+            a.dismissed.into(),
+            a.expired.into(),
+            a.pending.into(),
+            a.failed.into(),
+            a.rate.map(|r| 100.0 * r).into(),
+            awaiting.into(),
+            record.map(|r| u64::from(r.evaluated)).into(),
+            record.map(|r| u64::from(r.hits)).into(),
+            mae.into(),
+        ]);
+    }
+    let period = report.from.zip(report.to);
+    let mut book = workbook("recommendation-outcomes", "Action Center outcomes: projected against actual", period, report.as_of, filters);
+    book.notes.push(format!(
+        "Each executed recommendation is measured {} days after it ran; an outcome within {:.0}% of its projection counts as within tolerance. The acceptance target is {:.0}%.",
+        report.window_days,
+        100.0 * report.tolerance,
+        100.0 * report.acceptance_target
+    ));
+    book.tables.push(executed);
+    book.tables.push(by_kind);
+    book.tables.push(figures);
+    book
+}

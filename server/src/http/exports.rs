@@ -31,10 +31,13 @@ pub enum View {
     Heatmap,
     Roi,
     Experiments,
+    Recommendations,
+    RecommendationOutcomes,
 }
 
 impl View {
-    pub const ALL: [View; 7] = [View::Campaigns, View::Creatives, View::Segments, View::Funnel, View::Heatmap, View::Roi, View::Experiments];
+    pub const ALL: [View; 9] =
+        [View::Campaigns, View::Creatives, View::Segments, View::Funnel, View::Heatmap, View::Roi, View::Experiments, View::Recommendations, View::RecommendationOutcomes];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -45,6 +48,8 @@ impl View {
             View::Heatmap => "heatmap",
             View::Roi => "roi",
             View::Experiments => "experiments",
+            View::Recommendations => "recommendations",
+            View::RecommendationOutcomes => "recommendation-outcomes",
         }
     }
 
@@ -56,6 +61,7 @@ impl View {
             View::Funnel => Module::Funnel,
             View::Heatmap => Module::Heatmap,
             View::Roi => Module::RoiDeepDive,
+            View::Recommendations | View::RecommendationOutcomes => Module::ActionCenter,
         }
     }
 
@@ -69,6 +75,8 @@ impl View {
             View::Heatmap => "GET /api/v1/heatmap",
             View::Roi => "GET /api/v1/roi",
             View::Experiments => "GET /api/v1/experiments (no filters)",
+            View::Recommendations => "GET /api/v1/recommendations (kind, priority, status, max_age_days, role, min_confidence; limit only when given)",
+            View::RecommendationOutcomes => "GET /api/v1/recommendations/outcomes (kind, from, to)",
         }
     }
 
@@ -169,7 +177,32 @@ async fn workbook(state: &AppState, view: View, pairs: &[(String, String)]) -> R
             let now = state.clock.now();
             views::experiments(&crate::services::experiments::list(&state.db, &state.metrics, now).await?, now, pairs)
         }
+        View::Recommendations => {
+            use crate::services::recommendations as service;
+            let now = state.clock.now();
+            only(pairs, &["kind", "priority", "status", "max_age_days", "role", "min_confidence", "limit"], "recommendations")?;
+            let query = service::ListQuery::from_pairs(pairs)?;
+            let rows = service::matching(&state.db, &query, now).await?;
+            let list = rows.into_iter().take(query.limit.map_or(usize::MAX, |l| l as usize)).map(service::view).collect::<Result<Vec<_>>>()?;
+            views::recommendations(&list, now, pairs)
+        }
+        View::RecommendationOutcomes => {
+            use crate::services::recommendation_outcomes as service;
+            only(pairs, &["kind", "from", "to"], "recommendation outcomes")?;
+            let report = service::report(state, &service::OutcomeQuery::from_pairs(pairs)?).await?;
+            views::recommendation_outcomes(&report, pairs)
+        }
     })
+}
+
+/// A key the view does not take is an error naming it (the view's API refuses it too).
+fn only(pairs: &[(String, String)], keys: &[&str], view: &str) -> Result<()> {
+    let errors: Vec<FieldError> = pairs
+        .iter()
+        .filter(|(name, _)| !keys.contains(&name.as_str()))
+        .map(|(name, _)| FieldError { field: name.clone(), reason: format!("the {view} export takes {} only", keys.join(", ")) })
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
 }
 
 async fn export(

@@ -249,7 +249,13 @@ const MAX_POINTS: i64 = 744;
 #[utoipa::path(get, path = "/api/v1/metrics/{id}", tag = "metrics", params(("id" = String, Path, description = "A metric id (`roas`) or number (1–25)"), ("granularity" = Option<String>, Query, description = "`hour` or `day` (default)"), FilterParams), responses((status = 200, body = MetricResponse), (status = 404, body = app::wire::ErrorBody)))]
 pub async fn one(State(state): State<AppState>, Path(id): Path<String>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<MetricResponse>> {
     let id: MetricId = id.parse().map_err(|e: analytics::UnknownName| AppError::NotFound(e.to_string()))?;
-    let scope = parse_scope(&pairs, &["granularity"], state.clock.now())?;
+    metric_series(&state, id, &pairs).await.map(Json)
+}
+
+/// One metric for a query string, with its series over its window (`granularity`: `hour` or
+/// `day`, the default).
+pub async fn metric_series(state: &AppState, id: MetricId, pairs: &[(String, String)]) -> Result<MetricResponse> {
+    let scope = parse_scope(pairs, &["granularity"], state.clock.now())?;
     let granularity = pairs.iter().find(|(k, _)| k == "granularity").map_or("day", |(_, v)| v.as_str()).to_owned();
     let step = match granularity.as_str() {
         "hour" => Duration::hours(1),
@@ -261,7 +267,7 @@ pub async fn one(State(state): State<AppState>, Path(id): Path<String>, Query(pa
     let now = state.clock.now();
     let system = system_log::stats(&state.db).await?;
     let for_query = scope.clone();
-    let (metric, series) = compute(&state, move |store, config| {
+    let (metric, series) = compute(state, move |store, config| {
         let query = MetricQuery { store, system: &system, filter: &for_query.filter, config, from: for_query.from, to: for_query.to, now };
         let metric = query.some(&[id]).remove(0);
         // The series splits the metric's window into buckets (a to-date metric shows its last 30 days).
@@ -279,7 +285,7 @@ pub async fn one(State(state): State<AppState>, Path(id): Path<String>, Query(pa
         (metric, points)
     })
     .await?;
-    Ok(Json(MetricResponse { metric, granularity, series }))
+    Ok(MetricResponse { metric, granularity, series })
 }
 
 /// `GET /api/v1/roi`: treatment vs holdout per campaign, users first assigned in the window

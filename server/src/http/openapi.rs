@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::exports::ExportPaths;
 
-use super::{alerts, audit, auth, campaigns, clock, events, experiments, health, live, metrics, privacy, quality, recommendations, views};
+use super::{alerts, audit, auth, campaigns, clock, events, experiments, health, live, metrics, privacy, quality, recommendations, reports, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -68,6 +68,7 @@ use super::{alerts, audit, auth, campaigns, clock, events, experiments, health, 
         recommendations::list,
         recommendations::refresh,
         recommendations::outcomes,
+        reports::board,
         recommendations::get,
         recommendations::execute,
         recommendations::approve,

@@ -29,6 +29,7 @@ const PENDING: [&str; 3] = ["open", "scheduled", "awaiting_approval"];
 
 /// One run of the engine at the server's `now`, reconciled with the stored recommendations.
 pub async fn run(state: &AppState) -> Result<RecommendationRun> {
+    let _turn = state.engine_turn.lock().await;
     let started = Instant::now();
     let now = state.clock.now();
     let thresholds = state.settings.recommendations.clone();
@@ -356,6 +357,14 @@ impl ListQuery {
 
 /// The queue, highest priority first.
 pub async fn list(db: &impl ConnectionTrait, query: &ListQuery, now: DateTime<Utc>) -> Result<RecommendationList> {
+    let rows = matching(db, query, now).await?;
+    let total = rows.len() as u64;
+    let items = rows.into_iter().take(query.limit.unwrap_or(50) as usize).map(view).collect::<Result<Vec<_>>>()?;
+    Ok(RecommendationList { as_of: now, total, items })
+}
+
+/// Every recommendation the query's filters allow (its `limit` aside), highest priority first.
+pub async fn matching(db: &impl ConnectionTrait, query: &ListQuery, now: DateTime<Utc>) -> Result<Vec<recommendations::Model>> {
     let mut errors = Vec::new();
     let kind = query.kind.as_deref().map(|k| RecommendationKind::parse(k).ok_or(k));
     if let Some(Err(k)) = kind {
@@ -406,9 +415,7 @@ pub async fn list(db: &impl ConnectionTrait, query: &ListQuery, now: DateTime<Ut
         rows.retain(|r| RecommendationKind::parse(&r.kind).is_some_and(|k| role.allows(Capability::Execute(k))));
     }
     rows.sort_by(|a, b| b.priority.total_cmp(&a.priority).then(b.created_at.cmp(&a.created_at)));
-    let total = rows.len() as u64;
-    let items = rows.into_iter().take(query.limit.unwrap_or(50) as usize).map(view).collect::<Result<Vec<_>>>()?;
-    Ok(RecommendationList { as_of: now, total, items })
+    Ok(rows)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<RecommendationView> {

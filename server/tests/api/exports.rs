@@ -14,7 +14,7 @@ use crate::support::{TestApp, spawn_app_with};
 
 const VIEWS: [&str; 7] = ["campaigns", "creatives", "segments", "funnel", "heatmap", "roi", "experiments"];
 
-async fn download(app: &TestApp, cookie: &str, path: &str) -> (String, Vec<u8>) {
+pub(crate) async fn download(app: &TestApp, cookie: &str, path: &str) -> (String, Vec<u8>) {
     let res = app.get_with_cookie(path, cookie).await;
     assert_eq!(res.status(), 200, "{path}: {:?}", res.headers());
     let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
@@ -24,19 +24,19 @@ async fn download(app: &TestApp, cookie: &str, path: &str) -> (String, Vec<u8>) 
     (disposition, res.bytes().await.unwrap().to_vec())
 }
 
-fn workbook(bytes: Vec<u8>) -> Xlsx<Cursor<Vec<u8>>> {
+pub(crate) fn workbook(bytes: Vec<u8>) -> Xlsx<Cursor<Vec<u8>>> {
     calamine::open_workbook_from_rs(Cursor::new(bytes)).expect("a readable XLSX")
 }
 
 /// A sheet as header titles and rows.
-fn sheet(book: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> (Vec<String>, Vec<Vec<Data>>) {
+pub(crate) fn sheet(book: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> (Vec<String>, Vec<Vec<Data>>) {
     let range = book.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e}"));
     let mut rows = range.rows().map(|r| r.to_vec());
     let header = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
     (header, rows.collect())
 }
 
-fn number(cell: &Data) -> Option<f64> {
+pub(crate) fn number(cell: &Data) -> Option<f64> {
     match cell {
         Data::Float(v) => Some(*v),
         Data::Int(v) => Some(*v as f64),

@@ -28,6 +28,7 @@ mod openapi;
 mod pages;
 mod privacy;
 mod recommendations;
+mod reports;
 mod segmentation;
 mod simulate_live;
 mod spend_import;

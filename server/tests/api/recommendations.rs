@@ -646,6 +646,54 @@ async fn outcomes_set_what_a_pause_and_a_budget_move_projected_against_the_week_
     assert_eq!(res.status(), 422);
     let fields: Vec<String> = res.json::<ErrorBody>().await.unwrap().error.fields.into_iter().map(|f| f.field).collect();
     assert_eq!(fields, ["kind", "to"]);
+
+    // The outcomes and the queue as files (#10): the API's figures, CSV and XLSX, and logged.
+    use crate::exports::{download, number, sheet, workbook};
+    use calamine::Reader;
+    let (disposition, bytes) = download(&world.app, &world.cmo.cookie, "/api/v1/exports/recommendation-outcomes.csv").await;
+    assert!(disposition.contains("recommendation-outcomes_as_of_"), "{disposition}");
+    let text = String::from_utf8(bytes).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("column {name}"));
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), done.items.len());
+    let paused_row = records.iter().find(|r| &r[at("recommendation_id")] == pause.id.to_string().as_str()).expect("the pause's row");
+    let headline = paused.headline.clone().unwrap();
+    assert_eq!(&paused_row[at("headline")], headline.label.as_str());
+    assert_eq!(paused_row[at("projected")].parse::<f64>().ok(), headline.projected);
+    assert_eq!(paused_row[at("actual")].parse::<f64>().ok(), headline.actual);
+    assert_eq!(&paused_row[at("hit")], "yes");
+    let (_, bytes) = download(&world.app, &world.cmo.cookie, "/api/v1/exports/recommendation-outcomes.xlsx?kind=pause_campaign").await;
+    let mut book = workbook(bytes);
+    assert_eq!(book.sheet_names(), ["Executed", "By type", "Figures", "About"]);
+    let (header, rows) = sheet(&mut book, "Figures");
+    assert_eq!(rows.len(), paused.figures.len(), "the pause's figures only");
+    let spend = rows.iter().find(|r| r[1].to_string().starts_with("Spend saved")).expect("spend saved");
+    assert_eq!((number(&spend[3]), number(&spend[4])), (Some(700.0), Some(700.0)), "{header:?}");
+    let (header, rows) = sheet(&mut book, "By type");
+    let all = &rows[0];
+    let rate = header.iter().position(|h| h == "Acceptance").unwrap();
+    let now_rate = report(&world.cmo, "?kind=pause_campaign").await.acceptance.rate.unwrap();
+    assert!((number(&all[rate]).unwrap() - now_rate).abs() < 1e-12, "a fraction, shown as a percentage: {:?} against {now_rate}", all[rate]);
+
+    let queue = world.list(&world.cmo, "?status=all&limit=500").await;
+    let (_, bytes) = download(&world.app, &world.cmo.cookie, "/api/v1/exports/recommendations.xlsx?status=all").await;
+    let mut book = workbook(bytes);
+    let (header, rows) = sheet(&mut book, "Recommendations");
+    assert_eq!(rows.len(), queue.items.len(), "every row, in the queue's order");
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("column {name}"));
+    for (cells, item) in rows.iter().zip(&queue.items) {
+        assert_eq!(cells[at("Recommendation ID")].to_string(), item.id.to_string());
+        assert_eq!(number(&cells[at("Priority score")]), Some(item.recommendation.score.priority));
+        assert_eq!(cells[at("Status")].to_string(), item.status.as_str());
+    }
+    let res = world.app.get_with_cookie("/api/v1/exports/recommendations.csv?segment=HIGH_SPENDER&kind=nope", &world.cmo.cookie).await;
+    assert_eq!(res.status(), 422);
+    let fields: Vec<String> = res.json::<ErrorBody>().await.unwrap().error.fields.into_iter().map(|f| f.field).collect();
+    assert_eq!(fields, ["segment"]);
+    let logged = server::entities::data_access_log::Entity::find().all(&world.app.state.db).await.unwrap();
+    assert!(logged.iter().filter(|e| e.action == "export").count() >= 3, "each export in the data-access log");
 }
 
 // Each type of recommendation, from events: campaigns launched in the product and given a week of

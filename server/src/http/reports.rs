@@ -1,0 +1,40 @@
+//! Reports as PDF: `GET /api/v1/reports/board.pdf` (the builders are in `crate::reports`). Each
+//! report is written to the data-access log and the audit log like an export.
+
+use app::access::Caller;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+
+use crate::error::{AppError, Result};
+use crate::reports::{board, pdf};
+use crate::services::access_log;
+use crate::services::catalogue::Actor;
+use crate::state::AppState;
+
+/// The PDF as a download named for what and when, logged as an export of `name`.
+async fn respond(state: &AppState, caller: Caller, name: &str, file: String, report: pdf::Report, pairs: &[(String, String)]) -> Result<Response> {
+    let sections = report.blocks.len() as u64;
+    // Laying out and compressing is CPU work: off the async workers.
+    let bytes = tokio::task::spawn_blocking(move || pdf::render(&report)).await.map_err(|e| AppError::Internal(e.into()))??;
+    let (who, role) = Actor::new(caller, state.audit.clone()).who();
+    access_log::record_export(&state.db, &state.audit, (&who, &role), name, pairs, sections, state.clock.now()).await?;
+    let disposition = format!("attachment; filename=\"{file}\"");
+    Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/board.pdf",
+    tag = "reports",
+    params(super::metrics::FilterParams),
+    responses(
+        (status = 200, description = "The board report for the period (`from`/`to` or `range`, default the last 30 days) and filters", content_type = "application/pdf"),
+        (status = 422, body = app::wire::ErrorBody)
+    )
+)]
+pub async fn board(State(state): State<AppState>, Extension(caller): Extension<Caller>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Response> {
+    let (report, period) = board::report(&state, &pairs).await?;
+    respond(&state, caller, "board-report", format!("board-report_{}.pdf", period.days()), report, &pairs).await
+}

@@ -1,0 +1,112 @@
+//! `GET /api/v1/reports/*.pdf`: the text of each PDF (extracted with `pdftotext`) carries the same
+//! figures as the API for the same filters; its pages, rendered with `pdftoppm`, are kept in
+//! `target/test-artifacts/reports/` for a person to look at.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use analytics::metrics::{KPI_CARDS, MetricValue};
+use analytics::simulator::{Faults, SimConfig, start_for};
+use app::access::Role;
+use app::format;
+use chrono::{TimeZone, Utc};
+use serde_json::Value;
+
+use crate::support::spawn_app_with;
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/reports");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The PDF's text (layout kept, so a table row stays on one line) and its page count; the pages
+/// are rendered to PNG beside it.
+fn read_pdf(name: &str, bytes: &[u8]) -> (String, usize) {
+    let dir = artifacts();
+    let file = dir.join(format!("{name}.pdf"));
+    std::fs::write(&file, bytes).unwrap();
+    let out = Command::new("pdftotext").arg("-layout").arg(&file).arg("-").output().expect("pdftotext (poppler-utils; cargo xtask test installs it)");
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let pages = text.matches('\u{c}').count();
+    let rendered = Command::new("pdftoppm").args(["-png", "-r", "60"]).arg(&file).arg(dir.join(name)).status().expect("pdftoppm");
+    assert!(rendered.success(), "pdftoppm renders every page");
+    (text, pages)
+}
+
+#[tokio::test]
+async fn the_board_report_pdf_carries_the_apis_kpis_campaigns_and_lifts_for_the_same_filters() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 15, 30, 0).unwrap();
+    let app = spawn_app_with(server::clock::Clock::fixed(now)).await;
+    let days = 14;
+    let config = SimConfig { seed: 8, users: 800, days, campaigns: 12, start: start_for(now, days), holdout_share: 0.1, faults: Faults::default(), experiments: 1 };
+    server::services::simulate::to_db(&app.state, config, |_, _| {}).await.unwrap();
+    let cmo = app.sign_in(Role::Cmo).await.cookie;
+    let period = "from=2026-11-06T00:00:00Z&to=2026-11-20T15:30:00Z";
+
+    let res = app.get_with_cookie(&format!("/api/v1/reports/board.pdf?{period}"), &cmo).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers()["content-disposition"], "attachment; filename=\"board-report_2026-11-06_to_2026-11-20.pdf\"");
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let (text, pages) = read_pdf("board-report", &bytes);
+    assert!(pages >= 3, "a cover and the sections: {pages} pages");
+    assert!(text.contains(&format!("Page 1 of {pages}")) && text.contains(&format!("Page {pages} of {pages}")), "page numbers");
+    assert!(text.contains("06 Nov 2026 00:00 to 20 Nov 2026 15:30 UTC"), "the period on the cover");
+    assert!(text.contains("Generated") && text.contains("20 Nov 2026 15:30 UTC"));
+
+    // The KPI cards: the API's values for the same period, as the cards show them.
+    let api: Value = app.get_with_cookie(&format!("/api/v1/metrics?{period}"), &cmo).await.json().await.unwrap();
+    let metrics: Vec<MetricValue> = serde_json::from_value(api["metrics"].clone()).unwrap();
+    for id in KPI_CARDS {
+        let m = metrics.iter().find(|m| m.id == id).unwrap();
+        // A card's name may wrap onto a second line.
+        let start: String = m.name.split(' ').take(2).collect::<Vec<_>>().join(" ");
+        assert!(text.contains(&start), "{}", m.name);
+        if let Some(v) = m.value {
+            let shown = format::metric(v, m.unit, true);
+            assert!(text.contains(&shown), "{} = {shown} is in the report", m.name);
+        }
+    }
+
+    // The top campaign by ROAS, with its spend and revenue as the leaderboard gives them.
+    let board: Value = app.get_with_cookie(&format!("/api/v1/campaigns?{period}&sort=roas&order=desc&per_page=500"), &cmo).await.json().await.unwrap();
+    let rows = board["rows"].as_array().unwrap();
+    let best = rows.iter().find(|r| r["roas"].is_number()).expect("a campaign with spend");
+    let line = text.lines().find(|l| l.contains(best["name"].as_str().unwrap()) && l.contains('$')).unwrap_or_else(|| panic!("the top campaign's row: {text}"));
+    for field in ["spend", "revenue"] {
+        let shown = format::money(best[field].as_f64().unwrap());
+        assert!(line.contains(&shown), "{field} {shown} in {line}");
+    }
+    assert!(line.contains(&format::ratio(best["roas"].as_f64().unwrap())), "{line}");
+
+    // Each campaign's lift, in plain words with its interval, as the ROI API measures it.
+    let roi: Value = app.get_with_cookie(&format!("/api/v1/roi?{period}"), &cmo).await.json().await.unwrap();
+    let compared: Vec<&Value> = roi["campaigns"].as_array().unwrap().iter().filter(|r| r["absolute_lift"].is_number()).collect();
+    assert!(!compared.is_empty(), "the world has holdouts");
+    for r in &compared {
+        let name = r["name"].as_str().unwrap();
+        let lift = format!("{:+.2} pp", 100.0 * r["absolute_lift"].as_f64().unwrap());
+        let interval = &r["absolute_lift_interval"];
+        let interval = format!("{:+.2} to {:+.2} pp", 100.0 * interval["low"].as_f64().unwrap(), 100.0 * interval["high"].as_f64().unwrap());
+        let row = text.lines().find(|l| l.contains(name) && l.contains(" to ") && l.contains(" pp")).unwrap_or_else(|| panic!("{name}'s lift row"));
+        assert!(row.contains(&lift) && row.contains(&interval), "{lift}, {interval} in {row}");
+    }
+    for section in ["Segment economics", "Conversion funnel", "Experiments concluded", "Recommendations executed", "Data quality and caveats"] {
+        assert!(text.contains(section), "{section}");
+    }
+
+    // Logged as an export; bad filters are named; compliance has no ROI deep dive, so no board report.
+    use sea_orm::EntityTrait;
+    let logged = server::entities::data_access_log::Entity::find().all(&app.state.db).await.unwrap();
+    assert!(logged.iter().any(|e| e.subject == "export:board-report"), "{logged:?}");
+    let res = app.get_with_cookie("/api/v1/reports/board.pdf?segment=NOPE&colour=red", &cmo).await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    let fields: Vec<&str> = body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["segment", "colour"]);
+    let compliance = app.sign_in(Role::Compliance).await.cookie;
+    assert_eq!(app.get_with_cookie("/api/v1/reports/board.pdf", &compliance).await.status(), 403);
+}
