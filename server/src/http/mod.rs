@@ -134,7 +134,10 @@ fn api(clock_control: bool) -> RouteTable {
         .get("/api/v1/alert-rules", Access::SignedIn, get(alerts::rules))
         .post("/api/v1/alert-rules", Access::SignedIn, post(alerts::create_rule))
         .route(Some(Method::DELETE), "/api/v1/alert-rules/{id}", Access::SignedIn, axum::routing::delete(alerts::delete_rule));
-    let table = table.get("/api/v1/reports/board.pdf", Access::Requires(Capability::View(Module::RoiDeepDive)), get(reports::board));
+    let table = table
+        .get("/api/v1/reports/board.pdf", Access::Requires(Capability::View(Module::RoiDeepDive)), get(reports::board))
+        .get("/api/v1/reports/campaign/{file}", Access::Requires(Capability::View(Module::CampaignDetail)), get(reports::campaign))
+        .get("/api/v1/reports/compliance.pdf", Access::Requires(Capability::ReadAuditLog), get(reports::compliance));
     let table = exports::routes(table);
     let table = if clock_control {
         table.post("/api/v1/admin/clock", Access::Requires(Capability::ManageUsers), post(clock::advance))

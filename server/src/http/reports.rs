@@ -1,14 +1,15 @@
-//! Reports as PDF: `GET /api/v1/reports/board.pdf` (the builders are in `crate::reports`). Each
-//! report is written to the data-access log and the audit log like an export.
+//! Reports as PDF: `GET /api/v1/reports/board.pdf`, `…/campaign/{id}.pdf` and
+//! `…/compliance.pdf` (the builders are in `crate::reports`). Each report is written to the
+//! data-access log and the audit log like an export.
 
 use app::access::Caller;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
 use crate::error::{AppError, Result};
-use crate::reports::{board, pdf};
+use crate::reports::{board, campaign, compliance, pdf};
 use crate::services::access_log;
 use crate::services::catalogue::Actor;
 use crate::state::AppState;
@@ -37,4 +38,40 @@ async fn respond(state: &AppState, caller: Caller, name: &str, file: String, rep
 pub async fn board(State(state): State<AppState>, Extension(caller): Extension<Caller>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Response> {
     let (report, period) = board::report(&state, &pairs).await?;
     respond(&state, caller, "board-report", format!("board-report_{}.pdf", period.days()), report, &pairs).await
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/campaign/{file}",
+    tag = "reports",
+    params(("file" = String, Path, description = "The campaign's id and `.pdf`: `…/campaign/6f1c…e2.pdf`"), super::metrics::FilterParams),
+    responses(
+        (status = 200, description = "The campaign report for the period (default the last 30 days) and filters", content_type = "application/pdf"),
+        (status = 404, body = app::wire::ErrorBody),
+        (status = 422, body = app::wire::ErrorBody)
+    )
+)]
+pub async fn campaign(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(file): Path<String>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Response> {
+    // The router cannot match a parameter with a suffix, so the file name is read here.
+    let id = file
+        .strip_suffix(".pdf")
+        .and_then(|id| uuid::Uuid::parse_str(id).ok())
+        .ok_or_else(|| AppError::NotFound(format!("no report '{file}': ask for /api/v1/reports/campaign/<campaign id>.pdf")))?;
+    let (report, _, name) = campaign::report(&state, id, &pairs).await?;
+    respond(&state, caller, &format!("campaign-report:{id}"), name, report, &pairs).await
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/compliance.pdf",
+    tag = "reports",
+    params(("range" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "The compliance report for the period (default the last 30 days)", content_type = "application/pdf"),
+        (status = 422, body = app::wire::ErrorBody)
+    )
+)]
+pub async fn compliance(State(state): State<AppState>, Extension(caller): Extension<Caller>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Response> {
+    let (report, period) = compliance::report(&state, &pairs).await?;
+    respond(&state, caller, "compliance-report", format!("compliance-report_{}.pdf", period.days()), report, &pairs).await
 }

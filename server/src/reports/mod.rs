@@ -3,6 +3,8 @@
 //! docs/reports.md describes them.
 
 pub mod board;
+pub mod campaign;
+pub mod compliance;
 pub mod pdf;
 
 use analytics::metrics::{MetricValue, RoiRow};

@@ -25,6 +25,8 @@ const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN;
 const BODY_TOP: f32 = MARGIN + 22.0;
 /// The body ends above the footer.
 const BODY_BOTTOM: f32 = PAGE_H - MARGIN - 18.0;
+/// The most lines a table cell wraps onto before it is cut with "…".
+const MAX_CELL_LINES: usize = 6;
 
 static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -220,18 +222,26 @@ fn fit(text: &str, size: f32, bold: bool, max: f32) -> String {
     format!("{}…", out.trim_end())
 }
 
-/// Greedy line breaking at spaces; a word longer than a line is cut.
+/// Greedy line breaking at spaces; a word longer than a line is broken across lines (an id or
+/// an audit action is kept whole, never cut).
 fn wrap(text: &str, size: f32, bold: bool, max: f32) -> Vec<String> {
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
         let mut line = String::new();
         for word in paragraph.split_whitespace() {
             let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
-            if width(&candidate, size, bold) <= max || line.is_empty() {
-                line = if width(&candidate, size, bold) <= max { candidate } else { fit(word, size, bold, max) };
-            } else {
+            if width(&candidate, size, bold) <= max {
+                line = candidate;
+                continue;
+            }
+            if !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
-                line = fit(word, size, bold, max);
+            }
+            for ch in word.chars() {
+                if !line.is_empty() && width(&format!("{line}{ch}"), size, bold) > max {
+                    lines.push(std::mem::take(&mut line));
+                }
+                line.push(ch);
             }
         }
         lines.push(line);
@@ -378,7 +388,7 @@ impl Pages {
         self.room(3.0 * row_h);
         header(self);
         for row in &table.rows {
-            // Text columns wrap (up to three lines); numbers stay on one.
+            // Text columns wrap (up to six lines); numbers stay on one.
             let cells: Vec<Vec<String>> = table
                 .columns
                 .iter()
@@ -387,9 +397,10 @@ impl Pages {
                 .map(|((c, w), cell)| match c.align {
                     Align::Left => {
                         let mut lines = wrap(cell, size, false, w - 8.0);
-                        if lines.len() > 3 {
-                            lines.truncate(3);
-                            lines[2] = fit(&format!("{}…", lines[2]), size, false, w - 8.0);
+                        if lines.len() > MAX_CELL_LINES {
+                            lines.truncate(MAX_CELL_LINES);
+                            let last = format!("{}…", lines[MAX_CELL_LINES - 1]);
+                            lines[MAX_CELL_LINES - 1] = fit(&last, size, false, w - 8.0);
                         }
                         lines
                     }
@@ -637,6 +648,8 @@ mod tests {
         let lines = wrap("the quick brown fox jumps over the lazy dog", 10.0, false, 80.0);
         assert!(lines.len() > 2 && lines.iter().all(|l| width(l, 10.0, false) <= 80.0), "{lines:?}");
         assert_eq!(lines.join(" "), "the quick brown fox jumps over the lazy dog");
+        let broken = wrap("export.campaign-report:6f1c0d2e", 8.0, false, 50.0);
+        assert!(broken.len() > 1 && broken.concat() == "export.campaign-report:6f1c0d2e", "{broken:?}");
         let cut = fit("A campaign with a very long name indeed", 8.0, false, 60.0);
         assert!(cut.ends_with('…') && width(&cut, 8.0, false) <= 60.0, "{cut}");
     }

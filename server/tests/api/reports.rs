@@ -24,6 +24,12 @@ fn artifacts() -> PathBuf {
 /// are rendered to PNG beside it.
 fn read_pdf(name: &str, bytes: &[u8]) -> (String, usize) {
     let dir = artifacts();
+    // Pages of an earlier run go first, so the folder shows this run's pages only.
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&format!("{name}-")) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     let file = dir.join(format!("{name}.pdf"));
     std::fs::write(&file, bytes).unwrap();
     let out = Command::new("pdftotext").arg("-layout").arg(&file).arg("-").output().expect("pdftotext (poppler-utils; cargo xtask test installs it)");
@@ -109,4 +115,72 @@ async fn the_board_report_pdf_carries_the_apis_kpis_campaigns_and_lifts_for_the_
     assert_eq!(fields, ["segment", "colour"]);
     let compliance = app.sign_in(Role::Compliance).await.cookie;
     assert_eq!(app.get_with_cookie("/api/v1/reports/board.pdf", &compliance).await.status(), 403);
+
+    // The campaign report (Module 4): the detail API's figures for the same period.
+    let id = best["campaign_id"].as_str().unwrap();
+    let res = app.get_with_cookie(&format!("/api/v1/reports/campaign/{id}.pdf?{period}"), &cmo).await;
+    assert_eq!(res.status(), 200);
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.starts_with("attachment; filename=\"campaign-report_") && disposition.ends_with("_2026-11-06_to_2026-11-20.pdf\""), "{disposition}");
+    let (text, pages) = read_pdf("campaign-report", &res.bytes().await.unwrap());
+    assert!(text.contains(&format!("Page {pages} of {pages}")));
+    let detail: Value = app.get_with_cookie(&format!("/api/v1/campaigns/{id}/performance?{period}"), &cmo).await.json().await.unwrap();
+    let totals = &detail["totals"];
+    let figure = |label: &str| text.lines().find(|l| l.contains(label)).unwrap_or_else(|| panic!("{label}: {text}")).to_owned();
+    assert!(figure("Attributed revenue").contains(&format::money(totals["revenue"].as_f64().unwrap())));
+    assert!(figure("Spend").contains(&format::money(totals["spend"].as_f64().unwrap())));
+    assert!(figure("Impressions").contains(&format::count(totals["impressions"].as_i64().unwrap())));
+    let roi: Value = app.get_with_cookie(&format!("/api/v1/roi?{period}&campaign={id}"), &cmo).await.json().await.unwrap();
+    let treated = roi["campaigns"][0]["treated_users"].as_i64().unwrap();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&format!("Of {} treated users", format::count(treated))), "the holdout comparison");
+    for section in ["By segment", "By creative", "How often users saw it", "Sends, impressions and clicks by day"] {
+        assert!(text.contains(section), "{section}");
+    }
+    assert_eq!(app.get_with_cookie(&format!("/api/v1/reports/campaign/{id}.txt"), &cmo).await.status(), 404);
+    assert_eq!(app.get_with_cookie(&format!("/api/v1/reports/campaign/{}.pdf", uuid::Uuid::new_v4()), &cmo).await.status(), 404);
+
+    // The compliance report (Module 11): the chain's verification, the checks, the erasures
+    // handled and the period's audit log as the audit API lists it.
+    let res = app
+        .client
+        .post(app.url("/api/v1/privacy/erasure"))
+        .header("cookie", &compliance)
+        .header("origin", app.origin())
+        .json(&serde_json::json!({ "user_id": "user-000001", "reference": "DSR-2026-114" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    // One campaign live again, so the scan has a campaign to check.
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    server::entities::campaigns::Entity::update_many()
+        .col_expr(server::entities::campaigns::Column::Status, Expr::value("active"))
+        .filter(server::entities::campaigns::Column::Id.eq(uuid::Uuid::parse_str(id).unwrap()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    app.state.clock.set(now + chrono::Duration::minutes(1));
+    let window = "from=2026-11-20T00:00:00Z&to=2026-11-20T15:31:00Z";
+    // The chain as it stands when the report is made (the report's own entry follows it).
+    let verify: Value = app.get_with_cookie("/api/v1/audit/verify", &compliance).await.json().await.unwrap();
+    assert_eq!(verify["ok"], true);
+    let res = app.get_with_cookie(&format!("/api/v1/reports/compliance.pdf?{window}"), &compliance).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-disposition"], "attachment; filename=\"compliance-report_2026-11-20_to_2026-11-20.pdf\"");
+    let (text, _) = read_pdf("compliance-report", &res.bytes().await.unwrap());
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&format!("Verified intact: every one of the {} entries", format::count(verify["entries"].as_i64().unwrap()))), "{flat}");
+    let audit: Value = app.get_with_cookie(&format!("/api/v1/audit?{window}&per_page=1"), &compliance).await.json().await.unwrap();
+    assert!(flat.contains(&format!("{} entries, oldest first", format::count(audit["total"].as_i64().unwrap()))), "the period's audit log");
+    assert!(text.contains("DSR-2026-114"), "the erasure request handled");
+    assert!(text.contains("export.board-report"), "the board report's own audit entry");
+    assert!(text.contains("Regulatory checks per campaign") && text.contains("Consent"));
+    let checks: Value = app.get_with_cookie("/api/v1/compliance/checks", &compliance).await.json().await.unwrap();
+    let checked = &checks["campaigns"][0];
+    assert!(flat.contains("1 campaign checked"), "one campaign is live");
+    let row = text.lines().find(|l| l.contains(checked["name"].as_str().unwrap())).expect("the checked campaign's row");
+    assert!(row.contains(checked["overall"].as_str().unwrap().replace("warn", "warning").as_str()), "{row}");
+    assert_eq!(app.get_with_cookie("/api/v1/reports/compliance.pdf", &cmo).await.status(), 403);
+    assert_eq!(app.get_with_cookie("/api/v1/reports/compliance.pdf?segment=VIP", &compliance).await.status(), 422);
 }
