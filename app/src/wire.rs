@@ -260,6 +260,10 @@ pub struct CampaignPatch {
     /// A new frequency cap (deliveries per user in any 7 days, 1 to 50); 0 removes the cap.
     pub frequency_cap_per_week: Option<u32>,
     /// Why (kept with the change; e.g. the pause reason).
+    /// With `status: paused`: why (`manual` by default; `low_performance`, `budget_exceeded`,
+    /// `user_feedback`), carried by the `campaign_paused` event.
+    #[serde(default)]
+    pub pause_reason: Option<analytics::events::PauseReason>,
     pub reason: Option<String>,
 }
 
@@ -1700,4 +1704,73 @@ pub enum AlertChange {
     Acknowledge { id: uuid::Uuid, request: AcknowledgeRequest },
     CreateRule(AlertRuleInput),
     DeleteRule(uuid::Uuid),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduled reports: `/api/v1/report-schedules` (docs/reports.md, "Scheduled delivery").
+
+/// `POST /api/v1/report-schedules`: a report to receive at a local time.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportScheduleRequest {
+    /// What the schedule is called ("Weekly board report"), 1 to 200 characters.
+    pub name: String,
+    /// `board`, `campaign` or `compliance`.
+    pub report: String,
+    /// The campaign of a campaign report.
+    #[serde(default)]
+    pub campaign_id: Option<uuid::Uuid>,
+    /// The report's filters and period as its API's query string (`range=7d&segment=HIGH_SPENDER`);
+    /// each delivery's period ends at its scheduled time. Default: the report's own (30 days).
+    #[serde(default)]
+    pub query: String,
+    /// `daily`, `weekly` or `monthly`.
+    pub frequency: String,
+    /// Weekly: 1 (Monday) to 7 (Sunday).
+    #[serde(default)]
+    pub weekday: Option<u8>,
+    /// Monthly: 1 to 28.
+    #[serde(default)]
+    pub day_of_month: Option<u8>,
+    pub hour: u8,
+    #[serde(default)]
+    pub minute: u8,
+    /// An IANA time zone (`Europe/Paris`); the local time follows its daylight-saving changes.
+    pub time_zone: String,
+    /// `email` or `webhook`.
+    pub channel: String,
+    /// E-mail: 1 to 20 addresses. Webhook: one http(s) URL.
+    pub destination: Vec<String>,
+}
+
+/// One delivery of a schedule.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportDelivery {
+    pub id: uuid::Uuid,
+    /// The scheduled time (the report's period ends then).
+    pub due_at: DateTime<Utc>,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: u32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub bytes: Option<u64>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// A schedule and its latest deliveries.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportScheduleView {
+    pub id: uuid::Uuid,
+    /// What was asked for.
+    pub schedule: ReportScheduleRequest,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub next_run_at: DateTime<Utc>,
+    pub last_run_at: Option<DateTime<Utc>>,
+    /// Newest first, at most 20.
+    pub deliveries: Vec<ReportDelivery>,
 }

@@ -21,6 +21,7 @@ mod m20261130_000015_create_experiments;
 mod m20261130_000016_create_recommendations;
 mod m20261201_000017_add_recommendation_outcomes;
 mod m20261201_000018_create_alerts;
+mod m20261201_000019_create_report_schedules;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_create_recommendations::Migration),
             Box::new(m20261201_000017_add_recommendation_outcomes::Migration),
             Box::new(m20261201_000018_create_alerts::Migration),
+            Box::new(m20261201_000019_create_report_schedules::Migration),
         ]
     }
 }

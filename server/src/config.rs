@@ -144,6 +144,10 @@ pub struct Settings {
     pub alerts: Alerts,
     /// The webhook's HMAC-SHA256 signing key, from `SWIPESAVVY_WEBHOOK_SECRET` only.
     pub webhook_secret: Option<SecretString>,
+    /// `[reports]`: scheduled delivery by e-mail (SMTP) and webhook (docs/reports.md).
+    pub reports: Reports,
+    /// The SMTP password, from `SWIPESAVVY_SMTP_PASSWORD` only.
+    pub smtp_password: Option<SecretString>,
     /// `serve --clock-control`: the administrator may move this server's clock forward
     /// (`POST /api/v1/admin/clock`, audited), for end-to-end tests and demos of time-based rules.
     /// Never from the file, so a production configuration cannot switch it on by accident.
@@ -228,6 +232,64 @@ impl Alerts {
     }
 }
 
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// Plain, then STARTTLS, which is required (port 587).
+    Starttls,
+    /// No encryption: a relay on the same host or a test sink only.
+    None,
+}
+
+/// `[reports]` of `swipesavvy.toml` (docs/reports.md, "Scheduled delivery").
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Reports {
+    /// The SMTP server scheduled reports are mailed through; none: e-mail schedules are refused.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_username: Option<String>,
+    /// The sender, `Name <address>`.
+    pub from: String,
+    /// Attempts per delivery before it is given up as failed.
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt; each further one doubles it.
+    pub first_retry_seconds: u32,
+}
+
+impl Default for Reports {
+    fn default() -> Reports {
+        Reports {
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: None,
+            from: "SwipeSavvy Analytics <reports@localhost>".to_owned(),
+            max_attempts: 6,
+            first_retry_seconds: 60,
+        }
+    }
+}
+
+impl Reports {
+    fn problem(&self) -> Option<String> {
+        if !(1..=20).contains(&self.max_attempts) {
+            return Some(format!("reports.max_attempts must be 1 to 20, got {}", self.max_attempts));
+        }
+        if !(1..=86_400).contains(&self.first_retry_seconds) {
+            return Some(format!("reports.first_retry_seconds must be 1 to 86400, got {}", self.first_retry_seconds));
+        }
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Some(format!("reports.from must be an e-mail address such as 'Reports <reports@example.com>', got '{}'", self.from));
+        }
+        None
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -248,6 +310,8 @@ impl Default for Settings {
             recommendations: analytics::recommend::Thresholds::default(),
             alerts: Alerts::default(),
             webhook_secret: None,
+            reports: Reports::default(),
+            smtp_password: None,
             clock_control: false,
         }
     }
@@ -285,6 +349,7 @@ struct FileSettings {
     compliance: Option<Compliance>,
     recommendations: Option<analytics::recommend::Thresholds>,
     alerts: Option<Alerts>,
+    reports: Option<Reports>,
 }
 
 /// `[metrics]` of `swipesavvy.toml`.
@@ -373,10 +438,16 @@ impl Settings {
         if let Some(problem) = alerts.problem(webhook_secret.is_some()) {
             return Err(AppError::Config(problem));
         }
+        let reports = file.reports.unwrap_or_default();
+        if let Some(problem) = reports.problem() {
+            return Err(AppError::Config(problem));
+        }
         Ok(Settings {
             recommendations,
             alerts,
             webhook_secret,
+            reports,
+            smtp_password: std::env::var("SWIPESAVVY_SMTP_PASSWORD").ok().filter(|k| !k.is_empty()).map(SecretString::from),
             metrics,
             database: DatabaseTarget::parse(database_url.as_deref())?,
             addr: overrides.addr.or(file.addr).unwrap_or(defaults.addr),

@@ -40,6 +40,7 @@ impl Application {
         tokio::spawn(jobs::experiments::run(state.clone()));
         tokio::spawn(jobs::recommendations::run(state.clone()));
         tokio::spawn(jobs::alerts::run(state.clone()));
+        tokio::spawn(jobs::reports::run(state.clone()));
         // Pay for the decoy hash now, not in the first sign-in's timing.
         tokio::task::spawn_blocking(crate::auth::password::warm_up);
         Ok(Application { listener, router, state, inventory })

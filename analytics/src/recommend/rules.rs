@@ -836,7 +836,7 @@ fn launch_holdout(ctx: &Context, c: &CampaignFacts) -> Option<Recommendation> {
 // 9. Improve data quality.
 fn data_quality(ctx: &Context) -> Option<Recommendation> {
     let (t, s) = (ctx.t, &ctx.facts.system);
-    let error_share = if s.received_last_hour >= 100 { Some(100.0 * s.rejected_last_hour as f64 / s.received_last_hour as f64) } else { None };
+    let error_share = if s.received_last_hour >= t.validation_min_events { Some(100.0 * s.rejected_last_hour as f64 / s.received_last_hour as f64) } else { None };
     let stale = s.events_expected && s.freshness_minutes.is_some_and(|f| f > t.freshness_minutes_above);
     let invalid = error_share.is_some_and(|e| e > t.validation_errors_above_percent);
     // The detector found the events overall falling away from their hour-of-week baseline.

@@ -39,6 +39,8 @@ pub struct Thresholds {
     pub holdout_percent: f64,
     pub freshness_minutes_above: f64,
     pub validation_errors_above_percent: f64,
+    /// The fewest events received in an hour for its share of rejected ones to be judged.
+    pub validation_min_events: u64,
     /// The fewest impressions a CTR rule judges.
     pub min_impressions: u64,
     /// Days after an execution before its outcome is measured against the projection.
@@ -79,6 +81,7 @@ impl Default for Thresholds {
             holdout_percent: 10.0,
             freshness_minutes_above: 30.0,
             validation_errors_above_percent: 5.0,
+            validation_min_events: 100,
             min_impressions: 1_000,
             outcome_window_days: 7,
             outcome_tolerance: 0.5,
@@ -112,6 +115,7 @@ impl Thresholds {
         positive("targeting_ratio_at_least", self.targeting_ratio_at_least);
         positive("freshness_minutes_above", self.freshness_minutes_above);
         positive("validation_errors_above_percent", self.validation_errors_above_percent);
+        positive("validation_min_events", self.validation_min_events as f64);
         positive("outcome_tolerance", self.outcome_tolerance);
         positive("outcome_prior_weight", self.outcome_prior_weight);
         if self.interval_minutes == 0 {

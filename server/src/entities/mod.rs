@@ -22,6 +22,8 @@ pub mod quality_hourly;
 pub mod retention_runs;
 pub mod query_hourly;
 pub mod recommendations;
+pub mod report_deliveries;
+pub mod report_schedules;
 pub mod sessions;
 pub mod spend;
 pub mod webhook_deliveries;

@@ -137,7 +137,12 @@ fn api(clock_control: bool) -> RouteTable {
     let table = table
         .get("/api/v1/reports/board.pdf", Access::Requires(Capability::View(Module::RoiDeepDive)), get(reports::board))
         .get("/api/v1/reports/campaign/{file}", Access::Requires(Capability::View(Module::CampaignDetail)), get(reports::campaign))
-        .get("/api/v1/reports/compliance.pdf", Access::Requires(Capability::ReadAuditLog), get(reports::compliance));
+        .get("/api/v1/reports/compliance.pdf", Access::Requires(Capability::ReadAuditLog), get(reports::compliance))
+        // A schedule is its owner's; the service checks the report's own right.
+        .get("/api/v1/report-schedules", Access::SignedIn, get(reports::schedules))
+        .post("/api/v1/report-schedules", Access::SignedIn, post(reports::create_schedule))
+        .get("/api/v1/report-schedules/{id}", Access::SignedIn, get(reports::schedule))
+        .route(Some(Method::DELETE), "/api/v1/report-schedules/{id}", Access::SignedIn, axum::routing::delete(reports::delete_schedule));
     let table = exports::routes(table);
     let table = if clock_control {
         table.post("/api/v1/admin/clock", Access::Requires(Capability::ManageUsers), post(clock::advance))

@@ -1,16 +1,20 @@
 //! Reports as PDF: `GET /api/v1/reports/board.pdf`, `…/campaign/{id}.pdf` and
 //! `…/compliance.pdf` (the builders are in `crate::reports`). Each report is written to the
-//! data-access log and the audit log like an export.
+//! data-access log and the audit log like an export. `/api/v1/report-schedules` schedules them
+//! (`crate::services::report_schedules`).
 
 use app::access::Caller;
+use app::wire::{ReportScheduleRequest, ReportScheduleView};
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
+use axum::Json;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
 use crate::error::{AppError, Result};
 use crate::reports::{board, campaign, compliance, pdf};
-use crate::services::access_log;
+use crate::services::{access_log, report_schedules};
 use crate::services::catalogue::Actor;
 use crate::state::AppState;
 
@@ -74,4 +78,33 @@ pub async fn campaign(State(state): State<AppState>, Extension(caller): Extensio
 pub async fn compliance(State(state): State<AppState>, Extension(caller): Extension<Caller>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Response> {
     let (report, period) = compliance::report(&state, &pairs).await?;
     respond(&state, caller, "compliance-report", format!("compliance-report_{}.pdf", period.days()), report, &pairs).await
+}
+
+fn schedule_id(text: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(text).map_err(|_| AppError::invalid("id", format!("must be a report schedule's UUID, got '{}'", text.chars().take(60).collect::<String>())))
+}
+
+/// The caller's report schedules (an administrator's: everyone's), soonest first.
+#[utoipa::path(get, path = "/api/v1/report-schedules", tag = "reports", responses((status = 200, body = Vec<ReportScheduleView>)))]
+pub async fn schedules(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Json<Vec<ReportScheduleView>>> {
+    Ok(Json(report_schedules::list(&state, caller).await?))
+}
+
+/// Schedules a report by e-mail or webhook; the caller's role must be allowed the report.
+#[utoipa::path(post, path = "/api/v1/report-schedules", tag = "reports", request_body = ReportScheduleRequest, responses((status = 200, body = ReportScheduleView), (status = 403, body = app::wire::ErrorBody), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn create_schedule(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: std::result::Result<Json<ReportScheduleRequest>, JsonRejection>) -> Result<Json<ReportScheduleView>> {
+    let Json(request) = body.map_err(|e| AppError::BadRequest(format!("the body is not a report schedule: {}", e.body_text())))?;
+    Ok(Json(report_schedules::create(&state, caller, request).await?))
+}
+
+/// One of the caller's schedules with its latest deliveries and their outcomes.
+#[utoipa::path(get, path = "/api/v1/report-schedules/{id}", tag = "reports", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = ReportScheduleView), (status = 404, body = app::wire::ErrorBody)))]
+pub async fn schedule(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<ReportScheduleView>> {
+    Ok(Json(report_schedules::get(&state, caller, schedule_id(&id)?).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/report-schedules/{id}", tag = "reports", params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 404, body = app::wire::ErrorBody)))]
+pub async fn delete_schedule(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<axum::http::StatusCode> {
+    report_schedules::delete(&state, caller, schedule_id(&id)?).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

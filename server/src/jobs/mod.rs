@@ -7,5 +7,6 @@ pub mod data_refresh;
 pub mod database_probe;
 pub mod experiments;
 pub mod recommendations;
+pub mod reports;
 pub mod retention;
 pub mod segmentation;

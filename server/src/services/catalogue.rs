@@ -501,7 +501,7 @@ async fn apply_patch(
             CampaignStatus::Paused => Some(Payload::CampaignPaused(CampaignPaused {
                 campaign_id: id,
                 marketer_id: actor.label(),
-                pause_reason: PauseReason::Manual,
+                pause_reason: patch.pause_reason.unwrap_or(PauseReason::Manual),
                 time_to_pause_hours: Some((now - started_at.unwrap_or(created_at)).num_hours().max(0)),
                 pause_metrics_snapshot: pause_snapshot(patch.reason.as_deref(), figures.clone()),
             })),

@@ -20,6 +20,7 @@ pub mod load;
 pub mod metrics;
 pub mod rebuild;
 pub mod regulatory;
+pub mod report_schedules;
 pub mod retention;
 pub mod segments;
 pub mod simulate;

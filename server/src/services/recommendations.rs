@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use analytics::events::ReallocationReason;
+use analytics::events::{PauseReason, ReallocationReason};
 use analytics::recommend::{self, Action, CampaignInput, ComplianceFacts, CreativeInput, Recommendation, RecommendationKind, SystemFacts, Thresholds};
 use analytics::CampaignStatus;
 use analytics::events::{ConfidenceLevel, Event, ImpactProjection, Payload, UserActionRecommended};
@@ -153,7 +153,7 @@ async fn inputs(db: &DatabaseConnection, now: DateTime<Utc>, t: &Thresholds) -> 
         e.0 += row.received;
         e.1 += row.valid;
     }
-    let bad_hours = by_hour.values().filter(|(received, valid)| *received >= 100 && 100.0 * (received - valid) as f64 / *received as f64 > t.validation_errors_above_percent).count() as u32;
+    let bad_hours = by_hour.values().filter(|(received, valid)| *received >= t.validation_min_events as i64 && 100.0 * (received - valid) as f64 / *received as f64 > t.validation_errors_above_percent).count() as u32;
     let stale_hours = freshness_minutes.filter(|f| *f > t.freshness_minutes_above).map_or(0, |f| ((f / 60.0).ceil() as u32).min(6));
     let system = SystemFacts {
         freshness_minutes,
@@ -583,7 +583,13 @@ async fn carry_out(state: &AppState, actor: &Actor, id: Uuid, rec: &Recommendati
     let summary = |v: &app::wire::CampaignView| serde_json::json!({ "campaign_id": v.id, "name": v.name, "status": v.status, "budget_cents": v.budget_cents, "frequency_cap_per_week": v.frequency_cap_per_week, "holdout_percent": v.holdout_percent, "target_segments": v.target_segments });
     let result = match &plan.action {
         Action::PauseCampaign { campaign_id } => {
-            let view = change_campaign_as(state, actor, *campaign_id, patch(CampaignPatch { status: Some(CampaignStatus::Paused), ..Default::default() })).await?;
+            // The spec's reasons: performance triggers and overspend say which; a compliance pause is the marketer's rule.
+            let pause_reason = match (rec.kind, rec.trigger.as_str()) {
+                (RecommendationKind::PauseCampaign, "overspend") => PauseReason::BudgetExceeded,
+                (RecommendationKind::PauseCampaign, _) => PauseReason::LowPerformance,
+                _ => PauseReason::Manual,
+            };
+            let view = change_campaign_as(state, actor, *campaign_id, patch(CampaignPatch { status: Some(CampaignStatus::Paused), pause_reason: Some(pause_reason), ..Default::default() })).await?;
             serde_json::json!({ "changed": [summary(&view)] })
         }
         Action::MoveBudget { from_campaign_id, to_campaign_id, amount_cents } => {

@@ -21,12 +21,13 @@ pub const SIGNATURE_HEADER: &str = "x-swipesavvy-signature";
 pub const TIMESTAMP_HEADER: &str = "x-swipesavvy-timestamp";
 pub const DELIVERY_HEADER: &str = "x-swipesavvy-delivery";
 
-/// `sha256=<hex>` of `"<timestamp>.<body>"` under `secret`.
-pub fn sign(secret: &[u8], timestamp: i64, body: &str) -> String {
+/// `sha256=<hex>` of `"<timestamp>.<body>"` under `secret` (the body as sent: JSON text for an
+/// alert, the PDF's bytes for a scheduled report).
+pub fn sign(secret: &[u8], timestamp: i64, body: impl AsRef<[u8]>) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
-    mac.update(body.as_bytes());
+    mac.update(body.as_ref());
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
@@ -51,6 +52,10 @@ pub async fn enqueue(db: &impl ConnectionTrait, state: &AppState, alert_id: Uuid
     Ok(())
 }
 
+/// How long a claimed attempt holds its delivery: past it, a server that died mid-attempt has its
+/// delivery taken up again.
+const IN_FLIGHT_MINUTES: i64 = 5;
+
 fn client() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     CLIENT.get_or_init(|| reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().expect("a TLS client"))
@@ -74,9 +79,11 @@ pub async fn deliver_due(state: &AppState) -> Result<usize> {
     let alerts = &state.settings.alerts;
     let mut delivered = 0;
     for row in due {
-        // Claim the attempt (two servers on one database attempt it once).
+        // Claim the attempt (two servers on one database attempt it once), and hold it while it
+        // is in flight so another pass does not take it up again before its outcome is stored.
         let claimed = webhook_deliveries::Entity::update_many()
             .col_expr(webhook_deliveries::Column::Attempts, Expr::value(row.attempts + 1))
+            .col_expr(webhook_deliveries::Column::NextAttemptAt, Expr::value(now + Duration::minutes(IN_FLIGHT_MINUTES)))
             .filter(webhook_deliveries::Column::Id.eq(row.id))
             .filter(webhook_deliveries::Column::Attempts.eq(row.attempts))
             .filter(webhook_deliveries::Column::Status.eq("pending"))

@@ -415,6 +415,18 @@ async fn executing_changes_what_it_says_after_approval_on_schedule_across_a_rest
     let pauses: Vec<_> = audit_actions(&restarted, "campaign.pause").await.into_iter().filter(|e| e.target == format!("campaign:{}", losing.id)).collect();
     assert_eq!(pauses.len(), 1, "executed once");
     assert!(pauses[0].reason.as_deref().unwrap_or_default().contains(&format!("Recommendation {}", pause.id)));
+    // The marketer-action event says why: the spec's low performance (and the compliance pause, the marketer's rule).
+    let paused_events = |id: Uuid| {
+        use sea_orm::QueryFilter;
+        server::entities::events::Entity::find()
+            .filter(server::entities::events::Column::CampaignId.eq(id))
+            .filter(server::entities::events::Column::EventType.eq("campaign_paused"))
+            .all(&restarted.state.db)
+    };
+    let events = paused_events(losing.id).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].properties["pause_reason"], "low_performance");
+    assert_eq!(paused_events(refused.id).await.unwrap()[0].properties["pause_reason"], "manual");
     let executed = server::services::recommendations::get(&restarted.state.db, pause.id).await.unwrap();
     assert_eq!(executed.status, RecommendationStatus::Executed);
     assert_eq!(audit_actions(&restarted, "recommendation.schedule").await.len(), 1);

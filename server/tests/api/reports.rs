@@ -184,3 +184,190 @@ async fn the_board_report_pdf_carries_the_apis_kpis_campaigns_and_lifts_for_the_
     assert_eq!(app.get_with_cookie("/api/v1/reports/compliance.pdf", &cmo).await.status(), 403);
     assert_eq!(app.get_with_cookie("/api/v1/reports/compliance.pdf?segment=VIP", &compliance).await.status(), 422);
 }
+
+/// A local SMTP server that keeps each message it accepts; it answers the first `refusals`
+/// messages with a temporary failure (451), as a busy relay would.
+async fn smtp_sink(refusals: u32) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let refusals = std::sync::Arc::new(std::sync::Mutex::new(refusals));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let kept = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else { return };
+            let (got, refusals) = (kept.clone(), refusals.clone());
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
+                    let answer = match verb.as_str() {
+                        "EHLO" | "HELO" => "250 sink".to_owned(),
+                        "DATA" => {
+                            write.write_all(b"354 end with a dot\r\n").await.unwrap();
+                            let mut message = String::new();
+                            while let Ok(Some(data)) = lines.next_line().await {
+                                if data == "." {
+                                    break;
+                                }
+                                message.push_str(&data);
+                                message.push('\n');
+                            }
+                            let mut left = refusals.lock().unwrap();
+                            if *left > 0 {
+                                *left -= 1;
+                                "451 busy, try again later".to_owned()
+                            } else {
+                                got.lock().unwrap().push(message);
+                                "250 queued".to_owned()
+                            }
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => "250 OK".to_owned(),
+                    };
+                    write.write_all(format!("{answer}\r\n").as_bytes()).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, got)
+}
+
+/// A webhook receiver that keeps each request's headers and bytes.
+async fn pdf_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>) {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = got.clone();
+    let app = axum::Router::new().route(
+        "/reports",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push((headers, body.to_vec()));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/reports"), got)
+}
+
+#[tokio::test]
+async fn a_scheduled_report_is_delivered_once_by_email_and_to_a_webhook_after_its_time_across_a_restart() {
+    use app::wire::{ReportScheduleRequest, ReportScheduleView};
+    let (port, mail) = smtp_sink(1).await;
+    let (hook_url, hook) = pdf_receiver().await;
+    let secret = "report-webhook-secret";
+    // Tuesday 1 December 2026, 10:00 UTC.
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
+    let app = crate::support::spawn_app_with_clock_configured(server::clock::Clock::fixed(now), |s| {
+        s.reports.smtp_host = Some("127.0.0.1".to_owned());
+        s.reports.smtp_port = port;
+        s.reports.smtp_security = server::config::SmtpSecurity::None;
+        s.reports.first_retry_seconds = 60;
+        s.webhook_secret = Some(secret.to_owned().into());
+    })
+    .await;
+    let config = SimConfig { seed: 5, users: 300, days: 10, campaigns: 4, start: start_for(now, 10), holdout_share: 0.1, faults: Faults::default(), experiments: 0 };
+    server::services::simulate::to_db(&app.state, config, |_, _| {}).await.unwrap();
+    let cmo_account = app.sign_in(Role::Cmo).await;
+    let cmo = cmo_account.cookie.clone();
+    let post = |cookie: String, body: Value| {
+        let app = &app;
+        async move { app.client.post(app.url("/api/v1/report-schedules")).header("cookie", cookie).header("origin", app.origin()).json(&body).send().await.unwrap() }
+    };
+    let weekly = |channel: &str, destination: Vec<&str>| {
+        serde_json::json!({ "name": format!("Weekly board report by {channel}"), "report": "board", "query": "range=7d", "frequency": "weekly", "weekday": 1, "hour": 8, "minute": 0, "time_zone": "Europe/Paris", "channel": channel, "destination": destination })
+    };
+
+    // Every Monday 08:00 in Paris: next Monday 7 December, 07:00 UTC.
+    let res = post(cmo.clone(), weekly("email", vec!["cfo@example.com", "board@example.com"])).await;
+    assert_eq!(res.status(), 200);
+    let by_mail: ReportScheduleView = res.json().await.unwrap();
+    assert_eq!(by_mail.next_run_at, Utc.with_ymd_and_hms(2026, 12, 7, 7, 0, 0).unwrap());
+    let res = post(cmo.clone(), weekly("webhook", vec![&hook_url])).await;
+    assert_eq!(res.status(), 200);
+    let by_hook: ReportScheduleView = res.json().await.unwrap();
+
+    // Bad requests name each field; a role without the report's right is refused.
+    let bad = serde_json::json!({ "name": "x", "report": "board", "query": "from=2026-11-01", "frequency": "weekly", "hour": 25, "time_zone": "Mars/Olympus", "channel": "email", "destination": ["not an address"] });
+    let res = post(cmo.clone(), bad).await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    let fields: Vec<&str> = body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["query", "weekday", "hour", "time_zone", "destination"]);
+    let compliance_account = app.sign_in(Role::Compliance).await;
+    assert_eq!(post(compliance_account.cookie.clone(), weekly("email", vec!["legal@example.com"])).await.status(), 403);
+    let _: ReportScheduleRequest = serde_json::from_value(weekly("email", vec!["a@example.com"])).unwrap();
+
+    // Before its time, nothing goes out.
+    assert_eq!(server::services::report_schedules::run_due(&app.state).await.unwrap(), 0);
+
+    // The server restarts; its clock passes Monday 08:00 Paris. Each report goes out once: the
+    // mail after the relay's one refusal and a retry a minute later.
+    let monday = Utc.with_ymd_and_hms(2026, 12, 7, 7, 5, 0).unwrap();
+    let restarted = crate::support::restart(&app, server::clock::Clock::fixed(monday)).await;
+    server::services::report_schedules::run_due(&restarted.state).await.unwrap();
+    server::services::report_schedules::deliver_due(&restarted.state).await.unwrap();
+    restarted.state.clock.set(monday + chrono::Duration::seconds(61));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while (mail.lock().unwrap().is_empty() || hook.lock().unwrap().is_empty()) && std::time::Instant::now() < deadline {
+        server::services::report_schedules::deliver_due(&restarted.state).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    for _ in 0..3 {
+        server::services::report_schedules::run_due(&restarted.state).await.unwrap();
+        server::services::report_schedules::deliver_due(&restarted.state).await.unwrap();
+    }
+    let messages = mail.lock().unwrap().clone();
+    assert_eq!(messages.len(), 1, "one e-mail");
+    let message = &messages[0];
+    for expected in ["To: cfo@example.com, board@example.com", "Subject: Weekly board report by email: Board report", "Date: Mon, 07 Dec 2026 07:06", "Content-Type: application/pdf", "Content-Disposition: attachment", "\"board-report_2026-11-30_to_2026-12-07.pdf\""] {
+        assert!(message.contains(expected), "{expected} in {message:.2000}");
+    }
+    let posts = hook.lock().unwrap().clone();
+    assert_eq!(posts.len(), 1, "one webhook delivery");
+    let (headers, bytes) = &posts[0];
+    assert!(bytes.starts_with(b"%PDF-"));
+    let timestamp: i64 = headers["x-swipesavvy-timestamp"].to_str().unwrap().parse().unwrap();
+    assert_eq!(headers["x-swipesavvy-signature"].to_str().unwrap(), server::services::webhook::sign(secret.as_bytes(), timestamp, bytes));
+    let (text, _) = read_pdf("scheduled-board-report", bytes);
+    assert!(text.contains("30 Nov 2026 07:00 to 07 Dec 2026 07:00 UTC"), "the week ending at the scheduled time");
+
+    // Each delivery is kept with its outcome; the schedule has moved on a week.
+    // A week on, the sessions have expired: sign in again.
+    let cookie_of = |res: reqwest::Response| res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cmo = cookie_of(restarted.login(&cmo_account.email, &cmo_account.password).await);
+    let compliance = cookie_of(restarted.login(&compliance_account.email, &compliance_account.password).await);
+    let res = restarted.get_with_cookie("/api/v1/report-schedules", &cmo).await;
+    assert_eq!(res.status(), 200);
+    let seen: Vec<ReportScheduleView> = res.json().await.unwrap();
+    assert_eq!(seen.len(), 2, "the CMO's two schedules");
+    let mailed = seen.iter().find(|s| s.id == by_mail.id).unwrap();
+    assert_eq!(mailed.next_run_at, Utc.with_ymd_and_hms(2026, 12, 14, 7, 0, 0).unwrap());
+    assert_eq!(mailed.deliveries.len(), 1);
+    let d = &mailed.deliveries[0];
+    assert_eq!((d.status.as_str(), d.attempts, d.due_at), ("delivered", 2, by_mail.next_run_at));
+    let hooked = seen.iter().find(|s| s.id == by_hook.id).unwrap();
+    assert_eq!((hooked.deliveries[0].status.as_str(), hooked.deliveries[0].attempts), ("delivered", 1));
+    use sea_orm::EntityTrait;
+    let logged = server::entities::data_access_log::Entity::find().all(&restarted.state.db).await.unwrap();
+    assert_eq!(logged.iter().filter(|e| e.subject == "export:scheduled-board-report").count(), 2, "each delivery in the data-access log");
+
+    // Deleted: gone from the list; compliance cannot see or delete the CMO's.
+    let delete = |cookie: String, id: uuid::Uuid| {
+        let app = &restarted;
+        async move { app.client.delete(app.url(&format!("/api/v1/report-schedules/{id}"))).header("cookie", cookie).header("origin", app.origin()).send().await.unwrap().status() }
+    };
+    assert_eq!(delete(compliance.clone(), by_hook.id).await, 404);
+    assert_eq!(delete(cmo.clone(), by_hook.id).await, 204);
+    let seen: Vec<ReportScheduleView> = restarted.get_with_cookie("/api/v1/report-schedules", &cmo).await.json().await.unwrap();
+    assert_eq!(seen.iter().map(|s| s.id).collect::<Vec<_>>(), [by_mail.id]);
+}

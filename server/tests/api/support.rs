@@ -317,10 +317,13 @@ pub fn swipesavvy() -> std::process::Command {
 pub async fn restart(app: &TestApp, clock: Clock) -> TestApp {
     let (key, checkpoints) = (app.state.settings.audit_key_file.clone(), app.state.settings.audit_checkpoint_file.clone());
     let lifetime = app.state.settings.session_lifetime_minutes;
+    let (reports, webhook_secret) = (app.state.settings.reports.clone(), app.state.settings.webhook_secret.clone());
     spawn_configured(app.state.settings.database.clone(), None, clock, move |s| {
         s.audit_key_file = key;
         s.audit_checkpoint_file = checkpoints;
         s.session_lifetime_minutes = lifetime;
+        s.reports = reports;
+        s.webhook_secret = webhook_secret;
     })
     .await
 }
