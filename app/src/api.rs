@@ -57,6 +57,9 @@ pub const SERVER_FN_ACCESS: &[(&str, Access)] = &[
     // Anyone sets rules; acknowledging checks Module 9 in the backend, deleting the rule's author.
     ("/api/fn/load_alert_rules", Access::SignedIn),
     ("/api/fn/change_alert", Access::SignedIn),
+    // Anyone schedules reports; the service checks the report's own right and the owner.
+    ("/api/fn/load_report_schedules", Access::SignedIn),
+    ("/api/fn/change_report_schedule", Access::SignedIn),
     ("/api/fn/refresh_recommendations", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/act_on_recommendation", Access::Requires(Capability::View(Module::ActionCenter))),
     ("/api/fn/load_admin", Access::Requires(Capability::ManageUsers)),
@@ -613,6 +616,73 @@ pub async fn change_alert(
         other => return Err(ServerFnError::new(format!("unknown alert change '{other}'"))),
     };
     crate::backend::backend()?.change_alerts(&actor, change).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "load_report_schedules")]
+pub async fn load_report_schedules() -> Result<Vec<crate::wire::ReportScheduleView>, ServerFnError> {
+    crate::backend::authorize("load_report_schedules")?;
+    let actor = crate::backend::principal()?;
+    crate::backend::backend()?.report_schedules(&actor).await
+}
+
+/// The account page's schedule forms: `verb` is `create` (with the schedule's fields; `time` as
+/// `HH:MM`, `destination` addresses separated by commas or spaces) or `delete` (with `id`).
+#[server(prefix = "/api/fn", endpoint = "change_report_schedule")]
+#[allow(clippy::too_many_arguments)]
+pub async fn change_report_schedule(
+    verb: String,
+    id: Option<String>,
+    name: Option<String>,
+    report: Option<String>,
+    campaign_id: Option<String>,
+    query: Option<String>,
+    frequency: Option<String>,
+    weekday: Option<String>,
+    day_of_month: Option<String>,
+    time: Option<String>,
+    time_zone: Option<String>,
+    channel: Option<String>,
+    destination: Option<String>,
+) -> Result<String, ServerFnError> {
+    use crate::wire::{ReportScheduleChange, ReportScheduleRequest};
+    crate::backend::authorize("change_report_schedule")?;
+    let actor = crate::backend::principal()?;
+    let small = |label: &str, v: Option<String>| -> Result<Option<u8>, ServerFnError> {
+        match v.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => t.parse::<u8>().map(Some).map_err(|_| ServerFnError::new(format!("{label}: '{t}' is not a number"))),
+        }
+    };
+    let change = match verb.as_str() {
+        "delete" => {
+            let text = id.unwrap_or_default();
+            ReportScheduleChange::Delete(uuid::Uuid::parse_str(text.trim()).map_err(|_| ServerFnError::new(format!("'{text}' is not an id")))?)
+        }
+        "create" => {
+            let time = time.unwrap_or_default();
+            let (hour, minute) = time.trim().split_once(':').ok_or_else(|| ServerFnError::new(format!("time: '{time}' is not HH:MM")))?;
+            let campaign_id = match campaign_id.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()) {
+                None => None,
+                Some(c) => Some(uuid::Uuid::parse_str(&c).map_err(|_| ServerFnError::new(format!("campaign: '{c}' is not a campaign id")))?),
+            };
+            ReportScheduleChange::Create(ReportScheduleRequest {
+                name: name.unwrap_or_default(),
+                report: report.unwrap_or_default(),
+                campaign_id,
+                query: query.unwrap_or_default(),
+                frequency: frequency.unwrap_or_default(),
+                weekday: small("weekday", weekday)?,
+                day_of_month: small("day of month", day_of_month)?,
+                hour: small("hour", Some(hour.to_owned()))?.unwrap_or(0),
+                minute: small("minute", Some(minute.to_owned()))?.unwrap_or(0),
+                time_zone: time_zone.unwrap_or_default().trim().to_owned(),
+                channel: channel.unwrap_or_default(),
+                destination: destination.unwrap_or_default().split([',', ' ', '\n']).map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned).collect(),
+            })
+        }
+        other => return Err(ServerFnError::new(format!("unknown schedule change '{other}'"))),
+    };
+    crate::backend::backend()?.change_report_schedule(&actor, change).await
 }
 
 /// Runs the engine now (the Refresh button).

@@ -105,6 +105,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn alert_rules(&self) -> Result<Vec<crate::wire::AlertRuleView>, ServerFnError>;
     /// Acknowledges an alert, or creates or deletes a rule; answers what was done, in words.
     async fn change_alerts(&self, actor: &Principal, change: crate::wire::AlertChange) -> Result<String, ServerFnError>;
+    /// The caller's report schedules with their deliveries.
+    async fn report_schedules(&self, actor: &Principal) -> Result<Vec<crate::wire::ReportScheduleView>, ServerFnError>;
+    /// Creates or deletes one of the caller's report schedules; answers what was done, in words.
+    async fn change_report_schedule(&self, actor: &Principal, change: crate::wire::ReportScheduleChange) -> Result<String, ServerFnError>;
     async fn recommendation_outcomes(&self, query: String) -> Result<crate::wire::OutcomeReport, ServerFnError>;
     async fn refresh_recommendations(&self) -> Result<crate::wire::RecommendationRun, ServerFnError>;
     /// Executes, approves, schedules or dismisses, as the caller; the service checks the type.

@@ -1709,6 +1709,13 @@ pub enum AlertChange {
 // ---------------------------------------------------------------------------------------------
 // Scheduled reports: `/api/v1/report-schedules` (docs/reports.md, "Scheduled delivery").
 
+/// A change to the caller's report schedules from the account page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReportScheduleChange {
+    Create(ReportScheduleRequest),
+    Delete(uuid::Uuid),
+}
+
 /// `POST /api/v1/report-schedules`: a report to receive at a local time.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -363,6 +363,21 @@ impl Backend for ServerBackend {
         })
     }
 
+    async fn report_schedules(&self, actor: &Principal) -> Result<Vec<app::wire::ReportScheduleView>, ServerFnError> {
+        lift(services::report_schedules::list(&self.state, Caller::User(actor.clone())).await)
+    }
+
+    async fn change_report_schedule(&self, actor: &Principal, change: app::wire::ReportScheduleChange) -> Result<String, ServerFnError> {
+        use app::wire::ReportScheduleChange as C;
+        let caller = Caller::User(actor.clone());
+        lift(match change {
+            C::Create(request) => services::report_schedules::create(&self.state, caller, request)
+                .await
+                .map(|s| format!("Scheduled \"{}\": first delivery {} UTC.", s.schedule.name, s.next_run_at.format("%Y-%m-%d %H:%M"))),
+            C::Delete(id) => services::report_schedules::delete(&self.state, caller, id).await.map(|()| "Schedule deleted.".to_owned()),
+        })
+    }
+
     async fn recommendation_outcomes(&self, query: String) -> Result<app::wire::OutcomeReport, ServerFnError> {
         let query = lift(services::recommendation_outcomes::OutcomeQuery::from_pairs(&query_pairs(&query)))?;
         lift(services::recommendation_outcomes::report(&self.state, &query).await)

@@ -1,5 +1,5 @@
-//! The signed-in person's own page: who they are, what their role may do, and their personal
-//! read tokens (create: the secret is shown once; revoke).
+//! The signed-in person's own page: who they are, what their role may do, their personal read
+//! tokens (create: the secret is shown once; revoke) and their scheduled reports.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -65,6 +65,7 @@ pub fn Account() -> impl IntoView {
                     })}
                 </Suspense>
             </Panel>
+            <super::report_schedules::ReportSchedules/>
         </div>
     }
 }

@@ -83,6 +83,7 @@ fn CampaignDetail(
     let back = filters.href("/campaigns");
     let incrementality = filters.with_param("campaign", Some(&id)).href("/insights");
     let csv = filters.with_param("campaign", Some(&id)).href("/api/v1/exports/campaigns.csv");
+    let pdf = filters.with_param("campaign", None).href(&format!("/api/v1/reports/campaign/{id}.pdf"));
     let query = filters.encode();
     let (pause_id, boost_id, pause_query, boost_query) = (id.clone(), id.clone(), query.clone(), query);
     let tiles: Vec<(&str, String)> = vec![
@@ -165,6 +166,7 @@ fn CampaignDetail(
                         <BudgetForm campaign_id=c.id budget=c.budget_cents as f64 / 100.0 change/>
                         <a class="button button--quiet" href=incrementality>"View incrementality data"</a>
                         <a class="button button--quiet" href=csv download="">"Download report (CSV)"</a>
+                        <a class="button button--quiet" href=pdf download="">"Download report (PDF)"</a>
                         <A href=back attr:class="button button--quiet">"Back to leaderboard"</A>
                     </div>
                 </div>

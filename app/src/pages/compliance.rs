@@ -89,6 +89,10 @@ pub fn Compliance() -> impl IntoView {
     view! {
         <Title text="Compliance"/>
         <h1 class="page-title">"Compliance"</h1>
+        <div class="toolbar">
+            <a class="button button--quiet" href="/api/v1/reports/compliance.pdf?range=30d" download="">"Compliance report, last 30 days (PDF)"</a>
+            <a class="button button--quiet" href="/api/v1/reports/compliance.pdf?range=90d" download="">"Last 90 days (PDF)"</a>
+        </div>
         <div class="grid">
             <super::health_alerts::ComplianceAlerts/>
             <Transition fallback=|| view! { <Panel title="Regulatory checks" span=12><Skeleton lines=6/></Panel> }>

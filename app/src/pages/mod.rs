@@ -15,6 +15,7 @@ mod insights;
 mod login;
 mod new_campaign;
 mod overview;
+mod report_schedules;
 mod section;
 mod segments;
 

@@ -22,6 +22,11 @@ pub fn Overview() -> impl IntoView {
     let volume = Resource::new(|| WINDOW_HOURS, load_event_volume);
     view! {
         <DashboardHead title="Overview" feed/>
+        {crate::session::signed_in().filter(|me| me.can(crate::access::Capability::View(crate::access::Module::RoiDeepDive))).map(|_| view! {
+            <div class="toolbar">
+                <a class="button button--quiet" href=move || filters.with(|f| f.href("/api/v1/reports/board.pdf")) download="">"Board report (PDF)"</a>
+            </div>
+        })}
         <NewRecommendations feed/>
         <section class="kpi-grid" aria-label="Executive KPIs">
             // A transition keeps the cards on screen while new filters load: no jump, no blank.

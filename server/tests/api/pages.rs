@@ -20,6 +20,23 @@ async fn the_overview_renders_on_the_server_with_navigation_and_landmarks() {
     assert!(html.contains(r#"aria-label="Sections""#), "navigation landmark");
     assert!(html.contains("No events in the last 48 hours"), "empty state on an empty database");
     assert!(html.contains(&admin.email), "the signed-in person is shown");
+    assert!(html.contains(r#"href="/api/v1/reports/board.pdf""#), "the board report's download");
+}
+
+#[tokio::test]
+async fn the_report_downloads_and_schedules_are_on_their_pages() {
+    let app = spawn_app().await;
+    let compliance = app.sign_in(Role::Compliance).await;
+    let html = app.get_with_cookie("/compliance", &compliance.cookie).await.text().await.unwrap();
+    assert!(html.contains(r#"href="/api/v1/reports/compliance.pdf?range=30d""#), "the compliance report's download");
+    let cmo = app.sign_in(Role::Cmo).await;
+    let html = app.get_with_cookie("/account", &cmo.cookie).await.text().await.unwrap();
+    for text in ["Scheduled reports", "No scheduled report", "Schedule report", r#"name="time_zone""#] {
+        assert!(html.contains(text), "{text} on the account page");
+    }
+    // Compliance has no ROI deep dive, so no board report link on its overview.
+    let html = app.get_with_cookie("/", &compliance.cookie).await.text().await.unwrap();
+    assert!(!html.contains("/api/v1/reports/board.pdf"));
 }
 
 #[tokio::test]
