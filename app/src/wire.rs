@@ -1333,6 +1333,9 @@ pub struct ExperimentSummary {
     pub arms: Vec<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
+    /// When it was stopped or shipped (`None` while it runs).
+    #[serde(default)]
+    pub stopped_at: Option<DateTime<Utc>>,
     pub users: u64,
     pub verdict: Option<String>,
     pub verdict_state: Option<analytics::experiment::VerdictState>,

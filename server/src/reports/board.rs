@@ -267,10 +267,11 @@ pub async fn report(state: &AppState, pairs: &[(String, String)]) -> Result<(Rep
     let concluded: Vec<_> = experiments
         .iter()
         .filter(|e| matches!(e.status, ExperimentStatus::Stopped | ExperimentStatus::Shipped))
-        .filter(|e| e.ends_at.is_none_or(|end| end >= period.from) && e.started_at.is_none_or(|start| start < period.to))
+        // Concluded in the period: stopped or shipped within it.
+        .filter(|e| e.stopped_at.is_some_and(|end| end >= period.from && end < period.to))
         .collect();
     if concluded.is_empty() {
-        blocks.push(Block::Note("No experiment was stopped or shipped in the period.".into()));
+        blocks.push(Block::Note("No experiment concluded in the period.".into()));
     } else {
         blocks.push(Block::Table(Table {
             columns: vec![column("Experiment", Align::Left, 2.4), column("Campaign", Align::Left, 1.6), column("Status", Align::Left, 0.9), column("Members", Align::Right, 1.1), column("Verdict", Align::Left, 3.8)],

@@ -1,6 +1,7 @@
 //! The compliance report (Module 11's "Generate compliance report"): for legal and audit, over a
-//! period — the audit chain's verification, each campaign's regulatory checks and audience
-//! consent, the consent picture, the erasure requests handled and the audit log itself.
+//! period — the audit chain's verification with its newest checkpoint, the regulatory checks and
+//! audience consent of every campaign that ran in the period or is live, the consent picture, the
+//! erasure requests handled and the audit log itself.
 
 use analytics::regulation::CheckStatus;
 use app::format;
@@ -40,7 +41,7 @@ pub async fn report(state: &AppState, pairs: &[(String, String)]) -> Result<(Rep
     }
     let (window, period) = Period::of(pairs, now)?;
     let verification = audit::verify(&state.db, &state.audit).await?;
-    let scan = regulatory::scan(state, None).await?;
+    let scan = regulatory::scan_period(state, period.from, period.to).await?;
     let consent = consent_overview_view(state, &window).await?;
     let (_, erasures) = entries(state, period, Some("privacy.erasure"), MAX_ENTRIES).await?;
     let (total, log) = entries(state, period, None, MAX_ENTRIES).await?;
@@ -49,10 +50,14 @@ pub async fn report(state: &AppState, pairs: &[(String, String)]) -> Result<(Rep
     blocks.push(Block::Heading("Audit chain".into()));
     let chain = match &verification.first_bad {
         None if verification.ok => format!(
-            "Verified intact: every one of the {} entries links to the one before it and carries a valid signature, up to entry #{}; {} signed checkpoints match the chain.",
+            "Verified intact: every one of the {} entries links to the one before it and carries a valid signature, up to entry #{}; {} signed checkpoints match the chain{}.",
             format::count(verification.entries as i64),
             verification.head.map_or_else(|| format::MISSING.to_owned(), |h| h.to_string()),
-            format::count(verification.checkpoints as i64)
+            format::count(verification.checkpoints as i64),
+            verification.last_checkpoint.as_ref().map_or_else(
+                || " (none written yet: the server writes one every few minutes)".to_owned(),
+                |c| format!(", the newest sealing entry #{} at {} UTC (MAC {}…)", c.seq, c.at.format("%d %b %Y %H:%M:%S"), c.mac_prefix)
+            )
         ),
         None => "The verification did not complete.".to_owned(),
         Some(bad) => format!("NOT intact: entry #{} fails ({}). Entries from there on cannot be relied on until this is explained.", bad.seq, bad.reason),
@@ -61,7 +66,7 @@ pub async fn report(state: &AppState, pairs: &[(String, String)]) -> Result<(Rep
 
     blocks.push(Block::Heading("Regulatory checks per campaign".into()));
     if scan.campaigns.is_empty() {
-        blocks.push(Block::Note("No campaign is active, scheduled or awaiting approval: there is nothing to check.".into()));
+        blocks.push(Block::Note("No campaign ran in the period or is live now: there is nothing to check.".into()));
     } else {
         let failing = scan.campaigns.iter().filter(|c| c.overall == CheckStatus::Fail).count();
         blocks.push(Block::Paragraph(format!(

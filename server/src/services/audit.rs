@@ -275,6 +275,18 @@ pub struct Verification {
     pub head: Option<i64>,
     /// The first entry that fails, and why.
     pub first_bad: Option<BadEntry>,
+    /// The newest signed checkpoint: the entry it seals, when, and the start of that entry's MAC.
+    #[serde(default)]
+    pub last_checkpoint: Option<CheckpointRef>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointRef {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    /// The first 16 hex digits of the sealed entry's MAC.
+    pub mac_prefix: String,
 }
 
 #[derive(utoipa::ToSchema)]
@@ -288,7 +300,8 @@ pub struct BadEntry {
 pub async fn verify(db: &DatabaseConnection, audit: &Audit) -> Result<Verification> {
     use sea_orm::ColumnTrait;
     let checkpoints = read_checkpoints(audit.checkpoint_file())?;
-    let mut result = Verification { ok: true, entries: 0, checkpoints: checkpoints.len() as u64, head: None, first_bad: None };
+    let last_checkpoint = checkpoints.iter().max_by_key(|c| c.seq).map(|c| CheckpointRef { seq: c.seq, at: c.at, mac_prefix: c.mac.chars().take(16).collect() });
+    let mut result = Verification { ok: true, entries: 0, checkpoints: checkpoints.len() as u64, head: None, first_bad: None, last_checkpoint };
     let fail = |result: &mut Verification, seq: i64, reason: String| {
         if result.first_bad.is_none() {
             result.ok = false;

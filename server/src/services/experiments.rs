@@ -317,6 +317,7 @@ pub async fn list(db: &DatabaseConnection, hub: &MetricsHub, now: DateTime<Utc>)
                     arms: arms_of(model)?.into_iter().map(|a| a.label).collect(),
                     started_at: model.started_at,
                     ends_at: ends_at(model),
+                    stopped_at: model.stopped_at,
                     users: results.as_ref().map_or(0, |r| r.arms.iter().map(|a| a.users).sum()),
                     verdict: results.as_ref().map(|r| r.verdict.headline.clone()),
                     verdict_state: results.as_ref().map(|r| r.verdict.state),

@@ -4,7 +4,7 @@
 
 use analytics::regulation::{CampaignFacts, checks, overall};
 use app::wire::{CampaignCompliance, ComplianceScan};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -16,11 +16,32 @@ use crate::state::AppState;
 /// Scans `only` that campaign, or every active, scheduled or pending one.
 pub async fn scan(state: &AppState, only: Option<Uuid>) -> Result<ComplianceScan> {
     use analytics::CampaignStatus::*;
-    let now = state.clock.now();
     let campaigns = match only {
         Some(id) => vec![catalogue::get(&state.db, id).await?],
         None => catalogue::all(&state.db).await?.into_iter().filter(|c| matches!(c.status, Active | Scheduled | PendingApproval)).collect(),
     };
+    scan_campaigns(state, campaigns).await
+}
+
+/// The scan of every campaign that could have delivered in `[from, to)`: those live now, and
+/// those whose schedule overlaps the period or that changed in it (a campaign that ran and has
+/// since ended is still accounted for). Drafts never delivered.
+pub async fn scan_period(state: &AppState, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<ComplianceScan> {
+    use analytics::CampaignStatus::*;
+    let campaigns = catalogue::all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|c| match c.status {
+            Active | Scheduled | PendingApproval => true,
+            Draft => false,
+            _ => c.starts_at.is_some_and(|s| s < to) && c.ends_at.is_none_or(|e| e >= from) || (c.updated_at >= from && c.created_at < to),
+        })
+        .collect();
+    scan_campaigns(state, campaigns).await
+}
+
+async fn scan_campaigns(state: &AppState, campaigns: Vec<app::wire::CampaignView>) -> Result<ComplianceScan> {
+    let now = state.clock.now();
     let regimes = consent::regimes(&state.db).await?;
     let last_run = retention::latest(&state.db).await?.map(|run| (run.started_at, run.outcome == "ok"));
     let violations = consent_violations_hourly::Entity::find().filter(consent_violations_hourly::Column::HourStart.gte(now - Duration::days(30))).all(&state.db).await?;

@@ -189,6 +189,25 @@ async fn no_log_line_or_export_holds_a_customers_contact_details() {
     }
     let cmo = app.sign_in(Role::Cmo).await.cookie;
     exports.push(("/api/v1/exports/campaigns.csv", app.get_with_cookie("/api/v1/exports/campaigns.csv", &cmo).await.text().await.unwrap()));
+    // The administrator reads the logs but may not unmask: the same files, and the compliance
+    // report's text, hold no contact details either.
+    let admin = app.sign_in(Role::Admin).await.cookie;
+    for path in ["/api/v1/exports/audit.csv", "/api/v1/exports/access-log.csv"] {
+        let res = app.get_with_cookie(path, &admin).await;
+        assert_eq!(res.status(), 200, "{path}");
+        exports.push((path, res.text().await.unwrap()));
+    }
+    for (path, who) in [("/api/v1/reports/compliance.pdf", &admin), ("/api/v1/reports/compliance.pdf?range=7d", &compliance)] {
+        let res = app.get_with_cookie(path, who).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let file = std::env::temp_dir().join(format!("swipesavvy-privacy-{}.pdf", uuid::Uuid::new_v4()));
+        std::fs::write(&file, res.bytes().await.unwrap()).unwrap();
+        let out = std::process::Command::new("pdftotext").arg(&file).arg("-").output().expect("pdftotext (poppler-utils)");
+        let _ = std::fs::remove_file(&file);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("Erasure requests handled") && text.contains("DSR-77"), "the report lists the erasure by its reference");
+        exports.push((path, text));
+    }
 
     let logs = crate::support::captured_logs();
     assert!(!logs.is_empty());

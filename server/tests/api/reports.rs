@@ -103,6 +103,22 @@ async fn the_board_report_pdf_carries_the_apis_kpis_campaigns_and_lifts_for_the_
     for section in ["Segment economics", "Conversion funnel", "Experiments concluded", "Recommendations executed", "Data quality and caveats"] {
         assert!(text.contains(section), "{section}");
     }
+    // The bottom campaign, each segment's economics and the funnel's steps, as their APIs give them.
+    let worst = rows.iter().filter(|r| r["roas"].is_number()).last().unwrap();
+    assert!(text.lines().any(|l| l.contains(worst["name"].as_str().unwrap()) && l.contains(&format::money(worst["spend"].as_f64().unwrap()))), "the weakest campaign's row");
+    let segments: Value = app.get_with_cookie(&format!("/api/v1/segments?{period}"), &cmo).await.json().await.unwrap();
+    for s in segments["segments"].as_array().unwrap() {
+        let row = text.lines().find(|l| l.trim_start().starts_with(s["segment"].as_str().unwrap())).unwrap_or_else(|| panic!("{} row", s["segment"]));
+        assert!(row.contains(&format::count(s["size"].as_i64().unwrap())), "{row}");
+        if let Some(cac) = s["cac"].as_f64() {
+            assert!(row.contains(&format::money(cac)), "CAC in {row}");
+        }
+    }
+    let funnel: Value = app.get_with_cookie(&format!("/api/v1/funnel?{period}"), &cmo).await.json().await.unwrap();
+    for step in funnel["funnel"]["steps"].as_array().unwrap() {
+        let users = format::count(step["users"].as_i64().unwrap());
+        assert!(text.lines().any(|l| l.contains(step["label"].as_str().unwrap()) && l.contains(&users)), "{} {users}", step["label"]);
+    }
 
     // Logged as an export; bad filters are named; compliance has no ROI deep dive, so no board report.
     use sea_orm::EntityTrait;
@@ -171,6 +187,10 @@ async fn the_board_report_pdf_carries_the_apis_kpis_campaigns_and_lifts_for_the_
     let (text, _) = read_pdf("compliance-report", &res.bytes().await.unwrap());
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains(&format!("Verified intact: every one of the {} entries", format::count(verify["entries"].as_i64().unwrap()))), "{flat}");
+    match verify["last_checkpoint"].as_object() {
+        Some(c) => assert!(flat.contains(&format!("the newest sealing entry #{}", c["seq"])), "the checkpoint is named"),
+        None => assert!(flat.contains("none written yet"), "no checkpoint yet, and it says so"),
+    }
     let audit: Value = app.get_with_cookie(&format!("/api/v1/audit?{window}&per_page=1"), &compliance).await.json().await.unwrap();
     assert!(flat.contains(&format!("{} entries, oldest first", format::count(audit["total"].as_i64().unwrap()))), "the period's audit log");
     assert!(text.contains("DSR-2026-114"), "the erasure request handled");
@@ -178,7 +198,7 @@ async fn the_board_report_pdf_carries_the_apis_kpis_campaigns_and_lifts_for_the_
     assert!(text.contains("Regulatory checks per campaign") && text.contains("Consent"));
     let checks: Value = app.get_with_cookie("/api/v1/compliance/checks", &compliance).await.json().await.unwrap();
     let checked = &checks["campaigns"][0];
-    assert!(flat.contains("1 campaign checked"), "one campaign is live");
+    assert!(flat.contains(" checked as of 20 Nov 2026 15:31 UTC"), "the scan's time");
     let row = text.lines().find(|l| l.contains(checked["name"].as_str().unwrap())).expect("the checked campaign's row");
     assert!(row.contains(checked["overall"].as_str().unwrap().replace("warn", "warning").as_str()), "{row}");
     assert_eq!(app.get_with_cookie("/api/v1/reports/compliance.pdf", &cmo).await.status(), 403);
