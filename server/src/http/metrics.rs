@@ -189,6 +189,29 @@ pub async fn all(State(state): State<AppState>, Query(pairs): Query<Vec<(String,
     Ok(Json(MetricsResponse { as_of: now, scope, metrics }))
 }
 
+/// Some metrics for a query string, as `GET /api/v1/metrics` computes them (current value, the
+/// previous window's and the trend), without the KPI cards' day-by-day history.
+pub async fn metrics_of(state: &AppState, pairs: &[(String, String)], ids: &'static [MetricId]) -> Result<Vec<MetricValue>> {
+    let now = state.clock.now();
+    let scope = parse_scope(pairs, &[], now)?;
+    let system = system_log::stats(&state.db).await?;
+    compute(state, move |store, config| MetricQuery { store, system: &system, filter: &scope.filter, config, from: scope.from, to: scope.to, now }.some(ids)).await
+}
+
+/// Attributed revenue (dollars) by UTC day over `[from, to)` for a query string's filters, in
+/// one pass over the facts (the last-touch credit of `/api/v1/metrics`' revenue).
+pub async fn revenue_by_day(state: &AppState, pairs: &[(String, String)], from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(DateTime<Utc>, f64)>> {
+    let scope = parse_scope(pairs, &[], state.clock.now())?;
+    let first = from.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp();
+    let (from, to) = (from.timestamp(), to.timestamp());
+    let days = ((to - first + 86_399) / 86_400).max(0) as usize;
+    let counts = compute(state, move |store, config| {
+        analytics::metrics::views::bucketed(store, &scope.filter, config, from, to, days, |at| usize::try_from((at - first) / 86_400).ok().filter(|d| *d < days))
+    })
+    .await?;
+    Ok(counts.iter().enumerate().map(|(d, c)| (DateTime::from_timestamp(first + d as i64 * 86_400, 0).unwrap_or_default(), c.revenue_cents as f64 / 100.0)).collect())
+}
+
 /// Days of history on a KPI card: its sparkline, and enough for the 3-day alert.
 const KPI_HISTORY_DAYS: i64 = 7;
 

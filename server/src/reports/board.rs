@@ -3,15 +3,15 @@
 //! for the same query, so the PDF and the screen never disagree.
 
 use analytics::metrics::roi::Verdict;
-use analytics::metrics::{Direction, MetricId, Status};
+use analytics::metrics::{Direction, KPI_CARDS, MetricId, MetricValue, Status};
 use app::format;
-use app::wire::{ExperimentStatus, KpiCard, LeaderboardRow};
+use app::wire::{ExperimentStatus, LeaderboardRow};
 use chrono::{DateTime, Utc};
 
 use super::pdf::{Align, AxisUnit, Bar, Bars, Block, Kpi, Lines, Report, Table, Tone, column};
 use super::{Period, caveats, describe_filters};
 use crate::error::Result;
-use crate::http::metrics::{kpi_board, leaderboard_all, metric_series, roi_view};
+use crate::http::metrics::{leaderboard_all, metrics_of, revenue_by_day, roi_view};
 use crate::http::views::{funnel_view, segments_view};
 use crate::services::recommendation_outcomes::{self, OutcomeQuery};
 use crate::state::AppState;
@@ -19,8 +19,9 @@ use crate::state::AppState;
 /// How many campaigns the top and bottom tables show.
 const EACH_END: usize = 5;
 
-fn kpi(card: &KpiCard) -> Kpi {
-    let m = &card.metric;
+/// A KPI card against its target, with the trend against the previous period of the same length
+/// (the dashboard's cards also carry a day-by-day history; the report states the period's value).
+fn kpi(m: &MetricValue) -> Kpi {
     let value = m.value.map_or_else(|| format::MISSING.to_owned(), |v| format::metric(v, m.unit, true));
     let delta = m.trend.filter(|t| t.is_finite()).map(|t| {
         let better = match m.direction {
@@ -32,20 +33,13 @@ fn kpi(card: &KpiCard) -> Kpi {
         let tone = if t == 0.0 || m.direction == Direction::Range { Tone::Neutral } else if better { Tone::Good } else { Tone::Bad };
         (format!("{arrow} {} vs previous period", format::change(t)), tone)
     });
-    let status = match (m.status, card.off_target_days) {
-        (Some(Status::OffTarget), days) if days >= 3 => (format!("Off target for {days} days"), Tone::Bad),
-        (Some(Status::OffTarget), _) => ("Off target".to_owned(), Tone::Warn),
-        (Some(Status::OnTarget), _) => ("On target".to_owned(), Tone::Good),
-        (None, _) => (m.reason.clone().unwrap_or_else(|| "No value yet".to_owned()), Tone::Neutral),
+    let status = match m.status {
+        Some(Status::OffTarget) => ("Off target".to_owned(), Tone::Bad),
+        Some(Status::OnTarget) => ("On target".to_owned(), Tone::Good),
+        None => (m.reason.clone().unwrap_or_else(|| "No value yet".to_owned()), Tone::Neutral),
     };
-    Kpi {
-        label: m.name.clone(),
-        value,
-        delta,
-        target: format!("Target {}", format::target(m.target, m.unit)),
-        status,
-        points: card.history.iter().map(|p| p.value).collect(),
-    }
+    let previous = m.previous.map(|p| format!(" · previously {}", format::metric(p, m.unit, true))).unwrap_or_default();
+    Kpi { label: m.name.clone(), value, delta, target: format!("Target {}{previous}", format::target(m.target, m.unit)), status, points: Vec::new() }
 }
 
 fn campaign_table(rows: &[&LeaderboardRow]) -> Table {
@@ -88,12 +82,12 @@ pub async fn report(state: &AppState, pairs: &[(String, String)]) -> Result<(Rep
     let (pairs, period) = Period::of(pairs, now)?;
     let pairs = &pairs[..];
 
-    let kpis = kpi_board(state, pairs).await?;
+    let kpis = metrics_of(state, pairs, &KPI_CARDS).await?;
     let board = leaderboard_all(state, pairs).await?;
     let roi = roi_view(state, pairs).await?;
     let segments = segments_view(state, pairs, &[]).await?;
     let funnel = funnel_view(state, pairs).await?;
-    let roas_daily = metric_series(state, MetricId::Roas, pairs).await?;
+    let revenue_daily = revenue_by_day(state, pairs, period.from, period.to).await?;
     let experiments = crate::services::experiments::list(&state.db, &state.metrics, now).await?;
     let outcomes = recommendation_outcomes::report(state, &OutcomeQuery { kind: None, from: Some(period.from), to: Some(period.to) }).await?;
 
@@ -101,8 +95,8 @@ pub async fn report(state: &AppState, pairs: &[(String, String)]) -> Result<(Rep
 
     // Headline figures.
     blocks.push(Block::Heading("Key figures against target".into()));
-    blocks.push(Block::Kpis(kpis.cards.iter().map(kpi).collect()));
-    let metric = |id: MetricId| kpis.cards.iter().find(|c| c.metric.id == id).map(|c| &c.metric);
+    blocks.push(Block::Kpis(kpis.iter().map(kpi).collect()));
+    let metric = |id: MetricId| kpis.iter().find(|m| m.id == id);
     if let Some(roas) = metric(MetricId::Roas) {
         let spend: f64 = board.rows.iter().map(|r| r.performance.spend).sum();
         let revenue: f64 = board.rows.iter().map(|r| r.performance.revenue).sum();
@@ -115,13 +109,12 @@ pub async fn report(state: &AppState, pairs: &[(String, String)]) -> Result<(Rep
             format::target(roas.target, roas.unit),
         )));
     }
-    let days: Vec<_> = roas_daily.series.iter().collect();
-    if days.iter().any(|p| p.value.is_some()) {
+    if revenue_daily.iter().any(|(_, revenue)| *revenue > 0.0) {
         blocks.push(Block::Lines(Lines {
-            title: "ROAS by day".into(),
-            x_labels: days.iter().map(|p| day_label(p.from)).collect(),
-            series: vec![("ROAS".into(), days.iter().map(|p| p.value).collect())],
-            y_unit: AxisUnit::Multiple,
+            title: "Attributed revenue by day (UTC)".into(),
+            x_labels: revenue_daily.iter().map(|(day, _)| day_label(*day)).collect(),
+            series: vec![("Revenue".into(), revenue_daily.iter().map(|(_, revenue)| Some(*revenue)).collect())],
+            y_unit: AxisUnit::Dollars,
         }));
     }
 
@@ -333,7 +326,7 @@ pub async fn report(state: &AppState, pairs: &[(String, String)]) -> Result<(Rep
 
     // Caveats.
     blocks.push(Block::Heading("Data quality and caveats".into()));
-    for caveat in caveats(state, kpis.cards.iter().map(|c| &c.metric), &roi.campaigns).await? {
+    for caveat in caveats(state, kpis.iter(), &roi.campaigns).await? {
         blocks.push(Block::Paragraph(caveat));
     }
 

@@ -147,6 +147,10 @@ impl AxisUnit {
         if step > 0.0 && (scaled - scaled.round()).abs() > 1e-6 {
             decimals += 1;
         }
+        // Dollars and counts in whole units once the step is one or more.
+        if step >= 1.0 && matches!(self, AxisUnit::Dollars | AxisUnit::Count) {
+            decimals = 0;
+        }
         let text = app::format::fixed(value.abs(), decimals.clamp(0, 4) as usize);
         let (whole, fraction) = text.split_once('.').map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
         let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
@@ -675,5 +679,6 @@ mod tests {
         assert_eq!(AxisUnit::Dollars.tick(12_345.0, 2_500.0), "$12,345");
         assert_eq!(AxisUnit::Percent.tick(-0.5, 0.25), "-0.50%");
         assert_eq!(AxisUnit::Count.tick(1_500_000.0, 250_000.0), "1,500,000");
+        assert_eq!(AxisUnit::Dollars.tick(1_461.2, 365.3), "$1,461");
     }
 }
