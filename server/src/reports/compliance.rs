@@ -55,7 +55,7 @@ pub async fn report(state: &AppState, pairs: &[(String, String)]) -> Result<(Rep
             verification.head.map_or_else(|| format::MISSING.to_owned(), |h| h.to_string()),
             format::count(verification.checkpoints as i64),
             verification.last_checkpoint.as_ref().map_or_else(
-                || " (none written yet: the server writes one every few minutes)".to_owned(),
+                || " (none written yet: the server writes one an hour)".to_owned(),
                 |c| format!(", the newest sealing entry #{} at {} UTC (MAC {}…)", c.seq, c.at.format("%d %b %Y %H:%M:%S"), c.mac_prefix)
             )
         ),

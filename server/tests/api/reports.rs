@@ -178,6 +178,8 @@ async fn the_board_report_pdf_carries_the_apis_kpis_campaigns_and_lifts_for_the_
         .unwrap();
     app.state.clock.set(now + chrono::Duration::minutes(1));
     let window = "from=2026-11-20T00:00:00Z&to=2026-11-20T15:31:00Z";
+    // A checkpoint sealed now, so the report names it.
+    let sealed = server::services::audit::checkpoint(&app.state.db, &app.state.audit, app.state.clock.now()).await.unwrap().expect("a checkpoint of a log with entries");
     // The chain as it stands when the report is made (the report's own entry follows it).
     let verify: Value = app.get_with_cookie("/api/v1/audit/verify", &compliance).await.json().await.unwrap();
     assert_eq!(verify["ok"], true);
@@ -187,10 +189,8 @@ async fn the_board_report_pdf_carries_the_apis_kpis_campaigns_and_lifts_for_the_
     let (text, _) = read_pdf("compliance-report", &res.bytes().await.unwrap());
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains(&format!("Verified intact: every one of the {} entries", format::count(verify["entries"].as_i64().unwrap()))), "{flat}");
-    match verify["last_checkpoint"].as_object() {
-        Some(c) => assert!(flat.contains(&format!("the newest sealing entry #{}", c["seq"])), "the checkpoint is named"),
-        None => assert!(flat.contains("none written yet"), "no checkpoint yet, and it says so"),
-    }
+    assert_eq!(verify["last_checkpoint"]["seq"], sealed.seq);
+    assert!(flat.contains(&format!("the newest sealing entry #{} at", sealed.seq)), "the checkpoint is named: {flat}");
     let audit: Value = app.get_with_cookie(&format!("/api/v1/audit?{window}&per_page=1"), &compliance).await.json().await.unwrap();
     assert!(flat.contains(&format!("{} entries, oldest first", format::count(audit["total"].as_i64().unwrap()))), "the period's audit log");
     assert!(text.contains("DSR-2026-114"), "the erasure request handled");
@@ -200,6 +200,8 @@ async fn the_board_report_pdf_carries_the_apis_kpis_campaigns_and_lifts_for_the_
     let checked = &checks["campaigns"][0];
     assert!(flat.contains(" checked as of 20 Nov 2026 15:31 UTC"), "the scan's time");
     let row = text.lines().find(|l| l.contains(checked["name"].as_str().unwrap())).expect("the checked campaign's row");
+    // Campaigns that ran in the period and have ended are checked too, not only the live one.
+    assert!(text.lines().any(|l| l.contains(" completed ") && (l.contains("pass") || l.contains("fail") || l.contains("warning"))), "an ended campaign's checks: {text}");
     assert!(row.contains(checked["overall"].as_str().unwrap().replace("warn", "warning").as_str()), "{row}");
     assert_eq!(app.get_with_cookie("/api/v1/reports/compliance.pdf", &cmo).await.status(), 403);
     assert_eq!(app.get_with_cookie("/api/v1/reports/compliance.pdf?segment=VIP", &compliance).await.status(), 422);
