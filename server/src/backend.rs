@@ -47,7 +47,7 @@ fn lift<T>(result: Result<T>) -> Result<T, ServerFnError> {
 }
 
 /// A page's query string (`a=1&b=2`, percent-encoded) as the pairs the API handlers take.
-fn query_pairs(query: &str) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).into_owned().collect()
 }
 

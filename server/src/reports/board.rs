@@ -39,7 +39,7 @@ fn kpi(m: &MetricValue) -> Kpi {
         None => (m.reason.clone().unwrap_or_else(|| "No value yet".to_owned()), Tone::Neutral),
     };
     let previous = m.previous.map(|p| format!(" · previously {}", format::metric(p, m.unit, true))).unwrap_or_default();
-    Kpi { label: m.name.clone(), value, delta, target: format!("Target {}{previous}", format::target(m.target, m.unit)), status, points: Vec::new() }
+    Kpi { label: m.name.clone(), value, delta, target: format!("Target {}{previous}", format::target(m.target, m.unit)), status }
 }
 
 fn campaign_table(rows: &[&LeaderboardRow]) -> Table {

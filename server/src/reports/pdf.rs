@@ -61,7 +61,7 @@ impl Tone {
     }
 }
 
-/// A KPI card: the metric, its value, the change and target, its status and a sparkline.
+/// A KPI card: the metric, its value, the change and target, and its status.
 #[derive(Debug, Clone)]
 pub struct Kpi {
     pub label: String,
@@ -71,8 +71,6 @@ pub struct Kpi {
     pub target: String,
     /// "On target", "Below target for 3 days"…
     pub status: (String, Tone),
-    /// The last days' values, oldest first (a gap is `None`).
-    pub points: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -350,25 +348,9 @@ impl Pages {
                 }
                 self.text(inner, top + 80.0, 8.0, false, MUTED, &fit(&card.target, 8.0, false, w - 20.0));
                 self.text(inner, top + 93.0, 8.0, true, card.status.1.colour(), &fit(&card.status.0, 8.0, true, w - 20.0));
-                self.sparkline(&card.points, inner, top + 99.0, w - 24.0, 15.0);
             }
             self.y = top + h + gap;
         }
-    }
-
-    fn sparkline(&mut self, points: &[Option<f64>], x: f32, y: f32, w: f32, h: f32) {
-        let values: Vec<f64> = points.iter().flatten().copied().collect();
-        let (Some(lo), Some(hi)) = (values.iter().copied().reduce(f64::min), values.iter().copied().reduce(f64::max)) else { return };
-        let span = if hi > lo { hi - lo } else { 1.0 };
-        let step = if points.len() > 1 { w / (points.len() - 1) as f32 } else { 0.0 };
-        let mut run = Vec::new();
-        for (i, p) in points.iter().enumerate() {
-            match p {
-                Some(v) => run.push((x + i as f32 * step, y + h - ((v - lo) / span) as f32 * h)),
-                None => self.line(std::mem::take(&mut run), 1.2, ACCENT),
-            }
-        }
-        self.line(run, 1.2, ACCENT);
     }
 
     fn table(&mut self, table: &Table) {

@@ -261,7 +261,7 @@ fn parse_rule(input: &AlertRuleInput, now: DateTime<Utc>) -> Result<(MetricId, c
     if !(1..=30).contains(&input.for_days) {
         errors.push(field("for_days", "must be 1 to 30"));
     }
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(input.filters.trim_start_matches('?').as_bytes()).into_owned().collect();
+    let pairs = crate::backend::query_pairs(&input.filters);
     let scope = match crate::http::metrics::parse_scope(&pairs, &[], now) {
         Ok(scope) if scope.from.is_none() && scope.to.is_none() => Some(scope),
         Ok(_) => {

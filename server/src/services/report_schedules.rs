@@ -114,11 +114,6 @@ fn weekday(n: u8) -> Option<Weekday> {
     (1..=7).contains(&n).then(|| Weekday::try_from(n - 1).expect("0 to 6 is a weekday"))
 }
 
-/// The query string as pairs.
-fn pairs_of(query: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-}
-
 /// Checks a request; answers when it runs, or every problem with it by field.
 fn check(state: &AppState, request: &ReportScheduleRequest, role: Role) -> Result<When> {
     let mut errors = Vec::new();
@@ -136,7 +131,7 @@ fn check(state: &AppState, request: &ReportScheduleRequest, role: Role) -> Resul
         ("board" | "compliance", Some(_)) => errors.push(field("campaign_id", "only a campaign report takes a campaign")),
         _ => {}
     }
-    let pairs = pairs_of(&request.query);
+    let pairs = crate::backend::query_pairs(&request.query);
     for (key, _) in pairs.iter().filter(|(k, _)| k == "from" || k == "to") {
         errors.push(field("query", format!("'{key}' fixes the period; a schedule's period moves with it: use range (7d, 30d, 90d)")));
     }
@@ -387,7 +382,7 @@ pub async fn run_due(state: &AppState) -> Result<usize> {
 
 /// The report of a delivery, as PDF bytes with its file name and the filters it was made with.
 async fn build(state: &AppState, schedule: &report_schedules::Model, due_at: DateTime<Utc>) -> Result<(Vec<u8>, String, String, Vec<(String, String)>)> {
-    let mut pairs = pairs_of(&schedule.query);
+    let mut pairs = crate::backend::query_pairs(&schedule.query);
     pairs.push(("to".to_owned(), due_at.to_rfc3339()));
     let (report, file) = match (schedule.report.as_str(), schedule.campaign_id) {
         ("campaign", Some(id)) => {
@@ -513,7 +508,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize> {
                     active.status = Set("failed".to_owned());
                     tracing::warn!(delivery = %row.id, schedule = %schedule.id, attempts, error = %error, "a scheduled report was given up");
                 } else {
-                    let wait = i64::from(settings.first_retry_seconds) << (attempts - 1).min(16);
+                    let wait = crate::services::webhook::retry_wait(settings.first_retry_seconds, attempts);
                     active.next_attempt_at = Set(now + Duration::seconds(wait));
                     tracing::info!(delivery = %row.id, attempts, retry_in_seconds = wait, error = %error, "a scheduled report will be retried");
                 }

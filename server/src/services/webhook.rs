@@ -52,6 +52,11 @@ pub async fn enqueue(db: &impl ConnectionTrait, state: &AppState, alert_id: Uuid
     Ok(())
 }
 
+/// Seconds to wait after failed attempt number `attempts` (from 1): `first`, doubling each time.
+pub fn retry_wait(first: u32, attempts: i32) -> i64 {
+    i64::from(first) << (attempts - 1).clamp(0, 16)
+}
+
 /// How long a claimed attempt holds its delivery: past it, a server that died mid-attempt has its
 /// delivery taken up again.
 const IN_FLIGHT_MINUTES: i64 = 5;
@@ -123,7 +128,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize> {
                 tracing::warn!(delivery = %row.id, alert = %row.alert_id, attempts, "a webhook delivery was given up");
             }
             Some(err) => {
-                let wait = i64::from(alerts.webhook_first_retry_seconds) << (attempts - 1).min(16);
+                let wait = retry_wait(alerts.webhook_first_retry_seconds, attempts);
                 active.next_attempt_at = Set(now + Duration::seconds(wait));
                 tracing::info!(delivery = %row.id, attempts, retry_in_seconds = wait, error = %err, "a webhook delivery will be retried");
             }
