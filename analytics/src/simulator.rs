@@ -53,6 +53,7 @@ use crate::domain::{CampaignType, DeliveryChannel, SegmentType};
 
 pub mod experiment;
 pub mod live;
+pub mod market;
 
 /// Days after the delivery day over which a campaign's effect is measured.
 pub const WINDOW_DAYS: i64 = 7;

@@ -14,10 +14,15 @@ const TWO_CREATIVES: Creative[] = [
 
 const dash = (v: number | null, f: (x: number) => string) => (v === null ? "—" : f(v));
 
-test("CMO: ROAS against its target, the campaigns under 2.5x, one campaign and its creatives, paused", async ({ page, baseURL }) => {
+test("CMO: ROAS against its target, the campaigns under 2.5x, one campaign and its creatives, paused; then the Action Center's pause of the worst campaign, seen in the leaderboard and, by compliance, in the audit log", async ({ page, baseURL, browser }) => {
+  test.setTimeout(120_000);
   const name = `E2E CMO ${Date.now()}`;
   const campaign = await activeCampaign(baseURL!, name, TWO_CREATIVES);
   await campaignActivity(baseURL!, campaign, 40, 400);
+  // The worst campaign: live for 8 days (backdated start) and returning about 1.2x over the last week.
+  const worstName = `E2E worst ${Date.now()}`;
+  const worst = await activeCampaign(baseURL!, worstName, TWO_CREATIVES, new Date(Date.now() - 8 * 86_400_000).toISOString());
+  await campaignActivity(baseURL!, worst, 40, 400);
   await signIn(page, "cmo");
   // The events just sent reach the rollups a moment later and the 1-day window slides, so the
   // page and the API are read again together until nothing changed between the two reads.
@@ -62,14 +67,8 @@ test("CMO: ROAS against its target, the campaigns under 2.5x, one campaign and i
   await expect(actions.getByText("Resume campaign…")).toBeVisible();
   await expect(page.getByRole("region", { name }).getByText("paused", { exact: true })).toBeVisible();
   expect((await api(page, `/api/v1/campaigns/${campaign.id}`)).status).toBe("paused");
-});
 
-test("CMO: the Action Center recommends pausing the campaign losing money for a week; the pause shows in the leaderboard and, for compliance, in the audit log", async ({ page, baseURL, browser }) => {
-  const name = `E2E worst ${Date.now()}`;
-  // Live for 8 days (backdated start) and returning about 1.2x over the last week.
-  const campaign = await activeCampaign(baseURL!, name, TWO_CREATIVES, new Date(Date.now() - 8 * 86_400_000).toISOString());
-  await campaignActivity(baseURL!, campaign, 40, 400);
-  await signIn(page, "cmo");
+  // On to the Action Center: the engine recommends pausing the campaign losing money for a week.
   await page.goto("/actions?kind=pause_campaign");
   await hydrated(page);
   await expect(page.getByRole("heading", { level: 1, name: "Action Center" })).toBeVisible();
@@ -79,7 +78,7 @@ test("CMO: the Action Center recommends pausing the campaign losing money for a 
   await page.getByRole("button", { name: "Refresh now" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Refreshed:" })).toBeVisible();
   const queue = await api(page, "/api/v1/recommendations?kind=pause_campaign&limit=500");
-  const rec = queue.items.find((i: any) => i.recommendation.target.id === campaign.id);
+  const rec = queue.items.find((i: any) => i.recommendation.target.id === worst.id);
   expect(rec, "a pause recommendation for the losing campaign").toBeTruthy();
   if (Date.parse(rec.created_at) >= clicked - 1_000) {
     // Found by this refresh (not by the server's own schedule before it): announced over the socket.
@@ -89,11 +88,11 @@ test("CMO: the Action Center recommends pausing the campaign losing money for a 
     await expect(announced).toHaveCount(0);
   }
   expect(rec.recommendation.trigger).toBe("low_roas");
-  const card = page.getByRole("article", { name: rec.recommendation.title });
-  await expect(card).toContainText(rec.recommendation.primary_reason);
+  const recommended = page.getByRole("article", { name: rec.recommendation.title });
+  await expect(recommended).toContainText(rec.recommendation.primary_reason);
 
   // The detail: the figures against their targets, why, what pausing would do.
-  await card.getByRole("link", { name: "View details" }).click();
+  await recommended.getByRole("link", { name: "View details" }).click();
   await expect(page).toHaveURL(new RegExp(`/actions/${rec.id}$`));
   await expect(page.getByRole("table", { name: "Current performance" })).toContainText("ROAS (7 days)");
   await expect(page.getByRole("region", { name: "Why this recommendation?" })).toContainText(rec.recommendation.evidence[0]);
@@ -104,7 +103,7 @@ test("CMO: the Action Center recommends pausing the campaign losing money for a 
   await decide.getByLabel("Note (kept in the audit log)").first().fill("Below 2x for a week");
   await decide.getByRole("button", { name: "Confirm: pause campaign" }).click();
   await expect(page.getByRole("status").filter({ hasText: "was carried out" })).toBeVisible();
-  expect((await api(page, `/api/v1/campaigns/${campaign.id}`)).status).toBe("paused");
+  expect((await api(page, `/api/v1/campaigns/${worst.id}`)).status).toBe("paused");
   expect((await api(page, `/api/v1/recommendations/${rec.id}`)).status).toBe("executed");
   await expect(page.getByRole("region", { name: "Outcome" })).toContainText("Not measured yet");
 
@@ -120,13 +119,13 @@ test("CMO: the Action Center recommends pausing the campaign losing money for a 
 
   // The leaderboard lists it as paused.
   await page.goto("/campaigns?range=1d&status=paused");
-  const row = page.getByRole("table", { name: "Campaign leaderboard" }).getByRole("row").filter({ has: page.getByRole("rowheader", { name, exact: true }) });
-  await expect(row).toContainText("paused");
+  const pausedRow = page.getByRole("table", { name: "Campaign leaderboard" }).getByRole("row").filter({ has: page.getByRole("rowheader", { name: worstName, exact: true }) });
+  await expect(pausedRow).toContainText("paused");
 
   // The compliance officer finds the pause, by the CMO, in the audit log.
   const officer = await browser.newPage({ baseURL });
   await signIn(officer, "compliance");
-  await officer.goto(`/compliance?action=campaign.pause&campaign=${campaign.id}`);
+  await officer.goto(`/compliance?action=campaign.pause&campaign=${worst.id}`);
   await hydrated(officer);
   const rows = officer.getByRole("table", { name: "Audit log" }).locator("tbody tr");
   await expect(rows).toHaveCount(1);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::definitions::{DefaultWindow, Definition, Direction, MetricId, Status, Target, Unit};
-use super::store::{Fact, Kind, NONE, Store, UserFacts};
+use super::store::{Fact, Kind, NONE, PREFETCH_AHEAD, Store, UserFacts, prefetch};
 use crate::domain::{CampaignStatus, CampaignType, Platform, SegmentType};
 use crate::stats;
 
@@ -460,7 +460,10 @@ fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Con
     // Per user, cleared rather than allocated afresh.
     let mut first_view: Vec<u32> = Vec::new();
     let mut assigned: Vec<u32> = Vec::new();
-    for user in users {
+    for (k, user) in users.iter().enumerate() {
+        if let Some(next) = users.get(k + PREFETCH_AHEAD) {
+            prefetch(next.facts.as_ptr());
+        }
         match user.span {
             Some((first, last)) if last >= from && first < to => {}
             _ => continue,

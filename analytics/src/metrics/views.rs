@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::compute::{CampaignTally, Config, Filter, Query, Scope, SystemStats, Tally, tally, touches_before};
 use super::definitions::MetricId;
 use super::leaderboard::Performance;
-use super::store::{Fact, Kind, NONE, Store};
+use super::store::{Fact, Kind, NONE, PREFETCH_AHEAD, Store, prefetch};
 use crate::domain::SegmentType;
 use crate::stats;
 
@@ -519,7 +519,10 @@ pub fn segment_sizes(store: &Store, filter: &Filter, to: i64) -> BTreeMap<Segmen
     let narrows = filter.narrows_campaigns();
     let dimensions = !filter.regions.is_empty() || !filter.platforms.is_empty();
     let mut out = BTreeMap::new();
-    for user in &store.users {
+    for (k, user) in store.users.iter().enumerate() {
+        if let Some(next) = store.users.get(k + PREFETCH_AHEAD).and_then(|u| u.facts.last()) {
+            prefetch(next);
+        }
         // Most users' facts all lie before `to` (a window ending now): no search then.
         let end = if user.span.is_some_and(|(_, last)| last < to) { user.facts.len() } else { user.facts.partition_point(|f| f.at < to) };
         let latest = end.checked_sub(1).map(|i| &user.facts[i]);

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::domain::{CampaignStatus, CampaignType, SegmentType};
 use crate::metrics::compute::{CampaignTally, Config, Filter, LAST_TOUCH, Parts, tally_parts, touch_credits};
 use crate::metrics::leaderboard::Performance;
-use crate::metrics::store::{Kind, NONE, Store};
+use crate::metrics::store::{Kind, NONE, PREFETCH_AHEAD, Store, prefetch};
 
 const DAY: i64 = 86_400;
 /// The fewest users in each group for a holdout comparison to be used as the campaign's own.
@@ -371,7 +371,10 @@ fn walk_users(users: &[crate::metrics::store::UserFacts], config: &Config, from:
     let lookback = config.lookback_hours * 3_600;
     let half_life = config.half_life_hours * 3_600.0;
     let mut mine: HashMap<u32, (bool, bool)> = HashMap::new();
-    for user in users {
+    for (k, user) in users.iter().enumerate() {
+        if let Some(next) = users.get(k + PREFETCH_AHEAD) {
+            prefetch(next.facts.as_ptr());
+        }
         if user.span.is_none_or(|(first, last)| last < from || first >= to) {
             continue;
         }

@@ -717,7 +717,9 @@ pub async fn reallocate(db: &DatabaseConnection, request: ReallocationRequest, a
             ai_recommendation_id: request.recommendation_id,
         });
         ingest::append(&txn, &marketer_event(actor, now, moved), now).await?;
-        let reason = Some(format!("reallocation {reallocation_id}: {} cents from {} ({:?})", request.amount_cents, request.from_campaign_id, request.reason));
+        // A move a recommendation made names it first, as its other changes do.
+        let by = request.recommendation_id.map(|id| format!("Recommendation {id}: ")).unwrap_or_default();
+        let reason = Some(format!("{by}reallocation {reallocation_id}: {} cents from {} ({:?})", request.amount_cents, request.from_campaign_id, request.reason));
         let (from_view, to_view) = (get(&txn, request.from_campaign_id).await?, get(&txn, request.to_campaign_id).await?);
         for (view, old_budget) in [(&from_view, from_budget + request.amount_cents), (&to_view, to_budget - request.amount_cents)] {
             let before = CampaignView { budget_cents: old_budget, ..view.clone() };

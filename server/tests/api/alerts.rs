@@ -219,6 +219,26 @@ async fn an_injected_spike_is_an_anomaly_and_the_weekly_peak_is_not() {
     server::services::alerts::judge_anomalies(&app.state, (spike + Duration::hours(1)).timestamp()).await.unwrap();
     let open: AlertList = app.get_with_cookie("/api/v1/alerts?source=anomaly", &admin.cookie).await.json().await.unwrap();
     assert!(open.items.iter().all(|a| a.id != alert.id));
+
+    // Then the events stop for the hour from 17:00, where ten are usual, and one arrives at 18:00.
+    // (The hour from 16:00 holds the detector's own `anomaly_detected` events.) The data is fresh,
+    // yet the events overall are missing data, and the engine asks the data team to look
+    // (docs/recommendations.md, `event_anomaly`).
+    let quiet = monday + Duration::hours(17);
+    app.state.clock.set(quiet + Duration::minutes(65));
+    stream(&app, &key, &campaign, quiet + Duration::hours(1), 1, |_| 1).await;
+    let fell = server::services::alerts::judge_anomalies(&app.state, quiet.timestamp()).await.unwrap();
+    // Events are expected while a campaign is live: Steady is set live again (the engine's run
+    // above paused it, as it went live with no approval in the audit log).
+    let row = server::entities::campaigns::Entity::find_by_id(campaign.id).one(&app.state.db).await.unwrap().unwrap();
+    let mut active: server::entities::campaigns::ActiveModel = row.into();
+    active.status = Set("active".to_owned());
+    active.update(&app.state.db).await.unwrap();
+    assert!(fell.iter().any(|f| f.campaign.is_none() && f.metric == analytics::anomaly::Metric::Events), "{fell:#?}");
+    server::services::recommendations::run(&app.state).await.unwrap();
+    let queue = server::services::recommendations::list(&app.state.db, &Default::default(), app.state.clock.now()).await.unwrap();
+    let data: Vec<(&str, &str)> = queue.items.iter().filter(|i| i.recommendation.kind.as_str() == "improve_data_quality").map(|i| (i.recommendation.trigger.as_str(), i.recommendation.target.id.as_str())).collect();
+    assert_eq!(data, [("event_anomaly", "system")]);
 }
 
 #[tokio::test]

@@ -8,6 +8,8 @@ use app::wire::{CampaignView, ErrorBody, RecommendationList, RecommendationRun, 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
+use analytics::SegmentType::{FrequentShopper, HighSpender};
+use analytics::simulator::market::{Market, Traffic};
 use server::clock::Clock;
 use uuid::Uuid;
 
@@ -15,8 +17,8 @@ use crate::support::{Session, TestApp, campaign_request, spawn_app_with_clock_co
 
 pub(crate) struct World {
     pub(crate) app: TestApp,
-    /// Users who unsubscribed: the product refuses to deliver to them, so the traffic skips them.
-    unsubscribed: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The scenario market making every campaign's traffic.
+    market: std::sync::Mutex<Market>,
     key: String,
     perf: Session,
     pub(crate) cmo: Session,
@@ -50,61 +52,37 @@ impl World {
         assert_eq!(res.status(), 200);
     }
 
-    /// A day of a campaign: 200 × `scale` users delivered and shown it, every 33rd treatment user
-    /// clicks, every 100th buys for `order` dollars; a day's spend of $100 × `scale`.
-    async fn day(&self, campaign: &CampaignView, day: DateTime<Utc>, order: f64, scale: f64) {
-        self.traffic(campaign, day, &Traffic::standard(order, scale)).await;
+    /// A standard day of a campaign (`Traffic::standard`) at `order` dollars an order.
+    async fn day(&self, campaign: &CampaignView, day: DateTime<Utc>, order: f64) {
+        self.traffic(campaign, day, &Traffic::standard(order, 1.0)).await;
     }
 
-    /// One day of `traffic` for a campaign (this test's simulator of the market).
+    /// One day of `traffic` for a campaign, made by the product's scenario market
+    /// (`analytics::simulator::market`), which obeys the campaign as the catalogue has it now:
+    /// paused sends and spends nothing, deliveries and spend follow the budget.
     async fn traffic(&self, campaign: &CampaignView, day: DateTime<Utc>, traffic: &Traffic) {
-        let mut events = Vec::new();
-        let event = |kind: &str, user: &str, at: DateTime<Utc>, properties: Value| {
-            json!({
-                "event_id": Uuid::new_v4().to_string(), "event_type": kind, "timestamp": at.to_rfc3339(), "user_id": user,
-                "source": "backend", "properties": properties,
-                "context": { "platform": "iOS", "user_segment": traffic.segment, "region": "US-CA" }
-            })
+        let now = self::campaign(&self.app, campaign.id).await;
+        let live = analytics::simulator::live::LiveCampaign {
+            id: now.id,
+            campaign_type: now.campaign_type,
+            channel: now.channels[0],
+            target_segments: now.target_segments.clone(),
+            creatives: now.creatives.iter().filter(|c| c.status == app::wire::CreativeStatus::Active).map(|c| c.id).collect(),
+            status: now.status,
+            budget_cents: now.budget_cents,
+            holdout_share: now.holdout_percent / 100.0,
+            frequency_cap_per_week: now.frequency_cap_per_week,
+            experiment: None,
         };
-        let creative = traffic.creative.unwrap_or(campaign.creatives[0].id);
-        let mut delivered_today = 0;
-        for i in 0..traffic.users {
-            let user = if traffic.same_users_daily { format!("{}-{}-{i}", campaign.name, traffic.segment) } else { format!("{}-{}-{}-{i}", campaign.name, traffic.segment, day.timestamp()) };
-            if self.unsubscribed.lock().unwrap().contains(&user) {
-                continue;
-            }
-            delivered_today += 1;
-            let at = day + Duration::minutes(30);
-            if !traffic.delivered {
-                events.push(event("user_purchased", &user, at, json!({ "order_id": Uuid::new_v4().to_string(), "order_value": traffic.order })));
-                continue;
-            }
-            let held = analytics::holdout::is_holdout(campaign.id, &user, campaign.holdout_percent / 100.0);
-            let delivered = json!({ "campaign_id": campaign.id, "campaign_type": "DISCOUNT", "creative_id": creative, "segment_id": traffic.segment, "delivery_channel": "push", "is_holdout": held });
-            events.push(event("campaign_delivered", &user, at, delivered));
-            if held {
-                continue;
-            }
-            events.push(event("campaign_viewed", &user, at + Duration::minutes(1), json!({ "campaign_id": campaign.id, "creative_id": creative })));
-            if traffic.click_every > 0 && i % traffic.click_every == 0 {
-                events.push(event("campaign_clicked", &user, at + Duration::minutes(2), json!({ "campaign_id": campaign.id, "creative_id": creative, "click_type": "cta" })));
-            }
-            if traffic.buy_every > 0 && i % traffic.buy_every == 0 {
-                let purchase = json!({ "order_id": Uuid::new_v4().to_string(), "order_value": traffic.order });
-                events.push(event("user_purchased", &user, at + Duration::minutes(5), purchase));
-            }
-            if traffic.unsubscribe_every > 0 && (delivered_today - 1) % traffic.unsubscribe_every == 0 {
-                self.unsubscribed.lock().unwrap().insert(user.clone());
-                let unsubscribed = json!({ "unsubscribe_type": "all_campaigns", "unsubscribe_reason": "too_many_campaigns", "campaign_id": campaign.id });
-                events.push(event("user_unsubscribed", &user, at + Duration::minutes(6), unsubscribed));
-            }
+        let made = self.market.lock().unwrap().day(&live, day, traffic);
+        if !made.events.is_empty() {
+            let res = self.app.client.post(self.app.url("/api/v1/events")).bearer_auth(&self.key).json(&made.events).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["rejected"].as_array().map(Vec::len), Some(0), "{}", body["rejected"][0]);
         }
-        let res = self.app.client.post(self.app.url("/api/v1/events")).bearer_auth(&self.key).json(&events).send().await.unwrap();
-        assert_eq!(res.status(), 200);
-        let body: Value = res.json().await.unwrap();
-        assert_eq!(body["rejected"].as_array().map(Vec::len), Some(0), "{}", body["rejected"][0]);
-        if traffic.spend_cents > 0 {
-            self.spend(campaign, day, traffic.spend_cents).await;
+        if made.spend_cents > 0 {
+            self.spend(campaign, day, made.spend_cents).await;
         }
     }
 
@@ -136,44 +114,6 @@ impl World {
     }
 }
 
-/// A day of a campaign's market: who is delivered to, who clicks, buys and unsubscribes, and the
-/// day's spend (none when 0).
-#[derive(Clone)]
-pub(crate) struct Traffic {
-    users: u32,
-    /// The same users every day (a campaign's fixed audience), or new ones.
-    same_users_daily: bool,
-    segment: &'static str,
-    /// Every n-th treatment user clicks and buys, every n-th one delivered unsubscribes (0: nobody).
-    click_every: u32,
-    buy_every: u32,
-    order: f64,
-    unsubscribe_every: u32,
-    spend_cents: i64,
-    /// The creative delivered (default: the campaign's first).
-    creative: Option<Uuid>,
-    /// `false`: the users are not delivered to at all, they only buy on their own (organic
-    /// members of the segment, whom no campaign reached).
-    delivered: bool,
-}
-
-impl Traffic {
-    fn standard(order: f64, scale: f64) -> Traffic {
-        Traffic {
-            users: (200.0 * scale).round() as u32,
-            same_users_daily: false,
-            segment: "HIGH_SPENDER",
-            click_every: 33,
-            buy_every: 100,
-            order,
-            unsubscribe_every: 0,
-            spend_cents: (10_000.0 * scale).round() as i64,
-            creative: None,
-            delivered: true,
-        }
-    }
-}
-
 /// Campaigns launched through the approval workflow and run for eight days (each its order
 /// value: $50 makes a ROAS about 1.0×, $150 about 3.0×), the clock left at the end of the week.
 async fn week_of(campaigns: &[(&str, f64)]) -> (World, Vec<CampaignView>) {
@@ -190,7 +130,7 @@ pub(crate) async fn week_of_configured(campaigns: &[(&str, f64)], configure: imp
     .await;
     let (_, key) = server::auth::api_keys::create(&app.state.db, "sender", &[Scope::Events, Scope::Catalogue], None, start).await.unwrap();
     let (perf, cmo, compliance) = (app.sign_in(Role::PerfLead).await, app.sign_in(Role::Cmo).await, app.sign_in(Role::Compliance).await);
-    let world = World { app, unsubscribed: Default::default(), key, perf, cmo, compliance };
+    let world = World { app, market: Default::default(), key, perf, cmo, compliance };
     let mut launched = Vec::new();
     for (name, _) in campaigns {
         launched.push(world.launched(name).await);
@@ -199,7 +139,7 @@ pub(crate) async fn week_of_configured(campaigns: &[(&str, f64)], configure: imp
         let day = start + Duration::days(d);
         world.app.state.clock.set(day + Duration::minutes(45));
         for (campaign, (_, order)) in launched.iter().zip(campaigns) {
-            world.day(campaign, day, *order, 1.0).await;
+            world.day(campaign, day, *order).await;
         }
     }
     world.app.state.clock.set(start + Duration::days(7) + Duration::minutes(45));
@@ -510,22 +450,29 @@ async fn each_kind_of_action_changes_what_it_says_through_the_catalogue() {
             view
         }
     };
+    // Each executed recommendation, with the audit action of the change it makes to campaign A.
+    let mut changes: Vec<(Uuid, &str, &str, usize)> = Vec::new();
     // Frequency cap, holdout, targeting: at once.
     let id = stored(&world.app, K::AdjustFrequency, Action::SetFrequencyCap { campaign_id: a.id, per_week: 2 }, &a).await;
     assert_eq!(execute(id, "perf", json!({})).await["status"], "executed");
     assert_eq!(campaign(&world.app, a.id).await.frequency_cap_per_week, Some(2));
+    changes.push((id, "campaign.edit", "\"frequency_cap_per_week\":2", 1));
     let id = stored(&world.app, K::LaunchHoldout, Action::SetHoldout { campaign_id: a.id, percent: 15.0 }, &a).await;
     execute(id, "perf", json!({})).await;
     assert_eq!(campaign(&world.app, a.id).await.holdout_percent, 15.0);
+    changes.push((id, "campaign.edit", "\"holdout_percent\":15.0", 1));
     let id = stored(&world.app, K::ChangeTargeting, Action::SetTargetSegments { campaign_id: a.id, segments: vec![FrequentShopper] }, &a).await;
     execute(id, "perf", json!({})).await;
     assert_eq!(campaign(&world.app, a.id).await.target_segments, vec![FrequentShopper]);
+    changes.push((id, "campaign.edit", "\"target_segments\":[\"FREQUENT_SHOPPER\"]", 1));
     let id = stored(&world.app, K::ExpandFocusSegment, Action::AddTargetSegment { campaign_id: a.id, segment: WeekendShopper }, &a).await;
     execute(id, "perf", json!({})).await;
     assert_eq!(campaign(&world.app, a.id).await.target_segments, vec![FrequentShopper, WeekendShopper]);
+    changes.push((id, "campaign.edit", "\"target_segments\":[\"FREQUENT_SHOPPER\",\"WEEKEND_SHOPPER\"]", 1));
     let id = stored(&world.app, K::ExpandFocusSegment, Action::RemoveTargetSegment { campaign_ids: vec![a.id], segment: FrequentShopper }, &a).await;
     execute(id, "perf", json!({})).await;
     assert_eq!(campaign(&world.app, a.id).await.target_segments, vec![WeekendShopper]);
+    changes.push((id, "campaign.edit", "\"target_segments\":[\"WEEKEND_SHOPPER\"]", 1));
 
     // A budget move waits for a second person, then moves the money and says which recommendation.
     let id = stored(&world.app, K::ReallocateBudget, Action::MoveBudget { from_campaign_id: a.id, to_campaign_id: b.id, amount_cents: 50_000 }, &a).await;
@@ -534,6 +481,7 @@ async fn each_kind_of_action_changes_what_it_says_through_the_catalogue() {
     assert_eq!((campaign(&world.app, a.id).await.budget_cents, campaign(&world.app, b.id).await.budget_cents), (a.budget_cents - 50_000, b.budget_cents + 50_000));
     let moved = server::entities::events::Entity::find().filter(server::entities::events::Column::EventType.eq("budget_reallocated")).all(&world.app.state.db).await.unwrap();
     assert_eq!(moved[0].properties["ai_recommendation_id"], id.to_string());
+    changes.push((id, "campaign.budget_reallocate", "\"budget_cents\":", 2));
 
     // A creative test needs the challenger's copy; with it, a test starts against the creative.
     let test = stored(&world.app, K::TestCreative, Action::TestCreative { campaign_id: b.id, creative_id: b.creatives[0].id }, &b).await;
@@ -562,16 +510,29 @@ async fn each_kind_of_action_changes_what_it_says_through_the_catalogue() {
     assert!(done.execution.as_ref().is_some_and(|e| e["result"]["store_version"].is_u64()), "{:?}", done.execution);
     assert_eq!(world.act(&data, id, "execute", json!({})).await.status(), 409, "already executed");
     assert_eq!(audit_actions(&world.app, "recommendation.execute").await.len(), 8);
+
+    // The audit log shows each change under the recommendation that made it, with the new value,
+    // beside the decision itself; the test's experiment was created and started by its approver.
+    let entries = server::entities::audit_log::Entity::find().all(&world.app.state.db).await.unwrap();
+    for (id, action, value, n) in &changes {
+        let made: Vec<_> = entries.iter().filter(|e| e.reason.as_deref().is_some_and(|r| r.starts_with(&format!("Recommendation {id}:")))).collect();
+        assert_eq!(made.len(), *n, "{action} by recommendation {id}: the campaigns it changed");
+        assert!(made.iter().all(|e| e.action == *action), "{action}: {made:?}");
+        assert!(made[0].after.as_deref().unwrap_or_default().contains(value), "{action}: {:?} lacks {value}", made[0].after);
+        let decision = entries.iter().find(|e| e.action == "recommendation.execute" && e.target == format!("recommendation:{id}")).expect("the decision");
+        assert!(decision.seq > made[0].seq, "decided after the change it made");
+    }
+    let experiment_target = format!("experiment:{experiment}");
+    let experiment_actions: Vec<(&str, &str)> = entries.iter().filter(|e| e.target == experiment_target).map(|e| (e.action.as_str(), e.actor_role.as_str())).collect();
+    assert_eq!(experiment_actions, [("experiment.create", "lifecycle_lead"), ("experiment.start", "lifecycle_lead")]);
 }
 
 #[tokio::test]
 async fn outcomes_set_what_a_pause_and_a_budget_move_projected_against_the_week_that_followed() {
     use app::wire::OutcomeReport;
-    let (world, launched) = week_of(&[("Losing", 50.0), ("Star", 400.0), ("Weak", 90.0)]).await;
-    let (losing, star, weak) = (&launched[0], &launched[1], &launched[2]);
     // Star has used most of its budget ($800 of $850).
-    let res = world.send(reqwest::Method::PATCH, &world.cmo, &format!("/api/v1/campaigns/{}", star.id), json!({ "budget_cents": 85_000 })).await;
-    assert_eq!(res.status(), 200);
+    let (world, launched, _) = market(vec![(campaign_request("Losing"), standard(50.0)), (nearly_spent("Star"), standard(400.0)), (campaign_request("Weak"), standard(90.0))]).await;
+    let (losing, star, weak) = (&launched[0], &launched[1], &launched[2]);
     world.refresh().await;
     let queue = world.list(&world.cmo, "").await;
     let pause = of_kind(&queue, "pause_campaign", losing).clone();
@@ -600,20 +561,14 @@ async fn outcomes_set_what_a_pause_and_a_budget_move_projected_against_the_week_
     assert_eq!(waiting.acceptance.executed, 2);
     assert_eq!(waiting.acceptance.rate, Some(2.0 / waiting.acceptance.shown as f64));
 
-    // The world runs on for a week and obeys the catalogue: a paused campaign sends and spends
-    // nothing; deliveries and spend follow the budget (against the budget at the execution).
-    let at_execution = [(losing, 50.0), (star, 400.0), (weak, 90.0)];
-    let first_budgets: Vec<f64> = at_execution.iter().map(|(c, _)| if c.id == star.id { 85_000.0 } else { c.budget_cents as f64 }).collect();
+    // The market runs on for a week and obeys the catalogue: a paused campaign sends and spends
+    // nothing; deliveries and spend follow the budget (Star's grows by 70,000 ÷ 85,000).
     let start = executed_at - Duration::days(7) - Duration::minutes(45);
     for d in 8..15 {
         let day = start + Duration::days(d);
         world.app.state.clock.set(day + Duration::minutes(45));
-        for ((c, order), first) in at_execution.iter().zip(&first_budgets) {
-            let now = campaign(&world.app, c.id).await;
-            if now.status != analytics::CampaignStatus::Active {
-                continue;
-            }
-            world.day(c, day, *order, (now.budget_cents as f64 / first).clamp(0.0, 4.0)).await;
+        for (c, order) in [(losing, 50.0), (star, 400.0), (weak, 90.0)] {
+            world.day(c, day, order).await;
         }
     }
     assert_eq!(campaign(&world.app, star.id).await.budget_cents, 85_000 + 70_000, "the move gave Star $700");
@@ -751,6 +706,11 @@ fn found_for(queue: &RecommendationList, kind: &str, campaigns: &[CampaignView])
     names
 }
 
+/// A campaign with a budget of $850: after a standard week it has spent $800 of it.
+fn nearly_spent(name: &str) -> app::wire::NewCampaignRequest {
+    app::wire::NewCampaignRequest { budget_cents: 85_000, ..campaign_request(name) }
+}
+
 fn standard(order: f64) -> Vec<Traffic> {
     vec![Traffic::standard(order, 1.0)]
 }
@@ -778,12 +738,12 @@ async fn launch_holdout_is_found_for_the_campaign_without_one_only() {
 #[tokio::test]
 async fn change_targeting_is_found_for_the_campaign_whose_one_segment_returns_several_times_the_other() {
     let both = |name: &str| app::wire::NewCampaignRequest { target_segments: vec![analytics::SegmentType::HighSpender, analytics::SegmentType::FrequentShopper], ..campaign_request(name) };
-    let segment = |segment: &'static str, order: f64| Traffic { segment, spend_cents: 0, ..Traffic::standard(order, 1.0) };
+    let segment = |segment: analytics::SegmentType, order: f64| Traffic { segment, spend_cents: 0, ..Traffic::standard(order, 1.0) };
     let spent = Traffic { users: 0, spend_cents: 20_000, ..Traffic::standard(0.0, 1.0) };
     // Skewed: $400 orders from high spenders, $50 from frequent shoppers (8× apart); Even: $150 both.
     let (_, launched, queue) = market(vec![
-        (both("Skewed"), vec![segment("HIGH_SPENDER", 400.0), segment("FREQUENT_SHOPPER", 50.0), spent.clone()]),
-        (both("Even"), vec![segment("HIGH_SPENDER", 150.0), segment("FREQUENT_SHOPPER", 150.0), spent]),
+        (both("Skewed"), vec![segment(HighSpender, 400.0), segment(FrequentShopper, 50.0), spent.clone()]),
+        (both("Even"), vec![segment(HighSpender, 150.0), segment(FrequentShopper, 150.0), spent]),
     ])
     .await;
     assert_eq!(found_for(&queue, "change_targeting", &launched), ["Skewed"]);
@@ -822,12 +782,12 @@ async fn improve_data_quality_is_found_once_the_data_goes_stale_while_campaigns_
 #[tokio::test]
 async fn focus_is_found_for_the_segment_returning_under_2x_beside_one_over_3_5x() {
     let both = |name: &str| app::wire::NewCampaignRequest { target_segments: vec![analytics::SegmentType::HighSpender, analytics::SegmentType::FrequentShopper], ..campaign_request(name) };
-    let segment = |segment: &'static str, order: f64| Traffic { segment, spend_cents: 0, ..Traffic::standard(order, 1.0) };
+    let segment = |segment: analytics::SegmentType, order: f64| Traffic { segment, spend_cents: 0, ..Traffic::standard(order, 1.0) };
     let spent = Traffic { users: 0, spend_cents: 20_000, ..Traffic::standard(0.0, 1.0) };
     // Over both campaigns: high spenders return about 5.5×, frequent shoppers about 1.0×.
     let (_, _, queue) = market(vec![
-        (both("One"), vec![segment("HIGH_SPENDER", 400.0), segment("FREQUENT_SHOPPER", 50.0), spent.clone()]),
-        (both("Two"), vec![segment("HIGH_SPENDER", 150.0), segment("FREQUENT_SHOPPER", 50.0), spent]),
+        (both("One"), vec![segment(HighSpender, 400.0), segment(FrequentShopper, 50.0), spent.clone()]),
+        (both("Two"), vec![segment(HighSpender, 150.0), segment(FrequentShopper, 50.0), spent]),
     ])
     .await;
     let segments: Vec<(String, String)> = queue
@@ -845,7 +805,6 @@ async fn focus_is_found_for_the_segment_returning_under_2x_beside_one_over_3_5x(
 async fn reallocation_budget_increase_and_pause_are_found_for_exactly_the_campaigns_that_meet_them() {
     // Star returns about 8× and has spent $800 of $850; Weak about 1.8× with budget to spare;
     // Fine about 3× (nothing to do); Capped about 3× with its budget nearly spent (not strong enough).
-    let nearly_spent = |name: &str| app::wire::NewCampaignRequest { budget_cents: 85_000, ..campaign_request(name) };
     let (_, launched, queue) = market(vec![
         (nearly_spent("Star"), standard(400.0)),
         (campaign_request("Weak"), standard(90.0)),
@@ -874,8 +833,8 @@ async fn a_pause_for_a_ctr_under_1_percent_over_5_days_is_found_for_that_campaig
 async fn expand_is_found_for_the_strong_segment_with_users_no_campaign_reached() {
     let targeting = |name: &str, segment| app::wire::NewCampaignRequest { target_segments: vec![segment], ..campaign_request(name) };
     // Frequent shoppers return about 8× where they are reached, and 300 more a day buy on their own.
-    let shoppers = Traffic { segment: "FREQUENT_SHOPPER", ..Traffic::standard(400.0, 1.0) };
-    let organic = Traffic { segment: "FREQUENT_SHOPPER", users: 300, delivered: false, spend_cents: 0, ..Traffic::standard(20.0, 1.0) };
+    let shoppers = Traffic { segment: FrequentShopper, ..Traffic::standard(400.0, 1.0) };
+    let organic = Traffic { segment: FrequentShopper, users: 300, delivered: false, spend_cents: 0, ..Traffic::standard(20.0, 1.0) };
     let (_, launched, queue) = market(vec![
         (targeting("Shoppers", analytics::SegmentType::FrequentShopper), vec![shoppers, organic]),
         (targeting("Spenders", analytics::SegmentType::HighSpender), standard(150.0)),
@@ -933,7 +892,7 @@ async fn a_dismissal_lapses_after_its_configured_days_while_the_situation_persis
     for d in 1..4 {
         let day = week_end + Duration::days(d);
         world.app.state.clock.set(day + Duration::minutes(45));
-        world.day(losing, day, 50.0, 1.0).await;
+        world.day(losing, day, 50.0).await;
         let run = world.refresh().await;
         if d < 2 {
             assert_eq!((run.opened, run.suppressed), (0, 1), "day {d}: {run:?}");
@@ -946,4 +905,94 @@ async fn a_dismissal_lapses_after_its_configured_days_while_the_situation_persis
     // By age: the new one was found today, the dismissed one 3 days ago.
     assert_eq!(world.list(&world.cmo, "?status=all&max_age_days=1").await.total, 1);
     assert_eq!(world.list(&world.cmo, "?status=all&max_age_days=7").await.total, 2);
+}
+
+#[tokio::test]
+async fn an_overspend_pause_is_found_for_the_young_campaign_over_its_budget_with_a_low_return() {
+    // Launched when the others' week ends and run 4 days (too young for the 7-day ROAS rule):
+    // Overspent has spent $400 of $300 at about 1.3×; Within $400 of $2,000 at the same return;
+    // Earning $400 of $300 at about 3×.
+    let (world, _) = week_of(&[]).await;
+    let start = world.app.state.clock.now() - Duration::minutes(45);
+    let budget = |name: &str, cents: i64| app::wire::NewCampaignRequest { budget_cents: cents, ..campaign_request(name) };
+    let mut launched = Vec::new();
+    for request in [budget("Overspent", 30_000), budget("Within", 200_000), budget("Earning", 30_000)] {
+        launched.push(world.launched_as(request).await);
+    }
+    for d in 0..4 {
+        let day = start + Duration::days(d);
+        world.app.state.clock.set(day + Duration::minutes(45));
+        for (campaign, order) in launched.iter().zip([65.0, 65.0, 150.0]) {
+            world.day(campaign, day, order).await;
+        }
+    }
+    world.refresh().await;
+    let queue = world.list(&world.cmo, "?limit=500").await;
+    assert_eq!(found_for(&queue, "pause_campaign", &launched), ["Overspent"]);
+    let pause = queue.items.iter().find(|i| i.recommendation.kind.as_str() == "pause_campaign").unwrap();
+    assert_eq!(pause.recommendation.trigger, "overspend");
+}
+
+#[tokio::test]
+async fn compliance_flags_a_campaign_without_a_consent_method_or_an_opt_out_link_and_pauses_it() {
+    let undeclared = app::wire::NewCampaignRequest { consent_method: None, ..campaign_request("Undeclared") };
+    let no_link = app::wire::NewCampaignRequest { has_opt_out_link: false, ..campaign_request("No link") };
+    let (world, launched, _) = market(vec![(undeclared, standard(150.0)), (no_link, standard(150.0)), (campaign_request("Declared"), standard(150.0))]).await;
+    let flags = world.list(&world.compliance, "?status=all&kind=compliance_flag").await;
+    assert_eq!(found_for(&flags, "compliance_flag", &launched), ["No link", "Undeclared"]);
+    let trigger = |name: &str| flags.items.iter().find(|i| i.recommendation.target.name == name).map(|i| i.recommendation.trigger.clone()).unwrap();
+    assert_eq!((trigger("Undeclared").as_str(), trigger("No link").as_str()), ("missing_consent_method", "missing_opt_out"));
+    let statuses: Vec<_> = [&launched[0], &launched[1], &launched[2]].iter().map(|c| c.id).collect();
+    let mut now = Vec::new();
+    for id in statuses {
+        now.push(campaign(&world.app, id).await.status);
+    }
+    assert_eq!(now, [analytics::CampaignStatus::Paused, analytics::CampaignStatus::Paused, analytics::CampaignStatus::Active], "flags pause at once");
+}
+
+#[tokio::test]
+async fn compliance_flags_a_campaign_made_live_without_an_approval_in_the_audit_log() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let (world, launched, queue) = market(vec![(campaign_request("Approved"), standard(150.0))]).await;
+    assert!(found_for(&queue, "compliance_flag", &launched).is_empty());
+    // Created in the product, then set live behind the workflow's back (a database edit).
+    let res = world.send(reqwest::Method::POST, &world.perf, "/api/v1/campaigns", serde_json::to_value(campaign_request("Unapproved")).unwrap()).await;
+    assert_eq!(res.status(), 201);
+    let unapproved: CampaignView = res.json().await.unwrap();
+    let row = server::entities::campaigns::Entity::find_by_id(unapproved.id).one(&world.app.state.db).await.unwrap().unwrap();
+    let mut active: server::entities::campaigns::ActiveModel = row.into();
+    active.status = Set("active".to_owned());
+    active.update(&world.app.state.db).await.unwrap();
+    world.app.state.metrics.after_catalogue_change(&world.app.state.db).await.unwrap();
+    world.refresh().await;
+    let flags = world.list(&world.compliance, "?status=all&kind=compliance_flag").await;
+    let all = [launched[0].clone(), unapproved.clone()];
+    assert_eq!(found_for(&flags, "compliance_flag", &all), ["Unapproved"]);
+    assert_eq!(flags.items[0].recommendation.trigger, "no_approval");
+    assert_eq!(campaign(&world.app, unapproved.id).await.status, analytics::CampaignStatus::Paused);
+}
+
+#[tokio::test]
+async fn improve_data_quality_is_found_when_over_5_percent_of_the_last_hours_events_are_rejected() {
+    let (world, _, queue) = market(vec![(campaign_request("Running"), standard(150.0))]).await;
+    assert!(queue.items.iter().all(|i| i.recommendation.kind.as_str() != "improve_data_quality"));
+    // The hour's market traffic (about 400 events), then 100 purchases from an unknown source:
+    // about a fifth of the hour's events rejected.
+    let at = world.app.state.clock.now() - Duration::minutes(10);
+    let events: Vec<Value> = (0..100)
+        .map(|i| {
+            json!({
+                "event_id": Uuid::new_v4().to_string(), "event_type": "user_purchased", "timestamp": at.to_rfc3339(), "user_id": format!("buyer-{i}"),
+                "source": "fax", "properties": { "order_id": Uuid::new_v4().to_string(), "order_value": 20.0 },
+                "context": { "platform": "iOS", "user_segment": "HIGH_SPENDER", "region": "US-CA" }
+            })
+        })
+        .collect();
+    let res = world.app.client.post(world.app.url("/api/v1/events")).bearer_auth(&world.key).json(&events).send().await.unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["rejected"].as_array().map(Vec::len), Some(100), "{body}");
+    world.refresh().await;
+    let data = world.list(&world.cmo, "?kind=improve_data_quality").await;
+    let found: Vec<(&str, &str)> = data.items.iter().map(|i| (i.recommendation.trigger.as_str(), i.recommendation.target.id.as_str())).collect();
+    assert_eq!(found, [("invalid_events", "system")]);
 }
