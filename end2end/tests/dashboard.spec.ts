@@ -1,6 +1,6 @@
 import { expect, request, test } from "@playwright/test";
 import { hydrated, signIn } from "./auth";
-import { activeCampaign } from "./catalogue";
+import { activeCampaign, envelope, producer } from "./catalogue";
 import { api, day, SIMULATED_DAYS, world } from "./world";
 import { change, count, metric, money, moneyCompact, percent, ratio } from "./format";
 
@@ -189,4 +189,101 @@ test("a campaign is created from the form; refused fields show their reason besi
   await expect(page.getByRole("region", { name }).getByText("draft", { exact: true })).toBeVisible();
   const stored = (await api(page, "/api/v1/campaigns?sort=name&per_page=500")).rows.find((r: any) => r.name === name);
   expect(stored.budget).toBe(12500);
+});
+
+test("each visit to a dashboard section is reported as the person moves on, with its filters and time", async ({ page }) => {
+  await signIn(page, "cmo");
+  await page.goto("/?range=30d");
+  await hydrated(page);
+  const visits: any[] = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST" && r.url().endsWith("/api/v1/dashboard-visits")) visits.push(JSON.parse(r.postData() ?? "null"));
+  });
+  // Client-side navigation to another section ends the overview's visit.
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Campaigns", exact: true }).click();
+  await expect(page).toHaveURL(/\/campaigns\?range=30d/);
+  await expect.poll(() => visits.length).toBe(1);
+  expect(visits[0]).toMatchObject({ section: "kpi", filters: { range: "30d" }, export_requested: false });
+  expect(visits[0].time_spent_seconds).toBeGreaterThanOrEqual(0);
+  // A download during the visit is noted. (Leaving the page sends the visit too, on `pagehide`,
+  // but Playwright does not report requests sent as a document unloads.)
+  await hydrated(page);
+  await page.getByRole("link", { name: /Download .*CSV/ }).first().evaluate((a: HTMLAnchorElement) => a.addEventListener("click", (e) => e.preventDefault()));
+  await page.getByRole("link", { name: /Download .*CSV/ }).first().click();
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Segments", exact: true }).click();
+  await expect(page).toHaveURL(/\/segments\?range=30d/);
+  await expect.poll(() => visits.length).toBe(2);
+  expect(visits[1]).toMatchObject({ section: "campaigns", filters: { range: "30d" }, export_requested: true });
+});
+
+test("the funnel compares two campaigns picked from the period's list, with the API's figures", async ({ page }) => {
+  await signIn(page, "lifecycle_lead");
+  await page.goto(`/funnel?${world}`);
+  await hydrated(page);
+  const top = await api(page, `/api/v1/campaigns?${world}&sort=spend&per_page=2`);
+  expect(top.rows.length).toBe(2);
+  const picked = top.rows.map((r: any) => `campaign:${r.campaign_id}`);
+  await page.getByLabel("Campaigns to compare").selectOption(picked);
+  await page.getByRole("button", { name: "Compare" }).click();
+  await expect(page).toHaveURL(new RegExp(`compare=campaign%3A${top.rows[1].campaign_id}`));
+  const expected = await api(page, `/api/v1/funnel?${world}&${picked.map((p: string) => `compare=${p}`).join("&")}`);
+  const table = page.getByRole("table", { name: "Funnels side by side" });
+  for (const compared of expected.compare) {
+    const row = table.getByRole("row").filter({ has: page.getByRole("rowheader", { name: compared.label }) });
+    await expect(row).toHaveCount(1);
+    await expect(row).toContainText(count(compared.funnel.steps[0].users));
+  }
+  // The picks stay selected on the page they produced.
+  await expect(page.getByLabel("Campaigns to compare")).toHaveValues(picked);
+});
+
+test("events sent to the API update the leaderboard's row on an open page without a reload", async ({ page, baseURL }) => {
+  const campaign = await activeCampaign(baseURL!, `E2E live row ${Date.now()}`);
+  await signIn(page, "cmo");
+  await page.goto(`/campaigns?campaign=${campaign.id}&range=1d`);
+  await hydrated(page);
+  await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-state", "live");
+  const row = page.getByRole("table", { name: "Campaign leaderboard" }).getByRole("row").filter({ has: page.getByRole("rowheader", { name: campaign.name, exact: true }) });
+  const ctr = row.getByRole("cell").nth(4);
+  await expect(ctr).toHaveText("—");
+  await page.evaluate(() => ((window as any).__noReload = true));
+  const creative = campaign.creatives[0].id;
+  const now = new Date();
+  const events: object[] = [];
+  for (let i = 0; i < 4; i++) {
+    const user = `e2e-live-row-${campaign.id.slice(0, 8)}-${i}`;
+    events.push(envelope("campaign_delivered", user, now, { campaign_id: campaign.id, campaign_type: "DISCOUNT", creative_id: creative, segment_id: "HIGH_SPENDER", delivery_channel: "push", is_holdout: false }));
+    events.push(envelope("campaign_viewed", user, now, { campaign_id: campaign.id, creative_id: creative }));
+  }
+  events.push(envelope("campaign_clicked", `e2e-live-row-${campaign.id.slice(0, 8)}-0`, now, { campaign_id: campaign.id, creative_id: creative, click_type: "cta" }));
+  const sent = await (await producer(baseURL!)).post("/api/v1/events", { data: events });
+  expect((await sent.json()).accepted).toBe(events.length);
+  // One click in four views, pushed over the socket and refetched in place.
+  await expect(ctr).toHaveText("25.0%", { timeout: 15_000 });
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+});
+
+test("when the live socket drops the page says it is reconnecting, then resumes on its own", async ({ page }) => {
+  let connections = 0;
+  let drop: (() => Promise<void>) | null = null;
+  await page.routeWebSocket(/\/api\/v1\/live/, (ws) => {
+    connections += 1;
+    const server = ws.connectToServer();
+    if (connections === 1) {
+      drop = async () => {
+        await server.close();
+        await ws.close({ code: 1011, reason: "dropped by the test" });
+      };
+    }
+  });
+  await signIn(page, "cmo");
+  await page.goto("/?range=7d");
+  await hydrated(page);
+  const indicator = page.getByTestId("live-indicator");
+  await expect(indicator).toHaveAttribute("data-state", "live");
+  await drop!();
+  await expect(indicator).toHaveAttribute("data-state", "reconnecting");
+  await expect(indicator).toContainText("Reconnecting");
+  await expect(indicator).toHaveAttribute("data-state", "live", { timeout: 20_000 });
+  expect(connections).toBeGreaterThanOrEqual(2);
 });

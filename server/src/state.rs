@@ -42,6 +42,8 @@ pub struct AppState {
     /// One engine run at a time in this process: the schedule's and a refresh's runs would
     /// otherwise both try to open the same situation.
     pub engine_turn: Arc<tokio::sync::Mutex<()>>,
+    /// What each background job did last (Module 9's job list).
+    pub jobs: crate::jobs::board::JobBoard,
     pub leptos_options: LeptosOptions,
 }
 
@@ -69,6 +71,7 @@ impl AppState {
             views: Default::default(),
             new_recommendations: tokio::sync::broadcast::channel(16).0,
             engine_turn: Default::default(),
+            jobs: Default::default(),
             settings: Arc::new(settings),
             leptos_options,
         }

@@ -69,6 +69,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 })}
             </nav>
             <main id="content" class="content" tabindex="-1">
+                {signed_in().map(|_| view! { <crate::visits::VisitTracker/> })}
                 {children()}
             </main>
         </div>

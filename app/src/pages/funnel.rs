@@ -9,7 +9,7 @@ use leptos_router::components::{A, Form};
 use analytics::SegmentType;
 use analytics::metrics::views::Funnel;
 
-use crate::api::{load_funnel, load_heatmap};
+use crate::api::{load_funnel, load_heatmap, load_leaderboard};
 use crate::components::chart::{Chart, ChartData, ChartKind, Series};
 use crate::csv::{Cell, CsvLink, ExcelLink};
 use crate::components::filter_bar::{DashboardHead, carried, use_filters, use_query_pairs};
@@ -18,7 +18,7 @@ use crate::components::panel::{ErrorState, Panel, Skeleton};
 use crate::filters::{FILTER_KEYS, QueryPairs};
 use crate::format;
 use crate::format::or_missing;
-use crate::wire::{FunnelResponse, HeatmapResponse};
+use crate::wire::{FunnelResponse, HeatmapResponse, LeaderboardRow};
 
 #[component]
 pub fn FunnelPage() -> impl IntoView {
@@ -28,13 +28,20 @@ pub fn FunnelPage() -> impl IntoView {
     let funnel_query = Memo::new(move |_| pairs.with(|p| p.only(&[FILTER_KEYS, &["compare"]].concat())));
     let funnel = Resource::new(move || (funnel_query.with(QueryPairs::encode), feed.leaderboard_version.get()), |(q, _)| load_funnel(q));
     let heatmap = Resource::new(move || (filters.with(QueryPairs::encode), feed.leaderboard_version.get()), |(q, _)| load_heatmap(q));
+    // The campaigns a comparison may pick: the period's 100 biggest by spend.
+    let campaigns = Resource::new(
+        move || filters.with(|f| f.with_param("sort", Some("spend")).with_param("per_page", Some("100")).encode()),
+        load_leaderboard,
+    );
     view! {
         <DashboardHead title="Funnel" feed/>
         <div class="grid">
             <Transition fallback=|| view! { <Panel title="Conversion funnel" span=12><Skeleton lines=6/></Panel> }>
                 {move || Suspend::new(async move {
+                    // Without the campaign list the comparison offers segments alone.
+                    let campaigns = campaigns.await.map(|page| page.rows).unwrap_or_default();
                     match funnel.await {
-                        Ok(data) => view! { <FunnelModule data pairs=pairs.get_untracked()/> }.into_any(),
+                        Ok(data) => view! { <FunnelModule data pairs=pairs.get_untracked() campaigns/> }.into_any(),
                         Err(err) => view! { <Panel title="Conversion funnel" span=12><ErrorState message=err.to_string()/></Panel> }.into_any(),
                     }
                 })}
@@ -57,7 +64,7 @@ fn period(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>
 }
 
 #[component]
-fn FunnelModule(data: FunnelResponse, pairs: QueryPairs) -> AnyView {
+fn FunnelModule(data: FunnelResponse, pairs: QueryPairs, campaigns: Vec<LeaderboardRow>) -> AnyView {
     let f = data.funnel.clone();
     let chart = ChartData {
         kind: ChartKind::Funnel,
@@ -90,7 +97,7 @@ fn FunnelModule(data: FunnelResponse, pairs: QueryPairs) -> AnyView {
                 <dt>"AOV"</dt><dd>{or_missing(f.aov, format::money)}</dd>
             </dl>
         </Panel>
-        <Panel title="Compare funnels" subtitle="Up to four segments side by side, each with the other filters" span=12>
+        <Panel title="Compare funnels" subtitle="Up to four segments or campaigns side by side, each with the other filters" span=12>
             <Form method="GET" action="/funnel" attr:class="form">
                 {carried(&pairs, &["compare"])}
                 <fieldset class="checks">
@@ -101,6 +108,21 @@ fn FunnelModule(data: FunnelResponse, pairs: QueryPairs) -> AnyView {
                         view! { <label><input type="checkbox" name="compare" value=value checked=checked/>{s.as_str()}</label> }
                     }).collect_view()}
                 </fieldset>
+                {(!campaigns.is_empty()).then(|| view! {
+                    <div class="field">
+                        <label for="compare-campaigns">"Campaigns to compare"</label>
+                        <select id="compare-campaigns" name="compare" multiple size="6" aria-describedby="compare-campaigns-hint">
+                            {campaigns.iter().map(|c| {
+                                let value = format!("campaign:{}", c.campaign_id);
+                                let selected = compared.contains(&value);
+                                // The attribute for the server's page, the property for the
+                                // browser's own renders (an attribute alone keeps one pick).
+                                view! { <option value=value selected=selected prop:selected=selected>{c.name.clone()}</option> }
+                            }).collect_view()}
+                        </select>
+                        <p id="compare-campaigns-hint" class="field__hint">"The period's biggest campaigns by spend. Hold Ctrl (⌘ on a Mac) to pick several; four items at most, segments and campaigns together."</p>
+                    </div>
+                })}
                 <button type="submit" class="button">"Compare"</button>
             </Form>
             <div class="toolbar"><ExcelLink view="funnel" query=excel_query/></div>

@@ -10,7 +10,7 @@ use crate::components::chart::{Chart, ChartData, ChartKind, Series};
 use crate::components::panel::{EmptyState, ErrorState, Panel, Skeleton};
 use crate::format;
 use crate::format::or_missing;
-use crate::wire::{API_ERROR_RATE_TARGET, API_P95_TARGET_MS, ApiStats, HealthReport, HealthStatus, LatencySample, SystemStatus};
+use crate::wire::{API_ERROR_RATE_TARGET, API_P95_TARGET_MS, ApiStats, HealthReport, HealthStatus, JobView, LatencySample, SystemStatus};
 
 #[component]
 pub fn SystemHealth() -> impl IntoView {
@@ -207,5 +207,49 @@ fn SystemPanels(status: SystemStatus) -> impl IntoView {
                 }).collect_view()}
             </dl>
         </Panel>
+        <Panel title="Background jobs" subtitle="This server's jobs since it started; a failing one shows its latest error" span=12>
+            <JobTable jobs=status.jobs.clone() now/>
+        </Panel>
     }
+}
+
+/// Module 9's job list: every background job, how often it runs, its latest pass and failures.
+#[component]
+fn JobTable(jobs: Vec<JobView>, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+    if jobs.is_empty() {
+        return view! { <EmptyState title="No jobs yet" detail="No background job has reported yet: they start with the server."/> }.into_any();
+    }
+    view! {
+        <div class="table-scroll" tabindex="0">
+            <table class="table" aria-label="Background jobs">
+                <thead>
+                    <tr><th scope="col">"Job"</th><th scope="col">"Runs every"</th><th scope="col">"Latest pass"</th><th scope="col">"Took"</th><th scope="col">"Status"</th><th scope="col" class="num">"Passes"</th><th scope="col" class="num">"Failed"</th><th scope="col">"Latest error"</th></tr>
+                </thead>
+                <tbody>
+                    {jobs.into_iter().map(|job| {
+                        let (tone, word) = match (job.running_since, job.last_ok) {
+                            (Some(_), _) => ("good", "Running"),
+                            (None, Some(true)) => ("good", "OK"),
+                            (None, Some(false)) => ("bad", "Failed"),
+                            (None, None) => ("warning", "Not run yet"),
+                        };
+                        let error = job.last_error.clone().map(|e| format!("{e} ({})", ago(job.last_failed_at, now))).unwrap_or_else(|| "—".to_owned());
+                        view! {
+                            <tr>
+                                <th scope="row">{job.name.clone()}<span class="table__sub">{job.about.clone()}</span></th>
+                                <td>{format::duration(job.every_seconds as i64)}</td>
+                                <td>{ago(job.last_finished_at, now)}</td>
+                                <td>{or_missing(job.last_took_ms.map(|ms| ms as f64), format::millis)}</td>
+                                <td class=format!("status status--{tone}")><span class="status__dot" aria-hidden="true"></span>{word}</td>
+                                <td class="num">{format::count(job.runs as i64)}</td>
+                                <td class="num">{format::count(job.failures as i64)}</td>
+                                <td>{error}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
 }

@@ -75,3 +75,14 @@ pub async fn single(
     }
     Ok(Json(ingest::ingest(&state, vec![body::envelope_from_flat(value)], producer).await?))
 }
+
+/// One visit to a dashboard section, reported by the browser as the person leaves it and stored
+/// as `dashboard_accessed`. Sent as a beacon, so the body is read as JSON whatever its content
+/// type says.
+#[utoipa::path(post, path = "/api/v1/dashboard-visits", tag = "ingestion", request_body = app::wire::DashboardVisit, responses((status = 204, description = "Stored"), (status = 400, body = app::wire::ErrorBody, description = "Not a visit (names the field)"), (status = 401, body = app::wire::ErrorBody), (status = 422, body = app::wire::ErrorBody)))]
+pub async fn dashboard_visit(State(state): State<AppState>, Extension(caller): Extension<Caller>, bytes: std::result::Result<Bytes, BytesRejection>) -> Result<axum::http::StatusCode> {
+    let bytes = read_body(bytes)?;
+    let visit: app::wire::DashboardVisit = serde_json::from_slice(&bytes).map_err(|e| AppError::BadRequest(format!("the body is not a dashboard visit: {e}")))?;
+    crate::services::visits::record(&state, &caller, visit).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

@@ -56,6 +56,7 @@ fn api(clock_control: bool) -> RouteTable {
             Access::Key(Scope::Events),
             post(events::single).layer(axum::extract::DefaultBodyLimit::max(events::MAX_BODY_BYTES)),
         )
+        .post("/api/v1/dashboard-visits", Access::SignedIn, post(events::dashboard_visit))
         .get("/api/v1/campaigns", Access::Requires(Capability::View(Module::Leaderboard)), get(metrics::leaderboard))
         .get("/api/v1/creatives", Access::Requires(Capability::View(Module::Creatives)), get(metrics::creatives))
         .get("/api/v1/campaigns/{id}/performance", Access::Requires(Capability::View(Module::CampaignDetail)), get(views::campaign_performance))

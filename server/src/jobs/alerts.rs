@@ -15,8 +15,10 @@ pub async fn run(state: AppState) {
     let mut judged: Option<i64> = None;
     let mut evaluated: Option<chrono::DateTime<chrono::Utc>> = None;
     let every = chrono::Duration::minutes(i64::from(state.settings.alerts.interval_minutes));
+    state.jobs.register("alerts", "judges the last complete hour for anomalies, evaluates the threshold rules and delivers alerts to the webhook", TICK.as_secs());
     loop {
         ticker.tick().await;
+        let mut turn = state.jobs.turn("alerts", &state.clock);
         let now = state.clock.now();
         let hour = alerts::judged_hour(now);
         if judged != Some(hour) {
@@ -27,7 +29,10 @@ pub async fn run(state: AppState) {
                         tracing::info!(anomalies = found.len(), "anomalies found in the last complete hour");
                     }
                 }
-                Err(err) => tracing::warn!(error = %err.one_line(), "the anomaly detector failed; trying again"),
+                Err(err) => {
+                    tracing::warn!(error = %err.one_line(), "the anomaly detector failed; trying again");
+                    turn.fail(err.one_line());
+                }
             }
         }
         if evaluated.is_none_or(|at| now - at >= every || now < at) {
@@ -38,13 +43,19 @@ pub async fn run(state: AppState) {
                         tracing::info!(fired, "alert rules fired");
                     }
                 }
-                Err(err) => tracing::warn!(error = %err.one_line(), "alert rules could not be evaluated; trying again"),
+                Err(err) => {
+                    tracing::warn!(error = %err.one_line(), "alert rules could not be evaluated; trying again");
+                    turn.fail(err.one_line());
+                }
             }
         }
         match webhook::deliver_due(&state).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(delivered = n, "alerts delivered to the webhook"),
-            Err(err) => tracing::warn!(error = %err.one_line(), "webhook deliveries could not be read; trying again"),
+            Err(err) => {
+                tracing::warn!(error = %err.one_line(), "webhook deliveries could not be read; trying again");
+                turn.fail(err.one_line());
+            }
         }
     }
 }

@@ -22,23 +22,34 @@ pub async fn run(state: AppState) {
     }
     let mut ticker = tokio::time::interval(POLL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    state.jobs.register("change_feed", "applies events and catalogue changes other processes committed (also woken by NOTIFY on PostgreSQL)", POLL.as_secs());
     loop {
         ticker.tick().await;
-        refresh(&state).await;
+        let mut turn = state.jobs.turn("change_feed", &state.clock);
+        if let Err(err) = refresh(&state).await {
+            turn.fail(err);
+        }
     }
 }
 
-async fn refresh(state: &AppState) {
+/// One pass; a failure is logged and answered as its one-line error.
+async fn refresh(state: &AppState) -> Result<(), String> {
     // The catalogue and spend are small: re-read them with the log so other processes' campaign
     // changes show here too.
+    let mut failed = Ok(());
     if let Err(err) = state.metrics.reload_catalogue(&state.db).await {
         tracing::warn!(error = %err.one_line(), "catalogue not refreshed");
+        failed = Err(err.one_line());
     }
     match state.metrics.catch_up(&state.db).await {
         Ok(0) => {}
         Ok(n) => tracing::debug!(rows = n, "metrics rollup caught up with the log"),
-        Err(err) => tracing::warn!(error = %err.one_line(), "metrics rollup could not read the log"),
+        Err(err) => {
+            tracing::warn!(error = %err.one_line(), "metrics rollup could not read the log");
+            failed = Err(err.one_line());
+        }
     }
+    failed
 }
 
 /// Listens for other processes' notices, reconnecting after a failure.
@@ -59,15 +70,16 @@ async fn listen(state: AppState) {
             tokio::time::sleep(POLL).await;
             continue;
         }
-        // Whatever was committed while not listening.
-        refresh(&state).await;
+        // Whatever was committed while not listening (failures are logged inside, and the polling
+        // passes put them on the job list).
+        let _ = refresh(&state).await;
         loop {
             match listener.recv().await {
                 Ok(notice) if notice.payload() == own => {}
                 Ok(_) => {
                     // Take a burst of notices as one.
                     while listener.next_buffered().is_some() {}
-                    refresh(&state).await;
+                    let _ = refresh(&state).await;
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, "change feed: listener lost; reconnecting");

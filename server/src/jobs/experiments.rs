@@ -12,23 +12,33 @@ use crate::state::AppState;
 pub async fn run(state: AppState) {
     let mut ticker = tokio::time::interval(Duration::from_secs(60));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    state.jobs.register("experiments", "ships the winners of tests set to ship automatically once they are decided", 60);
     loop {
         ticker.tick().await;
-        once(&state).await;
+        let mut turn = state.jobs.turn("experiments", &state.clock);
+        if let Err(err) = once(&state).await {
+            turn.fail(err);
+        }
     }
 }
 
 /// One pass (tests call it directly with a moved clock).
-pub async fn once(state: &AppState) {
+/// One pass; a failure is logged and answered as its one-line error.
+pub async fn once(state: &AppState) -> Result<(), String> {
     let actor = Actor::system(state.audit.clone());
     match experiments::ship_ready_winners(&state.db, &state.metrics, &actor, state.clock.now()).await {
         Ok(shipped) if !shipped.is_empty() => {
             tracing::info!(experiments = ?shipped, "shipped experiment winners automatically");
             if let Err(err) = state.metrics.after_catalogue_change(&state.db).await {
                 tracing::warn!(error = %err.one_line(), "cannot refresh the catalogue after shipping");
+                return Err(err.one_line());
             }
+            Ok(())
         }
-        Ok(_) => {}
-        Err(err) => tracing::warn!(error = %err.one_line(), "automatic shipping failed; trying again in a minute"),
+        Ok(_) => Ok(()),
+        Err(err) => {
+            tracing::warn!(error = %err.one_line(), "automatic shipping failed; trying again in a minute");
+            Err(err.one_line())
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Background work started by `serve`.
 
 pub mod alerts;
+pub mod board;
 pub mod audit_checkpoint;
 pub mod change_feed;
 pub mod data_refresh;

@@ -12,15 +12,21 @@ const TICK: Duration = Duration::from_secs(15);
 pub async fn run(state: AppState) {
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    state.jobs.register("reports", "builds the scheduled reports that are due and delivers them by e-mail or webhook", TICK.as_secs());
     loop {
         ticker.tick().await;
+        let mut turn = state.jobs.turn("reports", &state.clock);
         if let Err(err) = report_schedules::run_due(&state).await {
             tracing::warn!(error = %err.one_line(), "report schedules could not be read; trying again");
+            turn.fail(err.one_line());
         }
         match report_schedules::deliver_due(&state).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(delivered = n, "scheduled reports delivered"),
-            Err(err) => tracing::warn!(error = %err.one_line(), "scheduled reports could not be delivered; trying again"),
+            Err(err) => {
+                tracing::warn!(error = %err.one_line(), "scheduled reports could not be delivered; trying again");
+                turn.fail(err.one_line());
+            }
         }
     }
 }

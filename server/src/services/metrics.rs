@@ -157,7 +157,12 @@ impl MetricsHub {
         tracing::info!(facts = store.fact_count(), users = store.users.len(), elapsed = ?started.elapsed(), "metrics rollup loaded");
         // Everything up to the last row read is in; later rows come by `catch_up`.
         *self.position() = LogPosition { watermark: last_seq, ..LogPosition::default() };
-        self.write(|s| *s = store);
+        // Versions only go up, so nothing cached against an earlier store (views, live pushes)
+        // is taken for the rebuilt one.
+        self.write(|s| {
+            store.version = store.version.max(s.version + 1);
+            *s = store;
+        });
         self.active.store(true, std::sync::atomic::Ordering::Release);
         Ok(())
     }

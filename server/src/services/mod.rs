@@ -27,4 +27,5 @@ pub mod simulate;
 pub mod spend_import;
 pub mod system_log;
 pub mod system_status;
+pub mod visits;
 pub mod webhook;

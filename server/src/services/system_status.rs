@@ -52,5 +52,5 @@ pub async fn status(state: &AppState) -> Result<SystemStatus> {
     for a in &quality.overall.alerts {
         alert(a.level, a.message.clone());
     }
-    Ok(SystemStatus { as_of: now, last_event_at, last_refresh_at, api_last_15_minutes, api_last_hour, metrics, quality, alerts })
+    Ok(SystemStatus { as_of: now, last_event_at, last_refresh_at, api_last_15_minutes, api_last_hour, metrics, quality, alerts, jobs: state.jobs.list() })
 }

@@ -214,6 +214,7 @@ async fn an_injected_spike_is_an_anomaly_and_the_weekly_peak_is_not() {
     let queue = server::services::recommendations::list(&app.state.db, &Default::default(), app.state.clock.now()).await.unwrap();
     let about = queue.items.iter().find(|i| i.recommendation.target.id == campaign.id.to_string()).expect("a recommendation about the campaign (it has no holdout)");
     assert!(about.recommendation.evidence.iter().any(|e| e.starts_with("Anomaly detected: Deliveries")), "{:?}", about.recommendation.evidence);
+    assert!(queue.items.iter().all(|i| i.recommendation.kind.as_str() != "improve_data_quality"), "a spike is no data problem");
 
     // The next ordinary hour is normal again: the alert clears.
     server::services::alerts::judge_anomalies(&app.state, (spike + Duration::hours(1)).timestamp()).await.unwrap();

@@ -256,3 +256,49 @@ async fn the_module_pages_read_the_apis_figures_and_render_them_on_the_server() 
     let res = call(&app, &analyst, "pause_low_creatives", &[("campaign_id", id), ("query", query)]).await;
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test]
+async fn a_visit_to_a_dashboard_section_is_stored_as_dashboard_accessed_and_bad_visits_are_named() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 15, 30, 0).unwrap();
+    let app = spawn_app_with(server::clock::Clock::fixed(now)).await;
+    let cmo = app.sign_in(Role::Cmo).await;
+    // As the browser's beacon sends it: JSON as plain text, from this site.
+    let beacon = |body: &str| {
+        app.client
+            .post(app.url("/api/v1/dashboard-visits"))
+            .header("cookie", &cmo.cookie)
+            .header("origin", app.origin())
+            .header("content-type", "text/plain;charset=UTF-8")
+            .body(body.to_owned())
+            .send()
+    };
+    let res = beacon(r#"{"section":"campaigns","time_spent_seconds":95,"filters":{"range":"30d","segment":"HIGH_SPENDER"},"export_requested":true}"#).await.unwrap();
+    assert_eq!(res.status(), 204, "{}", res.text().await.unwrap_or_default());
+    let stored = server::entities::events::Entity::find().filter(server::entities::events::Column::EventType.eq("dashboard_accessed")).all(&app.state.db).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let event = &stored[0];
+    assert_eq!(event.occurred_at, now - Duration::seconds(95), "the visit began 95 s ago");
+    assert_eq!(event.source, "admin_portal");
+    let me: Value = get(&app, &cmo.cookie, "/api/v1/auth/me").await;
+    assert_eq!(Some(event.user_id.as_str()), me["account_id"].as_str().or(me["id"].as_str()));
+    let p = &event.properties;
+    assert_eq!((p["user_role"].as_str(), p["dashboard_section"].as_str(), p["time_spent_seconds"].as_i64(), p["export_requested"].as_bool()), (Some("cmo"), Some("campaigns"), Some(95), Some(true)));
+    assert_eq!(p["filters_applied"], serde_json::json!({ "range": "30d", "segment": "HIGH_SPENDER" }));
+
+    // Each problem is named; nothing is stored for them.
+    let res = beacon(r#"{"section":"kpi","time_spent_seconds":90000}"#).await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<app::wire::ErrorBody>().await.unwrap().error.fields[0].field, "time_spent_seconds");
+    let res = beacon(r#"{"section":"lobby","time_spent_seconds":3}"#).await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("unknown variant `lobby`"));
+    let long = format!(r#"{{"section":"kpi","time_spent_seconds":3,"filters":{{"segment":"{}"}}}}"#, "x".repeat(201));
+    let res = beacon(&long).await.unwrap();
+    assert_eq!(res.status(), 422);
+    // Only a signed-in person reports visits.
+    let res = app.client.post(app.url("/api/v1/dashboard-visits")).header("origin", app.origin()).body(r#"{"section":"kpi","time_spent_seconds":3}"#).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let count = server::entities::events::Entity::find().filter(server::entities::events::Column::EventType.eq("dashboard_accessed")).all(&app.state.db).await.unwrap().len();
+    assert_eq!(count, 1);
+}

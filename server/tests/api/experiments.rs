@@ -320,7 +320,7 @@ async fn automatic_shipping_waits_for_a_sound_winner_and_is_audited_as_the_syste
     let (events, _) = f.traffic(&running, 60, "early", |arm, n| if arm == 0 { n % 10 == 0 } else { n % 5 == 0 });
     f.send(&events).await;
     f.app.state.clock.advance(Duration::hours(1));
-    server::jobs::experiments::once(&f.app.state).await;
+    server::jobs::experiments::once(&f.app.state).await.unwrap();
     let view = f.view(draft.id).await;
     assert_eq!(view.status, ExperimentStatus::Running);
     assert_eq!(view.results.as_ref().unwrap().verdict.state, analytics::experiment::VerdictState::Collecting, "{}", view.results.as_ref().unwrap().verdict.headline);
@@ -328,7 +328,7 @@ async fn automatic_shipping_waits_for_a_sound_winner_and_is_audited_as_the_syste
 
     let (events, _) = f.traffic(&running, 4_000, "late", |arm, n| if arm == 0 { n % 10 == 0 } else { n % 5 == 0 });
     f.send(&events).await;
-    server::jobs::experiments::once(&f.app.state).await;
+    server::jobs::experiments::once(&f.app.state).await.unwrap();
     let view = f.view(draft.id).await;
     assert_eq!((view.status, view.winner_arm), (ExperimentStatus::Shipped, Some(1)));
     assert!(view.decision.as_deref().unwrap().contains("automatically by system"), "{:?}", view.decision);
@@ -574,7 +574,7 @@ async fn at_the_planned_end_the_fixed_horizon_test_decides_what_the_sequential_t
     // Automatic shipping waits for the always-valid test; a fixed-horizon winner is a person's call.
     let res = f.app.client.patch(f.app.url(&format!("/api/v1/experiments/{}", draft.id))).header("cookie", &f.perf.cookie).header("origin", f.app.origin()).json(&json!({ "auto_ship": true })).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    server::jobs::experiments::once(&f.app.state).await;
+    server::jobs::experiments::once(&f.app.state).await.unwrap();
     assert_eq!(f.view(draft.id).await.status, ExperimentStatus::Running);
 }
 

@@ -227,3 +227,30 @@ async fn the_system_module_counts_the_apis_own_requests_errors_and_latency() {
     let cmo = app.sign_in(app::access::Role::Cmo).await;
     assert_eq!(app.get_with_cookie("/api/v1/system", &cmo.cookie).await.status(), 403);
 }
+
+#[tokio::test]
+async fn the_system_module_lists_every_background_job_with_its_latest_pass() {
+    let app = spawn_app().await;
+    let session = app.sign_in(app::access::Role::DataScience).await;
+    // The jobs register as they start; the database probe runs every second in tests.
+    let mut status: Option<app::wire::SystemStatus> = None;
+    for _ in 0..100 {
+        let now: app::wire::SystemStatus = app.get_with_cookie("/api/v1/system", &session.cookie).await.json().await.unwrap();
+        let probed = now.jobs.iter().any(|j| j.name == "database_probe" && j.runs >= 2);
+        status = Some(now);
+        if probed {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let jobs = status.unwrap().jobs;
+    let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+    // Daily segmentation is switched off in tests (`segmentation_hour`), so it has no loop to list.
+    for expected in ["alerts", "audit_checkpoint", "change_feed", "data_refresh", "database_probe", "experiments", "recommendation_schedules", "recommendations", "reports", "retention"] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    let probe = jobs.iter().find(|j| j.name == "database_probe").unwrap();
+    assert_eq!((probe.every_seconds, probe.last_ok, probe.failures), (1, Some(true), 0), "{probe:?}");
+    assert!(probe.runs >= 2 && probe.last_finished_at.is_some() && probe.last_took_ms.is_some(), "{probe:?}");
+    assert!(jobs.iter().all(|j| !j.about.is_empty() && j.every_seconds > 0), "{jobs:?}");
+}

@@ -293,6 +293,10 @@ async fn executing_changes_what_it_says_after_approval_on_schedule_across_a_rest
     assert_eq!(world.act(&world.cmo, increase.id, "approve", json!({})).await.status(), 409, "once");
     assert_eq!(audit_actions(&world.app, "recommendation.request_approval").await.len(), 1);
     assert_eq!(audit_actions(&world.app, "campaign.budget_change").await.iter().filter(|e| e.actor == world.cmo.email).count(), 2, "the CMO's own edit and the approved increase");
+    let increased: Vec<_> = audit_actions(&world.app, "campaign.budget_change").await.into_iter().filter(|e| e.reason.as_deref().is_some_and(|r| r.starts_with(&format!("Recommendation {}:", increase.id)))).collect();
+    assert_eq!(increased.len(), 1, "the increase's own entry names it");
+    assert!(increased[0].before.as_deref().unwrap_or_default().contains("\"budget_cents\":85000"), "{:?}", increased[0].before);
+    assert!(increased[0].after.as_deref().unwrap_or_default().contains("\"budget_cents\":100000"), "{:?}", increased[0].after);
 
     // Deliveries refused as ineligible: the compliance flag pauses the campaign at once.
     use sea_orm::ActiveModelTrait;
@@ -500,14 +504,20 @@ async fn each_kind_of_action_changes_what_it_says_through_the_catalogue() {
     assert_eq!(view.status, app::wire::ExperimentStatus::Running);
     assert_eq!(view.arms.len(), 2);
 
-    // The data-quality action rebuilds the rollups from the log.
+    // The data-quality action rebuilds the rollups from the log: a new version of the store, which
+    // holds the same facts as before, and the decision names the rebuild.
     let id = stored(&world.app, K::ImproveDataQuality, Action::RefreshData, &a).await;
+    let (version_before, facts_before) = (world.app.state.metrics.version(), world.app.state.metrics.read(|s| s.fact_count()));
     assert_eq!(world.act(&world.perf, id, "execute", json!({})).await.status(), 403, "the data team's decision");
     let data = world.app.sign_in(Role::DataScience).await;
     let res = world.act(&data, id, "execute", json!({})).await;
     assert_eq!(res.status(), 200);
     let done: RecommendationView = res.json().await.unwrap();
-    assert!(done.execution.as_ref().is_some_and(|e| e["result"]["store_version"].is_u64()), "{:?}", done.execution);
+    let rebuilt_version = done.execution.as_ref().and_then(|e| e["result"]["store_version"].as_u64()).expect("the rebuilt store's version");
+    assert!(rebuilt_version > version_before, "{rebuilt_version} after {version_before}");
+    assert_eq!(world.app.state.metrics.read(|s| s.fact_count()), facts_before);
+    let decided = audit_actions(&world.app, "recommendation.execute").await.into_iter().find(|e| e.target == format!("recommendation:{id}")).expect("the decision");
+    assert!(decided.after.as_deref().unwrap_or_default().contains("rollups_rebuilt_at"), "{:?}", decided.after);
     assert_eq!(world.act(&data, id, "execute", json!({})).await.status(), 409, "already executed");
     assert_eq!(audit_actions(&world.app, "recommendation.execute").await.len(), 8);
 
@@ -726,6 +736,32 @@ async fn test_creative_is_found_for_the_creative_of_the_campaign_with_a_low_ctr_
     let rec = queue.items.iter().find(|i| i.recommendation.kind.as_str() == "test_creative").unwrap();
     assert_eq!(rec.recommendation.target.id, launched[0].creatives[0].id.to_string(), "the weakest creative is the target");
     assert!(found_for(&queue, "pause_campaign", &launched).is_empty(), "1.2% is above the pause's 1.0%");
+}
+
+#[tokio::test]
+async fn test_creative_challenges_the_weaker_of_two_creatives() {
+    // Two creatives a day each shown to 250 users: A draws a click from every 200th (0.5%), B from
+    // every 50th (2%); the campaign's 1.25% is under the benchmark, above the pause's 1.0%.
+    let (world, _) = week_of(&[]).await;
+    let start = world.app.state.clock.now() - Duration::minutes(45);
+    let mut request = app::wire::NewCampaignRequest { holdout_percent: Some(0.0), ..campaign_request("Two voices") };
+    let mut b = request.creatives[0].clone();
+    b.name = "B".to_owned();
+    b.headline = "Double points today".to_owned();
+    request.creatives.push(b);
+    let campaign = world.launched_as(request).await;
+    let (a, b) = (campaign.creatives[0].id, campaign.creatives[1].id);
+    let half = Traffic { users: 250, spend_cents: 5_000, ..Traffic::standard(150.0, 1.0) };
+    for d in 0..8 {
+        let day = start + Duration::days(d);
+        world.app.state.clock.set(day + Duration::minutes(45));
+        world.traffic(&campaign, day, &Traffic { click_every: 200, creative: Some(a), ..half.clone() }).await;
+        world.traffic(&campaign, day, &Traffic { click_every: 50, creative: Some(b), same_users_daily: true, ..half.clone() }).await;
+    }
+    world.refresh().await;
+    let queue = world.list(&world.cmo, "?kind=test_creative").await;
+    let targets: Vec<&str> = queue.items.iter().map(|i| i.recommendation.target.id.as_str()).collect();
+    assert_eq!(targets, [a.to_string().as_str()], "the weaker creative, A");
 }
 
 #[tokio::test]
@@ -948,6 +984,19 @@ async fn compliance_flags_a_campaign_without_a_consent_method_or_an_opt_out_link
         now.push(campaign(&world.app, id).await.status);
     }
     assert_eq!(now, [analytics::CampaignStatus::Paused, analytics::CampaignStatus::Paused, analytics::CampaignStatus::Active], "flags pause at once");
+}
+
+#[tokio::test]
+async fn with_automatic_execution_off_a_compliance_flag_waits_for_a_person() {
+    let (world, launched) = week_of_configured(&[("Unlinked", 150.0), ("Linked", 150.0)], |s| s.recommendations.auto_execute_compliance = false).await;
+    let res = world.send(reqwest::Method::PATCH, &world.perf, &format!("/api/v1/campaigns/{}", launched[0].id), json!({ "has_opt_out_link": false })).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    let run = world.refresh().await;
+    assert_eq!(run.auto_executed, 0, "{run:?}");
+    let flags = world.list(&world.compliance, "?kind=compliance_flag").await;
+    assert_eq!(found_for(&flags, "compliance_flag", &launched), ["Unlinked"]);
+    assert_eq!(flags.items[0].status, RecommendationStatus::Open);
+    assert_eq!(campaign(&world.app, launched[0].id).await.status, analytics::CampaignStatus::Active, "left for a person to decide");
 }
 
 #[tokio::test]
