@@ -340,18 +340,25 @@ async fn executing_changes_what_it_says_after_approval_on_schedule_across_a_rest
     let scheduled: RecommendationView = res.json().await.unwrap();
     assert_eq!((scheduled.status, scheduled.scheduled_for), (RecommendationStatus::Scheduled, Some(now + Duration::hours(1))));
     assert_eq!(server::services::recommendations::run_due(&world.app.state).await.unwrap(), 0, "not yet due");
+    // The restarted server reads the schedule from the database. The first one stays up with its
+    // clock before the scheduled time, so it cannot be what runs it.
     let restarted = crate::support::restart(&world.app, Clock::fixed(now + Duration::hours(2))).await;
     // The restarted server's own schedule job may be the one that runs it: wait for either.
     server::services::recommendations::run_due(&restarted.state).await.unwrap();
+    let mut ran_after_restart = false;
     for _ in 0..100 {
         if audit_actions(&restarted, "recommendation.execute").await.iter().any(|e| e.target == format!("recommendation:{}", pause.id)) {
+            ran_after_restart = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    server::services::recommendations::run_due(&restarted.state).await.unwrap();
+    assert!(ran_after_restart, "the restarted server ran the scheduled action");
+    assert_eq!(server::services::recommendations::get(&restarted.state.db, pause.id).await.unwrap().executed_at, Some(now + Duration::hours(2)), "at the restarted server's time");
+    // Once: neither server runs it again, the first one's clock now past the time too.
+    assert_eq!(server::services::recommendations::run_due(&restarted.state).await.unwrap(), 0);
     world.app.state.clock.set(now + Duration::hours(2));
-    server::services::recommendations::run_due(&world.app.state).await.unwrap();
+    assert_eq!(server::services::recommendations::run_due(&world.app.state).await.unwrap(), 0);
     let row = server::services::recommendations::get(&restarted.state.db, pause.id).await.unwrap();
     let warnings = || crate::support::captured_logs().lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).collect::<Vec<_>>().join("\n");
     assert_eq!(row.status, RecommendationStatus::Executed, "{:?}\n{}", row.closed_reason, warnings());
