@@ -97,6 +97,13 @@ pub fn relative_lift(x1: u64, n1: u64, x2: u64, n2: u64, confidence: f64) -> Opt
     Some(Interval { low: (log_ratio - z * se).exp() - 1.0, high: (log_ratio + z * se).exp() - 1.0 })
 }
 
+/// The interval of the incremental share 1 − p2 ÷ p1 (metric 18: incremental conversions ÷ the
+/// treated group's conversions), from Katz's interval of the ratio p1 ÷ p2: the share rises with
+/// the ratio, so the ratio's bounds map to the share's.
+pub fn incremental_share(x1: u64, n1: u64, x2: u64, n2: u64, confidence: f64) -> Option<Interval> {
+    relative_lift(x1, n1, x2, n2, confidence).map(|lift| Interval { low: 1.0 - 1.0 / (1.0 + lift.low), high: 1.0 - 1.0 / (1.0 + lift.high) })
+}
+
 /// Sample summary for Welch's test.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -481,6 +488,16 @@ mod tests {
         let i = relative_lift(56, 70, 48, 80, 0.95).unwrap();
         assert!(close(i.low, 0.0766, 5e-5) && close(i.high, 0.6512, 5e-5), "{i:?}");
         assert!(relative_lift(0, 10, 3, 10, 0.95).is_none());
+    }
+
+    #[test]
+    fn the_incremental_share_interval_maps_the_katz_ratio_bounds() {
+        // The same example: share 1 − 0.6 ÷ 0.8 = 0.25; ratio bounds 1.0766 and 1.6512 give
+        // 1 − 1/1.0766 = 0.0712 and 1 − 1/1.6512 = 0.3944.
+        let i = incremental_share(56, 70, 48, 80, 0.95).unwrap();
+        assert!(close(i.low, 0.0712, 1e-4) && close(i.high, 0.3944, 1e-4), "{i:?}");
+        assert!(i.contains(0.25));
+        assert!(incremental_share(5, 10, 0, 10, 0.95).is_none());
     }
 
     #[test]

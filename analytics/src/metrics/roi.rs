@@ -34,9 +34,12 @@ pub struct RoiRow {
     /// (pt − pc) ÷ pc (metric 19), with Katz's interval.
     pub relative_lift: Option<f64>,
     pub relative_lift_interval: Option<Interval>,
-    /// Ct − Nt·Cc/Nc, and its share of Ct (metric 18).
+    /// Ct − Nt·Cc/Nc, and its share of Ct (metric 18), percent, with its interval from Katz's
+    /// interval of the rate ratio (`stats::incremental_share`).
     pub incremental_conversions: Option<f64>,
     pub incrementality_percent: Option<f64>,
+    #[serde(default)]
+    pub incrementality_interval: Option<Interval>,
     /// Revenue per user in each group, dollars, and Welch's test of the difference.
     pub treated_revenue_per_user: Option<f64>,
     pub holdout_revenue_per_user: Option<f64>,
@@ -129,6 +132,7 @@ pub fn roi_row(campaign_id: Uuid, name: &str, c: &CampaignTally, spend_cents: f6
         relative_lift_interval: stats::relative_lift(xt, nt, xc, nc, CONFIDENCE),
         incremental_conversions,
         incrementality_percent: incremental_conversions.and_then(|i| (xt > 0).then(|| 100.0 * i / xt as f64)),
+        incrementality_interval: stats::incremental_share(xt, nt, xc, nc, CONFIDENCE).map(|i| Interval { low: 100.0 * i.low, high: 100.0 * i.high }),
         treated_revenue_per_user: (nt > 0).then_some(treated_revenue.mean),
         holdout_revenue_per_user: (nc > 0).then_some(holdout_revenue.mean),
         revenue_per_user_interval: welch.map(|w| w.1),

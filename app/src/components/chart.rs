@@ -116,7 +116,7 @@ mod draw {
         Chart, WasmRenderer,
         component::{Axis, Grid, Legend, VisualMap, VisualMapChannel},
         datatype::{DataPoint, DataPointItem},
-        element::{AxisLabel, AxisType, Color, Formatter, ItemStyle, Label, LabelLine, LabelPosition, LineStyle, Orient, Sort, SplitLine, TextStyle, Tooltip, Trigger},
+        element::{AxisLabel, AxisType, Color, ItemStyle, JsFunction, Label, LabelLine, LabelPosition, LineStyle, Orient, Sort, SplitLine, TextStyle, Tooltip, Trigger},
         series::{Bar, Funnel, Heatmap, Line},
     };
 
@@ -139,17 +139,31 @@ mod draw {
         }
     }
 
+    /// The body of a JavaScript function of `v` that writes a value in the reader's locale: money
+    /// with its currency and 2 decimals, percentages with 1, counts and the rest with separators.
+    fn value_format(unit: &str, compact: bool) -> String {
+        let options = if unit.starts_with("US$") {
+            if compact { "{style:'currency',currency:'USD',notation:'compact',maximumFractionDigits:1}" } else { "{style:'currency',currency:'USD',minimumFractionDigits:2,maximumFractionDigits:2}" }
+        } else if unit.starts_with('%') {
+            "{maximumFractionDigits:1}"
+        } else {
+            "{maximumFractionDigits:2}"
+        };
+        let suffix = if unit.starts_with('%') { "+'%'" } else { "" };
+        format!("if (v === null || v === undefined || v === '-' || isNaN(v)) {{ return '—'; }} return new Intl.NumberFormat(undefined, {options}).format(v){suffix};")
+    }
+
     fn cartesian(chart: Chart, data: &ChartData, text: &str, rule: &str) -> Chart {
         let mut chart = chart
             .grid(Grid::new().left(56).right(16).top(32).bottom(32))
-            .tooltip(Tooltip::new().trigger(Trigger::Axis))
+            .tooltip(Tooltip::new().trigger(Trigger::Axis).value_formatter(JsFunction::new_with_args("v", &value_format(&data.y_unit, false))))
             .x_axis(Axis::new().type_(AxisType::Category).data(data.labels.clone()).axis_label(AxisLabel::new().color(text)))
             .y_axis(
                 Axis::new()
                     .type_(AxisType::Value)
                     .name(data.y_unit.clone())
                     .name_text_style(TextStyle::new().color(text))
-                    .axis_label(AxisLabel::new().color(text))
+                    .axis_label(AxisLabel::new().color(text).formatter(JsFunction::new_with_args("v", &value_format(&data.y_unit, true))))
                     .split_line(SplitLine::new().line_style(LineStyle::new().color(rule))),
             );
         if data.series.len() > 1 {
@@ -178,7 +192,7 @@ mod draw {
             .map(|(label, v)| DataPointItem::new(v.unwrap_or(0.0)).name(label.clone()))
             .collect();
         chart
-            .tooltip(Tooltip::new().trigger(Trigger::Item).formatter(Formatter::String(format!("{{b}}: {{c}} {}", data.y_unit))))
+            .tooltip(Tooltip::new().trigger(Trigger::Item).formatter(JsFunction::new_with_args("p", &format!("var f = function(v) {{ {} }}; return p.name + ': ' + f(p.value) + ' {}';", value_format(&data.y_unit, false), data.y_unit.replace('\'', "")))))
             .series(
                 Funnel::new()
                     .name(series.name.clone())

@@ -96,6 +96,17 @@ fn CampaignDetail(
         ("Revenue", format::money(t.revenue)),
         ("ROAS", or_missing(t.roas, format::ratio)),
     ];
+    // Spec Module 4's real-time tiles: the period's last 24 hours (now, for a period ending now).
+    let day = last_day(&detail.hourly);
+    let day_tiles: Vec<(&str, String)> = vec![
+        ("Sends", format::count(day.sends as i64)),
+        ("Impressions", format::count(day.impressions as i64)),
+        ("Clicks", format::count(day.clicks as i64)),
+        ("CTR", or_missing((day.impressions > 0).then(|| 100.0 * day.clicks as f64 / day.impressions as f64), format::percent)),
+        ("Conversions", format::count(day.orders as i64)),
+        ("Revenue", format::money(day.revenue)),
+    ];
+    let peaks = busiest_hours(&detail.hourly, 3);
     let segments = detail.segments.clone();
     let targeted: Vec<String> = c.target_segments.iter().map(|s| s.as_str().to_owned()).collect();
     let day_labels: Vec<String> = detail.daily.iter().map(|p| p.from.format("%d %b").to_string()).collect();
@@ -172,6 +183,14 @@ fn CampaignDetail(
                 </div>
                 {(!notes.is_empty()).then(|| view! { <ul class="notes">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul> })}
             </Panel>
+            <section class="tiles span-12" aria-label="The period's last 24 hours">
+                {day_tiles.into_iter().map(|(label, value)| view! {
+                    <div class="tile">
+                        <p class="tile__label">{format!("{label} · 24 h")}</p>
+                        <p class="tile__value">{value}</p>
+                    </div>
+                }).collect_view()}
+            </section>
             <section class="tiles span-12" aria-label="Campaign figures over the period">
                 {tiles.into_iter().map(|(label, value)| view! {
                     <div class="tile">
@@ -188,6 +207,13 @@ fn CampaignDetail(
             </Panel>
             <Panel title="Hourly breakdown" subtitle="Clicks by UTC hour over the period's last 48 hours" span=8>
                 <Chart id="campaign-hourly-chart" label="Clicks by day and hour" data=Signal::derive(move || hourly.clone()) empty="No click in the period's last 48 hours."/>
+                {(!peaks.is_empty()).then(|| view! {
+                    <ol class="peaks" aria-label="Busiest hours">
+                        {peaks.into_iter().map(|(from, clicks)| view! {
+                            <li>{format!("{} {:02}:00–{:02}:00 UTC · {} clicks", from.format("%a %d %b"), chrono::Timelike::hour(&from), (chrono::Timelike::hour(&from) + 1) % 24, format::count(clicks as i64))}</li>
+                        }).collect_view()}
+                    </ol>
+                })}
             </Panel>
             <Panel title="Frequency distribution" subtitle=format!("Users by impressions seen · average {average}") span=4>
                 <Chart id="campaign-frequency-chart" label="Share of users by impressions seen" data=Signal::derive(move || frequency.clone()) empty="No user saw this campaign in the period."/>
@@ -405,5 +431,67 @@ fn AudienceLine(campaign_id: uuid::Uuid) -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The totals of the last 24 hourly points (the period's last day).
+fn last_day(hourly: &[analytics::metrics::views::SeriesPoint]) -> analytics::metrics::views::SeriesPoint {
+    let tail = &hourly[hourly.len().saturating_sub(24)..];
+    let mut day = analytics::metrics::views::SeriesPoint {
+        from: tail.first().map_or_else(chrono::Utc::now, |p| p.from),
+        to: tail.last().map_or_else(chrono::Utc::now, |p| p.to),
+        sends: 0,
+        impressions: 0,
+        clicks: 0,
+        orders: 0,
+        revenue: 0.0,
+    };
+    for p in tail {
+        day.sends += p.sends;
+        day.impressions += p.impressions;
+        day.clicks += p.clicks;
+        day.orders += p.orders;
+        day.revenue += p.revenue;
+    }
+    day
+}
+
+/// The `n` hours with the most clicks (ties: the later first), busiest first; hours without a
+/// click are no peak.
+fn busiest_hours(hourly: &[analytics::metrics::views::SeriesPoint], n: usize) -> Vec<(chrono::DateTime<chrono::Utc>, u64)> {
+    let mut hours: Vec<(chrono::DateTime<chrono::Utc>, u64)> = hourly.iter().filter(|p| p.clicks > 0).map(|p| (p.from, p.clicks)).collect();
+    hours.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+    hours.truncate(n);
+    hours
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use analytics::metrics::views::SeriesPoint;
+    use chrono::{Duration, TimeZone, Utc};
+
+    fn hours(clicks: &[u64]) -> Vec<SeriesPoint> {
+        let start = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        clicks
+            .iter()
+            .enumerate()
+            .map(|(h, c)| SeriesPoint { from: start + Duration::hours(h as i64), to: start + Duration::hours(h as i64 + 1), sends: 2 * c, impressions: 10 * c, clicks: *c, orders: c / 2, revenue: *c as f64 })
+            .collect()
+    }
+
+    #[test]
+    fn the_last_day_adds_the_last_24_hours_and_peaks_are_the_busiest_hours() {
+        let mut clicks = vec![1; 48];
+        clicks[10] = 9;
+        clicks[30] = 7;
+        clicks[47] = 7;
+        let series = hours(&clicks);
+        let day = last_day(&series);
+        assert_eq!((day.clicks, day.impressions, day.from), (22 + 7 + 7, 360, series[24].from));
+        let peaks = busiest_hours(&series, 3);
+        assert_eq!(peaks.iter().map(|p| p.1).collect::<Vec<_>>(), [9, 7, 7]);
+        assert_eq!(peaks[1].0, series[47].from, "a tie goes to the later hour");
+        assert!(busiest_hours(&hours(&[0, 0]), 3).is_empty());
     }
 }

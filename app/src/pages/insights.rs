@@ -122,6 +122,8 @@ fn RoiModule(data: RoiResponse, pairs: QueryPairs) -> AnyView {
                 hi(r.relative_lift_interval).into(),
                 r.lift_test.map(|t| t.p_value).into(),
                 r.incrementality_percent.into(),
+                lo(r.incrementality_interval).into(),
+                hi(r.incrementality_interval).into(),
                 r.incremental_revenue.into(),
                 r.spend.into(),
                 r.net_incremental_revenue.into(),
@@ -174,7 +176,10 @@ fn RoiModule(data: RoiResponse, pairs: QueryPairs) -> AnyView {
                                             {or_missing(r.relative_lift, format::change)}
                                             <span class="table__sub">{interval(r.relative_lift_interval, format::change)}</span>
                                         </td>
-                                        <td class="num">{or_missing(r.incrementality_percent, format::percent)}</td>
+                                        <td class="num">
+                                            {or_missing(r.incrementality_percent, format::percent)}
+                                            <span class="table__sub">{interval(r.incrementality_interval, format::percent)}</span>
+                                        </td>
                                         <td>
                                             <span class=format!("status status--{tone}")><span class="status__dot" aria-hidden="true"></span>{words}</span>
                                             <span class="table__sub">{p_value}</span>
@@ -190,7 +195,7 @@ fn RoiModule(data: RoiResponse, pairs: QueryPairs) -> AnyView {
                     <CsvLink filename="incrementality.csv" rows=csv_rows header=&[
                         "campaign_id", "campaign", "treated_users", "treated_converted", "holdout_users", "holdout_converted", "treated_rate", "holdout_rate",
                         "absolute_lift", "absolute_lift_low_95", "absolute_lift_high_95", "relative_lift", "relative_lift_low_95", "relative_lift_high_95",
-                        "p_value", "incrementality_percent", "incremental_revenue_usd", "spend_usd", "net_incremental_revenue_usd", "verdict",
+                        "p_value", "incrementality_percent", "incrementality_low_95", "incrementality_high_95", "incremental_revenue_usd", "spend_usd", "net_incremental_revenue_usd", "verdict",
                     ]/>
                     <ExcelLink view="roi" query=pairs.only(FILTER_KEYS)/>
                 </div>
