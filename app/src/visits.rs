@@ -54,19 +54,6 @@ mod browser {
         web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
     }
 
-    fn pairs(search: &str) -> BTreeMap<String, String> {
-        search.trim_start_matches('?').split('&').filter_map(|pair| pair.split_once('=')).filter(|(k, v)| !k.is_empty() && !v.is_empty()).map(|(k, v)| (decode(k), decode(v))).collect()
-    }
-
-    fn decode(text: &str) -> String {
-        let text = text.replace('+', " ");
-        js_decode(&text).unwrap_or(text)
-    }
-
-    fn js_decode(text: &str) -> Option<String> {
-        web_sys::js_sys::decode_uri_component(text).ok().map(String::from)
-    }
-
     /// Sends a finished visit as a beacon, which outlives the page it is sent from.
     fn send(visit: Visit) {
         let seconds = ((now_ms() - visit.started_ms) / 1000.0).round().clamp(0.0, 86_400.0) as i64;
@@ -77,20 +64,23 @@ mod browser {
 
     pub fn track() {
         let location = use_location();
+        // The dashboard's own query keys, as the router decoded them (the last of a repeated key).
+        let query = crate::components::filter_bar::use_query_pairs();
         let current: Rc<RefCell<Option<Visit>>> = Rc::default();
         let on_route = current.clone();
         Effect::new(move |_| {
-            let (path, search) = (location.pathname.get(), location.search.get());
+            let path = location.pathname.get();
+            let filters: BTreeMap<String, String> = query.get().0.into_iter().collect();
             let section = super::section_of(&path);
             let mut slot = on_route.borrow_mut();
             match (slot.as_mut(), section) {
                 // The same section with other filters: the same visit.
-                (Some(visit), Some(section)) if visit.section == section => visit.filters = pairs(&search),
+                (Some(visit), Some(section)) if visit.section == section => visit.filters = filters,
                 _ => {
                     if let Some(done) = slot.take() {
                         send(done);
                     }
-                    *slot = section.map(|section| Visit { section, started_ms: now_ms(), filters: pairs(&search), export_requested: false });
+                    *slot = section.map(|section| Visit { section, started_ms: now_ms(), filters, export_requested: false });
                 }
             }
         });

@@ -15,10 +15,10 @@ pub async fn run(state: AppState) {
     let mut judged: Option<i64> = None;
     let mut evaluated: Option<chrono::DateTime<chrono::Utc>> = None;
     let every = chrono::Duration::minutes(i64::from(state.settings.alerts.interval_minutes));
-    state.jobs.register("alerts", "judges the last complete hour for anomalies, evaluates the threshold rules and delivers alerts to the webhook", TICK.as_secs());
+    let job = state.jobs.register("alerts", "judges the last complete hour for anomalies, evaluates the threshold rules and delivers alerts to the webhook", TICK.as_secs());
     loop {
         ticker.tick().await;
-        let mut turn = state.jobs.turn("alerts", &state.clock);
+        let mut turn = job.turn(&state.clock);
         let now = state.clock.now();
         let hour = alerts::judged_hour(now);
         if judged != Some(hour) {

@@ -9,10 +9,10 @@ const EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
 pub async fn run(state: AppState) {
     let mut ticker = tokio::time::interval(EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    state.jobs.register("audit_checkpoint", "signs the audit chain's head into the checkpoint file", EVERY.as_secs());
+    let job = state.jobs.register("audit_checkpoint", "signs the audit chain's head into the checkpoint file", EVERY.as_secs());
     loop {
         ticker.tick().await;
-        let mut turn = state.jobs.turn("audit_checkpoint", &state.clock);
+        let mut turn = job.turn(&state.clock);
         if let Err(err) = once(&state).await {
             turn.fail(err);
         }

@@ -34,21 +34,15 @@ impl JobBoard {
         f(&mut self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
-    /// Names a job and how often it runs, before its first pass.
-    pub fn register(&self, name: &'static str, about: &'static str, every_seconds: u64) {
+    /// Names a job and how often it runs, before its first pass; the job's loop takes its
+    /// passes from the answer.
+    pub fn register(&self, name: &'static str, about: &'static str, every_seconds: u64) -> Job {
         self.with(|jobs| {
             let record = jobs.entry(name).or_default();
             record.about = about;
             record.every_seconds = every_seconds;
         });
-    }
-
-    /// One pass of `name`, timed by the server's clock and a monotonic timer; it counts as
-    /// succeeded unless [`Turn::fail`] is called before it ends.
-    pub fn turn(&self, name: &'static str, clock: &Clock) -> Turn {
-        let now = clock.now();
-        self.with(|jobs| jobs.entry(name).or_default().running_since = Some(now));
-        Turn { board: self.clone(), name, clock: clock.clone(), started_at: now, timer: std::time::Instant::now(), error: None }
+        Job { board: self.clone(), name }
     }
 
     /// Every job, by name.
@@ -71,6 +65,22 @@ impl JobBoard {
                 })
                 .collect()
         })
+    }
+}
+
+/// A registered job.
+pub struct Job {
+    board: JobBoard,
+    name: &'static str,
+}
+
+impl Job {
+    /// One pass, timed by the server's clock and a monotonic timer; it counts as succeeded
+    /// unless [`Turn::fail`] is called before it ends.
+    pub fn turn(&self, clock: &Clock) -> Turn {
+        let now = clock.now();
+        self.board.with(|jobs| jobs.entry(self.name).or_default().running_since = Some(now));
+        Turn { board: self.board.clone(), name: self.name, clock: clock.clone(), started_at: now, timer: std::time::Instant::now(), error: None }
     }
 }
 
@@ -121,16 +131,16 @@ mod tests {
     fn a_pass_is_recorded_with_its_outcome_and_a_failure_keeps_its_error() {
         let clock = Clock::fixed(DateTime::from_timestamp(1_700_000_000, 0).unwrap());
         let board = JobBoard::default();
-        board.register("probe", "checks the database", 10);
-        drop(board.turn("probe", &clock));
-        let mut failing = board.turn("probe", &clock);
+        let probe = board.register("probe", "checks the database", 10);
+        drop(probe.turn(&clock));
+        let mut failing = probe.turn(&clock);
         failing.fail(crate::error::AppError::Unavailable("the database is down".to_owned()).one_line());
         assert_eq!(board.list()[0].running_since, Some(clock.now()), "in progress until it ends");
         drop(failing);
         let job = &board.list()[0];
         assert_eq!((job.runs, job.failures, job.last_ok), (2, 1, Some(false)));
         assert_eq!(job.last_error.as_deref(), Some("service unavailable: the database is down"));
-        drop(board.turn("probe", &clock));
+        drop(probe.turn(&clock));
         assert_eq!(board.list()[0].last_ok, Some(true), "the latest pass succeeded; the error stays for reading");
     }
 }

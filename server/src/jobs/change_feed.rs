@@ -22,10 +22,10 @@ pub async fn run(state: AppState) {
     }
     let mut ticker = tokio::time::interval(POLL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    state.jobs.register("change_feed", "applies events and catalogue changes other processes committed (also woken by NOTIFY on PostgreSQL)", POLL.as_secs());
+    let job = state.jobs.register("change_feed", "applies events and catalogue changes other processes committed (also woken by NOTIFY on PostgreSQL)", POLL.as_secs());
     loop {
         ticker.tick().await;
-        let mut turn = state.jobs.turn("change_feed", &state.clock);
+        let mut turn = job.turn(&state.clock);
         if let Err(err) = refresh(&state).await {
             turn.fail(err);
         }

@@ -30,10 +30,10 @@ pub async fn run(state: AppState) {
     let started_at = state.clock.now();
     let mut ticker = tokio::time::interval(POLL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    state.jobs.register("data_refresh", "emits data_refresh_completed with the quality metrics when events arrived", POLL.as_secs());
+    let job = state.jobs.register("data_refresh", "emits data_refresh_completed with the quality metrics when events arrived", POLL.as_secs());
     loop {
         ticker.tick().await;
-        let mut turn = state.jobs.turn("data_refresh", &state.clock);
+        let mut turn = job.turn(&state.clock);
         if let Err(err) = tick(&state, started_at).await {
             tracing::warn!(error = %err.one_line(), "data_refresh_completed not emitted");
             turn.fail(err.one_line());

@@ -37,10 +37,10 @@ impl LatencyHistory {
 pub async fn run(state: AppState) {
     let mut ticker = tokio::time::interval(Duration::from_secs(state.settings.probe_interval_seconds));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    state.jobs.register("database_probe", "times a round trip to the database (uptime, metric 24)", state.settings.probe_interval_seconds);
+    let job = state.jobs.register("database_probe", "times a round trip to the database (uptime, metric 24)", state.settings.probe_interval_seconds);
     loop {
         ticker.tick().await;
-        let mut turn = state.jobs.turn("database_probe", &state.clock);
+        let mut turn = job.turn(&state.clock);
         let latency_ms = match probe_database(&state.db).await {
             Ok(ms) => Some(ms),
             Err(reason) => {

@@ -12,10 +12,10 @@ use crate::state::AppState;
 pub async fn run(state: AppState) {
     let mut ticker = tokio::time::interval(Duration::from_secs(60));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    state.jobs.register("experiments", "ships the winners of tests set to ship automatically once they are decided", 60);
+    let job = state.jobs.register("experiments", "ships the winners of tests set to ship automatically once they are decided", 60);
     loop {
         ticker.tick().await;
-        let mut turn = state.jobs.turn("experiments", &state.clock);
+        let mut turn = job.turn(&state.clock);
         if let Err(err) = once(&state).await {
             turn.fail(err);
         }

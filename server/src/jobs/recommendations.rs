@@ -14,12 +14,12 @@ const SCHEDULE_POLL: Duration = Duration::from_secs(30);
 pub async fn run(state: AppState) {
     tokio::spawn(run_schedules(state.clone()));
     let every = Duration::from_secs(60 * u64::from(state.settings.recommendations.interval_minutes));
-    state.jobs.register("recommendations", "runs the recommendation engine over every live campaign", every.as_secs());
+    let job = state.jobs.register("recommendations", "runs the recommendation engine over every live campaign", every.as_secs());
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let mut turn = state.jobs.turn("recommendations", &state.clock);
+        let mut turn = job.turn(&state.clock);
         match recommendations::run(&state).await {
             Ok(run) if run.opened + run.expired + run.auto_executed > 0 => {
                 tracing::info!(found = run.found, opened = run.opened, expired = run.expired, auto_executed = run.auto_executed, took_ms = run.took_ms, "recommendations refreshed");
@@ -36,10 +36,10 @@ pub async fn run(state: AppState) {
 async fn run_schedules(state: AppState) {
     let mut ticker = tokio::time::interval(SCHEDULE_POLL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    state.jobs.register("recommendation_schedules", "executes the scheduled recommendations that are due and measures outcomes past their window", SCHEDULE_POLL.as_secs());
+    let job = state.jobs.register("recommendation_schedules", "executes the scheduled recommendations that are due and measures outcomes past their window", SCHEDULE_POLL.as_secs());
     loop {
         ticker.tick().await;
-        let mut turn = state.jobs.turn("recommendation_schedules", &state.clock);
+        let mut turn = job.turn(&state.clock);
         match recommendations::run_due(&state).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(executed = n, "scheduled recommendations executed"),

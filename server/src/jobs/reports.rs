@@ -12,10 +12,10 @@ const TICK: Duration = Duration::from_secs(15);
 pub async fn run(state: AppState) {
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    state.jobs.register("reports", "builds the scheduled reports that are due and delivers them by e-mail or webhook", TICK.as_secs());
+    let job = state.jobs.register("reports", "builds the scheduled reports that are due and delivers them by e-mail or webhook", TICK.as_secs());
     loop {
         ticker.tick().await;
-        let mut turn = state.jobs.turn("reports", &state.clock);
+        let mut turn = job.turn(&state.clock);
         if let Err(err) = report_schedules::run_due(&state).await {
             tracing::warn!(error = %err.one_line(), "report schedules could not be read; trying again");
             turn.fail(err.one_line());

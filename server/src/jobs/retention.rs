@@ -8,10 +8,10 @@ use crate::state::AppState;
 pub async fn run(state: AppState) {
     let mut ticker = tokio::time::interval(Duration::from_secs(600));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    state.jobs.register("retention", "deletes what is past its retention period, once a day (checked every 10 minutes)", 600);
+    let job = state.jobs.register("retention", "deletes what is past its retention period, once a day (checked every 10 minutes)", 600);
     loop {
         ticker.tick().await;
-        let mut turn = state.jobs.turn("retention", &state.clock);
+        let mut turn = job.turn(&state.clock);
         let due = match crate::services::retention::latest(&state.db).await {
             Ok(latest) => latest.is_none_or(|run| run.outcome != "ok" || state.clock.now() - run.started_at >= chrono::Duration::hours(24)),
             Err(err) => {

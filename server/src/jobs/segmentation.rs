@@ -10,7 +10,7 @@ use crate::state::AppState;
 pub async fn run(state: AppState) {
     let Some(hour) = state.metrics.config.segmentation_hour else { return };
     let mut last_day = None;
-    state.jobs.register("segmentation", "recomputes every user's segment once a day at [metrics] segmentation_hour", 86_400);
+    let job = state.jobs.register("segmentation", "recomputes every user's segment once a day at [metrics] segmentation_hour", 86_400);
     let mut ticker = tokio::time::interval(Duration::from_secs(60));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -20,7 +20,7 @@ pub async fn run(state: AppState) {
             continue;
         }
         last_day = Some(now.date_naive());
-        let mut turn = state.jobs.turn("segmentation", &state.clock);
+        let mut turn = job.turn(&state.clock);
         if let Err(err) = crate::services::segments::recompute(&state, now).await {
             tracing::warn!(error = %err.one_line(), "segments not recomputed; next try tomorrow");
             turn.fail(err.one_line());
