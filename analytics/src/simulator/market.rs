@@ -100,6 +100,8 @@ impl Market {
         let at = day + Duration::minutes(30);
         let mut events = Vec::new();
         let mut delivered_today = 0u32;
+        // Clicks and purchases count treatment users only, so the holdout's draw never changes them.
+        let mut treated = 0u32;
         for i in 0..users {
             let user = if traffic.same_users_daily { format!("{short}-{segment}-{i}") } else { format!("{short}-{segment}-{}-{i}", day.timestamp()) };
             if self.unsubscribed.contains(&user) {
@@ -130,11 +132,13 @@ impl Market {
             if held {
                 continue;
             }
+            let n = treated;
+            treated += 1;
             events.push(event("campaign_viewed", 1, json!({ "campaign_id": campaign.id, "creative_id": creative })));
-            if traffic.click_every > 0 && i % traffic.click_every == 0 {
+            if traffic.click_every > 0 && n % traffic.click_every == 0 {
                 events.push(event("campaign_clicked", 2, json!({ "campaign_id": campaign.id, "creative_id": creative, "click_type": "cta" })));
             }
-            if traffic.buy_every > 0 && i % traffic.buy_every == 0 {
+            if traffic.buy_every > 0 && n % traffic.buy_every == 0 {
                 events.push(event("user_purchased", 5, purchase()));
             }
             if traffic.unsubscribe_every > 0 && (delivered_today - 1) % traffic.unsubscribe_every == 0 {

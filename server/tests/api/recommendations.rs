@@ -6,7 +6,7 @@
 use app::access::{Role, Scope};
 use app::wire::{CampaignView, ErrorBody, RecommendationList, RecommendationRun, RecommendationStatus, RecommendationView};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use analytics::SegmentType::{FrequentShopper, HighSpender};
 use analytics::simulator::market::{Market, Traffic};
@@ -530,7 +530,7 @@ async fn each_kind_of_action_changes_what_it_says_through_the_catalogue() {
 
     // The audit log shows each change under the recommendation that made it, with the new value,
     // beside the decision itself; the test's experiment was created and started by its approver.
-    let entries = server::entities::audit_log::Entity::find().all(&world.app.state.db).await.unwrap();
+    let entries = server::entities::audit_log::Entity::find().order_by_asc(server::entities::audit_log::Column::Seq).all(&world.app.state.db).await.unwrap();
     for (id, action, value, n) in &changes {
         let made: Vec<_> = entries.iter().filter(|e| e.reason.as_deref().is_some_and(|r| r.starts_with(&format!("Recommendation {id}:")))).collect();
         assert_eq!(made.len(), *n, "{action} by recommendation {id}: the campaigns it changed");
