@@ -26,6 +26,10 @@ fn main() {
         let _ = q.all();
         println!("all 25: {:?}", t.elapsed());
     }
+    println!("windows of all 25: {:?}", q.windows(&MetricId::ALL).iter().map(|w| (w.to - w.from) / 86_400).collect::<Vec<_>>());
+    let t = Instant::now();
+    let _ = q.some(&analytics::metrics::KPI_CARDS);
+    println!("the five KPI cards: {:?}", t.elapsed());
     let to = now.timestamp() + 1;
     for (name, parts, days) in [
         ("7d engagement", analytics::metrics::compute::Parts { engagement: true, ..Default::default() }, 7),

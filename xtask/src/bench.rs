@@ -188,9 +188,14 @@ fn percentile_ms(samples: &mut [f64], q: f64) -> f64 {
 
 /// Times `n` GETs of `path` with curl (total time per request, milliseconds).
 fn time_requests(port: u16, token: &str, path: &str, n: usize) -> Result<Vec<f64>> {
-    let url = format!("http://127.0.0.1:{port}{path}");
-    let mut samples = Vec::with_capacity(n);
-    for _ in 0..n {
+    time_paths(port, token, &vec![path.to_owned(); n])
+}
+
+/// Times one GET of each path, in turn.
+fn time_paths(port: u16, token: &str, paths: &[String]) -> Result<Vec<f64>> {
+    let mut samples = Vec::with_capacity(paths.len());
+    for path in paths {
+        let url = format!("http://127.0.0.1:{port}{path}");
         let out = Command::new("curl")
             .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-H", &format!("Authorization: Bearer {token}"), &url])
             .output()
@@ -226,9 +231,23 @@ const BASELINE_SQL: &[(&str, &str)] = &[
         SELECT avg(r) FROM (SELECT s.user_id, sum((p.properties->>'order_value')::numeric) AS r FROM s JOIN events p ON p.user_id = s.user_id AND p.event_type = 'user_purchased' AND p.occurred_at < s.signup + interval '365 days' GROUP BY s.user_id) x"),
 ];
 
+/// `to=` times `n` whole minutes apart before now, oldest last, so that each request is a query
+/// of its own (the view cache never answers it).
+fn distinct_ends(n: usize) -> Result<Vec<String>> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    (0..n as u64)
+        .map(|i| {
+            let out = Command::new("date").args(["-u", "-d", &format!("@{}", now - 60 * (i + 1)), "+%Y-%m-%dT%H:%M:%SZ"]).output()?;
+            Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+        })
+        .collect()
+}
+
 /// `cargo xtask bench metrics`: a simulated world on PostgreSQL (sizes from
 /// `SWIPESAVVY_BENCH_USERS`, `_DAYS`, `_CAMPAIGNS`), then p50/p95 of `GET /api/v1/metrics` with
 /// 0, 1 and 3 filters and of the leaderboard, beside the straightforward SQL over raw events.
+/// Each is timed twice: repeated (answered from the view cache after the first, as a dashboard's
+/// readers are between changes) and as distinct queries (each computed afresh).
 pub fn metrics() -> Result<()> {
     banner("building the release server");
     run_command(Command::new("cargo").args(["build", "--release", "--locked", "-p", "server", "--bin", "swipesavvy"]))?;
@@ -278,7 +297,13 @@ pub fn metrics() -> Result<()> {
         // One warm-up request, then the timed ones.
         time_requests(port, &token, path, 1)?;
         let mut samples = time_requests(port, &token, path, requests)?;
-        results.push((name, percentile_ms(&mut samples, 0.5), percentile_ms(&mut samples, 0.95)));
+        results.push((format!("{name} (repeated)"), percentile_ms(&mut samples, 0.5), percentile_ms(&mut samples, 0.95)));
+    }
+    for (name, path) in &cases {
+        let join = if path.contains('?') { '&' } else { '?' };
+        let paths: Vec<String> = distinct_ends(requests)?.into_iter().map(|to| format!("{path}{join}to={to}")).collect();
+        let mut samples = time_paths(port, &token, &paths)?;
+        results.push((format!("{name} (distinct)"), percentile_ms(&mut samples, 0.5), percentile_ms(&mut samples, 0.95)));
     }
 
     banner("the straightforward SQL over raw events (the baseline)");
@@ -293,16 +318,20 @@ pub fn metrics() -> Result<()> {
     }
 
     println!("\n{events_count} events, {users} users, {campaigns} campaigns, {days} days; rollup loaded in {load_seconds:.1} s, server RSS {rss_mib:.0} MiB");
-    println!("{:<34} {:>10} {:>10}", "request", "p50 ms", "p95 ms");
+    println!("{:<46} {:>10} {:>10}", "request", "p50 ms", "p95 ms");
     for (name, p50, p95) in &results {
-        println!("{:<34} {:>10.1} {:>10.1}", name, p50, p95);
+        println!("{:<46} {:>10.1} {:>10.1}", name, p50, p95);
     }
     println!("\nbaseline SQL (8 of the 25 metrics, one query each):");
     for (name, ms) in &baseline_rows {
         println!("  {:<52} {:>10.1} ms", name, ms);
     }
-    let api_p50 = results[0].1;
-    println!("baseline total {baseline_ms:.0} ms vs all 25 from the rollup p50 {api_p50:.1} ms: {:.1}× faster (target ≥ 20×, p95 ≤ 50 ms)", baseline_ms / api_p50);
+    let (repeated, distinct) = (results[0].1, results[cases.len()].1);
+    println!(
+        "baseline total {baseline_ms:.0} ms vs all 25 from the rollup p50 {repeated:.1} ms repeated, {distinct:.1} ms distinct: {:.1}× and {:.1}× faster (target ≥ 20×, p95 ≤ 50 ms)",
+        baseline_ms / repeated,
+        baseline_ms / distinct
+    );
     Ok(())
 }
 

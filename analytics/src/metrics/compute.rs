@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::definitions::{DefaultWindow, Definition, Direction, MetricId, Status, Target, Unit};
-use super::store::{Fact, Kind, NONE, PREFETCH_AHEAD, Store, UserFacts, prefetch};
+use super::store::{Fact, Kind, LagCounts, NONE, PREFETCH_AHEAD, Store, UserFacts, prefetch};
 use crate::domain::{CampaignStatus, CampaignType, Platform, SegmentType};
 use crate::stats;
 
@@ -380,10 +380,33 @@ pub fn tally(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64
 
 /// A tally with only some parts filled.
 pub fn tally_parts(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64, parts: Parts) -> Tally {
-    tally_split(store, filter, config, from, to, parts, PARALLEL_MIN_USERS)
+    tally_windows(store, filter, config, &[Window { from, to, parts }]).pop().expect("one tally per window")
 }
 
-fn tally_split(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64, parts: Parts, min_users_per_thread: usize) -> Tally {
+/// One window to tally: `[from, to)` in seconds since the epoch, and the parts it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: i64,
+    pub to: i64,
+    pub parts: Parts,
+}
+
+impl Window {
+    fn touches(&self, user: &UserFacts) -> bool {
+        user.span.is_some_and(|(first, last)| last >= self.from && first < self.to)
+    }
+}
+
+/// The tallies of several windows in one walk over the users: each user's facts come from
+/// memory once for all of them (the walk, not the arithmetic, is what a window costs).
+pub fn tally_windows(store: &Store, filter: &Filter, config: &Config, windows: &[Window]) -> Vec<Tally> {
+    tally_split(store, filter, config, windows, PARALLEL_MIN_USERS)
+}
+
+fn tally_split(store: &Store, filter: &Filter, config: &Config, windows: &[Window], min_users_per_thread: usize) -> Vec<Tally> {
+    if windows.is_empty() {
+        return Vec::new();
+    }
     let scope = Scope::new(store, filter);
     // Users are independent: split them over the cores, then add the parts up.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
@@ -394,37 +417,36 @@ fn tally_split(store: &Store, filter: &Filter, config: &Config, from: i64, to: i
             .chunks(chunk.max(1))
             .map(|users| {
                 let scope = &scope;
-                s.spawn(move || {
-                    let mut part = Tally::default();
-                    add_users(&mut part, users, scope, config, from, to, parts);
-                    part
-                })
+                s.spawn(move || add_users(users, scope, config, windows))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("a tally thread panicked")).collect::<Vec<Tally>>()
+        handles.into_iter().map(|h| h.join().expect("a tally thread panicked")).collect::<Vec<Vec<Tally>>>()
     })
     .into_iter();
-    let mut t = parts.next().unwrap_or_default();
+    let mut tallies = parts.next().unwrap_or_else(|| vec![Tally::default(); windows.len()]);
     for part in parts {
-        t.merge(part);
-    }
-    t.from = from;
-    t.to = to;
-
-    for line in &store.spend {
-        if line.at >= from && line.at < to && scope.campaign_ok[line.campaign as usize] {
-            t.campaigns.entry(line.campaign).or_default().spend_cents += line.cents;
+        for (t, p) in tallies.iter_mut().zip(part) {
+            t.merge(p);
         }
     }
     let split = filter.splits_spend();
-    t.spend_cents = t.campaigns.values().map(|c| c.spend(split)).sum();
-    // A creative's share of its campaign's spend is its share of the campaign's sends.
-    for (creative, c) in t.creatives.iter_mut() {
-        let campaign = &t.campaigns[&store.creatives[*creative as usize].1];
-        c.spend_cents = campaign.spend_cents;
-        c.sends_all = campaign.sends_all;
+    for (t, w) in tallies.iter_mut().zip(windows) {
+        t.from = w.from;
+        t.to = w.to;
+        for line in &store.spend {
+            if line.at >= w.from && line.at < w.to && scope.campaign_ok[line.campaign as usize] {
+                t.campaigns.entry(line.campaign).or_default().spend_cents += line.cents;
+            }
+        }
+        t.spend_cents = t.campaigns.values().map(|c| c.spend(split)).sum();
+        // A creative's share of its campaign's spend is its share of the campaign's sends.
+        for (creative, c) in t.creatives.iter_mut() {
+            let campaign = &t.campaigns[&store.creatives[*creative as usize].1];
+            c.spend_cents = campaign.spend_cents;
+            c.sends_all = campaign.sends_all;
+        }
     }
-    t
+    tallies
 }
 
 /// Per-campaign and per-creative figures while users are walked, by index.
@@ -441,257 +463,283 @@ impl Dense {
             change(&mut self.creatives[f.creative as usize]);
         }
     }
+
+    /// Moves the touched entries into the tally's maps.
+    fn into_tally(self, t: &mut Tally) {
+        let untouched = CampaignTally::default();
+        for (index, c) in self.campaigns.into_iter().enumerate().filter(|(_, c)| *c != untouched) {
+            t.campaigns.insert(index as u32, c);
+        }
+        for (index, c) in self.creatives.into_iter().enumerate().filter(|(_, c)| *c != untouched) {
+            t.creatives.insert(index as u32, c);
+        }
+    }
+}
+
+/// Per-user working lists, cleared rather than allocated afresh for each user.
+#[derive(Default)]
+struct Scratch {
+    /// The user's purchases (indexes into its facts), for the forward questions of clicks,
+    /// impressions and assignments: one pass instead of a scan per click.
+    purchases: Vec<usize>,
+    scan: Vec<usize>,
+    /// Keyed by (0, campaign) and (1, creative); a user has few.
+    flags: Vec<((u8, u32), Flags)>,
+    first_view: Vec<u32>,
+    assigned: Vec<u32>,
 }
 
 /// Below this many users per thread, one thread does it all.
 const PARALLEL_MIN_USERS: usize = 20_000;
 
-/// Adds each user's contribution over `[from, to)`.
-fn add_users(t: &mut Tally, users: &[UserFacts], scope: &Scope<'_>, config: &Config, from: i64, to: i64, parts: Parts) {
-    let (store, filter) = (scope.store, scope.filter);
-    let lookback = config.lookback_hours * HOUR;
-    let half_life = config.half_life_hours * HOUR as f64;
-    let mut purchases: Vec<usize> = Vec::new();
-    let mut scan: Vec<usize> = Vec::new();
+/// Each window's tally of `users`.
+fn add_users(users: &[UserFacts], scope: &Scope<'_>, config: &Config, windows: &[Window]) -> Vec<Tally> {
+    let store = scope.store;
     // Per campaign and creative, dense by index while the users are walked (a map lookup per
     // fact is what this avoids); moved into the tally's maps at the end.
-    let mut dense = Dense { campaigns: vec![CampaignTally::default(); store.campaigns.len()], creatives: vec![CampaignTally::default(); store.creatives.len()] };
-    let mut flags: Vec<((u8, u32), Flags)> = Vec::new();
-    // Per user, cleared rather than allocated afresh.
-    let mut first_view: Vec<u32> = Vec::new();
-    let mut assigned: Vec<u32> = Vec::new();
+    let mut tallies: Vec<(Tally, Dense)> = windows
+        .iter()
+        .map(|_| (Tally::default(), Dense { campaigns: vec![CampaignTally::default(); store.campaigns.len()], creatives: vec![CampaignTally::default(); store.creatives.len()] }))
+        .collect();
+    let mut scratch = Scratch::default();
     for (k, user) in users.iter().enumerate() {
         if let Some(next) = users.get(k + PREFETCH_AHEAD) {
             prefetch(next.facts.as_ptr());
         }
-        match user.span {
-            Some((first, last)) if last >= from && first < to => {}
-            _ => continue,
-        }
-        let facts = &user.facts;
-        // A forward scan, not a binary search: the facts before the window are read below anyway
-        // (purchases, earlier assignments), and in order they come from memory without a stall.
-        let start = facts.iter().position(|f| f.at >= from).unwrap_or(facts.len());
-        if start == facts.len() || facts[start].at >= to {
+        if !windows.iter().any(|w| w.touches(user)) {
             continue;
         }
-        let end = if user.span.is_some_and(|(_, last)| last < to) { facts.len() } else { facts.partition_point(|f| f.at < to) };
-        let reached = !filter.narrows_campaigns() || facts[..end].iter().any(|f| f.kind == Kind::Sent && scope.campaign(f));
-        // Only users with a purchase in the window ask this; the scan is skipped for the rest.
-        let first_purchase = std::cell::OnceCell::new();
-        let first_purchase = || *first_purchase.get_or_init(|| facts.iter().position(|f| f.kind == Kind::Purchased));
-        // The user's purchases (index into `facts`), for the forward questions of clicks,
-        // impressions and assignments: one pass instead of a scan per click.
-        purchases.clear();
-        if parts.engagement || parts.customer || parts.incrementality {
-            purchases.extend(facts.iter().enumerate().filter(|(_, p)| p.kind == Kind::Purchased).map(|(i, _)| i));
+        scratch.purchases.clear();
+        scratch.purchases.extend(user.facts.iter().enumerate().filter(|(_, p)| p.kind == Kind::Purchased).map(|(i, _)| i));
+        for (w, (t, dense)) in windows.iter().zip(tallies.iter_mut()) {
+            if w.touches(user) {
+                add_user(t, dense, &mut scratch, user, scope, config, *w);
+            }
         }
-        // The first purchase after position `i` (purchases sort after anything else in their second).
-        let next_purchase = |i: usize| purchases.partition_point(|p| *p <= i);
+    }
+    tallies
+        .into_iter()
+        .map(|(mut t, dense)| {
+            dense.into_tally(&mut t);
+            t
+        })
+        .collect()
+}
 
-        // Per-user flags, overall and per campaign, so each user counts once.
-        let (mut viewed, mut clicked, mut converted) = (false, false, false);
-        let (mut msg_sent, mut msg_viewed, mut msg_clicked) = (false, false, false);
-        // Keyed by (0, campaign) and (1, creative); a user has few.
-        flags.clear();
-        let mut flag = |f: &Fact, set: &dyn Fn(&mut Flags)| {
-            for key in [(0, f.campaign), (1, f.creative)] {
-                if key.1 == NONE {
+/// Adds one user's contribution over the window (`scratch.purchases` holds the user's purchases).
+fn add_user(t: &mut Tally, dense: &mut Dense, scratch: &mut Scratch, user: &UserFacts, scope: &Scope<'_>, config: &Config, window: Window) {
+    let (store, filter) = (scope.store, scope.filter);
+    let Window { from, to, parts } = window;
+    let lookback = config.lookback_hours * HOUR;
+    let half_life = config.half_life_hours * HOUR as f64;
+    let Scratch { purchases, scan, flags, first_view, assigned } = scratch;
+    let facts = &user.facts;
+    // A forward scan, not a binary search: the facts before the window are read below anyway
+    // (purchases, earlier assignments), and in order they come from memory without a stall.
+    let start = facts.iter().position(|f| f.at >= from).unwrap_or(facts.len());
+    if start == facts.len() || facts[start].at >= to {
+        return;
+    }
+    let end = if user.span.is_some_and(|(_, last)| last < to) { facts.len() } else { facts.partition_point(|f| f.at < to) };
+    let reached = !filter.narrows_campaigns() || facts[..end].iter().any(|f| f.kind == Kind::Sent && scope.campaign(f));
+    let first_purchase = purchases.first().copied();
+    // The first purchase after position `i` (purchases sort after anything else in their second).
+    let next_purchase = |i: usize| purchases.partition_point(|p| *p <= i);
+
+    // Per-user flags, overall and per campaign, so each user counts once.
+    let (mut viewed, mut clicked, mut converted) = (false, false, false);
+    let (mut msg_sent, mut msg_viewed, mut msg_clicked) = (false, false, false);
+    flags.clear();
+    let mut flag = |f: &Fact, set: &dyn Fn(&mut Flags)| {
+        for key in [(0, f.campaign), (1, f.creative)] {
+            if key.1 == NONE {
+                continue;
+            }
+            match flags.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, x)) => set(x),
+                None => {
+                    let mut x = Flags::default();
+                    set(&mut x);
+                    flags.push((key, x));
+                }
+            }
+        }
+    };
+    first_view.clear();
+    let mut purchases_in_window = 0u64;
+
+    // Engagement reads every fact of the window; customer value only the purchases.
+    scan.clear();
+    if parts.engagement {
+        scan.extend(start..end);
+    } else if parts.customer {
+        scan.extend(purchases.iter().copied().filter(|i| (start..end).contains(i)));
+    }
+    for &i in scan.iter() {
+        let f = &facts[i];
+        match f.kind {
+            _ if !parts.engagement && f.kind != Kind::Purchased => {}
+            Kind::Sent => {
+                if f.campaign != NONE && scope.campaign_ok[f.campaign as usize] {
+                    dense.campaigns[f.campaign as usize].sends_all += 1;
+                    if scope.campaign(f) && scope.dimensions(user, f) {
+                        dense.each(f, |c| c.sends_matching += 1);
+                        msg_sent |= scope.is_message(f);
+                    }
+                }
+            }
+            Kind::Viewed if scope.campaign(f) && scope.dimensions(user, f) => {
+                t.impressions += 1;
+                dense.each(f, |c| c.impressions += 1);
+                viewed = true;
+                msg_viewed |= scope.is_message(f);
+                flag(f, &|x| x.viewed = true);
+                if !first_view.contains(&f.campaign) {
+                    first_view.push(f.campaign);
+                    // Metric 17: first impression → first purchase within the lookback.
+                        if let Some(p) = purchases.get(next_purchase(i)).map(|p| &facts[*p]).filter(|p| p.at - f.at <= lookback) {
+                        t.hours_to_conversion.push((p.at - f.at) as f64 / HOUR as f64);
+                    }
+                }
+            }
+            Kind::Clicked if scope.campaign(f) && scope.dimensions(user, f) => {
+                t.clicks += 1;
+                dense.each(f, |c| c.clicks += 1);
+                clicked = true;
+                msg_clicked |= scope.is_message(f);
+                flag(f, &|x| x.clicked = true);
+                // Within 24 h, or later in the same session (only a click with a session looks further).
+                let bought = purchases[next_purchase(i)..]
+                    .iter()
+                    .map(|p| &facts[*p])
+                    .take_while(|p| f.session != NONE || p.at - f.at <= DAY)
+                    .any(|p| p.at - f.at <= DAY || (f.session != NONE && p.session == f.session));
+                if bought {
+                    converted = true;
+                    flag(f, &|x| x.converted = true);
+                }
+            }
+            Kind::Purchased => {
+                if parts.customer && reached && scope.dimensions(user, f) {
+                    purchases_in_window += 1;
+                    t.revenue_cents += f.cents;
+                    let rate = if f.category == NONE {
+                        config.default_margin_rate
+                    } else {
+                        config.margin_rates.get(&store.categories[f.category as usize]).copied().unwrap_or(config.default_margin_rate)
+                    };
+                    t.margin_cents += f.cents as f64 * rate;
+                }
+                if !parts.engagement || !scope.dimensions(user, f) {
                     continue;
                 }
-                match flags.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, x)) => set(x),
-                    None => {
-                        let mut x = Flags::default();
-                        set(&mut x);
-                        flags.push((key, x));
+                let cents = f.cents as f64;
+                let mut last_touch = None;
+                touch_credits(facts, i, lookback, half_life, |_, touch, credit| {
+                    if credit[LAST_TOUCH] == 1.0 {
+                        last_touch = Some(touch);
                     }
-                }
-            }
-        };
-        first_view.clear();
-        let mut purchases_in_window = 0u64;
-
-        // Engagement reads every fact of the window; customer value only the purchases.
-        scan.clear();
-        if parts.engagement {
-            scan.extend(start..end);
-        } else if parts.customer {
-            scan.extend(purchases.iter().copied().filter(|i| (start..end).contains(i)));
-        }
-        for &i in &scan {
-            let f = &facts[i];
-            match f.kind {
-                _ if !parts.engagement && f.kind != Kind::Purchased => {}
-                Kind::Sent => {
-                    if f.campaign != NONE && scope.campaign_ok[f.campaign as usize] {
-                        dense.campaigns[f.campaign as usize].sends_all += 1;
-                        if scope.campaign(f) && scope.dimensions(user, f) {
-                            dense.each(f, |c| c.sends_matching += 1);
-                            msg_sent |= scope.is_message(f);
+                    if scope.campaign(touch) {
+                        for (model, share) in t.model_cents.iter_mut().zip(credit) {
+                            *model += cents * share;
                         }
                     }
-                }
-                Kind::Viewed if scope.campaign(f) && scope.dimensions(user, f) => {
-                    t.impressions += 1;
-                    dense.each(f, |c| c.impressions += 1);
-                    viewed = true;
-                    msg_viewed |= scope.is_message(f);
-                    flag(f, &|x| x.viewed = true);
-                    if !first_view.contains(&f.campaign) {
-                        first_view.push(f.campaign);
-                        // Metric 17: first impression → first purchase within the lookback.
-                            if let Some(p) = purchases.get(next_purchase(i)).map(|p| &facts[*p]).filter(|p| p.at - f.at <= lookback) {
-                            t.hours_to_conversion.push((p.at - f.at) as f64 / HOUR as f64);
-                        }
-                    }
-                }
-                Kind::Clicked if scope.campaign(f) && scope.dimensions(user, f) => {
-                    t.clicks += 1;
-                    dense.each(f, |c| c.clicks += 1);
-                    clicked = true;
-                    msg_clicked |= scope.is_message(f);
-                    flag(f, &|x| x.clicked = true);
-                    // Within 24 h, or later in the same session (only a click with a session looks further).
-                    let bought = purchases[next_purchase(i)..]
-                        .iter()
-                        .map(|p| &facts[*p])
-                        .take_while(|p| f.session != NONE || p.at - f.at <= DAY)
-                        .any(|p| p.at - f.at <= DAY || (f.session != NONE && p.session == f.session));
-                    if bought {
-                        converted = true;
-                        flag(f, &|x| x.converted = true);
-                    }
-                }
-                Kind::Purchased => {
-                    if parts.customer && reached && scope.dimensions(user, f) {
-                        purchases_in_window += 1;
-                        t.revenue_cents += f.cents;
-                        let rate = if f.category == NONE {
-                            config.default_margin_rate
-                        } else {
-                            config.margin_rates.get(&store.categories[f.category as usize]).copied().unwrap_or(config.default_margin_rate)
-                        };
-                        t.margin_cents += f.cents as f64 * rate;
-                    }
-                    if !parts.engagement || !scope.dimensions(user, f) {
-                        continue;
-                    }
-                    let cents = f.cents as f64;
-                    let mut last_touch = None;
-                    touch_credits(facts, i, lookback, half_life, |_, touch, credit| {
-                        if credit[LAST_TOUCH] == 1.0 {
-                            last_touch = Some(touch);
-                        }
-                        if scope.campaign(touch) {
-                            for (model, share) in t.model_cents.iter_mut().zip(credit) {
-                                *model += cents * share;
-                            }
-                        }
-                    });
-                    let Some(last) = last_touch.filter(|last| scope.campaign(last)) else { continue };
-                    t.attributed_cents += f.cents;
-                    t.attributed_orders += 1;
-                    let new_customer = first_purchase() == Some(i);
-                    dense.each(last, |c| {
-                        c.attributed_cents += f.cents;
-                        c.attributed_orders += 1;
-                        c.new_customers += u64::from(new_customer);
-                    });
-                    t.new_customers += u64::from(new_customer);
-                }
-                _ => {}
+                });
+                let Some(last) = last_touch.filter(|last| scope.campaign(last)) else { continue };
+                t.attributed_cents += f.cents;
+                t.attributed_orders += 1;
+                let new_customer = first_purchase == Some(i);
+                dense.each(last, |c| {
+                    c.attributed_cents += f.cents;
+                    c.attributed_orders += 1;
+                    c.new_customers += u64::from(new_customer);
+                });
+                t.new_customers += u64::from(new_customer);
             }
-        }
-
-        t.viewers += u64::from(viewed);
-        t.clickers += u64::from(clicked);
-        t.converters += u64::from(converted);
-        t.message_sent += u64::from(msg_sent);
-        t.message_sent_viewed += u64::from(msg_sent && msg_viewed);
-        t.message_viewed += u64::from(msg_viewed);
-        t.message_viewed_clicked += u64::from(msg_viewed && msg_clicked);
-        for ((level, index), x) in flags.drain(..) {
-            let entry = if level == 0 { &mut dense.campaigns[index as usize] } else { &mut dense.creatives[index as usize] };
-            entry.viewers += u64::from(x.viewed);
-            entry.clickers += u64::from(x.clicked);
-            entry.converters += u64::from(x.converted);
-        }
-        t.purchasers += u64::from(purchases_in_window >= 1);
-        t.repeat_purchasers += u64::from(purchases_in_window >= 2);
-
-        // Incrementality: each (user, campaign) by its first assignment, if that is in the window.
-        // Only deliveries in the window can be first assignments in it; an earlier delivery of the
-        // same campaign means this one is not the first.
-        assigned.clear();
-        let assignments = if parts.incrementality { start..end } else { start..start };
-        if parts.incrementality {
-            // Campaigns assigned before the window count as assigned already.
-            assigned.extend(facts[..start].iter().filter(|g| matches!(g.kind, Kind::Sent | Kind::Held) && g.campaign != NONE).map(|g| g.campaign));
-        }
-        for i in assignments {
-            let f = &facts[i];
-            if !matches!(f.kind, Kind::Sent | Kind::Held) || f.campaign == NONE || assigned.contains(&f.campaign) {
-                continue;
-            }
-            assigned.push(f.campaign);
-            if !scope.campaign(f) || !scope.dimensions(user, f) {
-                continue;
-            }
-            let window_end = f.at + 7 * DAY;
-            let (mut bought, mut cents) = (false, 0i64);
-            for p in purchases[next_purchase(i)..].iter().map(|p| &facts[*p]).take_while(|p| p.at < window_end) {
-                bought = true;
-                cents += p.cents;
-            }
-            let treated = f.kind == Kind::Sent;
-            dense.each(f, |c| {
-                if treated {
-                    c.treated += 1;
-                    c.treated_converted += u64::from(bought);
-                    c.treated_cents += cents;
-                    c.treated_cents_sq += (cents as f64).powi(2);
-                } else {
-                    c.held += 1;
-                    c.held_converted += u64::from(bought);
-                    c.held_cents += cents;
-                    c.held_cents_sq += (cents as f64).powi(2);
-                }
-            });
-        }
-
-        // Customer value: signup in the window.
-        if let Some(signup) = user.signup().filter(|s| parts.customer && *s >= from && *s < to) {
-            let first = &facts[0];
-            if reached && scope.dimensions(user, first) {
-                let mut year = (0u64, 0i64);
-                let mut first_purchase_at = None;
-                for p in purchases.iter().map(|i| &facts[*i]).filter(|p| p.at >= signup) {
-                    first_purchase_at.get_or_insert(p.at);
-                    if p.at < signup + 365 * DAY {
-                        year.0 += 1;
-                        year.1 += p.cents;
-                    }
-                }
-                if year.0 > 0 {
-                    t.ltv_customers += 1;
-                    t.ltv_cents += year.1;
-                }
-                for (k, days) in [30, 60, 90].into_iter().enumerate() {
-                    if signup <= to - days * DAY {
-                        t.cohort[k].0 += 1;
-                        t.cohort[k].1 += u64::from(first_purchase_at.is_some_and(|p| p < signup + days * DAY));
-                    }
-                }
-            }
+            _ => {}
         }
     }
-    let untouched = CampaignTally::default();
-    for (index, c) in dense.campaigns.into_iter().enumerate().filter(|(_, c)| *c != untouched) {
-        t.campaigns.insert(index as u32, c);
+
+    t.viewers += u64::from(viewed);
+    t.clickers += u64::from(clicked);
+    t.converters += u64::from(converted);
+    t.message_sent += u64::from(msg_sent);
+    t.message_sent_viewed += u64::from(msg_sent && msg_viewed);
+    t.message_viewed += u64::from(msg_viewed);
+    t.message_viewed_clicked += u64::from(msg_viewed && msg_clicked);
+    for ((level, index), x) in flags.drain(..) {
+        let entry = if level == 0 { &mut dense.campaigns[index as usize] } else { &mut dense.creatives[index as usize] };
+        entry.viewers += u64::from(x.viewed);
+        entry.clickers += u64::from(x.clicked);
+        entry.converters += u64::from(x.converted);
     }
-    for (index, c) in dense.creatives.into_iter().enumerate().filter(|(_, c)| *c != untouched) {
-        t.creatives.insert(index as u32, c);
+    t.purchasers += u64::from(purchases_in_window >= 1);
+    t.repeat_purchasers += u64::from(purchases_in_window >= 2);
+
+    // Incrementality: each (user, campaign) by its first assignment, if that is in the window.
+    // Only deliveries in the window can be first assignments in it; an earlier delivery of the
+    // same campaign means this one is not the first.
+    assigned.clear();
+    let assignments = if parts.incrementality { start..end } else { start..start };
+    if parts.incrementality {
+        // Campaigns assigned before the window count as assigned already.
+        assigned.extend(facts[..start].iter().filter(|g| matches!(g.kind, Kind::Sent | Kind::Held) && g.campaign != NONE).map(|g| g.campaign));
+    }
+    for i in assignments {
+        let f = &facts[i];
+        if !matches!(f.kind, Kind::Sent | Kind::Held) || f.campaign == NONE || assigned.contains(&f.campaign) {
+            continue;
+        }
+        assigned.push(f.campaign);
+        if !scope.campaign(f) || !scope.dimensions(user, f) {
+            continue;
+        }
+        let window_end = f.at + 7 * DAY;
+        let (mut bought, mut cents) = (false, 0i64);
+        for p in purchases[next_purchase(i)..].iter().map(|p| &facts[*p]).take_while(|p| p.at < window_end) {
+            bought = true;
+            cents += p.cents;
+        }
+        let treated = f.kind == Kind::Sent;
+        dense.each(f, |c| {
+            if treated {
+                c.treated += 1;
+                c.treated_converted += u64::from(bought);
+                c.treated_cents += cents;
+                c.treated_cents_sq += (cents as f64).powi(2);
+            } else {
+                c.held += 1;
+                c.held_converted += u64::from(bought);
+                c.held_cents += cents;
+                c.held_cents_sq += (cents as f64).powi(2);
+            }
+        });
+    }
+
+    // Customer value: signup in the window.
+    if let Some(signup) = user.signup().filter(|s| parts.customer && *s >= from && *s < to) {
+        let first = &facts[0];
+        if reached && scope.dimensions(user, first) {
+            let mut year = (0u64, 0i64);
+            let mut first_purchase_at = None;
+            for p in purchases.iter().map(|i| &facts[*i]).filter(|p| p.at >= signup) {
+                first_purchase_at.get_or_insert(p.at);
+                if p.at < signup + 365 * DAY {
+                    year.0 += 1;
+                    year.1 += p.cents;
+                }
+            }
+            if year.0 > 0 {
+                t.ltv_customers += 1;
+                t.ltv_cents += year.1;
+            }
+            for (k, days) in [30, 60, 90].into_iter().enumerate() {
+                if signup <= to - days * DAY {
+                    t.cohort[k].0 += 1;
+                    t.cohort[k].1 += u64::from(first_purchase_at.is_some_and(|p| p < signup + days * DAY));
+                }
+            }
+        }
     }
 }
 
@@ -712,10 +760,17 @@ impl Query<'_> {
         self.some(&MetricId::ALL)
     }
 
-    /// The metrics asked for. First a dry run notes which windows each metric reads and which
-    /// parts of their tallies; then each window is tallied once with just those parts.
+    /// The metrics asked for: each window they read is tallied once, all in one walk.
     pub fn some(&self, ids: &[MetricId]) -> Vec<MetricValue> {
-        let mut needs: HashMap<(i64, i64), Parts> = HashMap::new();
+        let windows = self.windows(ids);
+        let tallies = windows.iter().map(|w| (w.from, w.to)).zip(tally_windows(self.store, self.filter, self.config, &windows)).collect();
+        self.from_tallies(ids, &tallies)
+    }
+
+    /// The windows the metrics read, each with the parts of its tally they need: a dry run of
+    /// their formulas notes what they ask for.
+    pub fn windows(&self, ids: &[MetricId]) -> Vec<Window> {
+        let mut needs: BTreeMap<(i64, i64), Parts> = BTreeMap::new();
         for id in ids {
             let mut note = |from: i64, to: i64, parts: Parts| {
                 let entry = needs.entry((from, to)).or_default();
@@ -728,8 +783,11 @@ impl Query<'_> {
                 let _ = self.value(*id, &mut note, 2 * from - to, from);
             }
         }
-        let tallies: HashMap<(i64, i64), Tally> =
-            needs.into_iter().map(|((from, to), parts)| ((from, to), tally_parts(self.store, self.filter, self.config, from, to, parts))).collect();
+        needs.into_iter().map(|((from, to), parts)| Window { from, to, parts }).collect()
+    }
+
+    /// The metrics from the tallies of their windows (`windows` says which), by `(from, to)`.
+    pub fn from_tallies(&self, ids: &[MetricId], tallies: &HashMap<(i64, i64), Tally>) -> Vec<MetricValue> {
         ids.iter().map(|id| self.one(*id, &mut |from, to, _| tallies.get(&(from, to)).cloned().unwrap_or_default())).collect()
     }
 
@@ -908,14 +966,8 @@ impl Query<'_> {
                 return (ratio(100.0 * (max - min), mean, "attributed revenue"), Some(breakdown));
             }
             MetricId::DataFreshness => {
-                let mut lags: Vec<f64> = self
-                    .store
-                    .lags
-                    .iter()
-                    .filter(|(hour, _)| **hour >= from.div_euclid(HOUR) * HOUR && **hour < to)
-                    .flat_map(|(_, l)| l.iter().map(|s| f64::from(*s) / 60.0))
-                    .collect();
-                stats::percentile(&mut lags, 0.95).ok_or_else(|| "no events arrived in the window".to_owned())
+                let hours = self.store.lags.iter().filter(|(hour, _)| **hour >= from.div_euclid(HOUR) * HOUR && **hour < to).map(|(_, l)| l);
+                LagCounts::quantile(hours, 0.95).map(|seconds| seconds / 60.0).ok_or_else(|| "no events arrived in the window".to_owned())
             }
             MetricId::ModelAccuracy => Err("no uplift model has been trained yet; its Qini coefficient will show here once one is".to_owned()),
             MetricId::Uptime => {
@@ -1015,8 +1067,9 @@ mod tests {
         let (store, _) = Store::from_simulation(&w);
         let filter = Filter::default();
         let (from, to) = (config.start.timestamp(), now.timestamp());
-        let one = tally_split(&store, &filter, &Config::default(), from, to, Parts::ALL, usize::MAX);
-        let mut many = tally_split(&store, &filter, &Config::default(), from, to, Parts::ALL, 1);
+        let window = [Window { from, to, parts: Parts::ALL }];
+        let one = tally_split(&store, &filter, &Config::default(), &window, usize::MAX).pop().unwrap();
+        let mut many = tally_split(&store, &filter, &Config::default(), &window, 1).pop().unwrap();
         assert!(one.purchasers > 0 && one.campaigns.values().any(|c| c.treated > 0));
         // Float sums may differ in the last bits by the order of addition.
         assert!((one.margin_cents - many.margin_cents).abs() < 1e-6 && (one.model_cents[2] - many.model_cents[2]).abs() < 1e-6);

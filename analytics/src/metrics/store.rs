@@ -6,7 +6,7 @@
 //! (distinct users under any filter, attribution with a lookback, purchases within a window after
 //! assignment, cohorts). With each user's facts together, every one of them is exact in one pass.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -136,6 +136,62 @@ pub struct SpendLine {
     pub cents: i64,
 }
 
+/// The ingestion lags of one hour of arrivals, as a count per whole second of lag: exact, and
+/// as small as the number of distinct lags (live arrivals repeat a few lags many times over).
+#[derive(Debug, Clone, Default)]
+pub struct LagCounts {
+    counts: BTreeMap<u32, u64>,
+    total: u64,
+}
+
+impl LagCounts {
+    pub fn add(&mut self, lag_seconds: u32) {
+        *self.counts.entry(lag_seconds).or_default() += 1;
+        self.total += 1;
+    }
+
+    /// The `q` quantile of the lags of several hours together, in seconds, interpolated between
+    /// the closest ranks as `stats::percentile` does. It reads the largest lags down to the
+    /// quantile's rank, so a high quantile (p95) reads few of them.
+    pub fn quantile<'a>(hours: impl IntoIterator<Item = &'a LagCounts>, q: f64) -> Option<f64> {
+        let hours: Vec<&LagCounts> = hours.into_iter().collect();
+        let n: u64 = hours.iter().map(|h| h.total).sum();
+        if n == 0 {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * (n - 1) as f64;
+        let below = rank.floor() as u64;
+        // Ascending positions `below` and up are the `n - below` largest: no hour gives more.
+        let needed = n - below;
+        let mut top: Vec<(u32, u64)> = Vec::new();
+        for hour in &hours {
+            let mut taken = 0;
+            for (&lag, &count) in hour.counts.iter().rev() {
+                if taken >= needed {
+                    break;
+                }
+                top.push((lag, count));
+                taken += count;
+            }
+        }
+        top.sort_unstable_by_key(|entry| std::cmp::Reverse(entry.0));
+        let value_at = |position: u64| {
+            // Walking down from the largest, each lag covers the positions just below the last.
+            let mut above = n;
+            for &(lag, count) in &top {
+                if position + count >= above {
+                    return f64::from(lag);
+                }
+                above -= count;
+            }
+            unreachable!("position {position} of {n} is among the lags read")
+        };
+        let low = value_at(below);
+        let high = if rank > below as f64 { value_at(below + 1) } else { low };
+        Some(low + (high - low) * (rank - below as f64))
+    }
+}
+
 /// The whole rollup.
 #[derive(Debug, Clone, Default)]
 pub struct Store {
@@ -155,7 +211,7 @@ pub struct Store {
     /// Events by the hour they occurred in (all events, for completeness).
     pub volume: HashMap<i64, i64>,
     /// Ingestion lags in seconds by the hour of arrival, backfills excluded (metric 22).
-    pub lags: HashMap<i64, Vec<u32>>,
+    pub lags: HashMap<i64, LagCounts>,
     /// The newest occurrence stored, for freshness.
     pub newest: Option<i64>,
     /// Bumped on every change, so callers can cache answers.
@@ -240,7 +296,7 @@ impl Store {
         *self.volume.entry(at.div_euclid(3600) * 3600).or_default() += 1;
         if !event.backfilled {
             let lag = (received_at - event.occurred_at).num_seconds().clamp(0, i64::from(u32::MAX)) as u32;
-            self.lags.entry(received_at.timestamp().div_euclid(3600) * 3600).or_default().push(lag);
+            self.lags.entry(received_at.timestamp().div_euclid(3600) * 3600).or_default().add(lag);
         }
         self.newest = Some(self.newest.map_or(at, |n| n.max(at)));
         self.version += 1;
@@ -371,5 +427,31 @@ impl Store {
     /// Facts stored, for logs.
     pub fn fact_count(&self) -> usize {
         self.users.iter().map(|u| u.facts.len() + u.segments.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LagCounts;
+    use crate::simulator::Rng;
+
+    #[test]
+    fn lag_quantiles_over_hours_equal_the_percentile_of_all_the_lags() {
+        let mut rng = Rng::new(7);
+        for (hours, per_hour, spread) in [(1, 1, 10), (3, 50, 5), (24, 400, 100_000), (5, 1_000, 3)] {
+            let mut counts = vec![LagCounts::default(); hours];
+            let mut all = Vec::new();
+            for hour in counts.iter_mut() {
+                for _ in 0..rng.next_u64() % (per_hour + 1) {
+                    let lag = (rng.next_u64() % spread) as u32;
+                    hour.add(lag);
+                    all.push(f64::from(lag));
+                }
+            }
+            for q in [0.0, 0.5, 0.9, 0.95, 0.99, 1.0] {
+                assert_eq!(LagCounts::quantile(&counts, q), crate::stats::percentile(&mut all.clone(), q), "{hours} hours, q {q}");
+            }
+        }
+        assert_eq!(LagCounts::quantile(&[], 0.95), None);
     }
 }

@@ -19,7 +19,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use analytics::metrics::{KPI_CARDS, MetricValue, Query as MetricQuery, SortColumn};
+use analytics::metrics::compute::{Parts, Window, second_ceil, tally_windows};
+use analytics::metrics::{KPI_CARDS, MetricValue, Query as MetricQuery, SortColumn, Tally};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -29,7 +30,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use app::wire::LeaderboardRow;
 
-use super::metrics::{leaderboard_rows, parse_scope};
+use super::metrics::{leaderboard_rows_of, parse_scope};
 use crate::error::AppError;
 use crate::services::system_log;
 use crate::state::AppState;
@@ -197,9 +198,15 @@ async fn compute(state: &AppState, pairs: &[(String, String)]) -> crate::error::
             let query = MetricQuery { store, system: &system, filter: &scope.filter, config: &hub.config, from: scope.from, to: scope.to, now };
             let to: DateTime<Utc> = scope.to.unwrap_or(now).min(now);
             let from = scope.from.unwrap_or(to - Duration::days(7));
-            let mut leaderboard = leaderboard_rows(store, &hub.config, &scope.filter, from, to, SortColumn::Roas, true);
+            // The cards' windows and the leaderboard's in one walk over the users.
+            let board = Window { from: second_ceil(from), to: second_ceil(to), parts: Parts::ALL };
+            let mut windows = query.windows(&KPI_CARDS);
+            windows.retain(|w| (w.from, w.to) != (board.from, board.to));
+            windows.push(board);
+            let tallies: HashMap<(i64, i64), Tally> = windows.iter().map(|w| (w.from, w.to)).zip(tally_windows(store, &scope.filter, &hub.config, &windows)).collect();
+            let mut leaderboard = leaderboard_rows_of(store, &scope.filter, &tallies[&(board.from, board.to)], SortColumn::Roas, true);
             leaderboard.truncate(TOP);
-            View { version: store.version, metrics: query.some(&KPI_CARDS), leaderboard }
+            View { version: store.version, metrics: query.from_tallies(&KPI_CARDS, &tallies), leaderboard }
         })
     })
     .await

@@ -2,7 +2,7 @@
 //! `GET /metrics/roas`: the 25 metrics and incrementality, computed from the in-memory rollup.
 
 use analytics::metrics::compute::second_ceil;
-use analytics::metrics::{Filter, KPI_CARDS, MetricId, Status, MetricValue, Performance, Query as MetricQuery, SortColumn, creative_notes, roi_row, sort_rows, tally};
+use analytics::metrics::{Filter, KPI_CARDS, MetricId, Status, MetricValue, Performance, Query as MetricQuery, SortColumn, Tally, creative_notes, roi_row, sort_rows, tally};
 use analytics::{CampaignStatus, CampaignType, Platform, SegmentType};
 use app::filters::{FILTER_KEYS, Range};
 use app::wire::{CreativeRow, FieldError, KpiBoard, KpiCard, KpiPoint, LeaderboardRow, RoiResponse, TablePage};
@@ -176,17 +176,23 @@ pub(crate) async fn compute<T: Send + 'static>(state: &AppState, f: impl FnOnce(
     Ok(value)
 }
 
+/// All 25 metrics for the filters. The same query at the same store version within a few seconds
+/// is answered from the view cache; `as_of` is when its figures were computed.
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics", params(FilterParams), responses((status = 200, body = MetricsResponse), (status = 422, body = app::wire::ErrorBody)))]
 pub async fn all(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Result<Json<MetricsResponse>> {
+    state.views.get(&state, "metrics", &pairs, || all_uncached(&state, &pairs)).await.map(Json)
+}
+
+async fn all_uncached(state: &AppState, pairs: &[(String, String)]) -> Result<MetricsResponse> {
     let now = state.clock.now();
-    let scope = parse_scope(&pairs, &[], now)?;
+    let scope = parse_scope(pairs, &[], now)?;
     let system = system_log::stats(&state.db).await?;
     let for_query = scope.clone();
-    let metrics = compute(&state, move |store, config| {
+    let metrics = compute(state, move |store, config| {
         MetricQuery { store, system: &system, filter: &for_query.filter, config, from: for_query.from, to: for_query.to, now }.all()
     })
     .await?;
-    Ok(Json(MetricsResponse { as_of: now, scope, metrics }))
+    Ok(MetricsResponse { as_of: now, scope, metrics })
 }
 
 /// Some metrics for a query string, as `GET /api/v1/metrics` computes them (current value, the
@@ -471,8 +477,18 @@ pub fn leaderboard_rows(
     descending: bool,
 ) -> Vec<LeaderboardRow> {
     let t = tally(store, filter, config, second_ceil(from), second_ceil(to));
+    leaderboard_rows_of(store, filter, &t, sort, descending)
+}
+
+/// The leaderboard from the tally of its window (a complete one: `Parts::ALL`).
+pub fn leaderboard_rows_of(store: &analytics::metrics::Store, filter: &Filter, t: &Tally, sort: SortColumn, descending: bool) -> Vec<LeaderboardRow> {
     let split = filter.splits_spend();
     let empty = analytics::metrics::CampaignTally::default();
+    // Spend to the window's end, per campaign, in one pass over the spend lines.
+    let mut spent = vec![0i64; store.campaigns.len()];
+    for line in store.spend.iter().filter(|l| l.at < t.to) {
+        spent[line.campaign as usize] += line.cents;
+    }
     let mut rows: Vec<LeaderboardRow> = store
         .campaigns
         .iter()
@@ -486,7 +502,7 @@ pub fn leaderboard_rows(
             status: c.status,
             channels: c.channels.clone(),
             budget: c.budget_cents as f64 / 100.0,
-            budget_spent: store.spend.iter().filter(|l| l.campaign as usize == i && l.at < second_ceil(to)).map(|l| l.cents).sum::<i64>() as f64 / 100.0,
+            budget_spent: spent[i] as f64 / 100.0,
             performance: Performance::of(t.campaigns.get(&(i as u32)).unwrap_or(&empty), split),
         })
         .collect();
