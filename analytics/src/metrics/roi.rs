@@ -49,6 +49,14 @@ pub struct RoiRow {
     pub incremental_revenue: Option<f64>,
     pub spend: f64,
     pub net_incremental_revenue: Option<f64>,
+    /// Module 8's unit economics, per incremental conversion (only while there are more
+    /// conversions than the holdout predicts): incremental revenue, spend, and their difference.
+    #[serde(default)]
+    pub revenue_per_incremental_conversion: Option<f64>,
+    #[serde(default)]
+    pub cost_per_incremental_conversion: Option<f64>,
+    #[serde(default)]
+    pub net_per_incremental_conversion: Option<f64>,
     /// Chi-square of the split against the planned holdout share; `balanced` is false when p < 0.001.
     pub planned_holdout_share: f64,
     pub sample_ratio: Option<TestResult>,
@@ -114,6 +122,9 @@ pub fn roi_row(campaign_id: Uuid, name: &str, c: &CampaignTally, spend_cents: f6
         .flatten();
     let balanced = sample_ratio.map(|t| t.p_value >= SRM_ALPHA);
     let incremental_conversions = c.incremental_conversions();
+    let spend = spend_cents / 100.0;
+    let net_incremental_revenue = incremental_revenue.map(|r| r - spend);
+    let per_incremental = |dollars: Option<f64>| dollars.zip(incremental_conversions.filter(|n| *n > 0.0)).map(|(d, n)| d / n);
     RoiRow {
         campaign_id,
         name: name.to_owned(),
@@ -138,8 +149,11 @@ pub fn roi_row(campaign_id: Uuid, name: &str, c: &CampaignTally, spend_cents: f6
         revenue_per_user_interval: welch.map(|w| w.1),
         revenue_test: welch.map(|w| w.0),
         incremental_revenue,
-        spend: spend_cents / 100.0,
-        net_incremental_revenue: incremental_revenue.map(|r| r - spend_cents / 100.0),
+        spend,
+        net_incremental_revenue,
+        revenue_per_incremental_conversion: per_incremental(incremental_revenue),
+        cost_per_incremental_conversion: per_incremental(Some(spend)),
+        net_per_incremental_conversion: per_incremental(net_incremental_revenue),
         planned_holdout_share,
         sample_ratio,
         balanced,
@@ -198,5 +212,23 @@ mod tests {
         assert!(null_campaigns >= 30, "{null_campaigns} null campaigns");
         let rate = false_positives as f64 / null_campaigns as f64;
         assert!(rate <= 0.08, "false positive rate {rate:.3} of {null_campaigns}");
+    }
+
+    #[test]
+    fn unit_economics_are_per_incremental_conversion() {
+        // 1,000 treated with 60 buyers ($3,000), 100 held out with 3 buyers ($120): the holdout
+        // predicts 30 conversions and $1,200, so 30 incremental conversions bring $1,800; with
+        // $900 spent, each costs $30 and nets $30.
+        let c = CampaignTally { treated: 1_000, treated_converted: 60, treated_cents: 300_000, held: 100, held_converted: 3, held_cents: 12_000, ..CampaignTally::default() };
+        let row = roi_row(Uuid::nil(), "c", &c, 90_000.0, 0.1);
+        assert_eq!(row.incremental_conversions, Some(30.0));
+        assert_eq!(row.incremental_revenue, Some(1_800.0));
+        assert_eq!(row.revenue_per_incremental_conversion, Some(60.0));
+        assert_eq!(row.cost_per_incremental_conversion, Some(30.0));
+        assert_eq!(row.net_per_incremental_conversion, Some(30.0));
+        // No more conversions than the holdout predicts: nothing to divide by.
+        let flat = CampaignTally { treated_converted: 30, ..c };
+        let row = roi_row(Uuid::nil(), "c", &flat, 90_000.0, 0.1);
+        assert_eq!((row.revenue_per_incremental_conversion, row.cost_per_incremental_conversion, row.net_per_incremental_conversion), (None, None, None));
     }
 }

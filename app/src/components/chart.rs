@@ -13,11 +13,14 @@ pub const PALETTE_LIGHT: [&str; 7] = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"
 pub const PALETTE_DARK: [&str; 7] = ["#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442"];
 
 /// How [`ChartData`] is drawn. Line and bar: one line or bar set per series along the labels.
-/// Funnel: the first series, one stage per label. Heatmap: one row per series (its name on the
-/// y axis), one column per label.
+/// Area: lines filled down to zero, each from zero (not stacked on one another: a campaign's
+/// clicks are among its impressions, so a stack would count them twice). Funnel: the first
+/// series, one stage per label. Heatmap: one row per series (its name on the y axis), one column
+/// per label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChartKind {
     Line,
+    Area,
     Bar,
     Funnel,
     Heatmap,
@@ -116,7 +119,7 @@ mod draw {
         Chart, WasmRenderer,
         component::{Axis, Grid, Legend, VisualMap, VisualMapChannel},
         datatype::{DataPoint, DataPointItem},
-        element::{AxisLabel, AxisType, Color, ItemStyle, JsFunction, Label, LabelLine, LabelPosition, LineStyle, Orient, Sort, SplitLine, TextStyle, Tooltip, Trigger},
+        element::{AreaStyle, AxisLabel, AxisType, Color, ItemStyle, JsFunction, Label, LabelLine, LabelPosition, LineStyle, Orient, Sort, SplitLine, TextStyle, Tooltip, Trigger},
         series::{Bar, Funnel, Heatmap, Line},
     };
 
@@ -126,7 +129,7 @@ mod draw {
         let palette = if dark { PALETTE_DARK } else { PALETTE_LIGHT };
         let base = Chart::new().background_color("transparent").color(palette.iter().map(|c| Color::from(*c)).collect());
         match data.kind {
-            ChartKind::Line | ChartKind::Bar => cartesian(base, data, text, rule),
+            ChartKind::Line | ChartKind::Area | ChartKind::Bar => cartesian(base, data, text, rule),
             ChartKind::Funnel => funnel(base, data, dark),
             ChartKind::Heatmap => heatmap(base, data, text, dark),
         }
@@ -175,6 +178,7 @@ mod draw {
             let values: Vec<DataPoint> = series.values.iter().map(point).collect();
             chart = match data.kind {
                 ChartKind::Line => chart.series(Line::new().name(series.name.clone()).show_symbol(few_points).data(values)),
+                ChartKind::Area => chart.series(Line::new().name(series.name.clone()).show_symbol(few_points).area_style(AreaStyle::new().opacity(0.25)).data(values)),
                 _ => chart.series(Bar::new().name(series.name.clone()).data(values)),
             };
         }

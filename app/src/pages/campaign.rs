@@ -111,7 +111,7 @@ fn CampaignDetail(
     let targeted: Vec<String> = c.target_segments.iter().map(|s| s.as_str().to_owned()).collect();
     let day_labels: Vec<String> = detail.daily.iter().map(|p| p.from.format("%d %b").to_string()).collect();
     let daily = ChartData {
-        kind: ChartKind::Line,
+        kind: ChartKind::Area,
         labels: day_labels.clone(),
         series: vec![
             Series { name: "Impressions".into(), values: detail.daily.iter().map(|p| Some(p.impressions as f64)).collect() },

@@ -224,6 +224,9 @@ fn EconomicsTable(rows: Vec<RoiRow>) -> impl IntoView {
                 r.incremental_revenue.into(),
                 r.spend.into(),
                 r.net_incremental_revenue.into(),
+                r.revenue_per_incremental_conversion.into(),
+                r.cost_per_incremental_conversion.into(),
+                r.net_per_incremental_conversion.into(),
                 r.minimum_detectable_effect.into(),
             ]
         })
@@ -232,7 +235,8 @@ fn EconomicsTable(rows: Vec<RoiRow>) -> impl IntoView {
         <div class="toolbar">
             <CsvLink filename="economics.csv" rows=csv_rows header=&[
                 "campaign_id", "campaign", "incremental_conversions", "revenue_per_user_treatment_usd", "revenue_per_user_holdout_usd",
-                "incremental_revenue_usd", "spend_usd", "net_incremental_revenue_usd", "minimum_detectable_lift",
+                "incremental_revenue_usd", "spend_usd", "net_incremental_revenue_usd", "revenue_per_incremental_conversion_usd",
+                "cost_per_incremental_conversion_usd", "net_per_incremental_conversion_usd", "minimum_detectable_lift",
             ]/>
         </div>
         <div class="table-scroll" tabindex="0">
@@ -246,6 +250,9 @@ fn EconomicsTable(rows: Vec<RoiRow>) -> impl IntoView {
                         <th scope="col" class="num">"Incremental revenue"</th>
                         <th scope="col" class="num">"Spend"</th>
                         <th scope="col" class="num">"Net incremental revenue"</th>
+                        <th scope="col" class="num">"Revenue / incremental conversion"</th>
+                        <th scope="col" class="num">"Cost / incremental conversion"</th>
+                        <th scope="col" class="num">"Net / incremental conversion"</th>
                         <th scope="col" class="num">"Smallest detectable lift"</th>
                     </tr>
                 </thead>
@@ -259,6 +266,9 @@ fn EconomicsTable(rows: Vec<RoiRow>) -> impl IntoView {
                             <td class="num">{or_missing(r.incremental_revenue, format::money)}</td>
                             <td class="num">{format::money(r.spend)}</td>
                             <td class="num">{or_missing(r.net_incremental_revenue, format::money)}</td>
+                            <td class="num">{or_missing(r.revenue_per_incremental_conversion, format::money)}</td>
+                            <td class="num">{or_missing(r.cost_per_incremental_conversion, format::money)}</td>
+                            <td class="num">{or_missing(r.net_per_incremental_conversion, format::money)}</td>
                             <td class="num">{or_missing(r.minimum_detectable_effect, points)}</td>
                         </tr>
                     }).collect_view()}
