@@ -745,6 +745,9 @@ pub struct RoiResponse {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub campaigns: Vec<analytics::metrics::RoiRow>,
+    /// Incrementality by day of first assignment over the period (its last 92 days).
+    #[serde(default)]
+    pub over_time: Vec<analytics::metrics::DayLift>,
 }
 
 /// Module 8: `GET /api/v1/attribution`.

@@ -2,10 +2,12 @@
 //! intervals, the lift with its interval and test, revenue per user with Welch's test, the
 //! sample-ratio check and the effect the test can detect.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::compute::CampaignTally;
+use super::compute::{CampaignTally, Config, Filter, Parts, Window, tally_windows};
+use super::store::Store;
 use crate::stats::{self, Interval, Summary, TestResult};
 
 /// Confidence of every interval here.
@@ -102,6 +104,73 @@ impl RoiRow {
             _ => Verdict::NotEnoughData,
         }
     }
+}
+
+/// Incrementality of the users first assigned on one day (Module 8's "over time" drill: does the
+/// lift fade for later cohorts?). Pooled over the campaigns with both groups that day, as metric
+/// 18 pools them; the interval only when one campaign is measured, where it means one thing.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayLift {
+    /// Start of the day (UTC), or of the period on its first day.
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Users first assigned that day to each group, and those who purchased within their
+    /// measurement window, over every campaign of the filter.
+    pub treated_users: u64,
+    pub holdout_users: u64,
+    pub treated_converted: u64,
+    pub holdout_converted: u64,
+    /// Σ (Ct − Nt·Cc/Nc) over the day's campaigns with both groups.
+    pub incremental_conversions: Option<f64>,
+    /// That ÷ their Σ Ct × 100.
+    pub incrementality_percent: Option<f64>,
+    pub incrementality_interval: Option<Interval>,
+    /// Campaigns with both groups that day.
+    pub campaigns: usize,
+}
+
+/// The longest period drilled day by day.
+pub const MAX_DAYS: i64 = 92;
+
+/// One [`DayLift`] per UTC day of `[from, to)` (seconds; the last `MAX_DAYS` days of it), from
+/// one walk over the users: each day is a window of first assignments.
+pub fn lift_by_day(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64) -> Vec<DayLift> {
+    const DAY: i64 = 86_400;
+    let from = from.max(to - MAX_DAYS * DAY);
+    let mut windows = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = ((start.div_euclid(DAY) + 1) * DAY).min(to);
+        windows.push(Window { from: start, to: end, parts: Parts { incrementality: true, ..Parts::default() } });
+        start = end;
+    }
+    let at = |s: i64| DateTime::<Utc>::from_timestamp(s, 0).unwrap_or_default();
+    windows
+        .iter()
+        .zip(tally_windows(store, filter, config, &windows))
+        .map(|(w, t)| {
+            let sum = |f: fn(&CampaignTally) -> u64| t.campaigns.values().map(f).sum::<u64>();
+            let measured: Vec<&CampaignTally> = t.campaigns.values().filter(|c| c.incremental_conversions().is_some()).collect();
+            let incremental = (!measured.is_empty()).then(|| measured.iter().filter_map(|c| c.incremental_conversions()).sum::<f64>());
+            let converted: u64 = measured.iter().map(|c| c.treated_converted).sum();
+            DayLift {
+                from: at(w.from),
+                to: at(w.to),
+                treated_users: sum(|c| c.treated),
+                holdout_users: sum(|c| c.held),
+                treated_converted: sum(|c| c.treated_converted),
+                holdout_converted: sum(|c| c.held_converted),
+                incremental_conversions: incremental,
+                incrementality_percent: incremental.filter(|_| converted > 0).map(|i| 100.0 * i / converted as f64),
+                incrementality_interval: match measured[..] {
+                    [c] => stats::incremental_share(c.treated_converted, c.treated, c.held_converted, c.held, CONFIDENCE).map(|i| Interval { low: 100.0 * i.low, high: 100.0 * i.high }),
+                    _ => None,
+                },
+                campaigns: measured.len(),
+            }
+        })
+        .collect()
 }
 
 /// The ROI row of a campaign's tally; `spend_cents` as the filter splits it.
@@ -230,5 +299,28 @@ mod tests {
         let flat = CampaignTally { treated_converted: 30, ..c };
         let row = roi_row(Uuid::nil(), "c", &flat, 90_000.0, 0.1);
         assert_eq!((row.revenue_per_incremental_conversion, row.cost_per_incremental_conversion, row.net_per_incremental_conversion), (None, None, None));
+    }
+
+    #[test]
+    fn the_days_of_a_period_share_out_its_first_assignments() {
+        let start = Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap();
+        let config = SimConfig { seed: 5, users: 3_000, days: 10, campaigns: 6, start, holdout_share: 0.2, faults: Faults::default(), experiments: 0 };
+        let (store, _) = Store::from_simulation(&world(&config));
+        let metrics = crate::metrics::Config::default();
+        // From mid-morning: the first "day" is the rest of that day.
+        let (from, to) = ((start + Duration::hours(10)).timestamp(), (start + Duration::days(10)).timestamp());
+        let days = lift_by_day(&store, &Filter::default(), &metrics, from, to);
+        assert_eq!(days.len(), 10);
+        assert_eq!((days[0].from.timestamp(), days[0].to), (from, start + Duration::days(1)));
+        let whole = tally(&store, &Filter::default(), &metrics, from, to);
+        assert_eq!(days.iter().map(|d| d.treated_users).sum::<u64>(), whole.campaigns.values().map(|c| c.treated).sum::<u64>());
+        assert_eq!(days.iter().map(|d| d.holdout_converted).sum::<u64>(), whole.campaigns.values().map(|c| c.held_converted).sum::<u64>());
+        let day = days.iter().find(|d| d.campaigns > 1).expect("a day with several campaigns");
+        assert!(day.incrementality_percent.is_some() && day.incrementality_interval.is_none());
+        // One campaign: its interval, around its value.
+        let one = Filter { campaigns: vec![store.campaigns[0].id], ..Filter::default() };
+        let day = lift_by_day(&store, &one, &metrics, from, to).into_iter().find(|d| d.treated_converted > 0 && d.holdout_users > 0).expect("a measured day");
+        let (value, interval) = (day.incrementality_percent.unwrap(), day.incrementality_interval.unwrap());
+        assert!(interval.low <= value && value <= interval.high, "{value} in {interval:?}");
     }
 }

@@ -98,6 +98,19 @@ fn RoiModule(data: RoiResponse, pairs: QueryPairs) -> AnyView {
         ],
         y_unit: "US$".into(),
     };
+    // Module 8's "over time" drill: the lift of each day's newly assigned users.
+    let single = data.over_time.iter().all(|d| d.campaigns <= 1);
+    let mut over_time_series = vec![Series { name: "Incrementality".into(), values: data.over_time.iter().map(|d| d.incrementality_percent).collect() }];
+    if single {
+        over_time_series.push(Series { name: "95% low".into(), values: data.over_time.iter().map(|d| d.incrementality_interval.map(|i| i.low)).collect() });
+        over_time_series.push(Series { name: "95% high".into(), values: data.over_time.iter().map(|d| d.incrementality_interval.map(|i| i.high)).collect() });
+    }
+    let over_time = ChartData {
+        kind: ChartKind::Line,
+        labels: data.over_time.iter().map(|d| d.from.format("%d %b").to_string()).collect(),
+        series: over_time_series,
+        y_unit: "%".into(),
+    };
     let rows = data.campaigns.clone();
     let lo = |i: Option<Interval>| i.map(|i| i.low);
     let hi = |i: Option<Interval>| i.map(|i| i.high);
@@ -205,6 +218,13 @@ fn RoiModule(data: RoiResponse, pairs: QueryPairs) -> AnyView {
             <EconomicsTable rows=data.campaigns.clone()/>
             <Chart id="roi-economics-chart" label="Incremental revenue and spend per campaign" data=Signal::derive(move || lift.clone())
                 empty="No spend and no incremental revenue in this period."/>
+        </Panel>
+        <Panel title="Incrementality over time"
+            subtitle=format!("Users first assigned each UTC day · {}", if single { "with its 95% interval" } else { "pooled over the campaigns (pick one for its interval)" })
+            span=12>
+            <Chart id="roi-over-time-chart" label="Incrementality of each day's newly assigned users" data=Signal::derive(move || over_time.clone())
+                empty="No day had both treatment and holdout users with a conversion."/>
+            <ul class="notes"><li>"The latest days' users have had less of their 7-day measurement window yet."</li></ul>
         </Panel>
     }
     .into_any()

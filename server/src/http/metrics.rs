@@ -2,7 +2,7 @@
 //! `GET /metrics/roas`: the 25 metrics and incrementality, computed from the in-memory rollup.
 
 use analytics::metrics::compute::second_ceil;
-use analytics::metrics::{Filter, KPI_CARDS, MetricId, Status, MetricValue, Performance, Query as MetricQuery, SortColumn, Tally, creative_notes, roi_row, sort_rows, tally};
+use analytics::metrics::{Filter, KPI_CARDS, MetricId, Status, MetricValue, Performance, Query as MetricQuery, SortColumn, Tally, creative_notes, lift_by_day, roi_row, sort_rows, tally};
 use analytics::{CampaignStatus, CampaignType, Platform, SegmentType};
 use app::filters::{FILTER_KEYS, Range};
 use app::wire::{CreativeRow, FieldError, KpiBoard, KpiCard, KpiPoint, LeaderboardRow, RoiResponse, TablePage};
@@ -335,20 +335,22 @@ async fn roi_view_uncached(state: &AppState, pairs: &[(String, String)]) -> Resu
     let to = scope.to.unwrap_or(now).min(now);
     let from = scope.from.unwrap_or(to - Duration::days(7));
     let filter = scope.filter.clone();
-    let campaigns = compute(state, move |store, config| {
+    let (campaigns, over_time) = compute(state, move |store, config| {
         let t = tally(store, &filter, config, second_ceil(from), second_ceil(to));
         let split = filter.splits_spend();
-        t.campaigns
+        let rows = t
+            .campaigns
             .iter()
             .filter(|(_, c)| c.treated + c.held > 0)
             .map(|(index, c)| {
                 let info = &store.campaigns[*index as usize];
                 roi_row(info.id, &info.name, c, c.spend(split), info.holdout_share)
             })
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        (rows, lift_by_day(store, &filter, config, second_ceil(from), second_ceil(to)))
     })
     .await?;
-    Ok(RoiResponse { as_of: now, from, to, campaigns })
+    Ok(RoiResponse { as_of: now, from, to, campaigns, over_time })
 }
 
 /// The spec runbook's `GET /metrics/roas?campaign_id=…` → `{"roas": …, "confidence": …}`.

@@ -222,6 +222,13 @@ async fn the_module_pages_read_the_apis_figures_and_render_them_on_the_server() 
     let roi: app::wire::RoiResponse = serde_json::from_value(get(&app, &cmo, &format!("/api/v1/roi?{query}")).await).unwrap();
     let page = html(format!("/insights?{query}")).await;
     assert!(roi.campaigns.iter().all(|r| page.contains(&r.name)), "every campaign of the ROI table");
+    // Over time: each day's first assignments, which add up to the period's.
+    assert!(!roi.over_time.is_empty() && page.contains("Incrementality over time"));
+    assert_eq!(roi.over_time.iter().map(|d| d.treated_users).sum::<u64>(), roi.campaigns.iter().map(|r| r.treated_users).sum::<u64>());
+    assert_eq!(roi.over_time.iter().map(|d| d.holdout_converted).sum::<u64>(), roi.campaigns.iter().map(|r| r.holdout_converted).sum::<u64>());
+    assert!(roi.over_time.windows(2).all(|w| w[0].to == w[1].from));
+    let within_a_second = |a: chrono::DateTime<chrono::Utc>, b: chrono::DateTime<chrono::Utc>| (a - b).num_milliseconds().abs() <= 1_000;
+    assert!(within_a_second(roi.over_time[0].from, roi.from) && within_a_second(roi.over_time.last().unwrap().to, roi.to));
 
     // An unknown campaign is a clear error on the page, not a blank.
     let page = html(format!("/campaigns/{}?{query}", uuid::Uuid::new_v4())).await;
