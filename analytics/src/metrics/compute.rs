@@ -534,9 +534,7 @@ fn add_user(t: &mut Tally, dense: &mut Dense, scratch: &mut Scratch, user: &User
     let half_life = config.half_life_hours * HOUR as f64;
     let Scratch { purchases, scan, flags, first_view, assigned } = scratch;
     let facts = &user.facts;
-    // A forward scan, not a binary search: the facts before the window are read below anyway
-    // (purchases, earlier assignments), and in order they come from memory without a stall.
-    let start = facts.iter().position(|f| f.at >= from).unwrap_or(facts.len());
+    let start = facts.partition_point(|f| f.at < from);
     if start == facts.len() || facts[start].at >= to {
         return;
     }

@@ -136,19 +136,29 @@ pub const MAX_DAYS: i64 = 92;
 /// One [`DayLift`] per UTC day of `[from, to)` (seconds; the last `MAX_DAYS` days of it), from
 /// one walk over the users: each day is a window of first assignments.
 pub fn lift_by_day(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64) -> Vec<DayLift> {
+    let windows = day_windows(from, to);
+    day_lifts(&windows, tally_windows(store, filter, config, &windows))
+}
+
+/// The windows `lift_by_day` tallies, for a caller that walks them with others.
+pub fn day_windows(from: i64, to: i64) -> Vec<Window> {
     const DAY: i64 = 86_400;
-    let from = from.max(to - MAX_DAYS * DAY);
     let mut windows = Vec::new();
-    let mut start = from;
+    let mut start = from.max(to - MAX_DAYS * DAY);
     while start < to {
         let end = ((start.div_euclid(DAY) + 1) * DAY).min(to);
         windows.push(Window { from: start, to: end, parts: Parts { incrementality: true, ..Parts::default() } });
         start = end;
     }
+    windows
+}
+
+/// The days' lifts from the tallies of `day_windows`.
+pub fn day_lifts(windows: &[Window], tallies: Vec<super::Tally>) -> Vec<DayLift> {
     let at = |s: i64| DateTime::<Utc>::from_timestamp(s, 0).unwrap_or_default();
     windows
         .iter()
-        .zip(tally_windows(store, filter, config, &windows))
+        .zip(tallies)
         .map(|(w, t)| {
             let sum = |f: fn(&CampaignTally) -> u64| t.campaigns.values().map(f).sum::<u64>();
             let measured: Vec<&CampaignTally> = t.campaigns.values().filter(|c| c.incremental_conversions().is_some()).collect();

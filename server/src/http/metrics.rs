@@ -1,8 +1,9 @@
 //! `GET /api/v1/metrics`, `GET /api/v1/metrics/{id}`, `GET /api/v1/roi` and the seed's
 //! `GET /metrics/roas`: the 25 metrics and incrementality, computed from the in-memory rollup.
 
-use analytics::metrics::compute::second_ceil;
-use analytics::metrics::{Filter, KPI_CARDS, MetricId, Status, MetricValue, Performance, Query as MetricQuery, SortColumn, Tally, creative_notes, lift_by_day, roi_row, sort_rows, tally};
+use analytics::metrics::compute::{Parts, Window, second_ceil, tally_windows};
+use analytics::metrics::{Filter, KPI_CARDS, MetricId, Status, MetricValue, Performance, Query as MetricQuery, SortColumn, Tally, creative_notes, roi_row, sort_rows, tally};
+use analytics::metrics::roi::{day_lifts, day_windows};
 use analytics::{CampaignStatus, CampaignType, Platform, SegmentType};
 use app::filters::{FILTER_KEYS, Range};
 use app::wire::{CreativeRow, FieldError, KpiBoard, KpiCard, KpiPoint, LeaderboardRow, RoiResponse, TablePage};
@@ -336,7 +337,11 @@ async fn roi_view_uncached(state: &AppState, pairs: &[(String, String)]) -> Resu
     let from = scope.from.unwrap_or(to - Duration::days(7));
     let filter = scope.filter.clone();
     let (campaigns, over_time) = compute(state, move |store, config| {
-        let t = tally(store, &filter, config, second_ceil(from), second_ceil(to));
+        // The period and its days in one walk over the users.
+        let period = Window { from: second_ceil(from), to: second_ceil(to), parts: Parts::ALL };
+        let days = day_windows(period.from, period.to);
+        let mut tallies = tally_windows(store, &filter, config, &[&[period][..], &days].concat());
+        let t = tallies.remove(0);
         let split = filter.splits_spend();
         let rows = t
             .campaigns
@@ -347,7 +352,7 @@ async fn roi_view_uncached(state: &AppState, pairs: &[(String, String)]) -> Resu
                 roi_row(info.id, &info.name, c, c.spend(split), info.holdout_share)
             })
             .collect::<Vec<_>>();
-        (rows, lift_by_day(store, &filter, config, second_ceil(from), second_ceil(to)))
+        (rows, day_lifts(&days, tallies))
     })
     .await?;
     Ok(RoiResponse { as_of: now, from, to, campaigns, over_time })
