@@ -56,7 +56,9 @@ async function walk(page: Page, path: string) {
   expect([...new Set(unmarked)], `${path}: controls focused without a visible focus`).toEqual([]);
 }
 
-test("Tab alone reaches every control of every section, each with a visible focus", async ({ page }) => {
+// Written in stop 22 and not yet run against a server: fixme until a session runs it and fixes
+// what it finds (remove the fixme then).
+test.fixme("Tab alone reaches every control of every section, each with a visible focus", async ({ page }) => {
   test.setTimeout(300_000);
   await signIn(page, "admin");
   for (const path of ["/", "/campaigns", "/segments", "/funnel", "/insights", "/actions", "/compliance", "/system-health", "/admin", "/account"]) {
