@@ -9,10 +9,18 @@ import { hydrated, signIn } from "./auth";
 async function controls(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const selector = "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+    // Inside a closed <details> (a row's action menu) only its own summary is shown: the rest is
+    // reached by opening it.
+    const folded = (e: Element) => {
+      for (let d = e.parentElement?.closest("details"); d; d = d.parentElement?.closest("details")) {
+        if (!d.open && !(e.tagName === "SUMMARY" && e.parentElement === d)) return true;
+      }
+      return false;
+    };
     const shown = (e: Element) => {
       const r = e.getBoundingClientRect();
       const s = getComputedStyle(e);
-      return r.width > 0 && r.height > 0 && s.visibility !== "hidden" && !e.closest("[hidden], [inert]");
+      return r.width > 0 && r.height > 0 && s.visibility !== "hidden" && !e.closest("[hidden], [inert]") && !folded(e);
     };
     const name = (e: Element) =>
       [e.tagName, e.getAttribute("role"), e.getAttribute("aria-label"), e.getAttribute("name"), e.getAttribute("href"), (e.textContent ?? "").trim().slice(0, 40)].join("|");
@@ -35,37 +43,40 @@ async function focused(page: Page): Promise<{ name: string; visible: boolean } |
   });
 }
 
-async function walk(page: Page, path: string) {
+/** The page's problems: controls Tab never reached, and controls focused without a visible focus. */
+async function walk(page: Page, path: string): Promise<string[]> {
   await page.goto(path);
   await hydrated(page);
   const all = await controls(page);
   expect(all.length, `${path} has controls`).toBeGreaterThan(0);
   const reached = new Set<string>();
   const unmarked: string[] = [];
+  let previous = "";
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   // Twice the controls, and some: repeated rows share a name, so there are more stops than names.
   for (let i = 0; i < 2 * all.length + 40 && all.some((c) => !reached.has(c)); i++) {
     await page.keyboard.press("Tab");
     const now = await focused(page);
     if (!now) continue;
+    // Judged as focus arrives: Tab also steps through a date field's parts, staying on it.
+    if (!now.visible && now.name !== previous) unmarked.push(now.name);
+    previous = now.name;
     reached.add(now.name);
-    if (!now.visible) unmarked.push(now.name);
   }
-  const missed = all.filter((c) => !reached.has(c));
-  expect(missed, `${path}: controls Tab never reached`).toEqual([]);
-  expect([...new Set(unmarked)], `${path}: controls focused without a visible focus`).toEqual([]);
+  const missed = all.filter((c) => !reached.has(c)).map((c) => `${path}: never reached: ${c}`);
+  return missed.concat([...new Set(unmarked)].map((c) => `${path}: no visible focus: ${c}`));
 }
 
-// Written in stop 22 and not yet run against a server: fixme until a session runs it and fixes
-// what it finds (remove the fixme then).
-test.fixme("Tab alone reaches every control of every section, each with a visible focus", async ({ page }) => {
+test("Tab alone reaches every control of every section, each with a visible focus", async ({ page }) => {
   test.setTimeout(300_000);
   await signIn(page, "admin");
+  const problems: string[] = [];
   for (const path of ["/", "/campaigns", "/segments", "/funnel", "/insights", "/actions", "/compliance", "/system-health", "/admin", "/account"]) {
-    await walk(page, path);
+    problems.push(...(await walk(page, path)));
   }
   await page.goto("/campaigns");
   const campaign = await page.locator("main table a[href^='/campaigns/']").first().getAttribute("href");
   expect(campaign).toBeTruthy();
-  await walk(page, campaign!);
+  problems.push(...(await walk(page, campaign!)));
+  expect(problems).toEqual([]);
 });
