@@ -13,5 +13,5 @@ pub mod views;
 pub use compute::{CampaignTally, Config, Filter, MetricValue, Query, SystemStats, Tally, tally};
 pub use definitions::{Definition, Direction, KPI_CARDS, MetricId, Status, Target, Unit};
 pub use leaderboard::{Performance, SortColumn, creative_notes, sort_rows};
-pub use roi::{DayLift, RoiRow, lift_by_day, roi_row};
+pub use roi::{DayLift, RoiRow, roi_row};
 pub use store::{CampaignInfo, Store};

@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::compute::{CampaignTally, Config, Filter, Parts, Window, tally_windows};
-use super::store::Store;
+use super::compute::{CampaignTally, Parts, Window};
 use crate::stats::{self, Interval, Summary, TestResult};
 
 /// Confidence of every interval here.
@@ -133,14 +132,9 @@ pub struct DayLift {
 /// The longest period drilled day by day.
 pub const MAX_DAYS: i64 = 92;
 
-/// One [`DayLift`] per UTC day of `[from, to)` (seconds; the last `MAX_DAYS` days of it), from
-/// one walk over the users: each day is a window of first assignments.
-pub fn lift_by_day(store: &Store, filter: &Filter, config: &Config, from: i64, to: i64) -> Vec<DayLift> {
-    let windows = day_windows(from, to);
-    day_lifts(&windows, tally_windows(store, filter, config, &windows))
-}
-
-/// The windows `lift_by_day` tallies, for a caller that walks them with others.
+/// The windows of [`DayLift`]s: one per UTC day of `[from, to)` (seconds; the last `MAX_DAYS`
+/// days of it), each a window of first assignments. A caller tallies them with its other windows
+/// (one walk over the users) and hands the tallies to `day_lifts`.
 pub fn day_windows(from: i64, to: i64) -> Vec<Window> {
     const DAY: i64 = 86_400;
     let mut windows = Vec::new();
@@ -174,13 +168,18 @@ pub fn day_lifts(windows: &[Window], tallies: Vec<super::Tally>) -> Vec<DayLift>
                 incremental_conversions: incremental,
                 incrementality_percent: incremental.filter(|_| converted > 0).map(|i| 100.0 * i / converted as f64),
                 incrementality_interval: match measured[..] {
-                    [c] => stats::incremental_share(c.treated_converted, c.treated, c.held_converted, c.held, CONFIDENCE).map(|i| Interval { low: 100.0 * i.low, high: 100.0 * i.high }),
+                    [c] => incremental_share_percent(c.treated_converted, c.treated, c.held_converted, c.held),
                     _ => None,
                 },
                 campaigns: measured.len(),
             }
         })
         .collect()
+}
+
+/// The 95% interval of incrementality (1 − pc/pt), in percent.
+fn incremental_share_percent(xt: u64, nt: u64, xc: u64, nc: u64) -> Option<Interval> {
+    stats::incremental_share(xt, nt, xc, nc, CONFIDENCE).map(|i| Interval { low: 100.0 * i.low, high: 100.0 * i.high })
 }
 
 /// The ROI row of a campaign's tally; `spend_cents` as the filter splits it.
@@ -222,7 +221,7 @@ pub fn roi_row(campaign_id: Uuid, name: &str, c: &CampaignTally, spend_cents: f6
         relative_lift_interval: stats::relative_lift(xt, nt, xc, nc, CONFIDENCE),
         incremental_conversions,
         incrementality_percent: incremental_conversions.and_then(|i| (xt > 0).then(|| 100.0 * i / xt as f64)),
-        incrementality_interval: stats::incremental_share(xt, nt, xc, nc, CONFIDENCE).map(|i| Interval { low: 100.0 * i.low, high: 100.0 * i.high }),
+        incrementality_interval: incremental_share_percent(xt, nt, xc, nc),
         treated_revenue_per_user: (nt > 0).then_some(treated_revenue.mean),
         holdout_revenue_per_user: (nc > 0).then_some(holdout_revenue.mean),
         revenue_per_user_interval: welch.map(|w| w.1),
@@ -309,6 +308,11 @@ mod tests {
         let flat = CampaignTally { treated_converted: 30, ..c };
         let row = roi_row(Uuid::nil(), "c", &flat, 90_000.0, 0.1);
         assert_eq!((row.revenue_per_incremental_conversion, row.cost_per_incremental_conversion, row.net_per_incremental_conversion), (None, None, None));
+    }
+
+    fn lift_by_day(store: &Store, filter: &Filter, config: &crate::metrics::Config, from: i64, to: i64) -> Vec<DayLift> {
+        let windows = day_windows(from, to);
+        day_lifts(&windows, crate::metrics::compute::tally_windows(store, filter, config, &windows))
     }
 
     #[test]
